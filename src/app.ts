@@ -1,0 +1,32 @@
+import type { FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
+import type { Config } from './config.ts'
+import { identity } from './features/identity/feature.ts'
+import { orgs } from './features/orgs/feature.ts'
+import { auditPrivacy } from './platform/audit/privacy.ts'
+import type { Clock } from './platform/clock.ts'
+import type { Command, Feature } from './platform/feature.ts'
+import { buildServer } from './platform/http/server.tsx'
+import { mailPrivacy } from './platform/mail/privacy.ts'
+import { openPlatform, type Platform } from './platform/platform.ts'
+import type { PrivacyProvider } from './platform/privacy/registry.ts'
+
+/** Every feature, in the order their routes and hooks are installed. */
+export const features: Feature[] = [identity, orgs]
+
+export const privacyProviders: PrivacyProvider[] = [auditPrivacy, mailPrivacy, ...features.flatMap((feature) => (feature.privacy ? [feature.privacy] : []))]
+
+export const featureCommands: Command[] = features.flatMap((feature) => feature.commands ?? [])
+
+export function startPlatform(config: Config, options: { log: Logger; clock?: Clock; migrate?: boolean }): Promise<Platform> {
+  return openPlatform(config, {
+    ...options,
+    jobs: features.flatMap((feature) => feature.jobs ?? []),
+    privacyProviders,
+    encryptedColumns: features.flatMap((feature) => feature.encryptedColumns ?? []),
+  })
+}
+
+export function buildApp(platform: Platform): Promise<FastifyInstance> {
+  return buildServer(platform, features)
+}

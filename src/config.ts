@@ -1,0 +1,113 @@
+import { resolve } from 'node:path'
+
+/** Every environment variable Laurel reads, with what it expects. The README's table mirrors this list. */
+export const ENV_VARS = {
+  PORT: 'an integer from 1 to 65535 (default 3000)',
+  HOST: 'the address to listen on (default 127.0.0.1; 0.0.0.0 for all interfaces)',
+  PUBLIC_URL: 'the absolute http(s) URL people reach Laurel at (default http://localhost:PORT)',
+  DATA_DIR: 'a folder for the embedded database, master key and uploads (default ./data)',
+  DATABASE_URL: 'a postgres:// or postgresql:// URL; when set, Laurel uses that PostgreSQL server instead of the embedded one',
+  REDIS_URL: 'a redis:// or rediss:// URL; when set, rate limits and the ephemeral cache live in Redis',
+  SMTP_URL: 'an smtp:// or smtps:// URL; when set, mail is sent through it, otherwise it stays in the outbox',
+  MAIL_FROM: 'the sender address of outgoing mail (default "Laurel <no-reply@HOSTNAME-OF-PUBLIC_URL>")',
+  LAUREL_MASTER_KEY: '32 bytes as 64 hex characters or base64; when unset, a key is generated into DATA_DIR/master.key',
+  LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent (default info)',
+} as const
+
+export type EnvVar = keyof typeof ENV_VARS
+type Env = Partial<Record<string, string | undefined>>
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+export type DatabaseConfig = { kind: 'embedded'; dataDir: string } | { kind: 'server'; url: string }
+
+export interface Config {
+  port: number
+  host: string
+  publicUrl: URL
+  isHttps: boolean
+  dataDir: string
+  database: DatabaseConfig
+  redisUrl: string | undefined
+  smtpUrl: string | undefined
+  mailFrom: string
+  masterKey: Buffer | undefined
+  logLevel: LogLevel
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`)
+  }
+}
+
+/** Turns environment variables into one validated, frozen object; throws ConfigError naming every bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = []
+  const fail = (name: EnvVar, got?: string) =>
+    problems.push(`${name} must be ${ENV_VARS[name]}${got === undefined || name === 'LAUREL_MASTER_KEY' ? '' : ` (got "${got}")`}`)
+  const value = (name: EnvVar) => {
+    const raw = env[name]?.trim()
+    return raw === '' ? undefined : raw
+  }
+
+  const portText = value('PORT') ?? '3000'
+  const port = Number(portText)
+  if (!/^\d+$/.test(portText) || port < 1 || port > 65535) fail('PORT', portText)
+
+  const host = value('HOST') ?? '127.0.0.1'
+
+  let publicUrl = new URL(`http://localhost:${port}`)
+  const publicUrlText = value('PUBLIC_URL')
+  if (publicUrlText) {
+    const parsed = URL.canParse(publicUrlText) ? new URL(publicUrlText) : undefined
+    if (parsed && (parsed.protocol === 'http:' || parsed.protocol === 'https:')) publicUrl = parsed
+    else fail('PUBLIC_URL', publicUrlText)
+  }
+
+  const dataDir = resolve(value('DATA_DIR') ?? './data')
+
+  const databaseUrl = value('DATABASE_URL')
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) fail('DATABASE_URL', '(hidden: it may hold a password)')
+
+  const redisUrl = value('REDIS_URL')
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) fail('REDIS_URL', '(hidden: it may hold a password)')
+
+  const smtpUrl = value('SMTP_URL')
+  if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) fail('SMTP_URL', '(hidden: it may hold a password)')
+
+  const mailFrom = value('MAIL_FROM') ?? `Laurel <no-reply@${publicUrl.hostname}>`
+
+  let masterKey: Buffer | undefined
+  const masterKeyText = value('LAUREL_MASTER_KEY')
+  if (masterKeyText) {
+    masterKey = parseKey(masterKeyText)
+    if (!masterKey) fail('LAUREL_MASTER_KEY')
+  }
+
+  const logLevel = (value('LOG_LEVEL') ?? 'info') as LogLevel
+  if (!LOG_LEVELS.includes(logLevel)) fail('LOG_LEVEL', logLevel)
+
+  if (problems.length > 0) throw new ConfigError(problems)
+  const database: DatabaseConfig = databaseUrl ? { kind: 'server', url: databaseUrl } : { kind: 'embedded', dataDir }
+  return Object.freeze({
+    port,
+    host,
+    publicUrl,
+    isHttps: publicUrl.protocol === 'https:',
+    dataDir,
+    database,
+    redisUrl,
+    smtpUrl,
+    mailFrom,
+    masterKey,
+    logLevel,
+  })
+}
+
+function parseKey(text: string): Buffer | undefined {
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return Buffer.from(text, 'hex')
+  const bytes = Buffer.from(text, 'base64')
+  return bytes.length === 32 ? bytes : undefined
+}

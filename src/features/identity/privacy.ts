@@ -1,0 +1,81 @@
+import { eq, like, or } from 'drizzle-orm'
+import { definePrivacyProvider } from '../../platform/privacy/registry.ts'
+import { accounts, apiKeys, loginSessions, signInThrottles } from './schema.ts'
+
+export const identityPrivacy = definePrivacyProvider({
+  name: 'identity',
+  stores: [
+    {
+      table: 'accounts',
+      columns: ['email', 'name', 'password_hash', 'totp_secret'],
+      purpose: 'Signing in and identifying the person',
+      legalBasis: 'contract',
+      retention: 'Until the account is deleted',
+    },
+    {
+      table: 'login_sessions',
+      columns: ['ip', 'user_agent'],
+      purpose: 'Keeping people signed in and showing them where they are signed in',
+      legalBasis: 'contract',
+      retention: 'Up to 24 hours after sign-in',
+    },
+    {
+      table: 'email_tokens',
+      columns: ['token_hash'],
+      purpose: 'Email verification, password reset and unlock links',
+      legalBasis: 'contract',
+      retention: 'Until used or expired (at most 48 hours)',
+    },
+    {
+      table: 'recovery_codes',
+      columns: ['code_hash'],
+      purpose: 'Two-factor sign-in recovery',
+      legalBasis: 'contract',
+      retention: 'While two-factor sign-in is on',
+    },
+    {
+      table: 'sign_in_throttles',
+      columns: ['key'],
+      purpose: 'Protecting accounts against password guessing',
+      legalBasis: 'legitimate_interest',
+      retention: 'Until a successful sign-in or unlock',
+    },
+    {
+      table: 'api_keys',
+      columns: ['name'],
+      purpose: 'Programmatic access the person set up',
+      legalBasis: 'contract',
+      retention: 'Until revoked or the account is deleted',
+    },
+  ],
+  retainedAfterErasure: [],
+  async export(db, subject) {
+    const [account] = subject.accountId ? await db.select().from(accounts).where(eq(accounts.id, subject.accountId)) : []
+    if (!account) return { account: null }
+    const sessions = await db.select().from(loginSessions).where(eq(loginSessions.accountId, account.id))
+    const keys = await db.select().from(apiKeys).where(eq(apiKeys.accountId, account.id))
+    return {
+      account: {
+        id: account.id,
+        email: account.email,
+        name: account.name,
+        emailVerifiedAt: account.emailVerifiedAt,
+        twoFactorEnabledAt: account.totpEnabledAt,
+        createdAt: account.createdAt,
+      },
+      loginSessions: sessions.map(({ id, ip, userAgent, createdAt, lastSeenAt }) => ({ id, ip, userAgent, createdAt, lastSeenAt })),
+      apiKeys: keys.map(({ id, name, orgId, scope, createdAt, lastUsedAt, revokedAt }) => ({ id, name, orgId, scope, createdAt, lastUsedAt, revokedAt })),
+    }
+  },
+  async erase(db, subject) {
+    await db
+      .delete(signInThrottles)
+      .where(
+        or(
+          subject.accountId ? eq(signInThrottles.accountId, subject.accountId) : undefined,
+          like(signInThrottles.key, `pair:email:${subject.email.replace(/[\\%_]/g, '\\$&')}:%`),
+        ),
+      )
+    if (subject.accountId) await db.delete(accounts).where(eq(accounts.id, subject.accountId))
+  },
+})

@@ -1,0 +1,106 @@
+import { sql } from 'drizzle-orm'
+import { boolean, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
+import { createdAt, idColumn, timestamps } from '../../platform/db/columns.ts'
+
+export const accounts = pgTable(
+  'accounts',
+  {
+    id: idColumn('acct'),
+    /** Stored lower-cased; compared case-insensitively. */
+    email: text().notNull(),
+    name: text().notNull(),
+    passwordHash: text().notNull(),
+    emailVerifiedAt: timestamp({ withTimezone: true }),
+    isPlatformAdmin: boolean().notNull().default(false),
+    /** Keyring ciphertext of the TOTP secret. */
+    totpSecret: text(),
+    totpEnabledAt: timestamp({ withTimezone: true }),
+    ...timestamps,
+  },
+  (table) => [uniqueIndex('accounts_email_idx').on(table.email)],
+)
+
+/** Server-side login sessions; only a hash of the cookie token is stored. */
+export const loginSessions = pgTable(
+  'login_sessions',
+  {
+    id: idColumn('ls'),
+    accountId: text()
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    tokenHash: text().notNull(),
+    /** Password checked but the second factor not yet given. */
+    isPendingSecondFactor: boolean().notNull().default(false),
+    ip: text(),
+    userAgent: text(),
+    createdAt: createdAt(),
+    lastSeenAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp({ withTimezone: true }).notNull(),
+  },
+  (table) => [uniqueIndex('login_sessions_token_hash_idx').on(table.tokenHash), index('login_sessions_account_idx').on(table.accountId)],
+)
+
+export type EmailTokenPurpose = 'verify_email' | 'reset_password' | 'unlock_sign_in'
+
+/** One-time links sent by email; only a hash of the token is stored. */
+export const emailTokens = pgTable(
+  'email_tokens',
+  {
+    id: idColumn('etok'),
+    accountId: text()
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    purpose: text().$type<EmailTokenPurpose>().notNull(),
+    tokenHash: text().notNull(),
+    createdAt: createdAt(),
+    expiresAt: timestamp({ withTimezone: true }).notNull(),
+    usedAt: timestamp({ withTimezone: true }),
+  },
+  (table) => [uniqueIndex('email_tokens_token_hash_idx').on(table.tokenHash), index('email_tokens_account_idx').on(table.accountId)],
+)
+
+export const recoveryCodes = pgTable(
+  'recovery_codes',
+  {
+    id: idColumn('rc'),
+    accountId: text()
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    codeHash: text().notNull(),
+    usedAt: timestamp({ withTimezone: true }),
+  },
+  (table) => [index('recovery_codes_account_idx').on(table.accountId)],
+)
+
+/**
+ * Failed sign-ins counted per key: `pair:<account id>:<ip>` (one person from one address) and
+ * `ip:<ip>` (one address across accounts). A blocked pair stays blocked until an emailed unlock
+ * link or an admin clears it; other addresses are never affected.
+ */
+export const signInThrottles = pgTable('sign_in_throttles', {
+  key: text().primaryKey(),
+  accountId: text(),
+  failures: integer().notNull().default(0),
+  lastFailureAt: timestamp({ withTimezone: true }).notNull(),
+  blockedAt: timestamp({ withTimezone: true }),
+})
+
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: idColumn('apik'),
+    accountId: text()
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    orgId: text().notNull(),
+    name: text().notNull(),
+    scope: text().$type<'read' | 'write'>().notNull(),
+    /** The first characters shown in lists, so people can tell keys apart. */
+    prefix: text().notNull(),
+    keyHash: text().notNull(),
+    createdAt: createdAt(),
+    lastUsedAt: timestamp({ withTimezone: true }),
+    revokedAt: timestamp({ withTimezone: true }),
+  },
+  (table) => [uniqueIndex('api_keys_key_hash_idx').on(table.keyHash), index('api_keys_account_idx').on(table.accountId).where(sql`revoked_at is null`)],
+)

@@ -1,0 +1,74 @@
+import { Type } from 'typebox'
+import { ROLES } from './schema.ts'
+
+export const RoleSchema = Type.Union(
+  ROLES.map((role) => Type.Literal(role)),
+  { errorMessage: `Choose one of: ${ROLES.join(', ')}.` },
+)
+
+export const OrgForm = Type.Object({
+  name: Type.String({ minLength: 2, maxLength: 120, errorMessage: 'Name the organisation (2 to 120 characters).' }),
+  timeZone: Type.Optional(Type.String({ maxLength: 64, errorMessage: 'Choose a time zone from the list.' })),
+})
+export const InviteForm = Type.Object({
+  email: Type.String({ format: 'email', maxLength: 254, errorMessage: 'Enter an email address like name@example.org.' }),
+  role: RoleSchema,
+})
+export const RoleForm = Type.Object({ role: RoleSchema })
+
+export const OrgParams = Type.Object({ orgId: Type.String({ maxLength: 64 }) })
+export const MemberParams = Type.Object({ orgId: Type.String({ maxLength: 64 }), memberId: Type.String({ maxLength: 64 }) })
+export const InvitationParams = Type.Object({ orgId: Type.String({ maxLength: 64 }), invitationId: Type.String({ maxLength: 64 }) })
+
+export const MembersQuery = Type.Object({
+  search: Type.Optional(Type.String({ maxLength: 200 })),
+  role: Type.Optional(Type.Union([Type.Literal(''), RoleSchema])),
+  sort: Type.Optional(Type.Union([Type.Literal('name'), Type.Literal('joined')])),
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+})
+
+export const AuditQuery = Type.Object({
+  action: Type.Optional(Type.String({ maxLength: 100 })),
+  actor: Type.Optional(Type.String({ maxLength: 64 })),
+  from: Type.Optional(Type.Union([Type.Literal(''), Type.String({ format: 'date' })])),
+  to: Type.Optional(Type.Union([Type.Literal(''), Type.String({ format: 'date' })])),
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+})
+
+export const OrgView = Type.Object({ id: Type.String(), name: Type.String(), timeZone: Type.String() })
+export const MyOrgView = Type.Object({ id: Type.String(), name: Type.String(), role: Type.String() })
+export const MemberView = Type.Object({
+  id: Type.String({ examples: ['mem_01jc5d8y4k9q2t8v1n3m6p7r2s'] }),
+  accountId: Type.String(),
+  name: Type.String(),
+  email: Type.String(),
+  role: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+})
+export const MemberPage = Type.Object({
+  items: Type.Array(MemberView),
+  total: Type.Integer(),
+  page: Type.Integer(),
+  pageCount: Type.Integer(),
+})
+export const InvitationView = Type.Object({
+  id: Type.String(),
+  email: Type.String(),
+  role: Type.String(),
+  expiresAt: Type.String({ format: 'date-time' }),
+})
+export const AuditEntryView = Type.Object({
+  id: Type.String(),
+  recordedAt: Type.String({ format: 'date-time' }),
+  action: Type.String(),
+  actorAccountId: Type.Union([Type.String(), Type.Null()]),
+  target: Type.Union([Type.String(), Type.Null()]),
+  data: Type.Record(Type.String(), Type.Unknown()),
+  ip: Type.Union([Type.String(), Type.Null()]),
+})
+export const AuditPage = Type.Object({
+  items: Type.Array(AuditEntryView),
+  total: Type.Integer(),
+  page: Type.Integer(),
+  pageCount: Type.Integer(),
+})

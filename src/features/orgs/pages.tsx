@@ -1,0 +1,459 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
+import { listAuditEntries } from '../../platform/audit/query.ts'
+import { InvalidError } from '../../platform/errors.ts'
+import { requireSignedIn, signedInAuth } from '../../platform/http/auth.ts'
+import { parseForm } from '../../platform/http/forms.ts'
+import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, Pagination, SelectField } from '../../platform/ui/components.tsx'
+import { AuditQuery, InvitationParams, InviteForm, MemberParams, MembersQuery, OrgForm, OrgParams, RoleForm } from './contract.ts'
+import { ROLES, type Role } from './schema.ts'
+import { ORG_COOKIE, scopeOf } from './scope.ts'
+import {
+  acceptInvitation,
+  changeMemberRole,
+  createOrg,
+  describeInvitation,
+  getOrg,
+  hasRole,
+  inviteMember,
+  listMembers,
+  listOrgsForAccount,
+  listPendingInvitations,
+  removeMember,
+  requireRole,
+  revokeInvitation,
+  unlockMemberSignIn,
+  updateOrg,
+} from './service.ts'
+
+const ROLE_OPTIONS = ROLES.map((role) => ({ value: role, label: role[0]?.toUpperCase() + role.slice(1) }))
+const TIME_ZONES = ['UTC', ...Intl.supportedValuesOf('timeZone').filter((zone) => zone !== 'UTC')]
+const TokenQuery = Type.Object({ token: Type.Optional(Type.String({ maxLength: 200 })) })
+
+const formatDateTime = (date: Date) => date.toISOString().replace('T', ' ').slice(0, 16)
+
+export async function orgPages(app: FastifyInstance): Promise<void> {
+  const { platform } = app
+
+  app.get('/', async (request, reply) => {
+    if (!request.auth) return reply.redirect('/sign-in')
+    const orgs = await listOrgsForAccount(platform.db, request.auth.accountId)
+    const remembered = orgs.find((org) => org.id === request.cookies[ORG_COOKIE]) ?? orgs[0]
+    return reply.redirect(remembered ? `/orgs/${remembered.id}` : '/orgs')
+  })
+
+  const newOrgPage = (reply: FastifyReply, state: FormState = {}) =>
+    reply.page(
+      'New organisation',
+      <article class="narrow">
+        <h1>New organisation</h1>
+        <FormErrorSummary state={state} />
+        <form method="post" action="/orgs" novalidate>
+          <CsrfField token={reply.csrfToken()} />
+          <Field name="name" label="Name" required state={state} hint="For example: Northwind Certification Board" />
+          <SelectField name="timeZone" label="Time zone" options={TIME_ZONES.map((zone) => ({ value: zone, label: zone }))} state={state} value="UTC" />
+          <button type="submit">Create organisation</button>
+        </form>
+      </article>,
+    )
+
+  await app.register(async (signedIn) => {
+    signedIn.addHook('preHandler', requireSignedIn)
+
+    signedIn.get('/orgs', async (request, reply) => {
+      const orgs = await listOrgsForAccount(platform.db, signedInAuth(request).accountId)
+      return reply.page(
+        'Organisations',
+        <>
+          <h1>Your organisations</h1>
+          {orgs.length === 0 ? (
+            <EmptyState>You are not in any organisation yet. Create one, or accept an invitation from your email.</EmptyState>
+          ) : (
+            <ul>
+              {orgs.map((org) => (
+                <li>
+                  <a href={`/orgs/${org.id}`} safe>
+                    {org.name}
+                  </a>{' '}
+                  <span class="badge">{org.role}</span>
+                </li>
+              ))}
+            </ul>
+          )}
+          <p>
+            <a href="/orgs/new" role="button">
+              New organisation
+            </a>
+          </p>
+        </>,
+      )
+    })
+    signedIn.get('/orgs/new', async (_request, reply) => newOrgPage(reply))
+    signedIn.post('/orgs', async (request, reply) => {
+      const form = parseForm(OrgForm, request.body)
+      if (!form.ok) return newOrgPage(reply.status(422), form)
+      const org = await createOrg(platform, signedInAuth(request).accountId, form.value)
+      reply.flash('success', `${org.name} is ready. Invite your team from Members.`)
+      return reply.redirect(`/orgs/${org.id}`)
+    })
+
+    const invitationPage = async (request: FastifyRequest, reply: FastifyReply, token: string) => {
+      const invitation = await describeInvitation(platform, token)
+      const auth = signedInAuth(request)
+      const isRightAccount = auth.email === invitation.email
+      return reply.page(
+        'Invitation',
+        <article class="narrow">
+          <h1>
+            Join <span safe>{invitation.orgName}</span>
+          </h1>
+          <p>
+            You are invited as <strong>{invitation.role}</strong>.
+          </p>
+          {isRightAccount ? (
+            <form method="post" action="/invitations/accept">
+              <CsrfField token={reply.csrfToken()} />
+              <input type="hidden" name="token" value={token} />
+              <button type="submit">Accept invitation</button>
+            </form>
+          ) : (
+            <p class="flash flash-error">
+              This invitation is for <strong safe>{invitation.email}</strong>, but you are signed in as <strong safe>{auth.email}</strong>. Sign out and sign in
+              (or sign up) with the invited address.
+            </p>
+          )}
+        </article>,
+      )
+    }
+    signedIn.get('/invitations/accept', { schema: { querystring: TokenQuery } }, async (request, reply) =>
+      invitationPage(request, reply, (request.query as { token?: string }).token ?? ''),
+    )
+    signedIn.post('/invitations/accept', async (request, reply) => {
+      const token = (request.body as { token?: string } | undefined)?.token
+      if (!token) throw new InvalidError('invitation_invalid', 'The invitation link is incomplete.')
+      const scope = await acceptInvitation(platform, token, signedInAuth(request).accountId)
+      reply.flash('success', 'Welcome aboard: you are now a member.')
+      return reply.redirect(`/orgs/${scope.orgId}`)
+    })
+  })
+
+  // Org-scoped pages: installOrgScope has resolved request.orgScope (or answered 404) before these run.
+  app.get('/orgs/:orgId', { schema: { params: OrgParams } }, async (request, reply) => {
+    const scope = scopeOf(request)
+    const org = await getOrg(platform.db, scope)
+    const members = hasRole(scope.role, 'staff') ? await listMembers(platform.db, scope) : undefined
+    return reply.page(
+      org.name,
+      <>
+        <h1 safe>{org.name}</h1>
+        <p>
+          Your role: <span class="badge">{scope.role}</span> · Time zone: <span safe>{org.timeZone}</span>
+        </p>
+        {members ? (
+          <article>
+            <header>Members</header>
+            <p>
+              <span safe>{`${members.total} member${members.total === 1 ? '' : 's'}.`}</span> <a href={`/orgs/${org.id}/members`}>Manage members</a>
+            </p>
+          </article>
+        ) : (
+          ''
+        )}
+      </>,
+      { orgId: org.id },
+    )
+  })
+
+  const membersPage = async (request: FastifyRequest, reply: FastifyReply, inviteState: FormState = {}) => {
+    const scope = scopeOf(request)
+    requireRole(scope, 'staff')
+    const query = request.query as { search?: string; role?: Role | ''; sort?: 'name' | 'joined'; page?: number }
+    const [page, invitations] = await Promise.all([
+      listMembers(platform.db, scope, { search: query.search, role: query.role || undefined, sort: query.sort, page: query.page }),
+      hasRole(scope.role, 'admin') ? listPendingInvitations(platform, scope) : Promise.resolve([]),
+    ])
+    const isAdmin = hasRole(scope.role, 'admin')
+    const base = `/orgs/${scope.orgId}/members`
+    const csrf = reply.csrfToken()
+    const href = (pageNumber: number) =>
+      `${base}?${new URLSearchParams({ search: query.search ?? '', role: query.role ?? '', sort: query.sort ?? 'name', page: String(pageNumber) })}`
+    return reply.page(
+      'Members',
+      <>
+        <h1>Members</h1>
+        <form method="get" action={base} class="filters">
+          <input type="search" name="search" placeholder="Search name or email" value={query.search ?? ''} aria-label="Search members" />
+          <select name="role" aria-label="Role">
+            <option value="">All roles</option>
+            {ROLE_OPTIONS.map((option) => (
+              <option value={option.value} selected={query.role === option.value} safe>
+                {option.label}
+              </option>
+            ))}
+          </select>
+          <select name="sort" aria-label="Sort by">
+            <option value="name" selected={query.sort !== 'joined'}>
+              Sort by name
+            </option>
+            <option value="joined" selected={query.sort === 'joined'}>
+              Sort by date joined
+            </option>
+          </select>
+          <button type="submit">Filter</button>
+        </form>
+        {page.items.length === 0 ? (
+          <EmptyState>No members match these filters.</EmptyState>
+        ) : (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Email</th>
+                <th scope="col">Role</th>
+                <th scope="col">Joined</th>
+                {isAdmin && (
+                  <th scope="col">
+                    <span class="visually-hidden">Actions</span>
+                  </th>
+                )}
+              </tr>
+            </thead>
+            <tbody>
+              {page.items.map((member) => (
+                <tr>
+                  <td safe>{member.name}</td>
+                  <td safe>{member.email}</td>
+                  <td>
+                    {isAdmin ? (
+                      <form method="post" action={`${base}/${member.id}/role`} class="inline">
+                        <CsrfField token={csrf} />
+                        <select name="role" aria-label={`Role of ${member.name}`} hx-post={`${base}/${member.id}/role`} hx-trigger="change" hx-swap="none">
+                          {ROLE_OPTIONS.map((option) => (
+                            <option value={option.value} selected={member.role === option.value} safe>
+                              {option.label}
+                            </option>
+                          ))}
+                        </select>
+                        <noscript>
+                          <button type="submit">Save</button>
+                        </noscript>
+                      </form>
+                    ) : (
+                      <span>{member.role}</span>
+                    )}
+                  </td>
+                  <td safe>{member.createdAt.toISOString().slice(0, 10)}</td>
+                  {isAdmin && (
+                    <td class="actions">
+                      <form method="post" action={`${base}/${member.id}/unlock`} class="inline">
+                        <CsrfField token={csrf} />
+                        <button type="submit" class="secondary outline" title="Lift sign-in blocks after failed attempts">
+                          Unlock sign-in
+                        </button>
+                      </form>{' '}
+                      <form method="post" action={`${base}/${member.id}/remove`} class="inline" data-confirm={`Remove ${member.name} from this organisation?`}>
+                        <CsrfField token={csrf} />
+                        <button type="submit" class="secondary">
+                          Remove
+                        </button>
+                      </form>
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        <Pagination page={page.page} pageCount={page.pageCount} href={href} />
+        {isAdmin && (
+          <>
+            <article>
+              <h2>Invite someone</h2>
+              <FormErrorSummary state={inviteState} />
+              <form method="post" action={`/orgs/${scope.orgId}/invitations`} novalidate>
+                <CsrfField token={csrf} />
+                <Field name="email" label="Email" type="email" state={inviteState} />
+                <SelectField name="role" label="Role" options={ROLE_OPTIONS} state={inviteState} value="member" />
+                <button type="submit">Send invitation</button>
+              </form>
+            </article>
+            <h2>Pending invitations</h2>
+            {invitations.length === 0 ? (
+              <EmptyState>No pending invitations.</EmptyState>
+            ) : (
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Email</th>
+                    <th scope="col">Role</th>
+                    <th scope="col">Expires</th>
+                    <th scope="col">
+                      <span class="visually-hidden">Actions</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {invitations.map((invitation) => (
+                    <tr>
+                      <td safe>{invitation.email}</td>
+                      <td>{invitation.role}</td>
+                      <td safe>{formatDateTime(invitation.expiresAt)}</td>
+                      <td class="actions">
+                        <form
+                          method="post"
+                          action={`/orgs/${scope.orgId}/invitations/${invitation.id}/revoke`}
+                          class="inline"
+                          data-confirm="Revoke this invitation?"
+                        >
+                          <CsrfField token={csrf} />
+                          <button type="submit" class="secondary outline">
+                            Revoke
+                          </button>
+                        </form>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </>
+        )}
+      </>,
+      { orgId: scope.orgId },
+    )
+  }
+  app.get('/orgs/:orgId/members', { schema: { params: OrgParams, querystring: MembersQuery } }, async (request, reply) => membersPage(request, reply))
+  app.post('/orgs/:orgId/invitations', { schema: { params: OrgParams } }, async (request, reply) => {
+    const form = parseForm(InviteForm, request.body)
+    if (!form.ok) return membersPage(request, reply.status(422), form)
+    await inviteMember(platform, scopeOf(request), form.value)
+    reply.flash('success', `Invitation sent to ${form.value.email}.`)
+    return reply.redirect(`/orgs/${scopeOf(request).orgId}/members`)
+  })
+  app.post('/orgs/:orgId/invitations/:invitationId/revoke', { schema: { params: InvitationParams } }, async (request, reply) => {
+    await revokeInvitation(platform, scopeOf(request), (request.params as { invitationId: string }).invitationId)
+    reply.flash('success', 'Invitation revoked.')
+    return reply.redirect(`/orgs/${scopeOf(request).orgId}/members`)
+  })
+  app.post('/orgs/:orgId/members/:memberId/role', { schema: { params: MemberParams } }, async (request, reply) => {
+    const form = parseForm(RoleForm, request.body)
+    if (!form.ok) throw new InvalidError('invalid_role', form.errors.role ?? 'Choose a role.')
+    await changeMemberRole(platform, scopeOf(request), (request.params as { memberId: string }).memberId, form.value.role)
+    if (request.headers['hx-request']) return reply.status(204).send()
+    reply.flash('success', 'Role changed.')
+    return reply.redirect(`/orgs/${scopeOf(request).orgId}/members`)
+  })
+  app.post('/orgs/:orgId/members/:memberId/remove', { schema: { params: MemberParams } }, async (request, reply) => {
+    await removeMember(platform, scopeOf(request), (request.params as { memberId: string }).memberId)
+    reply.flash('success', 'Member removed.')
+    return reply.redirect(`/orgs/${scopeOf(request).orgId}/members`)
+  })
+  app.post('/orgs/:orgId/members/:memberId/unlock', { schema: { params: MemberParams } }, async (request, reply) => {
+    await unlockMemberSignIn(platform, scopeOf(request), (request.params as { memberId: string }).memberId)
+    reply.flash('success', 'Sign-in is unlocked for that member.')
+    return reply.redirect(`/orgs/${scopeOf(request).orgId}/members`)
+  })
+
+  const settingsPage = async (request: FastifyRequest, reply: FastifyReply, state: FormState = {}) => {
+    const scope = scopeOf(request)
+    requireRole(scope, 'admin')
+    const org = await getOrg(platform.db, scope)
+    return reply.page(
+      'Settings',
+      <article>
+        <h1>Settings</h1>
+        <FormErrorSummary state={state} />
+        <form method="post" action={`/orgs/${org.id}/settings`} novalidate>
+          <CsrfField token={reply.csrfToken()} />
+          <Field name="name" label="Name" value={org.name} state={state} />
+          <SelectField
+            name="timeZone"
+            label="Time zone"
+            options={TIME_ZONES.map((zone) => ({ value: zone, label: zone }))}
+            value={org.timeZone}
+            state={state}
+          />
+          <button type="submit">Save</button>
+        </form>
+      </article>,
+      { orgId: org.id },
+    )
+  }
+  app.get('/orgs/:orgId/settings', { schema: { params: OrgParams } }, async (request, reply) => settingsPage(request, reply))
+  app.post('/orgs/:orgId/settings', { schema: { params: OrgParams } }, async (request, reply) => {
+    const form = parseForm(OrgForm, request.body)
+    if (!form.ok) return settingsPage(request, reply.status(422), form)
+    await updateOrg(platform, scopeOf(request), { name: form.value.name, timeZone: form.value.timeZone ?? 'UTC' })
+    reply.flash('success', 'Settings saved.')
+    return reply.redirect(`/orgs/${scopeOf(request).orgId}/settings`)
+  })
+
+  app.get('/orgs/:orgId/audit', { schema: { params: OrgParams, querystring: AuditQuery } }, async (request, reply) => {
+    const scope = scopeOf(request)
+    requireRole(scope, 'admin')
+    const query = request.query as { action?: string; actor?: string; from?: string; to?: string; page?: number }
+    const toDate = query.to ? new Date(`${query.to}T00:00:00Z`) : undefined
+    if (toDate) toDate.setUTCDate(toDate.getUTCDate() + 1)
+    const page = await listAuditEntries(platform.db, {
+      orgId: scope.orgId,
+      action: query.action || undefined,
+      actorAccountId: query.actor || undefined,
+      from: query.from ? new Date(`${query.from}T00:00:00Z`) : undefined,
+      to: toDate,
+      page: query.page,
+    })
+    const base = `/orgs/${scope.orgId}/audit`
+    const href = (pageNumber: number) =>
+      `${base}?${new URLSearchParams({ action: query.action ?? '', actor: query.actor ?? '', from: query.from ?? '', to: query.to ?? '', page: String(pageNumber) })}`
+    return reply.page(
+      'Audit log',
+      <>
+        <h1>Audit log</h1>
+        <p>Every administrative action and request in this organisation, in a tamper-evident chain.</p>
+        <form method="get" action={base} class="filters">
+          <input name="action" placeholder="Action, e.g. orgs." value={query.action ?? ''} aria-label="Action starts with" />
+          <input name="actor" placeholder="Account ID" value={query.actor ?? ''} aria-label="Actor account ID" />
+          <input type="date" name="from" value={query.from ?? ''} aria-label="From date" />
+          <input type="date" name="to" value={query.to ?? ''} aria-label="To date" />
+          <button type="submit">Filter</button>
+        </form>
+        {page.items.length === 0 ? (
+          <EmptyState>No entries match these filters.</EmptyState>
+        ) : (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">When (UTC)</th>
+                <th scope="col">Action</th>
+                <th scope="col">Actor</th>
+                <th scope="col">Target</th>
+                <th scope="col">Details</th>
+              </tr>
+            </thead>
+            <tbody>
+              {page.items.map((entry) => (
+                <tr>
+                  <td safe>{formatDateTime(entry.recordedAt)}</td>
+                  <td>
+                    <code safe>{entry.action}</code>
+                  </td>
+                  <td>
+                    <code safe>{entry.actorAccountId ?? '—'}</code>
+                  </td>
+                  <td>
+                    <code safe>{entry.target ?? ''}</code>
+                  </td>
+                  <td>
+                    <small safe>{JSON.stringify(entry.data)}</small>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        <Pagination page={page.page} pageCount={page.pageCount} href={href} />
+      </>,
+      { orgId: scope.orgId },
+    )
+  })
+}

@@ -1,0 +1,61 @@
+import type { FastifyInstance } from 'fastify'
+import { NotFoundError } from '../../platform/errors.ts'
+import { requireSignedIn } from '../../platform/http/auth.ts'
+import { hasRole, listOrgsForAccount, type OrgScope, resolveOrgScope } from './service.ts'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set on every route with an `:orgId` parameter: the caller's membership there. */
+    orgScope: OrgScope | null
+  }
+}
+
+export const ORG_COOKIE = 'laurel_org'
+
+/**
+ * Every route with an `:orgId` parameter is org-scoped: the caller must be signed in and a member
+ * (else 404, as if the org did not exist), and an API key only reaches the org it was made for.
+ */
+export function installOrgScope(app: FastifyInstance): void {
+  const { platform } = app
+  app.decorateRequest('orgScope', null)
+  app.addHook('preHandler', async (request, reply) => {
+    const orgId = (request.params as { orgId?: string } | undefined)?.orgId
+    if (!orgId) return
+    await requireSignedIn(request, reply)
+    if (reply.sent || !request.auth) return
+    if (request.auth.apiKey && request.auth.apiKey.orgId !== orgId) throw new NotFoundError('org', orgId)
+    request.orgScope = await resolveOrgScope(platform.db, { orgId, accountId: request.auth.accountId, isPlatformAdmin: request.auth.isPlatformAdmin })
+    if (request.method === 'GET' && request.cookies[ORG_COOKIE] !== orgId && !request.auth.apiKey) {
+      reply.setCookie(ORG_COOKIE, orgId, { path: '/', httpOnly: true, sameSite: 'lax', secure: platform.config.isHttps })
+    }
+  })
+
+  app.ui.navigation = async (request) => {
+    const auth = request.auth
+    if (!auth) return { account: null, orgs: [], currentOrg: null, orgLinks: [] }
+    const orgs = await listOrgsForAccount(platform.db, auth.accountId)
+    const scope = request.orgScope
+    const current = scope ? (orgs.find((org) => org.id === scope.orgId) ?? { id: scope.orgId, name: 'Organisation', role: scope.role }) : null
+    const base = scope ? `/orgs/${scope.orgId}` : ''
+    const orgLinks = scope
+      ? [
+          { href: base, label: 'Dashboard', role: 'member' as const },
+          { href: `${base}/members`, label: 'Members', role: 'staff' as const },
+          { href: `${base}/audit`, label: 'Audit log', role: 'admin' as const },
+          { href: `${base}/settings`, label: 'Settings', role: 'admin' as const },
+        ].filter((item) => hasRole(scope.role, item.role))
+      : []
+    return {
+      account: { name: auth.name, email: auth.email, isPlatformAdmin: auth.isPlatformAdmin },
+      orgs: orgs.map(({ id, name }) => ({ id, name })),
+      currentOrg: current ? { id: current.id, name: current.name, role: scope?.role ?? current.role } : null,
+      orgLinks: orgLinks.map(({ href, label }) => ({ href, label })),
+    }
+  }
+}
+
+export function scopeOf(request: { orgScope: OrgScope | null }): OrgScope {
+  if (!request.orgScope) throw new Error('This route has no :orgId parameter, so it has no org scope.')
+  return request.orgScope
+}

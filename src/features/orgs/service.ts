@@ -1,0 +1,319 @@
+import { and, asc, count, eq, gt, ilike, isNull, or, sql } from 'drizzle-orm'
+import { hashToken } from '../../platform/crypto/hashing.ts'
+import type { Db } from '../../platform/db/client.ts'
+import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from '../../platform/errors.ts'
+import { newSecret } from '../../platform/ids.ts'
+import type { Platform } from '../../platform/platform.ts'
+import { accountDirectory, findAccountByEmail, getAccount, link, normalizeEmail, revokeApiKeysForOrg, unlockSignIn } from '../identity/service.ts'
+import { invitations, members, orgs, ROLES, type Role } from './schema.ts'
+
+export type Org = typeof orgs.$inferSelect
+export type Member = typeof members.$inferSelect
+
+/** Who acts in which org, with what role: every org-owned query is filtered by `orgId`. */
+export interface OrgScope {
+  orgId: string
+  accountId: string
+  role: Role
+}
+
+const ROLE_RANK: Record<Role, number> = { member: 1, trainer: 2, staff: 3, admin: 4, owner: 5 }
+const INVITATION_LIFETIME_MS = 14 * 24 * 3600_000
+
+export function hasRole(role: Role, atLeast: Role): boolean {
+  return ROLE_RANK[role] >= ROLE_RANK[atLeast]
+}
+
+export function requireRole(scope: OrgScope, atLeast: Role): void {
+  if (!hasRole(scope.role, atLeast)) throw new ForbiddenError('role_required', `This needs the ${atLeast} role or higher in this organisation.`)
+}
+
+export async function createOrg(platform: Platform, accountId: string, input: { name: string; timeZone?: string }): Promise<Org> {
+  const timeZone = input.timeZone ?? 'UTC'
+  if (!Intl.supportedValuesOf('timeZone').includes(timeZone) && timeZone !== 'UTC') {
+    throw new InvalidError('invalid_time_zone', `Unknown time zone ${timeZone}.`, { timeZone: 'Choose a time zone from the list.' })
+  }
+  return platform.db.transaction(async (tx) => {
+    const [org] = await tx.insert(orgs).values({ name: input.name.trim(), timeZone }).returning()
+    if (!org) throw new Error('The organisation was not created.')
+    await tx.insert(members).values({ orgId: org.id, accountId, role: 'owner' })
+    await platform.audit.recordIn(tx, { action: 'orgs.created', orgId: org.id, actorAccountId: accountId, target: org.id })
+    return org
+  })
+}
+
+export async function listOrgsForAccount(db: Db, accountId: string) {
+  return db
+    .select({ id: orgs.id, name: orgs.name, role: members.role })
+    .from(members)
+    .innerJoin(orgs, eq(orgs.id, members.orgId))
+    .where(eq(members.accountId, accountId))
+    .orderBy(asc(orgs.name))
+}
+
+/**
+ * The caller's scope in an org. Someone who is not a member gets "not found", exactly as for an org
+ * that does not exist, so org IDs cannot be probed. Platform admins act as admins everywhere.
+ */
+export async function resolveOrgScope(db: Db, input: { orgId: string; accountId: string; isPlatformAdmin: boolean }): Promise<OrgScope> {
+  const [row] = await db
+    .select({ role: members.role, orgId: orgs.id })
+    .from(orgs)
+    .leftJoin(members, and(eq(members.orgId, orgs.id), eq(members.accountId, input.accountId)))
+    .where(eq(orgs.id, input.orgId))
+  if (!row || (!row.role && !input.isPlatformAdmin)) throw new NotFoundError('org', input.orgId)
+  const role: Role = row.role && (!input.isPlatformAdmin || hasRole(row.role, 'admin')) ? row.role : 'admin'
+  return { orgId: input.orgId, accountId: input.accountId, role }
+}
+
+export async function getOrg(db: Db, scope: OrgScope): Promise<Org> {
+  const [org] = await db.select().from(orgs).where(eq(orgs.id, scope.orgId))
+  if (!org) throw new NotFoundError('org', scope.orgId)
+  return org
+}
+
+export async function updateOrg(platform: Platform, scope: OrgScope, input: { name: string; timeZone: string }): Promise<Org> {
+  requireRole(scope, 'admin')
+  if (!Intl.supportedValuesOf('timeZone').includes(input.timeZone) && input.timeZone !== 'UTC') {
+    throw new InvalidError('invalid_time_zone', `Unknown time zone ${input.timeZone}.`, { timeZone: 'Choose a time zone from the list.' })
+  }
+  return platform.db.transaction(async (tx) => {
+    const [org] = await tx.update(orgs).set({ name: input.name.trim(), timeZone: input.timeZone }).where(eq(orgs.id, scope.orgId)).returning()
+    if (!org) throw new NotFoundError('org', scope.orgId)
+    await platform.audit.recordIn(tx, { action: 'orgs.updated', orgId: scope.orgId, actorAccountId: scope.accountId, target: scope.orgId })
+    return org
+  })
+}
+
+export interface MemberView {
+  id: string
+  accountId: string
+  name: string
+  email: string
+  role: Role
+  createdAt: Date
+}
+
+export interface Page<T> {
+  items: T[]
+  total: number
+  page: number
+  pageCount: number
+}
+
+export const PAGE_SIZE = 25
+
+export async function listMembers(
+  db: Db,
+  scope: OrgScope,
+  options: { search?: string; role?: Role; page?: number; sort?: 'name' | 'joined' } = {},
+): Promise<Page<MemberView>> {
+  const page = Math.max(1, options.page ?? 1)
+  const accounts = accountDirectory(db)
+  const search = options.search?.trim()
+  const where = and(
+    eq(members.orgId, scope.orgId),
+    options.role ? eq(members.role, options.role) : undefined,
+    search ? or(ilike(accounts.name, `%${escapeLike(search)}%`), ilike(accounts.email, `%${escapeLike(search)}%`)) : undefined,
+  )
+  const [totals] = await db.select({ total: count() }).from(members).innerJoin(accounts, eq(accounts.id, members.accountId)).where(where)
+  const items = await db
+    .select({ id: members.id, accountId: members.accountId, name: accounts.name, email: accounts.email, role: members.role, createdAt: members.createdAt })
+    .from(members)
+    .innerJoin(accounts, eq(accounts.id, members.accountId))
+    .where(where)
+    .orderBy(options.sort === 'joined' ? asc(members.createdAt) : asc(sql`lower(${accounts.name})`), asc(members.id))
+    .limit(PAGE_SIZE)
+    .offset((page - 1) * PAGE_SIZE)
+  const total = totals?.total ?? 0
+  return { items, total, page, pageCount: Math.max(1, Math.ceil(total / PAGE_SIZE)) }
+}
+
+export async function getMember(db: Db, scope: OrgScope, memberId: string): Promise<Member> {
+  const [member] = await db
+    .select()
+    .from(members)
+    .where(and(eq(members.orgId, scope.orgId), eq(members.id, memberId)))
+  if (!member) throw new NotFoundError('member', memberId)
+  return member
+}
+
+/** Invites someone by email; they join when they accept the emailed link while signed in with that address. */
+export async function inviteMember(platform: Platform, scope: OrgScope, input: { email: string; role: Role }) {
+  requireRole(scope, 'admin')
+  if (input.role === 'owner') requireRole(scope, 'owner')
+  const email = normalizeEmail(input.email)
+  return platform.db.transaction(async (tx) => {
+    const existing = await findAccountByEmail(tx, email)
+    if (existing) {
+      const [member] = await tx
+        .select()
+        .from(members)
+        .where(and(eq(members.orgId, scope.orgId), eq(members.accountId, existing.id)))
+      if (member) throw new ConflictError('already_member', `${email} is already a member.`)
+    }
+    const token = newSecret()
+    const [invitation] = await tx
+      .insert(invitations)
+      .values({
+        orgId: scope.orgId,
+        email,
+        role: input.role,
+        tokenHash: hashToken(token),
+        invitedByAccountId: scope.accountId,
+        expiresAt: new Date(platform.clock.now().getTime() + INVITATION_LIFETIME_MS),
+      })
+      .returning()
+    if (!invitation) throw new Error('The invitation was not stored.')
+    const org = await getOrg(tx, scope)
+    const inviter = await getAccount(tx, scope.accountId)
+    await platform.mailer.send(tx, {
+      orgId: scope.orgId,
+      to: email,
+      subject: `You are invited to join ${org.name} on Laurel`,
+      text: `Hello,\n\n${inviter.name} invited you to join ${org.name} on Laurel as ${input.role}.\n\nAccept the invitation:\n${link(platform, `/invitations/accept?token=${token}`)}\n\nIf you have no Laurel account yet, sign up with this email address first. The invitation works for 14 days.\n`,
+    })
+    await platform.audit.recordIn(tx, {
+      action: 'orgs.member_invited',
+      orgId: scope.orgId,
+      actorAccountId: scope.accountId,
+      target: invitation.id,
+      data: { role: input.role },
+    })
+    return invitation
+  })
+}
+
+export async function listPendingInvitations(platform: Platform, scope: OrgScope) {
+  return platform.db
+    .select({ id: invitations.id, email: invitations.email, role: invitations.role, createdAt: invitations.createdAt, expiresAt: invitations.expiresAt })
+    .from(invitations)
+    .where(
+      and(eq(invitations.orgId, scope.orgId), isNull(invitations.acceptedAt), isNull(invitations.revokedAt), gt(invitations.expiresAt, platform.clock.now())),
+    )
+    .orderBy(asc(invitations.createdAt))
+}
+
+export async function revokeInvitation(platform: Platform, scope: OrgScope, invitationId: string): Promise<void> {
+  requireRole(scope, 'admin')
+  await platform.db.transaction(async (tx) => {
+    const revoked = await tx
+      .update(invitations)
+      .set({ revokedAt: platform.clock.now() })
+      .where(and(eq(invitations.orgId, scope.orgId), eq(invitations.id, invitationId), isNull(invitations.acceptedAt)))
+      .returning({ id: invitations.id })
+    if (revoked.length === 0) throw new NotFoundError('invitation', invitationId)
+    await platform.audit.recordIn(tx, { action: 'orgs.invitation_revoked', orgId: scope.orgId, actorAccountId: scope.accountId, target: invitationId })
+  })
+}
+
+async function findLiveInvitation(platform: Platform, db: Db, token: string) {
+  const [row] = await db
+    .select({ invitation: invitations, orgName: orgs.name })
+    .from(invitations)
+    .innerJoin(orgs, eq(orgs.id, invitations.orgId))
+    .where(
+      and(
+        eq(invitations.tokenHash, hashToken(token)),
+        isNull(invitations.acceptedAt),
+        isNull(invitations.revokedAt),
+        gt(invitations.expiresAt, platform.clock.now()),
+      ),
+    )
+  if (!row) throw new InvalidError('invitation_invalid', 'This invitation is invalid, expired, revoked or already accepted. Ask for a new one.')
+  return row
+}
+
+export async function describeInvitation(platform: Platform, token: string) {
+  const { invitation, orgName } = await findLiveInvitation(platform, platform.db, token)
+  return { orgId: invitation.orgId, orgName, email: invitation.email, role: invitation.role }
+}
+
+/** Joins the org named by an invitation; the signed-in account must own the invited address. */
+export async function acceptInvitation(platform: Platform, token: string, accountId: string): Promise<OrgScope> {
+  return platform.db.transaction(async (tx) => {
+    const { invitation } = await findLiveInvitation(platform, tx, token)
+    const account = await getAccount(tx, accountId)
+    if (account.email !== invitation.email) {
+      throw new ForbiddenError('invitation_for_other_email', `This invitation was sent to ${invitation.email}. Sign in with that address to accept it.`)
+    }
+    await tx.update(invitations).set({ acceptedAt: platform.clock.now() }).where(eq(invitations.id, invitation.id))
+    await tx.insert(members).values({ orgId: invitation.orgId, accountId, role: invitation.role }).onConflictDoNothing()
+    await platform.audit.recordIn(tx, { action: 'orgs.invitation_accepted', orgId: invitation.orgId, actorAccountId: accountId, target: invitation.id })
+    return { orgId: invitation.orgId, accountId, role: invitation.role }
+  })
+}
+
+/** Adds an existing account directly, without an invitation (CLI and demo data). */
+export async function addMember(platform: Platform, scope: OrgScope, input: { accountId: string; role: Role }): Promise<Member> {
+  requireRole(scope, input.role === 'owner' ? 'owner' : 'admin')
+  return platform.db.transaction(async (tx) => {
+    const [member] = await tx.insert(members).values({ orgId: scope.orgId, accountId: input.accountId, role: input.role }).onConflictDoNothing().returning()
+    if (!member) throw new ConflictError('already_member', 'That account is already a member.')
+    await platform.audit.recordIn(tx, {
+      action: 'orgs.member_added',
+      orgId: scope.orgId,
+      actorAccountId: scope.accountId,
+      target: member.id,
+      data: { role: input.role },
+    })
+    return member
+  })
+}
+
+export async function changeMemberRole(platform: Platform, scope: OrgScope, memberId: string, role: Role): Promise<void> {
+  requireRole(scope, 'admin')
+  if (!ROLES.includes(role)) throw new InvalidError('invalid_role', `Unknown role ${role}.`)
+  await platform.db.transaction(async (tx) => {
+    const member = await getMember(tx, scope, memberId)
+    if ((member.role === 'owner' || role === 'owner') && !hasRole(scope.role, 'owner')) {
+      throw new ForbiddenError('owner_required', 'Only owners can make or unmake owners.')
+    }
+    if (member.role === 'owner' && role !== 'owner') await ensureAnotherOwner(tx, scope, member)
+    await tx.update(members).set({ role }).where(eq(members.id, member.id))
+    await platform.audit.recordIn(tx, {
+      action: 'orgs.member_role_changed',
+      orgId: scope.orgId,
+      actorAccountId: scope.accountId,
+      target: member.id,
+      data: { from: member.role, to: role },
+    })
+  })
+}
+
+export async function removeMember(platform: Platform, scope: OrgScope, memberId: string): Promise<void> {
+  requireRole(scope, 'admin')
+  await platform.db.transaction(async (tx) => {
+    const member = await getMember(tx, scope, memberId)
+    if (member.role === 'owner') {
+      if (!hasRole(scope.role, 'owner')) throw new ForbiddenError('owner_required', 'Only owners can remove an owner.')
+      await ensureAnotherOwner(tx, scope, member)
+    }
+    await tx.delete(members).where(eq(members.id, member.id))
+    await revokeApiKeysForOrg(tx, member.accountId, scope.orgId, platform.clock.now())
+    await platform.audit.recordIn(tx, { action: 'orgs.member_removed', orgId: scope.orgId, actorAccountId: scope.accountId, target: member.id })
+  })
+}
+
+/** An org admin lifts sign-in blocks on a member's account (the member can also do it by emailed link). */
+export async function unlockMemberSignIn(platform: Platform, scope: OrgScope, memberId: string): Promise<void> {
+  requireRole(scope, 'admin')
+  await platform.db.transaction(async (tx) => {
+    const member = await getMember(tx, scope, memberId)
+    await unlockSignIn(platform, tx, member.accountId, { actorAccountId: scope.accountId, orgId: scope.orgId })
+  })
+}
+
+async function ensureAnotherOwner(db: Db, scope: OrgScope, member: Member): Promise<void> {
+  const [owners] = await db
+    .select({ total: count() })
+    .from(members)
+    .where(and(eq(members.orgId, scope.orgId), eq(members.role, 'owner')))
+  if ((owners?.total ?? 0) <= 1 && member.role === 'owner') {
+    throw new ConflictError('last_owner', 'An organisation needs at least one owner. Make someone else owner first.')
+  }
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (character) => `\\${character}`)
+}

@@ -1,0 +1,35 @@
+import { eq, or, sql } from 'drizzle-orm'
+import { definePrivacyProvider } from '../privacy/registry.ts'
+import { auditEntries } from './schema.ts'
+
+const RETENTION_REASON =
+  'The security audit log is append-only and hash-chained so tampering can be proven; entries about a person (their sign-in attempts with address and browser) are kept for the security of the accounts and the organisation (legitimate interest), for at most one year.'
+
+export const auditPrivacy = definePrivacyProvider({
+  name: 'audit',
+  stores: [
+    {
+      table: 'audit_entries',
+      columns: ['actor_account_id', 'data', 'ip', 'user_agent'],
+      purpose: 'Security audit of sign-ins, requests and administrative actions',
+      legalBasis: 'legitimate_interest',
+      retention: 'One year',
+    },
+  ],
+  retainedAfterErasure: [
+    { table: 'audit_entries', column: 'data', reason: RETENTION_REASON },
+    { table: 'audit_entries', column: 'ip', reason: RETENTION_REASON },
+    { table: 'audit_entries', column: 'user_agent', reason: RETENTION_REASON },
+  ],
+  async export(db, subject) {
+    const rows = await db
+      .select()
+      .from(auditEntries)
+      .where(or(subject.accountId ? eq(auditEntries.actorAccountId, subject.accountId) : undefined, sql`${auditEntries.data}->>'email' = ${subject.email}`))
+      .orderBy(auditEntries.seq)
+    return { entries: rows.map(({ id, recordedAt, action, orgId, data, ip, userAgent }) => ({ id, recordedAt, action, orgId, data, ip, userAgent })) }
+  },
+  async erase() {
+    // Retained by design: see RETENTION_REASON.
+  },
+})

@@ -1,0 +1,55 @@
+export type DomainErrorKind = 'not_found' | 'conflict' | 'invalid' | 'forbidden' | 'unauthorized' | 'too_many'
+
+/** An error a service throws when a request cannot proceed; the HTTP layer maps `kind` to a status. */
+export abstract class DomainError extends Error {
+  abstract readonly kind: DomainErrorKind
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+/** The entity does not exist, or belongs to another organisation (the two are indistinguishable by design). */
+export class NotFoundError extends DomainError {
+  readonly kind = 'not_found'
+  constructor(entity: string, id?: string) {
+    super(`${entity}_not_found`, id ? `No ${entity.replaceAll('_', ' ')} with id ${id}.` : `No such ${entity.replaceAll('_', ' ')}.`)
+  }
+}
+
+export class ConflictError extends DomainError {
+  readonly kind = 'conflict'
+}
+
+/** Input is well-formed but breaks a business rule; `fields` maps form fields to what to fix. */
+export class InvalidError extends DomainError {
+  readonly kind = 'invalid'
+  constructor(
+    code: string,
+    message: string,
+    readonly fields: Record<string, string> = {},
+  ) {
+    super(code, message)
+  }
+}
+
+export class ForbiddenError extends DomainError {
+  readonly kind = 'forbidden'
+}
+
+export class UnauthorizedError extends DomainError {
+  readonly kind = 'unauthorized'
+}
+
+export class TooManyError extends DomainError {
+  readonly kind = 'too_many'
+  constructor(
+    code: string,
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(code, message)
+  }
+}

@@ -1,0 +1,26 @@
+import type { FastifyInstance } from 'fastify'
+import type { EncryptedColumn } from './crypto/keyring.ts'
+import type { JobDefinition } from './jobs/jobs.ts'
+import type { Platform } from './platform.ts'
+import type { PrivacyProvider } from './privacy/registry.ts'
+
+export interface Command {
+  /** One or two words, e.g. `user create-admin`. */
+  name: string
+  summary: string
+  usage: string
+  run(platform: Platform, args: string[]): Promise<number>
+}
+
+/** What a feature plugs into the app. The list of features lives in src/app.ts. */
+export interface Feature {
+  name: string
+  /** Root-level hooks and decorators (not encapsulated), applied before any routes. */
+  setup?(app: FastifyInstance): void
+  /** Routes and pages, registered as an encapsulated plugin. */
+  routes?(app: FastifyInstance): Promise<void>
+  jobs?: JobDefinition<Platform, never>[]
+  privacy?: PrivacyProvider
+  encryptedColumns?: EncryptedColumn[]
+  commands?: Command[]
+}

@@ -1,0 +1,88 @@
+import type { Redis } from 'ioredis'
+import { Redis as RedisClient } from 'ioredis'
+import type { Logger } from 'pino'
+import type { Config } from '../config.ts'
+import { AuditLog, deriveAuditKey } from './audit/log.ts'
+import { type Clock, systemClock } from './clock.ts'
+import { rotateKeysJob } from './crypto/jobs.ts'
+import { type EncryptedColumn, Keyring, loadMasterKey } from './crypto/keyring.ts'
+import { type Database, type Db, openDatabase } from './db/client.ts'
+import { migrateDatabase } from './db/migrate.ts'
+import { type JobDefinition, Jobs } from './jobs/jobs.ts'
+import { deliverMailJob } from './mail/jobs.ts'
+import { Mailer } from './mail/mailer.ts'
+import type { PrivacyProvider } from './privacy/registry.ts'
+
+/** The shared services every route, page, command and job receives. */
+export interface Platform {
+  config: Config
+  database: Database
+  db: Db
+  keyring: Keyring
+  masterKey: Buffer
+  audit: AuditLog
+  auditKey: Buffer
+  mailer: Mailer
+  jobs: Jobs<Platform>
+  redis: Redis | undefined
+  clock: Clock
+  log: Logger
+  privacyProviders: PrivacyProvider[]
+  encryptedColumns: EncryptedColumn[]
+  close(): Promise<void>
+}
+
+export interface PlatformOptions {
+  log: Logger
+  clock?: Clock
+  jobs: JobDefinition<Platform, never>[]
+  privacyProviders: PrivacyProvider[]
+  encryptedColumns: EncryptedColumn[]
+  /** Apply migrations before anything touches the tables (on by default). */
+  migrate?: boolean
+}
+
+export async function openPlatform(config: Config, options: PlatformOptions): Promise<Platform> {
+  const database = await openDatabase(config.database)
+  try {
+    if (options.migrate !== false) await migrateDatabase(database.pool)
+    const masterKey = await loadMasterKey(config.masterKey, config.dataDir)
+    const keyring = await Keyring.open(database.db, masterKey)
+    const auditKey = deriveAuditKey(masterKey)
+    const onError = (error: unknown) => options.log.error({ err: error }, 'background error')
+    const audit = new AuditLog(database.db, auditKey, onError)
+    const jobs = new Jobs<Platform>(database.connection, database.db, onError)
+    jobs.register([deliverMailJob, rotateKeysJob, ...options.jobs] as JobDefinition<Platform, never>[])
+    const mailer = new Mailer(keyring, config.mailFrom, config.smtpUrl, async (db, messageId) => {
+      await jobs.enqueue(db, deliverMailJob, { messageId })
+    })
+    const redis = config.redisUrl ? new RedisClient(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 }) : undefined
+    const platform: Platform = {
+      config,
+      database,
+      db: database.db,
+      keyring,
+      masterKey,
+      audit,
+      auditKey,
+      mailer,
+      jobs,
+      redis,
+      clock: options.clock ?? systemClock,
+      log: options.log,
+      privacyProviders: options.privacyProviders,
+      encryptedColumns: options.encryptedColumns,
+      async close() {
+        await jobs.stop()
+        await audit.close()
+        await mailer.close()
+        redis?.disconnect()
+        await database.close()
+      },
+    }
+    return platform
+  } catch (error) {
+    await database.close()
+    throw error
+  }
+}

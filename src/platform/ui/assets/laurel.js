@@ -1,0 +1,14 @@
+// Asks before destructive actions: any form with data-confirm="question" needs a yes first.
+document.addEventListener('submit', (event) => {
+  const form = event.target
+  if (form instanceof HTMLFormElement && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    event.preventDefault()
+  }
+})
+// Copies the text of the element named by data-copy to the clipboard.
+document.addEventListener('click', (event) => {
+  const button = event.target instanceof Element ? event.target.closest('[data-copy]') : null
+  if (!button) return
+  const source = document.getElementById(button.getAttribute('data-copy'))
+  if (source) navigator.clipboard?.writeText(source.textContent.trim())
+})

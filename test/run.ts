@@ -1,0 +1,89 @@
+/**
+ * Runs a test suite: `npm test` (embedded PGlite), `npm run test:pg` (the PostgreSQL server named by
+ * DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres) or `npm run test:browser`.
+ *
+ * It prepares one migrated template database per run (a data folder, or a server database that
+ * each test file clones), runs node:test, and removes everything it made. node:test's summary is
+ * the last thing printed.
+ */
+import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, relative } from 'node:path'
+import pg from 'pg'
+import { startPlatform } from '../src/app.ts'
+import { loadConfig } from '../src/config.ts'
+import { createLogger } from '../src/platform/log.ts'
+
+const mode = process.argv.includes('--pg') ? 'pg' : process.argv.includes('--browser') ? 'browser' : 'embedded'
+const root = new URL('..', import.meta.url).pathname
+
+async function findTests(dir: string, include: (path: string) => boolean): Promise<string[]> {
+  const entries = await readdir(join(root, dir), { recursive: true, withFileTypes: true })
+  return entries
+    .filter((entry) => entry.isFile() && /\.test\.tsx?$/.test(entry.name))
+    .map((entry) => relative(root, join(entry.parentPath, entry.name)))
+    .filter(include)
+    .sort()
+}
+
+async function prepareTemplate(env: Record<string, string>): Promise<void> {
+  const platform = await startPlatform(loadConfig(env), { log: createLogger('warn') })
+  await platform.jobs.start()
+  await platform.close()
+}
+
+async function main(): Promise<number> {
+  const masterKey = randomBytes(32).toString('hex')
+  const scratch = await mkdtemp(join(tmpdir(), 'laurel-test-'))
+  const env: Record<string, string> = { LAUREL_MASTER_KEY: masterKey, DATA_DIR: join(scratch, 'template'), LOG_LEVEL: 'warn' }
+  let cleanup = async () => {}
+
+  if (mode === 'pg') {
+    const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+    const templateName = `laurel_test_${randomBytes(4).toString('hex')}`
+    const admin = new pg.Client({ connectionString: serverUrl })
+    await admin.connect()
+    await admin.query(`create database ${templateName}`)
+    const templateUrl = new URL(serverUrl)
+    templateUrl.pathname = `/${templateName}`
+    env.DATABASE_URL = templateUrl.toString()
+    await prepareTemplate(env)
+    process.env.LAUREL_TEST_PG_TEMPLATE = templateName
+    process.env.LAUREL_TEST_PG_SERVER = serverUrl
+    cleanup = async () => {
+      const clones = await admin.query<{ datname: string }>('select datname from pg_database where datname like $1', [`${templateName}%`])
+      for (const { datname } of clones.rows) await admin.query(`drop database if exists ${datname} with (force)`)
+      await admin.end()
+    }
+  } else {
+    await prepareTemplate(env)
+    process.env.LAUREL_TEST_TEMPLATE_DIR = env.DATA_DIR ?? ''
+  }
+
+  const files =
+    mode === 'browser'
+      ? await findTests('test/browser', () => true)
+      : [...(await findTests('src', () => true)), ...(await findTests('test', (path) => !path.startsWith('test/browser/')))]
+
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${mode === 'browser' ? 1 : 2}`, ...files],
+      { cwd: root, stdio: 'inherit', env: { ...process.env, LAUREL_MASTER_KEY: masterKey, LAUREL_TEST_SCRATCH: scratch } },
+    )
+    child.on('exit', (exitCode) => resolve(exitCode ?? 1))
+  })
+  await cleanup()
+  await rm(scratch, { recursive: true, force: true })
+  return code
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error)
+    process.exit(1)
+  },
+)

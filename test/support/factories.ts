@@ -1,0 +1,48 @@
+import { randomBytes } from 'node:crypto'
+import { type Account, createAccount } from '../../src/features/identity/service.ts'
+import { createOrg, type Org } from '../../src/features/orgs/service.ts'
+import type { TestApp } from './harness.ts'
+
+export const strongPassword = () => `Tq9!${randomBytes(9).toString('base64url')}-laurel`
+
+export function uniqueEmail(label = 'person'): string {
+  return `${label}.${randomBytes(5).toString('hex')}@example.org`
+}
+
+export interface PersonFixture {
+  account: Account
+  email: string
+  password: string
+}
+
+/** A verified account with a strong password, registered as a test secret. */
+export async function newPerson(testApp: TestApp, options: { name?: string; email?: string } = {}): Promise<PersonFixture> {
+  const email = options.email ?? uniqueEmail()
+  const password = strongPassword()
+  testApp.secrets.add(password)
+  const account = await createAccount(testApp.platform, { email, name: options.name ?? 'Test Person', password, isEmailVerified: true })
+  return { account, email, password }
+}
+
+/** An org owned by a new person. */
+export async function newOrg(testApp: TestApp, name = 'Test Org'): Promise<{ org: Org; owner: PersonFixture }> {
+  const owner = await newPerson(testApp, { name: 'Org Owner' })
+  const org = await createOrg(testApp.platform, owner.account.id, { name })
+  return { org, owner }
+}
+
+/** The first link in the newest outbox message to `to` whose path starts with `pathPrefix`, as a path with query. */
+export async function linkFromOutbox(testApp: TestApp, to: string, pathPrefix: string): Promise<string> {
+  const messages = await testApp.platform.mailer.listOutbox(testApp.platform.db, { to })
+  for (const message of messages) {
+    for (const match of message.text.matchAll(/https?:\/\/[^\s]+/g)) {
+      const url = new URL(match[0])
+      if (url.pathname.startsWith(pathPrefix)) {
+        const token = url.searchParams.get('token')
+        if (token) testApp.secrets.add(token)
+        return `${url.pathname}${url.search}`
+      }
+    }
+  }
+  throw new Error(`No email to ${to} with a link to ${pathPrefix}.`)
+}

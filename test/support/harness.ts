@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { cp, mkdtemp, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
+import pg from 'pg'
+import { buildApp, startPlatform } from '../../src/app.ts'
+import { type Config, loadConfig } from '../../src/config.ts'
+import { ManualClock } from '../../src/platform/clock.ts'
+import { createLogger } from '../../src/platform/log.ts'
+import type { Platform } from '../../src/platform/platform.ts'
+
+export const TEST_PUBLIC_URL = 'http://laurel.test'
+
+export interface TestEnvironment {
+  env: Record<string, string>
+  dispose(): Promise<void>
+}
+
+/** A fresh, migrated database for one test app: a copy of the run's template folder, or a clone of its template database. */
+export async function createTestEnvironment(): Promise<TestEnvironment> {
+  const masterKey = process.env.LAUREL_MASTER_KEY
+  assert.ok(masterKey, 'Run tests through "npm test" (test/run.ts), which prepares the template database.')
+  const base = { LAUREL_MASTER_KEY: masterKey, PUBLIC_URL: TEST_PUBLIC_URL, LOG_LEVEL: 'debug' }
+  const scratch = process.env.LAUREL_TEST_SCRATCH ?? ''
+  const dataDir = await mkdtemp(join(scratch, 'app-'))
+  const template = process.env.LAUREL_TEST_PG_TEMPLATE
+  const server = process.env.LAUREL_TEST_PG_SERVER
+  if (template && server) {
+    const name = `${template}_${randomBytes(4).toString('hex')}`
+    const admin = new pg.Client({ connectionString: server })
+    await admin.connect()
+    await admin.query(`create database ${name} template ${template}`)
+    await admin.end()
+    const url = new URL(server)
+    url.pathname = `/${name}`
+    return {
+      env: { ...base, DATA_DIR: dataDir, DATABASE_URL: url.toString() },
+      async dispose() {
+        const client = new pg.Client({ connectionString: server })
+        await client.connect()
+        await client.query(`drop database if exists ${name} with (force)`)
+        await client.end()
+        await rm(dataDir, { recursive: true, force: true })
+      },
+    }
+  }
+  const templateDir = process.env.LAUREL_TEST_TEMPLATE_DIR
+  assert.ok(templateDir, 'No template database: run tests through "npm test".')
+  await cp(templateDir, dataDir, { recursive: true })
+  return { env: { ...base, DATA_DIR: dataDir }, dispose: () => rm(dataDir, { recursive: true, force: true }) }
+}
+
+export interface TestApp {
+  app: FastifyInstance
+  platform: Platform
+  config: Config
+  clock: ManualClock
+  environment: TestEnvironment
+  /** Every log line written so far. */
+  logs(): string
+  /** Passwords, tokens and keys used by the test: none may ever appear in the logs. */
+  secrets: Set<string>
+  client(options?: { ip?: string }): TestClient
+  close(): Promise<void>
+}
+
+export interface StartOptions {
+  env?: Record<string, string>
+  /** Start the job worker (off by default, so tests decide when jobs run). */
+  worker?: boolean
+  environment?: TestEnvironment
+}
+
+/** Builds the real app on a fresh database; `close()` also checks that no secret reached the logs. */
+export async function startTestApp(options: StartOptions = {}): Promise<TestApp> {
+  const environment = options.environment ?? (await createTestEnvironment())
+  const lines: string[] = []
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(String(chunk))
+      done()
+    },
+  })
+  const config = loadConfig({ ...environment.env, ...options.env })
+  const clock = new ManualClock()
+  const platform = await startPlatform(config, { log: createLogger('debug', destination), clock })
+  const app = await buildApp(platform)
+  await app.ready()
+  if (options.worker) {
+    await platform.jobs.start()
+    await platform.jobs.work(platform)
+  }
+  const secrets = new Set<string>()
+  let isClosed = false
+  return {
+    app,
+    platform,
+    config,
+    clock,
+    environment,
+    secrets,
+    logs: () => lines.join(''),
+    client: (clientOptions = {}) => new TestClient(app, clientOptions.ip ?? '203.0.113.10', secrets),
+    async close() {
+      if (isClosed) return
+      isClosed = true
+      await app.close()
+      await platform.close()
+      if (!options.environment) await environment.dispose()
+      const logs = lines.join('')
+      for (const secret of secrets) assert.ok(!logs.includes(secret), `A secret used in the test appeared in the logs: ${secret.slice(0, 4)}…`)
+    },
+  }
+}
+
+const CSRF_FIELD = /name="_csrf" value="([^"]+)"/
+
+/** A browser-like client over app.inject: keeps cookies, sends CSRF tokens, comes from one IP address. */
+export class TestClient {
+  private readonly cookies = new Map<string, string>()
+  private csrfToken: string | undefined
+
+  constructor(
+    private readonly app: FastifyInstance,
+    readonly ip: string,
+    private readonly secrets: Set<string>,
+  ) {}
+
+  async request(options: InjectOptions & { url: string }): Promise<LightMyRequestResponse> {
+    const response = await this.app.inject({
+      remoteAddress: this.ip,
+      ...options,
+      headers: { accept: 'text/html', 'user-agent': 'laurel-test', ...options.headers },
+      cookies: Object.fromEntries(this.cookies),
+    })
+    for (const cookie of response.cookies as { name: string; value: string; maxAge?: number; expires?: Date }[]) {
+      const isExpired = cookie.maxAge === 0 || (cookie.expires !== undefined && cookie.expires.getTime() < Date.now())
+      if (isExpired || cookie.value === '') this.cookies.delete(cookie.name)
+      else this.cookies.set(cookie.name, cookie.value)
+    }
+    const token = response.headers['content-type']?.toString().includes('text/html') ? CSRF_FIELD.exec(response.body)?.[1] : undefined
+    if (token) this.csrfToken = token
+    return response
+  }
+
+  get(url: string): Promise<LightMyRequestResponse> {
+    return this.request({ method: 'GET', url })
+  }
+
+  /** Submits a form as a browser would, with the CSRF token of a page this client has seen. */
+  async submit(url: string, fields: Record<string, string>): Promise<LightMyRequestResponse> {
+    if (!this.csrfToken) await this.get('/sign-in')
+    for (const [name, value] of Object.entries(fields)) if (/password|token|code/i.test(name) && value.length >= 8) this.secrets.add(value)
+    return this.request({
+      method: 'POST',
+      url,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ ...fields, _csrf: this.csrfToken ?? '' }).toString(),
+    })
+  }
+
+  cookie(name: string): string | undefined {
+    return this.cookies.get(name)
+  }
+
+  async signIn(email: string, password: string): Promise<LightMyRequestResponse> {
+    const response = await this.submit('/sign-in', { email, password, next: '/' })
+    assert.equal(response.statusCode, 302, `sign-in failed with ${response.statusCode}: ${textOf(response.body).slice(0, 300)}`)
+    return response
+  }
+}
+
+/** Visible text of an HTML page, for assertions that should not depend on markup. */
+export function textOf(html: string): string {
+  return html
+    .replace(/<script[\s\S]*?<\/script>/g, '')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&#39;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ')
+    .trim()
+}

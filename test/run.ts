@@ -4,7 +4,7 @@
  *
  * It prepares one migrated template database per run (a data folder, or a server database that
  * each test file clones), runs node:test, and removes everything it made. node:test's summary is
- * the last thing printed.
+ * the last thing printed. Extra arguments pick test files by part of their path: `npm test -- sign-in`.
  */
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -62,17 +62,19 @@ async function main(): Promise<number> {
     process.env.LAUREL_TEST_TEMPLATE_DIR = env.DATA_DIR ?? ''
   }
 
-  const files =
+  const only = process.argv.slice(2).filter((arg) => !arg.startsWith('--'))
+  const all =
     mode === 'browser'
       ? await findTests('test/browser', () => true)
       : [...(await findTests('src', () => true)), ...(await findTests('test', (path) => !path.startsWith('test/browser/')))]
+  const files = only.length > 0 ? all.filter((file) => only.some((part) => file.includes(part))) : all
 
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${mode === 'browser' ? 1 : 2}`, ...files],
-      { cwd: root, stdio: 'inherit', env: { ...process.env, LAUREL_MASTER_KEY: masterKey, LAUREL_TEST_SCRATCH: scratch } },
-    )
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${mode === 'browser' ? 1 : 2}`, ...files], {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, LAUREL_MASTER_KEY: masterKey, LAUREL_TEST_SCRATCH: scratch },
+    })
     child.on('exit', (exitCode) => resolve(exitCode ?? 1))
   })
   await cleanup()

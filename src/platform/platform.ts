@@ -71,7 +71,7 @@ export async function openPlatform(config: Config, options: PlatformOptions): Pr
       clock: options.clock ?? systemClock,
       log: options.log,
       privacyProviders: options.privacyProviders,
-      encryptedColumns: options.encryptedColumns,
+      encryptedColumns: [{ table: 'mail_messages', idColumn: 'id', column: 'body_encrypted' }, ...options.encryptedColumns],
       async close() {
         await jobs.stop()
         await audit.close()

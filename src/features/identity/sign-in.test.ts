@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { auditEntries } from '../../platform/audit/schema.ts'
+import { eq, sql } from 'drizzle-orm'
 import { linkFromOutbox, newPerson, strongPassword, uniqueEmail } from '../../../test/support/factories.ts'
 import { startTestApp, type TestApp, textOf } from '../../../test/support/harness.ts'
-import { PAIR_BLOCK_FAILURES, PAIR_FREE_FAILURES } from './sign-in.ts'
+import { auditEntries } from '../../platform/audit/schema.ts'
 import { LOGIN_SESSION_COOKIE } from './login-sessions.ts'
-import { eq, sql } from 'drizzle-orm'
+import { PAIR_BLOCK_FAILURES, PAIR_FREE_FAILURES } from './sign-in.ts'
 
 let testApp: TestApp
 before(async () => {

@@ -1,5 +1,5 @@
 import { hkdfSync } from 'node:crypto'
-import { asc, desc, isNotNull, isNull, sql } from 'drizzle-orm'
+import { and, asc, desc, gt, isNotNull, isNull, sql } from 'drizzle-orm'
 import { hmacHex } from '../crypto/hashing.ts'
 import type { Db } from '../db/client.ts'
 import { newId } from '../ids.ts'
@@ -16,7 +16,6 @@ export interface AuditInput {
 }
 
 type EntryContent = Omit<typeof auditEntries.$inferSelect, 'seq' | 'mac' | 'chainIndex' | 'prevHash' | 'hash'>
-type ChainRow = { seq: number; mac: string }
 
 const CHAIN_LOCK = 7_340_002
 const FLUSH_INTERVAL_MS = 200
@@ -139,21 +138,29 @@ export class AuditLog {
       let prevHash = tail?.hash ?? GENESIS_HASH
 
       if (shouldChainExisting) {
+        let afterSeq = 0
         for (;;) {
-          const rows: ChainRow[] = await tx
-            .select({ seq: auditEntries.seq, mac: auditEntries.mac })
+          const rows = await tx
+            .select()
             .from(auditEntries)
-            .where(isNull(auditEntries.chainIndex))
+            .where(and(isNull(auditEntries.chainIndex), gt(auditEntries.seq, afterSeq)))
             .orderBy(asc(auditEntries.seq))
             .limit(CHAIN_BATCH)
           if (rows.length === 0) break
-          const updates = rows.map((row) => {
+          afterSeq = rows.at(-1)?.seq ?? afterSeq
+          const updates = []
+          for (const row of rows) {
+            // A row that Laurel did not write (no valid MAC) is never chained: verification reports it.
+            if (hmacHex(this.key, canonicalContent(row)) !== row.mac) {
+              this.onError(new Error(`Audit entry ${row.id} has an invalid MAC and was not chained.`))
+              continue
+            }
             index++
             const hash = chainHash(this.key, prevHash, row.mac)
-            const update = sql`(${row.seq}::bigint, ${index}::bigint, ${prevHash}, ${hash})`
+            updates.push(sql`(${row.seq}::bigint, ${index}::bigint, ${prevHash}, ${hash})`)
             prevHash = hash
-            return update
-          })
+          }
+          if (updates.length === 0) continue
           await tx.execute(sql`update audit_entries as entry set chain_index = v.chain_index, prev_hash = v.prev_hash, hash = v.hash
             from (values ${sql.join(updates, sql`, `)}) as v(seq, chain_index, prev_hash, hash) where entry.seq = v.seq`)
         }

@@ -31,6 +31,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     platform: Platform
     ui: { navigation: NavigationProvider }
+    /** Every route registered, for the API docs and the cross-org test. */
+    routeTable: { method: string; url: string }[]
   }
   interface FastifyReply {
     /** Renders a full page in the layout (navigation, flash message, CSRF token). */
@@ -69,6 +71,10 @@ export async function buildServer(platform: Platform, features: Feature[]): Prom
   })
 
   app.decorate('platform', platform)
+  app.decorate('routeTable', [])
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') app.routeTable.push({ method, url: route.url })
+  })
   app.decorate('ui', { navigation: defaultNavigation })
   app.decorateRequest('auth', null)
 

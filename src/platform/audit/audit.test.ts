@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { asc, eq, isNotNull } from 'drizzle-orm'
+import { runCli } from '../../../test/support/cli.ts'
+import { startTestApp, type TestApp } from '../../../test/support/harness.ts'
+import { auditEntries } from './schema.ts'
+import { verifyAuditChain } from './verify.ts'
+
+let testApp: TestApp
+let second: TestApp
+before(async () => {
+  testApp = await startTestApp()
+  // A second app on the same database stands for another process in server mode (or a CLI next to the embedded server).
+  second = await startTestApp({ environment: testApp.environment })
+})
+after(async () => {
+  await second.close()
+  await testApp.close()
+})
+
+describe('audit chain', () => {
+  it('stays intact with two writers appending batches and in-transaction entries at once', async () => {
+    for (let i = 0; i < 150; i++) {
+      testApp.platform.audit.record({ action: 'test.first_writer', data: { i } })
+      second.platform.audit.record({ action: 'test.second_writer', data: { i } })
+    }
+    await testApp.platform.db.transaction((tx) => testApp.platform.audit.recordIn(tx, { action: 'test.in_transaction', target: 'x' }))
+    await Promise.all([testApp.platform.audit.flush(), second.platform.audit.flush(), testApp.platform.audit.flush()])
+    await testApp.platform.audit.flush()
+    const verdict = await verifyAuditChain(testApp.platform.db, testApp.platform.auditKey)
+    assert.equal(verdict.ok, true, JSON.stringify(verdict))
+    const chained = await testApp.platform.db.select({ action: auditEntries.action }).from(auditEntries).where(isNotNull(auditEntries.chainIndex))
+    assert.equal(chained.filter((entry) => entry.action.startsWith('test.')).length, 301)
+  })
+
+  it('drops an in-transaction entry whose transaction rolls back', async () => {
+    await assert.rejects(
+      testApp.platform.db.transaction(async (tx) => {
+        await testApp.platform.audit.recordIn(tx, { action: 'test.rolled_back' })
+        throw new Error('roll back')
+      }),
+    )
+    await testApp.platform.audit.flush()
+    const rows = await testApp.platform.db.select().from(auditEntries).where(eq(auditEntries.action, 'test.rolled_back'))
+    assert.equal(rows.length, 0)
+  })
+
+  it('never chains an entry inserted with SQL, and verification names it', async () => {
+    const [first] = await testApp.platform.db.select().from(auditEntries).orderBy(asc(auditEntries.seq)).limit(1)
+    assert.ok(first)
+    await testApp.platform.db
+      .insert(auditEntries)
+      .values({ ...first, seq: undefined, id: 'aud_forged', action: 'identity.forged', chainIndex: null, prevHash: null, hash: null })
+    testApp.platform.audit.record({ action: 'test.after_forgery' })
+    await testApp.platform.audit.close()
+    const verdict = await verifyAuditChain(testApp.platform.db, testApp.platform.auditKey)
+    assert.equal(verdict.ok, false)
+    assert.equal(!verdict.ok && verdict.problem, 'inserted')
+    assert.equal(!verdict.ok && verdict.entryId, 'aud_forged')
+    await testApp.platform.db.delete(auditEntries).where(eq(auditEntries.id, 'aud_forged'))
+    assert.equal((await verifyAuditChain(testApp.platform.db, testApp.platform.auditKey)).ok, true)
+  })
+
+  it('`laurel audit verify` passes, then names an edited entry, then a deleted one', async () => {
+    const env = testApp.environment.env
+    const intact = await runCli(['audit', 'verify'], env)
+    assert.equal(intact.code, 0, intact.stderr)
+    assert.match(intact.stdout, /intact/)
+
+    const entries = await testApp.platform.db.select().from(auditEntries).orderBy(asc(auditEntries.chainIndex)).limit(20)
+    const edited = entries[5]
+    const deleted = entries[12]
+    assert.ok(edited && deleted)
+    await testApp.platform.db
+      .update(auditEntries)
+      .set({ data: { i: 999 } })
+      .where(eq(auditEntries.id, edited.id))
+    const afterEdit = await runCli(['audit', 'verify'], env)
+    assert.equal(afterEdit.code, 1)
+    assert.match(afterEdit.stderr, new RegExp(`${edited.id}.*edited`))
+
+    await testApp.platform.db.update(auditEntries).set({ data: edited.data }).where(eq(auditEntries.id, edited.id))
+    await testApp.platform.db.delete(auditEntries).where(eq(auditEntries.id, deleted.id))
+    const afterDelete = await runCli(['audit', 'verify'], env)
+    assert.equal(afterDelete.code, 1)
+    assert.match(afterDelete.stderr, /was deleted/)
+    assert.match(afterDelete.stderr, new RegExp(`entries ${deleted.chainIndex}\\.\\.${deleted.chainIndex}`))
+  })
+})

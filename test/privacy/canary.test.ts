@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { after, before, describe, it } from 'node:test'
+import { sql } from 'drizzle-orm'
+import { privacyProviders } from '../../src/app.ts'
+import { createApiKey } from '../../src/features/identity/api-keys.ts'
+import { findAccountByEmail } from '../../src/features/identity/service.ts'
+import { startTotpEnrollment } from '../../src/features/identity/two-factor.ts'
+import { inviteMember } from '../../src/features/orgs/service.ts'
+import { eraseSubject, exportSubject, type Subject } from '../../src/platform/privacy/registry.ts'
+import { linkFromOutbox, newOrg, strongPassword } from '../support/factories.ts'
+import { startTestApp, type TestApp } from '../support/harness.ts'
+
+/**
+ * Seeds canary values for one person through the real flows, then checks that export returns them
+ * all and that, after erasure, no text or JSON column anywhere still holds one, except where a
+ * provider declares it retained, with its reason.
+ */
+let testApp: TestApp
+const tag = randomBytes(6).toString('hex')
+const canary = {
+  email: `canary-${tag}@example.org`,
+  name: `Canary Person ${tag}`,
+  userAgent: `CanaryBrowser/${tag}`,
+  apiKeyName: `canary key ${tag}`,
+}
+let subject: Subject
+
+before(async () => {
+  testApp = await startTestApp()
+  const { platform } = testApp
+  const password = strongPassword()
+  const client = testApp.client({ ip: '198.51.100.23' })
+  const asCanary = { 'user-agent': canary.userAgent }
+  await client.request({ method: 'GET', url: '/sign-up', headers: asCanary })
+  await client.submit('/sign-up', { name: canary.name, email: canary.email, password })
+  await client.get(await linkFromOutbox(testApp, canary.email, '/verify-email'))
+  await client.request({
+    method: 'POST',
+    url: '/sign-in',
+    headers: { ...asCanary, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({ email: canary.email, password: 'a-wrong-password-here', _csrf: csrfOf(await client.get('/sign-in')) }).toString(),
+  })
+  await client.request({
+    method: 'POST',
+    url: '/sign-in',
+    headers: { ...asCanary, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({ email: canary.email, password, next: '/', _csrf: csrfOf(await client.get('/sign-in')) }).toString(),
+  })
+  const account = await findAccountByEmail(platform.db, canary.email)
+  assert.ok(account)
+  const { org, owner } = await newOrg(testApp)
+  const invitation = await inviteMember(platform, { orgId: org.id, accountId: owner.account.id, role: 'owner' }, { email: canary.email, role: 'staff' })
+  assert.ok(invitation)
+  await client.get('/orgs')
+  const accept = await linkFromOutbox(testApp, canary.email, '/invitations/accept')
+  await client.submit('/invitations/accept', { token: new URL(accept, 'http://x').searchParams.get('token') ?? '' })
+  await createApiKey(platform, { accountId: account.id, orgId: org.id, name: canary.apiKeyName, scope: 'read' })
+  await startTotpEnrollment(platform, account.id)
+  await platform.audit.flush()
+  subject = { accountId: account.id, email: canary.email }
+})
+after(() => testApp.close())
+
+function csrfOf(response: { body: string }): string {
+  return /name="_csrf" value="([^"]+)"/.exec(response.body)?.[1] ?? ''
+}
+
+/** Every (table, column) of a text or JSON type in every schema, with how many rows hold `needle`. */
+async function findEverywhere(needle: string): Promise<string[]> {
+  const { db } = testApp.platform
+  const columns = await db.execute<{ table_schema: string; table_name: string; column_name: string }>(sql`
+    select table_schema, table_name, column_name from information_schema.columns
+    where table_schema not in ('pg_catalog', 'information_schema')
+      and data_type in ('text', 'character varying', 'json', 'jsonb', 'character')`)
+  const found: string[] = []
+  for (const column of columns.rows) {
+    const result = await db.execute<{ count: string }>(
+      sql`select count(*) as count from ${sql.identifier(column.table_schema)}.${sql.identifier(column.table_name)}
+          where ${sql.identifier(column.column_name)}::text ilike ${`%${needle}%`}`,
+    )
+    if (Number(result.rows[0]?.count) > 0) found.push(`${column.table_name}.${column.column_name}`)
+  }
+  return found
+}
+
+describe('privacy providers', () => {
+  it('declare tables that exist', async () => {
+    for (const provider of privacyProviders) {
+      for (const stored of provider.stores) {
+        const result = await testApp.platform.db.execute(sql`select to_regclass(${stored.table}) as name`)
+        assert.ok(result.rows[0]?.name, `${provider.name} declares missing table ${stored.table}`)
+      }
+      for (const retained of provider.retainedAfterErasure) assert.ok(retained.reason.length > 40, 'a retained column says why')
+    }
+  })
+
+  it('the canaries were really stored before the test erases them', async () => {
+    assert.ok((await findEverywhere(canary.email)).length >= 3)
+    assert.ok((await findEverywhere(canary.userAgent)).includes('login_sessions.user_agent'))
+  })
+
+  it('exports every canary', async () => {
+    const exported = JSON.stringify(await exportSubject(testApp.platform.db, privacyProviders, subject))
+    for (const [label, value] of Object.entries(canary)) assert.ok(exported.includes(value), `the export lacks the ${label}`)
+  })
+
+  it('erases every canary except what a provider declares as retained', async () => {
+    await eraseSubject(testApp.platform.db, privacyProviders, subject)
+    const allowed = new Set(privacyProviders.flatMap((provider) => provider.retainedAfterErasure.map((retained) => `${retained.table}.${retained.column}`)))
+    for (const [label, value] of Object.entries(canary)) {
+      const leftovers = (await findEverywhere(value)).filter((place) => !allowed.has(place))
+      assert.deepEqual(leftovers, [], `the ${label} survived erasure in ${leftovers.join(', ')}`)
+    }
+    assert.equal(await findAccountByEmail(testApp.platform.db, canary.email), undefined)
+  })
+})

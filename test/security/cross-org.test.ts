@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { createApiKey } from '../../src/features/identity/api-keys.ts'
+import { addMember, inviteMember } from '../../src/features/orgs/service.ts'
+import { newOrg, newPerson, uniqueEmail } from '../support/factories.ts'
+import { startTestApp, type TestApp } from '../support/harness.ts'
+
+/**
+ * Calls every route that has an :orgId parameter, as a member of org A, with org B's IDs: each must
+ * answer 404, as if B's things did not exist. Routes are read from the app, so a new route is
+ * covered the moment it is added; a route with a parameter this test has no value for fails it.
+ */
+let testApp: TestApp
+let orgRoutes: { method: string; url: string }[]
+const otherOrgIds: Record<string, string> = {}
+const ownOrgId: { value: string } = { value: '' }
+let actor: Awaited<ReturnType<typeof newPerson>>
+let apiKeySecret = ''
+
+before(async () => {
+  testApp = await startTestApp()
+  const { platform } = testApp
+  const own = await newOrg(testApp, 'Org A')
+  actor = own.owner
+  ownOrgId.value = own.org.id
+  const other = await newOrg(testApp, 'Org B')
+  const otherScope = { orgId: other.org.id, accountId: other.owner.account.id, role: 'owner' as const }
+  const someone = await newPerson(testApp)
+  const member = await addMember(platform, otherScope, { accountId: someone.account.id, role: 'staff' })
+  const invitation = await inviteMember(platform, otherScope, { email: uniqueEmail(), role: 'member' })
+  Object.assign(otherOrgIds, { orgId: other.org.id, memberId: member.id, invitationId: invitation.id })
+  apiKeySecret = (await createApiKey(platform, { accountId: actor.account.id, orgId: own.org.id, name: 'cross-org test', scope: 'write' })).secret
+  testApp.secrets.add(apiKeySecret)
+  orgRoutes = testApp.app.routeTable.filter((route) => route.url.includes(':orgId'))
+})
+after(() => testApp.close())
+
+function fill(url: string, values: Record<string, string>): string {
+  return url.replace(/:(\w+)/g, (_match, name: string) => {
+    const value = values[name]
+    assert.ok(value, `The cross-org test has no value for :${name} in ${url}; add one.`)
+    return value
+  })
+}
+
+const plausibleBody = { email: 'someone@example.org', role: 'member', name: 'Someone', timeZone: 'UTC', token: 'x'.repeat(20) }
+
+describe('tenant isolation', () => {
+  it('finds org-scoped routes to check', () => {
+    assert.ok(orgRoutes.length >= 15, `only ${orgRoutes.length} org-scoped routes found`)
+  })
+
+  for (const useApiKey of [false, true]) {
+    const via = useApiKey ? 'an API key' : 'a login session'
+    it(`answers 404 for another org's ID on every org-scoped route, through ${via}`, async () => {
+      const client = testApp.client()
+      if (!useApiKey) await client.signIn(actor.email, actor.password)
+      const failures: string[] = []
+      for (const route of orgRoutes) {
+        const isApi = route.url.startsWith('/api/')
+        if (useApiKey && !isApi) continue
+        const variants = [fill(route.url, otherOrgIds)]
+        if (/:\w+Id/.test(route.url.replace(':orgId', ''))) variants.push(fill(route.url, { ...otherOrgIds, orgId: ownOrgId.value }))
+        for (const url of variants) {
+          const response = useApiKey
+            ? await testApp.app.inject({
+                method: route.method as 'GET',
+                url,
+                headers: { authorization: `Bearer ${apiKeySecret}` },
+                payload: route.method === 'GET' ? undefined : plausibleBody,
+              })
+            : route.method === 'GET'
+              ? await client.get(url)
+              : isApi
+                ? await client.request({ method: route.method as 'POST', url, payload: plausibleBody, headers: { 'x-csrf-token': await csrfOf(client) } })
+                : await client.submit(url, plausibleBody)
+          if (response.statusCode !== 404) failures.push(`${route.method} ${url} -> ${response.statusCode}`)
+        }
+      }
+      assert.deepEqual(failures, [])
+    })
+  }
+
+  it('still serves the same routes for the caller’s own org', async () => {
+    const client = testApp.client()
+    await client.signIn(actor.email, actor.password)
+    const response = await client.get(`/orgs/${ownOrgId.value}/members`)
+    assert.equal(response.statusCode, 200)
+    const api = await testApp.app.inject({ method: 'GET', url: `/api/v1/orgs/${ownOrgId.value}/members`, headers: { authorization: `Bearer ${apiKeySecret}` } })
+    assert.equal(api.statusCode, 200)
+  })
+})
+
+async function csrfOf(client: ReturnType<TestApp['client']>): Promise<string> {
+  const page = await client.get('/account')
+  return /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? ''
+}

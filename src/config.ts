@@ -58,7 +58,7 @@ export function loadConfig(env: Env = process.env): Config {
 
   const host = value('HOST') ?? '127.0.0.1'
 
-  let publicUrl = new URL(`http://localhost:${port}`)
+  let publicUrl = new URL(`http://localhost:${Number.isInteger(port) && port >= 1 && port <= 65535 ? port : 3000}`)
   const publicUrlText = value('PUBLIC_URL')
   if (publicUrlText) {
     const parsed = URL.canParse(publicUrlText) ? new URL(publicUrlText) : undefined

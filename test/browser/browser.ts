@@ -63,7 +63,7 @@ export class Screenshots {
   private count = 0
 
   async take(page: Page, step: string): Promise<void> {
-    const text = await page.locator('body').innerText()
+    const text = (await page.locator('body').textContent()) ?? ''
     assert.doesNotMatch(text, STACK_FRAME, `The page at ${page.url()} shows a stack trace`)
     assert.doesNotMatch(text, /Something went wrong/, `The page at ${page.url()} shows a server error`)
     await mkdir(SCREENSHOT_DIR, { recursive: true })

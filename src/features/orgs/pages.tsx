@@ -183,7 +183,7 @@ export async function orgPages(app: FastifyInstance): Promise<void> {
         <h1>Members</h1>
         <form method="get" action={base} class="filters">
           <input type="search" name="search" placeholder="Search name or email" value={query.search ?? ''} aria-label="Search members" />
-          <select name="role" aria-label="Role">
+          <select name="role" aria-label="Filter by role">
             <option value="">All roles</option>
             {ROLE_OPTIONS.map((option) => (
               <option value={option.value} selected={query.role === option.value} safe>

@@ -29,8 +29,10 @@ export function Field({ name, label, type = 'text', state, value, required, auto
   const id = `field-${name}`
   const describedBy = error ? `${id}-error` : hint ? `${id}-hint` : undefined
   return (
-    <label for={id}>
-      <span safe>{label}</span>
+    <div class="field">
+      <label for={id} safe>
+        {label}
+      </label>
       <input
         id={id}
         name={name}
@@ -54,7 +56,7 @@ export function Field({ name, label, type = 'text', state, value, required, auto
       ) : (
         ''
       )}
-    </label>
+    </div>
   )
 }
 

@@ -38,6 +38,7 @@ export function Layout({ title, navigation, csrfToken, flash, children }: Layout
           <meta name="color-scheme" content="light dark" />
           <meta name="htmx-config" content='{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false}' />
           <title safe>{`${title} · Laurel`}</title>
+          <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml" />
           <link rel="stylesheet" href="/assets/pico/pico.min.css" />
           <link rel="stylesheet" href="/assets/laurel.css" />
           <script src="/assets/htmx/htmx.min.js" defer></script>

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
+import { describe, it } from 'node:test'
+import { ConfigError, ENV_VARS, loadConfig } from './config.ts'
+
+describe('loadConfig', () => {
+  it('applies defaults for the embedded mode', () => {
+    const config = loadConfig({})
+    assert.equal(config.port, 3000)
+    assert.equal(config.database.kind, 'embedded')
+    assert.equal(config.publicUrl.toString(), 'http://localhost:3000/')
+    assert.equal(config.isHttps, false)
+    assert.ok(Object.isFrozen(config))
+  })
+
+  it('switches to the PostgreSQL server named by DATABASE_URL', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://laurel@db:5432/laurel' })
+    assert.deepEqual(config.database, { kind: 'server', url: 'postgres://laurel@db:5432/laurel' })
+  })
+
+  it('names every bad variable and what it expects, without echoing secrets', () => {
+    assert.throws(
+      () => loadConfig({ PORT: '80a', LOG_LEVEL: 'loud', PUBLIC_URL: 'ftp://x', LAUREL_MASTER_KEY: 'too-short-secret', REDIS_URL: 'http://user:pw@x' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError)
+        assert.equal(error.problems.length, 5)
+        assert.match(error.message, /PORT must be an integer from 1 to 65535.*\(got "80a"\)/)
+        assert.match(error.message, /LOG_LEVEL must be one of/)
+        assert.match(error.message, /PUBLIC_URL must be/)
+        assert.match(error.message, /LAUREL_MASTER_KEY must be 32 bytes/)
+        assert.doesNotMatch(error.message, /too-short-secret|user:pw/)
+        return true
+      },
+    )
+  })
+
+  it('accepts a master key as hex or base64', () => {
+    const hex = 'ab'.repeat(32)
+    assert.equal(loadConfig({ LAUREL_MASTER_KEY: hex }).masterKey?.toString('hex'), hex)
+    assert.equal(loadConfig({ LAUREL_MASTER_KEY: Buffer.from(hex, 'hex').toString('base64') }).masterKey?.toString('hex'), hex)
+  })
+
+  it('is documented: the README lists every variable', async () => {
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8')
+    for (const name of Object.keys(ENV_VARS)) assert.match(readme, new RegExp(`\\|\\s*\`${name}\`\\s*\\|`), `README lacks ${name}`)
+  })
+})

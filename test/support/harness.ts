@@ -22,7 +22,8 @@ export interface TestEnvironment {
 export async function createTestEnvironment(): Promise<TestEnvironment> {
   const masterKey = process.env.LAUREL_MASTER_KEY
   assert.ok(masterKey, 'Run tests through "npm test" (test/run.ts), which prepares the template database.')
-  const base = { LAUREL_MASTER_KEY: masterKey, PUBLIC_URL: TEST_PUBLIC_URL, LOG_LEVEL: 'debug' }
+  const base: Record<string, string> = { LAUREL_MASTER_KEY: masterKey, PUBLIC_URL: TEST_PUBLIC_URL, LOG_LEVEL: 'debug' }
+  if (process.env.REDIS_URL) base.REDIS_URL = process.env.REDIS_URL
   const scratch = process.env.LAUREL_TEST_SCRATCH ?? ''
   const dataDir = await mkdtemp(join(scratch, 'app-'))
   const template = process.env.LAUREL_TEST_PG_TEMPLATE
@@ -102,7 +103,7 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
     environment,
     secrets,
     logs: () => lines.join(''),
-    client: (clientOptions = {}) => new TestClient(app, clientOptions.ip ?? '203.0.113.10', secrets),
+    client: (clientOptions = {}) => new TestClient(app, clientOptions.ip ?? randomIp(), secrets),
     async close() {
       if (isClosed) return
       isClosed = true
@@ -113,6 +114,12 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
       for (const secret of secrets) assert.ok(!logs.includes(secret), `A secret used in the test appeared in the logs: ${secret.slice(0, 4)}…`)
     },
   }
+}
+
+/** A random private address, so clients of different tests never share rate-limit or throttling counters. */
+function randomIp(): string {
+  const [a = 0, b = 0, c = 0] = randomBytes(3)
+  return `10.${a}.${b}.${(c % 254) + 1}`
 }
 
 const CSRF_FIELD = /name="_csrf" value="([^"]+)"/

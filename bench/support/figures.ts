@@ -9,14 +9,18 @@ export interface Figure {
 
 const DECIMALS: Record<Figure['unit'], number> = { 'req/s': 0, ratio: 2, ms: 1, '%': 1 }
 
+const format = (figure: Figure, value: number) => value.toFixed(DECIMALS[figure.unit])
+
+/** Compares the printed (rounded) value, so a line never reads "0.50 target >= 0.50 missed". */
 export function isMet(figure: Figure): boolean {
-  return figure.op === '>=' ? figure.value >= figure.target : figure.value <= figure.target
+  const value = Number(format(figure, figure.value))
+  return figure.op === '>=' ? value >= figure.target : value <= figure.target
 }
 
 /** `FIGURE <name> <value> <unit> target <op> <value> met|missed`, one line per figure. */
 export function printFigures(figures: Figure[]): void {
   for (const figure of figures) {
-    const format = (value: number) => value.toFixed(DECIMALS[figure.unit])
-    console.log(`FIGURE ${figure.name} ${format(figure.value)} ${figure.unit} target ${figure.op} ${format(figure.target)} ${isMet(figure) ? 'met' : 'missed'}`)
+    const [value, target] = [format(figure, figure.value), format(figure, figure.target)]
+    console.log(`FIGURE ${figure.name} ${value} ${figure.unit} target ${figure.op} ${target} ${isMet(figure) ? 'met' : 'missed'}`)
   }
 }

@@ -4,7 +4,6 @@ import { Type } from 'typebox'
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/harness.ts'
 import { loadConfig } from '../../config.ts'
 import { type Database, openDatabase } from '../db/client.ts'
-import { createLogger } from '../log.ts'
 import { defineJob, Jobs } from './jobs.ts'
 
 let environment: TestEnvironment

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { Redis as RedisClient } from 'ioredis'
 import type { Logger } from 'pino'
@@ -21,7 +22,7 @@ export interface Platform {
   keyring: Keyring
   masterKey: Buffer
   audit: AuditLog
-  auditKey: Buffer
+  auditKey: KeyObject
   mailer: Mailer
   jobs: Jobs<Platform>
   redis: Redis | undefined

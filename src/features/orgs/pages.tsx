@@ -11,6 +11,7 @@ import { ORG_COOKIE, scopeOf } from './scope.ts'
 import {
   acceptInvitation,
   changeMemberRole,
+  countMembers,
   createOrg,
   describeInvitation,
   getOrg,
@@ -140,8 +141,8 @@ export async function orgPages(app: FastifyInstance): Promise<void> {
   // Org-scoped pages: installOrgScope has resolved request.orgScope (or answered 404) before these run.
   app.get('/orgs/:orgId', { schema: { params: OrgParams } }, async (request, reply) => {
     const scope = scopeOf(request)
-    const org = await getOrg(platform.db, scope)
-    const members = hasRole(scope.role, 'staff') ? await listMembers(platform.db, scope) : undefined
+    const org = request.memberships?.find((membership) => membership.id === scope.orgId) ?? (await getOrg(platform.db, scope))
+    const memberCount = hasRole(scope.role, 'staff') ? await countMembers(platform.db, scope) : undefined
     return reply.page(
       org.name,
       <>
@@ -149,11 +150,11 @@ export async function orgPages(app: FastifyInstance): Promise<void> {
         <p>
           Your role: <span class="badge">{scope.role}</span> · Time zone: <span safe>{org.timeZone}</span>
         </p>
-        {members ? (
+        {memberCount !== undefined ? (
           <article>
             <header>Members</header>
             <p>
-              <span safe>{`${members.total} member${members.total === 1 ? '' : 's'}.`}</span> <a href={`/orgs/${org.id}/members`}>Manage members</a>
+              <span safe>{`${memberCount} member${memberCount === 1 ? '' : 's'}.`}</span> <a href={`/orgs/${org.id}/members`}>Manage members</a>
             </p>
           </article>
         ) : (

@@ -1,12 +1,14 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { NotFoundError } from '../../platform/errors.ts'
 import { requireSignedIn } from '../../platform/http/auth.ts'
-import { hasRole, listOrgsForAccount, type OrgScope, resolveOrgScope } from './service.ts'
+import { hasRole, listOrgsForAccount, type Membership, type OrgScope, resolveOrgScope } from './service.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set on every route with an `:orgId` parameter: the caller's membership there. */
     orgScope: OrgScope | null
+    /** The signed-in account's orgs, loaded once per request for the scope and the navigation. */
+    memberships: Membership[] | null
   }
 }
 
@@ -19,13 +21,20 @@ export const ORG_COOKIE = 'laurel_org'
 export function installOrgScope(app: FastifyInstance): void {
   const { platform } = app
   app.decorateRequest('orgScope', null)
+  app.decorateRequest('memberships', null)
+  const membershipsOf = async (request: FastifyRequest, accountId: string) => {
+    request.memberships ??= await listOrgsForAccount(platform.db, accountId)
+    return request.memberships
+  }
   app.addHook('preHandler', async (request, reply) => {
     const orgId = (request.params as { orgId?: string } | undefined)?.orgId
     if (!orgId) return
     await requireSignedIn(request, reply)
     if (reply.sent || !request.auth) return
     if (request.auth.apiKey && request.auth.apiKey.orgId !== orgId) throw new NotFoundError('org', orgId)
-    request.orgScope = await resolveOrgScope(platform.db, { orgId, accountId: request.auth.accountId, isPlatformAdmin: request.auth.isPlatformAdmin })
+    const { accountId, isPlatformAdmin } = request.auth
+    const membership = (await membershipsOf(request, accountId)).find((candidate) => candidate.id === orgId)
+    request.orgScope = membership ? { orgId, accountId, role: membership.role } : await resolveOrgScope(platform.db, { orgId, accountId, isPlatformAdmin })
     if (request.method === 'GET' && request.cookies[ORG_COOKIE] !== orgId && !request.auth.apiKey) {
       reply.setCookie(ORG_COOKIE, orgId, { path: '/', httpOnly: true, sameSite: 'lax', secure: platform.config.isHttps })
     }
@@ -34,7 +43,7 @@ export function installOrgScope(app: FastifyInstance): void {
   app.ui.navigation = async (request) => {
     const auth = request.auth
     if (!auth) return { account: null, orgs: [], currentOrg: null, orgLinks: [] }
-    const orgs = await listOrgsForAccount(platform.db, auth.accountId)
+    const orgs = await membershipsOf(request, auth.accountId)
     const scope = request.orgScope
     const current = scope ? (orgs.find((org) => org.id === scope.orgId) ?? { id: scope.orgId, name: 'Organisation', role: scope.role }) : null
     const base = scope ? `/orgs/${scope.orgId}` : ''

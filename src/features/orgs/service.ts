@@ -42,9 +42,11 @@ export async function createOrg(platform: Platform, accountId: string, input: { 
   })
 }
 
+export type Membership = Awaited<ReturnType<typeof listOrgsForAccount>>[number]
+
 export async function listOrgsForAccount(db: Db, accountId: string) {
   return db
-    .select({ id: orgs.id, name: orgs.name, role: members.role })
+    .select({ id: orgs.id, name: orgs.name, timeZone: orgs.timeZone, role: members.role })
     .from(members)
     .innerJoin(orgs, eq(orgs.id, members.orgId))
     .where(eq(members.accountId, accountId))
@@ -127,6 +129,11 @@ export async function listMembers(
     .offset((page - 1) * PAGE_SIZE)
   const total = totals?.total ?? 0
   return { items, total, page, pageCount: Math.max(1, Math.ceil(total / PAGE_SIZE)) }
+}
+
+export async function countMembers(db: Db, scope: OrgScope): Promise<number> {
+  const [row] = await db.select({ total: count() }).from(members).where(eq(members.orgId, scope.orgId))
+  return row?.total ?? 0
 }
 
 export async function getMember(db: Db, scope: OrgScope, memberId: string): Promise<Member> {

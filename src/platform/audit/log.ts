@@ -1,4 +1,4 @@
-import { hkdfSync } from 'node:crypto'
+import { createSecretKey, hkdfSync, type KeyObject } from 'node:crypto'
 import { and, asc, desc, gt, isNotNull, isNull, sql } from 'drizzle-orm'
 import { hmacHex } from '../crypto/hashing.ts'
 import type { Db } from '../db/client.ts'
@@ -23,8 +23,8 @@ const MAX_BUFFER = 500
 const CHAIN_BATCH = 1000
 
 /** The key that authenticates audit entries, derived from the master key so a database dump alone cannot forge them. */
-export function deriveAuditKey(masterKey: Buffer): Buffer {
-  return Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'laurel audit chain v1', 32))
+export function deriveAuditKey(masterKey: Buffer): KeyObject {
+  return createSecretKey(Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'laurel audit chain v1', 32)))
 }
 
 export function canonicalContent(entry: EntryContent): string {
@@ -50,7 +50,7 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`
 }
 
-export function chainHash(key: Buffer, prevHash: string, mac: string): string {
+export function chainHash(key: KeyObject, prevHash: string, mac: string): string {
   return hmacHex(key, `${prevHash}\n${mac}`)
 }
 
@@ -69,7 +69,7 @@ export class AuditLog {
 
   constructor(
     private readonly db: Db,
-    private readonly key: Buffer,
+    private readonly key: KeyObject,
     private readonly onError: (error: unknown) => void = () => {},
   ) {}
 

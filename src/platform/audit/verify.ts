@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto'
 import { asc, gt, isNull } from 'drizzle-orm'
 import { hmacHex } from '../crypto/hashing.ts'
 import type { Db } from '../db/client.ts'
@@ -11,7 +12,7 @@ export type AuditVerdict =
 const PAGE = 5000
 
 /** Walks the chain from the start; reports the first entry that was edited, inserted or deleted. */
-export async function verifyAuditChain(db: Db, key: Buffer): Promise<AuditVerdict> {
+export async function verifyAuditChain(db: Db, key: KeyObject): Promise<AuditVerdict> {
   let expectedIndex = 1
   let prevHash = GENESIS_HASH
   let checked = 0

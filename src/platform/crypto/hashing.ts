@@ -1,11 +1,12 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
+import { createHash, createHmac, type KeyObject, timingSafeEqual } from 'node:crypto'
 
 /** SHA-256 hex of a high-entropy secret (login-session tokens, API keys, emailed links): no salt or stretching needed. */
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex')
 }
 
-export function hmacHex(key: Buffer, data: string): string {
+/** Pass a KeyObject (createSecretKey) on hot paths: a raw Buffer key costs ~5x more per call. */
+export function hmacHex(key: KeyObject | Buffer, data: string): string {
   return createHmac('sha256', key).update(data).digest('hex')
 }
 

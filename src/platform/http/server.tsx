@@ -3,7 +3,6 @@ import { fileURLToPath } from 'node:url'
 import fastifyCookie from '@fastify/cookie'
 import fastifyCsrf from '@fastify/csrf-protection'
 import fastifyFormbody from '@fastify/formbody'
-import fastifyHelmet from '@fastify/helmet'
 import fastifyMultipart from '@fastify/multipart'
 import fastifyRateLimit from '@fastify/rate-limit'
 import fastifyStatic from '@fastify/static'
@@ -14,11 +13,11 @@ import { sql } from 'drizzle-orm'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify'
 import { Type } from 'typebox'
 import type { Feature } from '../feature.ts'
-import { newId } from '../ids.ts'
 import type { Platform } from '../platform.ts'
 import { type Flash, Layout, type Navigation } from '../ui/layout.tsx'
 import { platformPages } from './admin-pages.tsx'
 import { createErrorHandler, type Problem, problemFor, sendProblem } from './errors.ts'
+import { installSecurityHeaders } from './security-headers.ts'
 
 export interface PageOptions {
   status?: number
@@ -62,7 +61,6 @@ export async function buildServer(platform: Platform, features: Feature[]): Prom
   const { config } = platform
   const app = Fastify({
     loggerInstance: platform.log as FastifyBaseLogger,
-    genReqId: () => newId('req'),
     bodyLimit: 1024 * 1024,
     trustProxy: false,
     logController: new LogController({ disableRequestLogging: true }),
@@ -78,25 +76,7 @@ export async function buildServer(platform: Platform, features: Feature[]): Prom
   app.decorate('ui', { navigation: defaultNavigation })
   app.decorateRequest('auth', null)
 
-  await app.register(fastifyHelmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        fontSrc: ["'self'"],
-        objectSrc: ["'none'"],
-        frameAncestors: ["'none'"],
-        formAction: ["'self'"],
-        baseUri: ["'self'"],
-        upgradeInsecureRequests: config.isHttps ? [] : null,
-      },
-    },
-    hsts: config.isHttps,
-    crossOriginEmbedderPolicy: false,
-  })
+  installSecurityHeaders(app, { isHttps: config.isHttps })
   const cookieSecret = Buffer.from(hkdfSync('sha256', platform.masterKey, Buffer.alloc(0), 'laurel cookies v1', 32)).toString('hex')
   await app.register(fastifyCookie, { secret: cookieSecret })
   await app.register(fastifyFormbody, { bodyLimit: 256 * 1024 })

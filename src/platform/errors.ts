@@ -1,4 +1,4 @@
-export type DomainErrorKind = 'not_found' | 'conflict' | 'invalid' | 'forbidden' | 'unauthorized' | 'too_many'
+export type DomainErrorKind = 'not_found' | 'conflict' | 'invalid' | 'malformed' | 'forbidden' | 'unauthorized' | 'too_many'
 
 /** An error a service throws when a request cannot proceed; the HTTP layer maps `kind` to a status. */
 export abstract class DomainError extends Error {
@@ -33,6 +33,11 @@ export class InvalidError extends DomainError {
   ) {
     super(code, message)
   }
+}
+
+/** The request is structurally wrong (400), as opposed to well-formed input that breaks a rule (422). */
+export class MalformedError extends DomainError {
+  readonly kind = 'malformed'
 }
 
 export class ForbiddenError extends DomainError {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { createApiKey } from '../../src/features/identity/api-keys.ts'
+import { createAchievement, issueCredential, previewBulkIssuance } from '../../src/features/credentials/service.ts'
 import { addMember, inviteMember } from '../../src/features/orgs/service.ts'
 import { newOrg, newPerson, uniqueEmail } from '../support/factories.ts'
 import { startTestApp, type TestApp } from '../support/harness.ts'
@@ -28,7 +29,17 @@ before(async () => {
   const someone = await newPerson(testApp)
   const member = await addMember(platform, otherScope, { accountId: someone.account.id, role: 'staff' })
   const invitation = await inviteMember(platform, otherScope, { email: uniqueEmail(), role: 'member' })
-  Object.assign(otherOrgIds, { orgId: other.org.id, memberId: member.id, invitationId: invitation.id })
+  const achievement = await createAchievement(platform, otherScope, { name: 'B only', description: 'd', criteria: 'c', tags: [], alignments: [], validityMonths: null })
+  const { credential } = await issueCredential(platform, otherScope, { achievementId: achievement.id, recipientEmail: uniqueEmail(), recipientName: 'B holder' })
+  const bulk = await previewBulkIssuance(platform, otherScope, { fileName: 'b.csv', content: Buffer.from(`email,name,achievement\n${uniqueEmail()},X,B only`) })
+  Object.assign(otherOrgIds, {
+    orgId: other.org.id,
+    memberId: member.id,
+    invitationId: invitation.id,
+    achievementId: achievement.id,
+    credentialId: credential.id,
+    bulkIssuanceId: bulk.id,
+  })
   apiKeySecret = (await createApiKey(platform, { accountId: actor.account.id, orgId: own.org.id, name: 'cross-org test', scope: 'write' })).secret
   testApp.secrets.add(apiKeySecret)
   orgRoutes = testApp.app.routeTable.filter((route) => route.url.includes(':orgId'))
@@ -43,7 +54,19 @@ function fill(url: string, values: Record<string, string>): string {
   })
 }
 
-const plausibleBody = { email: 'someone@example.org', role: 'member', name: 'Someone', timeZone: 'UTC', token: 'x'.repeat(20) }
+const plausibleBody = {
+  email: 'someone@example.org',
+  role: 'member',
+  name: 'Someone',
+  timeZone: 'UTC',
+  token: 'x'.repeat(20),
+  reason: 'cross-org test',
+  achievementId: 'ach_00000000000000000000000000',
+  recipientName: 'X',
+  recipientEmail: 'x@example.org',
+  description: 'd',
+  criteria: 'c',
+}
 
 describe('tenant isolation', () => {
   it('finds org-scoped routes to check', () => {

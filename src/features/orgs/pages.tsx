@@ -7,7 +7,7 @@ import { parseForm } from '../../platform/http/forms.ts'
 import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, Pagination, SelectField } from '../../platform/ui/components.tsx'
 import { AuditQuery, InvitationParams, InviteForm, MemberParams, MembersQuery, OrgForm, OrgParams, RoleForm } from './contract.ts'
 import { ROLES, type Role } from './schema.ts'
-import { ORG_COOKIE, scopeOf } from './scope.ts'
+import { ORG_COOKIE } from './scope.ts'
 import {
   acceptInvitation,
   changeMemberRole,
@@ -23,6 +23,7 @@ import {
   removeMember,
   requireRole,
   revokeInvitation,
+  scopeOf,
   unlockMemberSignIn,
   updateOrg,
 } from './service.ts'

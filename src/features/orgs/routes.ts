@@ -17,8 +17,7 @@ import {
   RoleForm,
 } from './contract.ts'
 import type { Role } from './schema.ts'
-import { scopeOf } from './scope.ts'
-import { changeMemberRole, getOrg, inviteMember, listMembers, listOrgsForAccount, removeMember, requireRole } from './service.ts'
+import { changeMemberRole, getOrg, inviteMember, listMembers, listOrgsForAccount, removeMember, requireRole, scopeOf } from './service.ts'
 
 const tags = ['Organisations']
 const config = { rateLimit: API_RATE_LIMIT }

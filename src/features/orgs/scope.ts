@@ -50,6 +50,8 @@ export function installOrgScope(app: FastifyInstance): void {
     const orgLinks = scope
       ? [
           { href: base, label: 'Dashboard', role: 'member' as const },
+          { href: `${base}/achievements`, label: 'Achievements', role: 'staff' as const },
+          { href: `${base}/credentials`, label: 'Credentials', role: 'staff' as const },
           { href: `${base}/members`, label: 'Members', role: 'staff' as const },
           { href: `${base}/audit`, label: 'Audit log', role: 'admin' as const },
           { href: `${base}/settings`, label: 'Settings', role: 'admin' as const },
@@ -62,9 +64,4 @@ export function installOrgScope(app: FastifyInstance): void {
       orgLinks: orgLinks.map(({ href, label }) => ({ href, label })),
     }
   }
-}
-
-export function scopeOf(request: { orgScope: OrgScope | null }): OrgScope {
-  if (!request.orgScope) throw new Error('This route has no :orgId parameter, so it has no org scope.')
-  return request.orgScope
 }

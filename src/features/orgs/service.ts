@@ -24,6 +24,12 @@ export function hasRole(role: Role, atLeast: Role): boolean {
   return ROLE_RANK[role] >= ROLE_RANK[atLeast]
 }
 
+/** The org scope the org-scope hook resolved for this request (routes with an `:orgId` parameter only). */
+export function scopeOf(request: { orgScope: OrgScope | null }): OrgScope {
+  if (!request.orgScope) throw new Error('This route has no :orgId parameter, so it has no org scope.')
+  return request.orgScope
+}
+
 export function requireRole(scope: OrgScope, atLeast: Role): void {
   if (!hasRole(scope.role, atLeast)) throw new ForbiddenError('role_required', `This needs the ${atLeast} role or higher in this organisation.`)
 }

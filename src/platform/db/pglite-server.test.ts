@@ -55,6 +55,18 @@ describe('embedded database over a unix socket', () => {
     assert.equal(committed.rows[0].n, 75, 'committed transactions stay, rolled-back ones do not')
   })
 
+  it('returns large results of parameterised statements in full', async () => {
+    await database.pool.query('create table documents (id serial primary key, body jsonb not null)')
+    const rows = Array.from({ length: 300 }, (_, i) => ({ i, text: 'ü'.repeat(3000) }))
+    const placeholders = rows.map((_, i) => `($${i + 1})`).join(', ')
+    const result = await database.pool.query(
+      `insert into documents (body) values ${placeholders} returning *`,
+      rows.map((row) => JSON.stringify(row)),
+    )
+    assert.equal(result.rows.length, 300)
+    assert.equal(result.rows[299].body.text.length, 3000)
+  })
+
   it('rolls back the transaction of a connection that drops mid-way', async () => {
     const client = await database.pool.connect()
     await client.query('begin')

@@ -52,7 +52,6 @@ export class PgliteSocketServer {
     let previous = Promise.resolve()
 
     const submit = (messages: Buffer[]) => {
-      const bytes = new Uint8Array(Buffer.concat(messages))
       previous = previous.then(
         () =>
           new Promise<void>((resolve) => {
@@ -60,7 +59,17 @@ export class PgliteSocketServer {
               connectionId,
               run: async () => {
                 try {
-                  await this.pglite.runExclusive(() => this.pglite.execProtocolRawStream(bytes, { onRawData: (data) => socket.writable && socket.write(data) }))
+                  // One message at a time: PGlite stalls when a whole Parse…Sync batch produces a large
+                  // result in one call. The batch still runs as one unit, so no other connection interleaves.
+                  await this.pglite.runExclusive(async () => {
+                    for (const message of messages) {
+                      // The chunk is a view into PGlite's memory, which the next call overwrites; the socket
+                      // may send it later (backpressure), so it gets its own copy.
+                      await this.pglite.execProtocolRawStream(new Uint8Array(message), {
+                        onRawData: (data) => socket.writable && socket.write(Buffer.from(data)),
+                      })
+                    }
+                  })
                 } finally {
                   resolve()
                 }

@@ -6,6 +6,7 @@ const STATUS_BY_KIND = {
   not_found: 404,
   conflict: 409,
   invalid: 422,
+  malformed: 400,
   forbidden: 403,
   unauthorized: 401,
   too_many: 429,

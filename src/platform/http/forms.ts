@@ -30,3 +30,15 @@ export function parseForm<Schema extends TObject>(schema: Schema, body: unknown)
   }
   return { ok: false, errors, values }
 }
+
+/** A file from a multipart form (see the multipart setup in server.tsx). */
+export interface UploadedFile {
+  fileName: string
+  data: Buffer
+}
+
+/** The uploaded file in `field`, or undefined when the form was sent without choosing one. */
+export function uploadedFile(body: unknown, field: string): UploadedFile | undefined {
+  const value = (body as Record<string, unknown> | undefined)?.[field] as UploadedFile | undefined
+  return value && Buffer.isBuffer(value.data) && value.data.length > 0 ? value : undefined
+}

@@ -17,6 +17,7 @@ import type { Platform } from '../platform.ts'
 import { type Flash, Layout, type Navigation } from '../ui/layout.tsx'
 import { platformPages } from './admin-pages.tsx'
 import { createErrorHandler, type Problem, problemFor, sendProblem } from './errors.ts'
+import type { UploadedFile } from './forms.ts'
 import { installSecurityHeaders } from './security-headers.ts'
 
 export interface PageOptions {
@@ -80,7 +81,16 @@ export async function buildServer(platform: Platform, features: Feature[]): Prom
   const cookieSecret = Buffer.from(hkdfSync('sha256', platform.masterKey, Buffer.alloc(0), 'laurel cookies v1', 32)).toString('hex')
   await app.register(fastifyCookie, { secret: cookieSecret })
   await app.register(fastifyFormbody, { bodyLimit: 256 * 1024 })
-  await app.register(fastifyMultipart, { limits: { fileSize: 10 * 1024 * 1024, files: 1, fields: 50 } })
+  // Multipart fields land in request.body before preHandlers run, so the CSRF check sees `_csrf`;
+  // files become { fileName, data } (limit: 10 MB, one file per form).
+  await app.register(fastifyMultipart, {
+    attachFieldsToBody: 'keyValues',
+    limits: { fileSize: 10 * 1024 * 1024, files: 1, fields: 50 },
+    async onFile(part) {
+      const file: UploadedFile = { fileName: part.filename, data: await part.toBuffer() }
+      ;(part as unknown as { value: UploadedFile }).value = file
+    },
+  })
   await app.register(fastifyCsrf, {
     cookieKey: 'laurel_csrf',
     cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true, secure: config.isHttps, signed: true },
@@ -148,10 +158,12 @@ export async function buildServer(platform: Platform, features: Feature[]): Prom
     sendProblem(request, reply, problemFor(404, request, 'not_found', `There is nothing at ${request.url.split('?')[0]}.`), renderErrorPage),
   )
 
-  // Cookie-authenticated state changes need a CSRF token; API-key requests carry no cookies to forge.
+  // Forms need a CSRF token. Bearer-key requests carry no cookies to forge, and a cross-site page cannot
+  // send a JSON body without a CORS preflight, which we never grant: neither can be forged.
   app.addHook('preHandler', (request, reply, done) => {
     if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return done()
     if (request.headers.authorization?.startsWith('Bearer ')) return done()
+    if (request.headers['content-type']?.startsWith('application/json')) return done()
     app.csrfProtection(request, reply, done)
   })
 

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { count, eq } from 'drizzle-orm'
+import { newOrg } from '../../../test/support/factories.ts'
+import { startTestApp, type TestApp } from '../../../test/support/harness.ts'
+import type { OrgScope } from '../orgs/service.ts'
+import { createAchievement } from './achievements.ts'
+import { confirmBulkIssuance, previewBulkIssuance } from './bulk.ts'
+import { issueBulkJob } from './jobs.ts'
+import { credentials } from './schema.ts'
+
+let testApp: TestApp
+let scope: OrgScope
+
+before(async () => {
+  testApp = await startTestApp({ worker: true })
+  const { org, owner } = await newOrg(testApp)
+  scope = { orgId: org.id, accountId: owner.account.id, role: 'owner' }
+  await createAchievement(testApp.platform, scope, { name: 'First Aid', description: 'd', criteria: 'c', tags: [], alignments: [], validityMonths: 12 })
+})
+after(() => testApp.close())
+
+/** 10,000 rows; rows 100, 600, 1100, … (20 of them) are bad in one of four ways. */
+function bigCsv(): { content: Buffer; badLines: Map<number, RegExp> } {
+  const lines = ['email,name,achievement,date']
+  const badLines = new Map<number, RegExp>()
+  for (let i = 0; i < 10_000; i++) {
+    const line = i + 2
+    let row = `person${i}@example.org,Person ${i},First Aid,2026-11-01`
+    if (i % 500 === 100) {
+      const badRows: [string, RegExp][] = [
+        [`not-an-email-${i},Person ${i},First Aid,2026-11-01`, /bad email/],
+        [`person${i}@example.org,Person ${i},Basket Weaving,2026-11-01`, /unknown achievement/],
+        [`person${i}@example.org,Person ${i},First Aid,2026-13-45`, /bad date/],
+        [`person${i - 1}@example.org,Person ${i - 1},First Aid,2026-11-01`, /duplicate of line/],
+      ]
+      const [badRow, reason] = badRows[((i - 100) / 500) % 4] ?? ['', /never/]
+      row = badRow
+      badLines.set(line, reason)
+    }
+    lines.push(row)
+  }
+  return { content: Buffer.from(lines.join('\n')), badLines }
+}
+
+async function waitForJob(jobId: string) {
+  for (;;) {
+    const progress = await testApp.platform.jobs.getProgress(jobId)
+    if (progress?.state === 'completed' || progress?.state === 'failed') return progress
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+}
+
+describe('bulk issuance from CSV', () => {
+  it('previews 10,000 rows naming exactly the 20 bad ones, issues 9,980 on confirmation, and nothing when re-uploaded', async () => {
+    const { content, badLines } = bigCsv()
+    const preview = await previewBulkIssuance(testApp.platform, scope, { fileName: 'graduates.csv', content })
+    assert.equal(preview.totalRows, 10_000)
+    assert.equal(preview.problems.length, 20)
+    for (const problem of preview.problems) assert.match(problem.reason, badLines.get(problem.line) ?? /never/, `line ${problem.line}`)
+    assert.equal(preview.validRows, 9_980)
+    const [before] = await testApp.platform.db.select({ total: count() }).from(credentials).where(eq(credentials.orgId, scope.orgId))
+    assert.equal(before?.total, 0, 'nothing is issued before confirmation')
+
+    const enqueue = (db: typeof testApp.platform.db, id: string) =>
+      testApp.platform.jobs.enqueue(db, issueBulkJob, { orgId: scope.orgId, bulkIssuanceId: id }, { orgId: scope.orgId })
+    const jobId = await confirmBulkIssuance(testApp.platform, scope, preview.id, enqueue)
+    assert.equal(await confirmBulkIssuance(testApp.platform, scope, preview.id, enqueue), jobId, 'confirming twice starts one job')
+    const progress = await waitForJob(jobId)
+    assert.equal(progress.state, 'completed', progress.message ?? '')
+    assert.equal(progress.done, 9_980)
+    const [issued] = await testApp.platform.db.select({ total: count() }).from(credentials).where(eq(credentials.orgId, scope.orgId))
+    assert.equal(issued?.total, 9_980)
+
+    const again = await previewBulkIssuance(testApp.platform, scope, { fileName: 'graduates.csv', content })
+    assert.equal(again.validRows, 0)
+    assert.equal(again.alreadyIssued, 9_980)
+    await assert.rejects(confirmBulkIssuance(testApp.platform, scope, again.id, enqueue), /nothing new to issue/)
+  })
+
+  it('refuses a file without the needed columns, or that is not CSV, saying what to fix', async () => {
+    await assert.rejects(
+      previewBulkIssuance(testApp.platform, scope, { fileName: 'x.csv', content: Buffer.from('mail,who\na@b.org,x') }),
+      /lacks: email, name, achievement/,
+    )
+    await assert.rejects(
+      previewBulkIssuance(testApp.platform, scope, { fileName: 'x.csv', content: Buffer.from('email,name,achievement\n"unterminated,x,y') }),
+      /not valid CSV/,
+    )
+    await assert.rejects(previewBulkIssuance(testApp.platform, scope, { fileName: 'x.csv', content: Buffer.from('email,name,achievement\n') }), /no rows/)
+  })
+})

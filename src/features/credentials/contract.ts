@@ -1,0 +1,88 @@
+import { Type } from 'typebox'
+import { CREDENTIAL_STATUSES } from './queries.ts'
+
+const Id = (prefix: string) => Type.String({ maxLength: 64, pattern: `^${prefix}_[0-9a-z]+$` })
+
+export const AchievementParams = Type.Object({ orgId: Type.String({ maxLength: 64 }), achievementId: Type.String({ maxLength: 64 }) })
+export const CredentialParams = Type.Object({ orgId: Type.String({ maxLength: 64 }), credentialId: Type.String({ maxLength: 64 }) })
+export const BulkParams = Type.Object({ orgId: Type.String({ maxLength: 64 }), bulkIssuanceId: Type.String({ maxLength: 64 }) })
+export const PublicCredentialParams = Type.Object({ credentialId: Type.String({ maxLength: 64 }) })
+export const PublicAchievementParams = Type.Object({ achievementId: Type.String({ maxLength: 64 }) })
+
+export const AchievementFields = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 200, errorMessage: 'Name the achievement (up to 200 characters).' }),
+  description: Type.String({ minLength: 1, maxLength: 2000, errorMessage: 'Describe the achievement (up to 2,000 characters).' }),
+  criteria: Type.String({ minLength: 1, maxLength: 10_000, errorMessage: 'Say what earns it (Markdown, up to 10,000 characters).' }),
+  tags: Type.Optional(Type.String({ maxLength: 500, errorMessage: 'Tags: up to 500 characters, separated by commas.' })),
+  alignments: Type.Optional(Type.String({ maxLength: 5000, errorMessage: 'Alignments: one per line, "Name | URL", up to 5,000 characters.' })),
+  validityMonths: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 600, errorMessage: 'Validity: a whole number of months from 1 to 600, or empty for no expiry.' }),
+  ),
+})
+
+export const IssueForm = Type.Object({
+  achievementId: Type.String({ minLength: 1, maxLength: 64, errorMessage: 'Choose an achievement.' }),
+  recipientName: Type.String({ minLength: 1, maxLength: 200, errorMessage: "Enter the recipient's name (up to 200 characters)." }),
+  recipientEmail: Type.String({ format: 'email', maxLength: 254, errorMessage: 'Enter an email address like name@example.org.' }),
+  validFrom: Type.Optional(Type.String({ format: 'date', errorMessage: 'Enter the issue date as YYYY-MM-DD, or leave it empty for today.' })),
+})
+
+export const RevokeForm = Type.Object({
+  reason: Type.String({ minLength: 3, maxLength: 500, errorMessage: 'Give a reason (3 to 500 characters); it is shown to verifiers.' }),
+})
+
+export const CredentialsQuery = Type.Object({
+  search: Type.Optional(Type.String({ maxLength: 200 })),
+  achievementId: Type.Optional(Type.String({ maxLength: 64 })),
+  status: Type.Optional(Type.Union([Type.Literal(''), ...CREDENTIAL_STATUSES.map((status) => Type.Literal(status))])),
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+})
+
+export const AchievementsQuery = Type.Object({
+  search: Type.Optional(Type.String({ maxLength: 200 })),
+  tag: Type.Optional(Type.String({ maxLength: 100 })),
+  archived: Type.Optional(Type.Union([Type.Literal(''), Type.Literal('1')])),
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+})
+
+export const IssueApiBody = Type.Object({
+  achievementId: Id('ach'),
+  recipientName: Type.String({ minLength: 1, maxLength: 200 }),
+  recipientEmail: Type.String({ format: 'email', maxLength: 254 }),
+  validFrom: Type.Optional(Type.String({ format: 'date-time' })),
+  idempotencyKey: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 200, description: 'Repeat a request with the same key to get the same credential back.' }),
+  ),
+})
+
+export const CredentialSummary = Type.Object({
+  id: Type.String({ examples: ['cred_01jc5d8y4k9q2t8v1n3m6p7r2s'] }),
+  url: Type.String(),
+  status: Type.String(),
+  recipientName: Type.String(),
+  achievementId: Type.Union([Type.String(), Type.Null()]),
+  validFrom: Type.String({ format: 'date-time' }),
+  validUntil: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  verifiableCredential: Type.Record(Type.String(), Type.Unknown()),
+})
+
+export const VerificationCheck = Type.Object({ name: Type.String(), ok: Type.Boolean(), detail: Type.String() })
+export const VerificationResponse = Type.Object({
+  verdict: Type.String({ description: 'valid, revoked, suspended, expired, not_yet_valid, invalid_signature, status_unknown or malformed' }),
+  isValid: Type.Boolean(),
+  checks: Type.Array(VerificationCheck),
+})
+export const VerifyApiBody = Type.Object({
+  id: Type.Optional(Type.String({ maxLength: 500, description: 'A credential ID or its public URL' })),
+  credential: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'A whole verifiable credential' })),
+})
+
+export const VcApiIssueBody = Type.Object({ credential: Type.Unknown(), options: Type.Optional(Type.Record(Type.String(), Type.Unknown())) })
+export const VcApiVerifyCredentialBody = Type.Object({
+  verifiableCredential: Type.Unknown(),
+  options: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+})
+export const VcApiVerifyPresentationBody = Type.Object({
+  verifiablePresentation: Type.Unknown(),
+  options: Type.Optional(Type.Object({ challenge: Type.Optional(Type.String()), domain: Type.Optional(Type.String()) }, { additionalProperties: true })),
+})

@@ -1,0 +1,459 @@
+import { stringify } from 'csv-stringify/sync'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
+import { InvalidError } from '../../platform/errors.ts'
+import { parseForm, uploadedFile } from '../../platform/http/forms.ts'
+import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, JobProgress, Pagination, SelectField } from '../../platform/ui/components.tsx'
+import { hasRole, requireRole, scopeOf } from '../orgs/service.ts'
+import { listAchievements } from './achievements.ts'
+import { type BulkPreview, confirmBulkIssuance, getBulkIssuance, MAX_CSV_BYTES, previewBulkIssuance } from './bulk.ts'
+import { BulkParams, CredentialParams, CredentialsQuery, IssueForm, RevokeForm } from './contract.ts'
+import { issueCredential } from './issuance.ts'
+import { getActiveSigner, rotateIssuerKey, usesDidWeb } from './issuer.ts'
+import { issueBulkJob } from './jobs.ts'
+import { CREDENTIAL_STATUSES, type CredentialStatus, getCredential, listCredentials, statusOf } from './queries.ts'
+import { reinstateCredential, revokeCredential, suspendCredential } from './status.ts'
+import { StatusBadge } from './status-badge.tsx'
+import { publicUrls } from './urls.ts'
+
+const formatDate = (date: Date | null) => (date ? date.toISOString().slice(0, 10) : '—')
+const MAX_LISTED_PROBLEMS = 500
+
+export async function credentialPages(app: FastifyInstance): Promise<void> {
+  const { platform } = app
+  const urls = publicUrls(platform.config)
+
+  app.get('/orgs/:orgId/credentials', { schema: { querystring: CredentialsQuery } }, async (request, reply) => {
+    const scope = scopeOf(request)
+    requireRole(scope, 'staff')
+    const query = request.query as { search?: string; achievementId?: string; status?: CredentialStatus | ''; page?: number }
+    const now = platform.clock.now()
+    const [page, achievementPage] = await Promise.all([
+      listCredentials(platform.db, scope, { ...query, status: query.status || undefined }, now),
+      listAchievements(platform.db, scope, { page: 1 }),
+    ])
+    const base = `/orgs/${scope.orgId}/credentials`
+    const filters = { search: query.search ?? '', achievementId: query.achievementId ?? '', status: query.status ?? '' }
+    const href = (pageNumber: number) => `${base}?${new URLSearchParams({ ...filters, page: String(pageNumber) })}`
+    return reply.page(
+      'Credentials',
+      <>
+        <h1>Credentials</h1>
+        <p>
+          <a href={`${base}/issue`} role="button">
+            Issue a credential
+          </a>{' '}
+          <a href={`${base}/bulk`} role="button" class="secondary">
+            Issue from a CSV file
+          </a>{' '}
+          <a href={`${base}/export.csv?${new URLSearchParams(filters)}`} role="button" class="secondary outline">
+            Export CSV
+          </a>
+        </p>
+        <form method="get" action={base} class="filters">
+          <input type="search" name="search" placeholder="Name, email or credential ID" value={query.search ?? ''} aria-label="Search credentials" />
+          <select name="achievementId" aria-label="Achievement">
+            <option value="">All achievements</option>
+            {achievementPage.items.map((achievement) => (
+              <option value={achievement.id} selected={achievement.id === query.achievementId} safe>
+                {achievement.name}
+              </option>
+            ))}
+          </select>
+          <select name="status" aria-label="Status">
+            <option value="">Any status</option>
+            {CREDENTIAL_STATUSES.map((status) => (
+              <option value={status} selected={status === query.status}>
+                {status === 'not_yet_valid' ? 'not yet valid' : status}
+              </option>
+            ))}
+          </select>
+          <button type="submit">Filter</button>
+        </form>
+        <p safe>{`${page.total} credential${page.total === 1 ? '' : 's'}`}</p>
+        {page.items.length === 0 ? (
+          <EmptyState>No credentials match. Issue one, or change the filters.</EmptyState>
+        ) : (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Recipient</th>
+                <th scope="col">Achievement</th>
+                <th scope="col">Issued</th>
+                <th scope="col">Expires</th>
+                <th scope="col">Status</th>
+              </tr>
+            </thead>
+            <tbody>
+              {page.items.map((item) => (
+                <tr>
+                  <td>
+                    <a href={`${base}/${item.id}`} safe>
+                      {item.recipientName || item.id}
+                    </a>
+                    <br />
+                    <small safe>{item.recipientEmail ?? ''}</small>
+                  </td>
+                  <td safe>{item.achievementName ?? '—'}</td>
+                  <td safe>{formatDate(item.validFrom)}</td>
+                  <td safe>{formatDate(item.validUntil)}</td>
+                  <td>
+                    <StatusBadge status={item.status} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        <Pagination page={page.page} pageCount={page.pageCount} href={href} />
+      </>,
+      { orgId: scope.orgId },
+    )
+  })
+
+  app.get('/orgs/:orgId/credentials/export.csv', { schema: { querystring: CredentialsQuery } }, async (request, reply) => {
+    const scope = scopeOf(request)
+    requireRole(scope, 'staff')
+    const query = request.query as { search?: string; achievementId?: string; status?: CredentialStatus | '' }
+    const now = platform.clock.now()
+    const rows: string[][] = [['id', 'url', 'recipient_name', 'recipient_email', 'achievement', 'valid_from', 'valid_until', 'status', 'revocation_reason']]
+    for (let pageNumber = 1; ; pageNumber++) {
+      const page = await listCredentials(platform.db, scope, { ...query, status: query.status || undefined, page: pageNumber, pageSize: 1000 }, now)
+      for (const item of page.items) {
+        rows.push([
+          item.id,
+          urls.credential(item.id),
+          item.recipientName,
+          item.recipientEmail ?? '',
+          item.achievementName ?? '',
+          item.validFrom.toISOString(),
+          item.validUntil?.toISOString() ?? '',
+          item.status,
+          item.revocationReason ?? '',
+        ])
+      }
+      if (pageNumber >= page.pageCount) break
+    }
+    await platform.audit.recordIn(platform.db, {
+      action: 'credentials.exported',
+      orgId: scope.orgId,
+      actorAccountId: scope.accountId,
+      data: { rows: rows.length - 1 },
+    })
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="credentials-${now.toISOString().slice(0, 10)}.csv"`)
+      .send(stringify(rows))
+  })
+
+  const issuePage = async (request: FastifyRequest, reply: FastifyReply, state: FormState = {}) => {
+    const scope = scopeOf(request)
+    requireRole(scope, 'staff')
+    const { items } = await listAchievements(platform.db, scope, { page: 1 })
+    const preselected = (request.query as { achievementId?: string } | undefined)?.achievementId
+    return reply.page(
+      'Issue a credential',
+      <article>
+        <h1>Issue a credential</h1>
+        {items.length === 0 ? (
+          <EmptyState>
+            Create an achievement first: <a href={`/orgs/${scope.orgId}/achievements/new`}>new achievement</a>.
+          </EmptyState>
+        ) : (
+          <>
+            <FormErrorSummary state={state} />
+            <form method="post" action={`/orgs/${scope.orgId}/credentials`} novalidate>
+              <CsrfField token={reply.csrfToken()} />
+              <SelectField
+                name="achievementId"
+                label="Achievement"
+                options={items.map((item) => ({ value: item.id, label: item.name }))}
+                value={preselected}
+                state={state}
+              />
+              <Field name="recipientName" label="Recipient's full name" state={state} required hint="As it should appear on the credential, in any script." />
+              <Field name="recipientEmail" label="Recipient's email" type="email" state={state} required />
+              <Field name="validFrom" label="Issue date" type="date" state={state} hint="Leave empty for today." />
+              <button type="submit">Sign and issue</button>
+            </form>
+          </>
+        )}
+      </article>,
+      { orgId: scope.orgId },
+    )
+  }
+  app.get(
+    '/orgs/:orgId/credentials/issue',
+    { schema: { querystring: Type.Object({ achievementId: Type.Optional(Type.String({ maxLength: 64 })) }) } },
+    async (request, reply) => issuePage(request, reply),
+  )
+  app.post('/orgs/:orgId/credentials', async (request, reply) => {
+    const form = parseForm(IssueForm, request.body)
+    if (!form.ok) return issuePage(request, reply.status(422), form)
+    const scope = scopeOf(request)
+    const { credential } = await issueCredential(platform, scope, {
+      achievementId: form.value.achievementId,
+      recipientName: form.value.recipientName,
+      recipientEmail: form.value.recipientEmail,
+      validFrom: form.value.validFrom ? new Date(`${form.value.validFrom}T00:00:00Z`) : undefined,
+    })
+    reply.flash('success', `Issued to ${credential.recipientName}.`)
+    return reply.redirect(`/orgs/${scope.orgId}/credentials/${credential.id}`)
+  })
+
+  const credentialPage = async (request: FastifyRequest, reply: FastifyReply, state: FormState = {}) => {
+    const scope = scopeOf(request)
+    requireRole(scope, 'staff')
+    const credential = await getCredential(platform.db, scope, (request.params as { credentialId: string }).credentialId)
+    const status = statusOf(credential, platform.clock.now())
+    const base = `/orgs/${scope.orgId}/credentials/${credential.id}`
+    const csrf = reply.csrfToken()
+    return reply.page(
+      `Credential for ${credential.recipientName}`,
+      <>
+        <hgroup>
+          <h1 safe>{credential.recipientName || credential.id}</h1>
+          <p>
+            <StatusBadge status={status} /> <code safe>{credential.id}</code>
+          </p>
+        </hgroup>
+        <dl>
+          <dt>Recipient email</dt>
+          <dd safe>{credential.recipientEmail ?? '—'}</dd>
+          <dt>Issued</dt>
+          <dd safe>{formatDate(credential.validFrom)}</dd>
+          <dt>Expires</dt>
+          <dd safe>{formatDate(credential.validUntil)}</dd>
+          {credential.revokedAt ? (
+            <>
+              <dt>Revoked</dt>
+              <dd safe>{`${formatDate(credential.revokedAt)}: ${credential.revocationReason ?? ''}`}</dd>
+            </>
+          ) : (
+            ''
+          )}
+        </dl>
+        <p>
+          <a href={`/credentials/${credential.id}`}>Public page</a> · <a href={`/credentials/${credential.id}.json`}>Signed JSON</a>
+        </p>
+        {credential.revokedAt ? (
+          ''
+        ) : (
+          <div class="grid">
+            <article>
+              <h2>Revoke</h2>
+              <p>Permanent: verifiers will see it as revoked, with your reason.</p>
+              <FormErrorSummary state={state} />
+              <form method="post" action={`${base}/revoke`} data-confirm="Revoke this credential? This cannot be undone.">
+                <CsrfField token={csrf} />
+                <Field name="reason" label="Reason" state={state} />
+                <button type="submit" class="contrast">
+                  Revoke
+                </button>
+              </form>
+            </article>
+            <article>
+              <h2>{credential.suspendedAt ? 'Reinstate' : 'Suspend'}</h2>
+              <p>{credential.suspendedAt ? 'Make it valid again.' : 'Temporarily invalid, for example during an investigation; you can reinstate it.'}</p>
+              <form method="post" action={`${base}/${credential.suspendedAt ? 'reinstate' : 'suspend'}`}>
+                <CsrfField token={csrf} />
+                <button type="submit" class="secondary">
+                  {credential.suspendedAt ? 'Reinstate' : 'Suspend'}
+                </button>
+              </form>
+            </article>
+          </div>
+        )}
+      </>,
+      { orgId: scope.orgId },
+    )
+  }
+  app.get('/orgs/:orgId/credentials/:credentialId', { schema: { params: CredentialParams } }, async (request, reply) => credentialPage(request, reply))
+  app.post('/orgs/:orgId/credentials/:credentialId/revoke', { schema: { params: CredentialParams } }, async (request, reply) => {
+    const form = parseForm(RevokeForm, request.body)
+    if (!form.ok) return credentialPage(request, reply.status(422), form)
+    const scope = scopeOf(request)
+    const { credentialId } = request.params as { credentialId: string }
+    await revokeCredential(platform, scope, credentialId, form.value.reason)
+    reply.flash('success', 'Revoked. Verifiers see it at once.')
+    return reply.redirect(`/orgs/${scope.orgId}/credentials/${credentialId}`)
+  })
+  for (const action of ['suspend', 'reinstate'] as const) {
+    app.post(`/orgs/:orgId/credentials/:credentialId/${action}`, { schema: { params: CredentialParams } }, async (request, reply) => {
+      const scope = scopeOf(request)
+      const { credentialId } = request.params as { credentialId: string }
+      await (action === 'suspend' ? suspendCredential : reinstateCredential)(platform, scope, credentialId)
+      reply.flash('success', action === 'suspend' ? 'Suspended.' : 'Reinstated.')
+      return reply.redirect(`/orgs/${scope.orgId}/credentials/${credentialId}`)
+    })
+  }
+
+  // Bulk issuance: upload, preview every row, confirm, then a job with a live progress bar.
+  const uploadPage = (request: FastifyRequest, reply: FastifyReply, state: FormState = {}) => {
+    const scope = scopeOf(request)
+    requireRole(scope, 'staff')
+    return reply.page(
+      'Issue from a CSV file',
+      <article>
+        <h1>Issue from a CSV file</h1>
+        <p>
+          One recipient per line, with a header line: <code>email,name,achievement,date</code>. The achievement is its ID or exact name; the date (YYYY-MM-DD)
+          is optional and defaults to today. Nothing is issued until you have seen the preview and confirmed.
+        </p>
+        <FormErrorSummary state={state} />
+        <form method="post" action={`/orgs/${scope.orgId}/credentials/bulk`} enctype="multipart/form-data">
+          <CsrfField token={reply.csrfToken()} />
+          <label for="field-file">{`CSV file (up to ${MAX_CSV_BYTES / 1024 / 1024} MB)`}</label>
+          <input id="field-file" type="file" name="file" accept=".csv,text/csv" required />
+          <button type="submit">Check the file</button>
+        </form>
+      </article>,
+      { orgId: scope.orgId },
+    )
+  }
+  app.get('/orgs/:orgId/credentials/bulk', async (request, reply) => uploadPage(request, reply))
+  app.post('/orgs/:orgId/credentials/bulk', async (request, reply) => {
+    const scope = scopeOf(request)
+    const file = uploadedFile(request.body, 'file')
+    if (!file) return uploadPage(request, reply.status(422), { errors: { file: 'Choose a CSV file.' } })
+    let preview: BulkPreview
+    try {
+      preview = await previewBulkIssuance(platform, scope, { fileName: file.fileName, content: file.data })
+    } catch (error) {
+      if (error instanceof InvalidError) return uploadPage(request, reply.status(422), { errors: { file: error.message } })
+      throw error
+    }
+    return reply.page(
+      'Check the file',
+      <>
+        <h1 safe>{`Preview of ${preview.fileName}`}</h1>
+        <ul>
+          <li safe>{`${preview.totalRows} rows read`}</li>
+          <li safe>{`${preview.validRows} ready to issue`}</li>
+          {preview.alreadyIssued > 0 ? <li safe>{`${preview.alreadyIssued} already issued by an earlier upload (skipped)`}</li> : ''}
+          <li safe>{`${preview.problems.length} with problems (not issued)`}</li>
+        </ul>
+        {preview.problems.length > 0 ? (
+          <table id="bulk-problems">
+            <caption>Rows that will not be issued</caption>
+            <thead>
+              <tr>
+                <th scope="col">Line</th>
+                <th scope="col">Problem</th>
+              </tr>
+            </thead>
+            <tbody>
+              {preview.problems.slice(0, MAX_LISTED_PROBLEMS).map((problem) => (
+                <tr>
+                  <td safe>{String(problem.line)}</td>
+                  <td safe>{problem.reason}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : (
+          <p class="flash flash-success">Every row is fine.</p>
+        )}
+        {preview.problems.length > MAX_LISTED_PROBLEMS ? <p safe>{`…and ${preview.problems.length - MAX_LISTED_PROBLEMS} more.`}</p> : ''}
+        {preview.validRows > 0 ? (
+          <form
+            method="post"
+            action={`/orgs/${scope.orgId}/credentials/bulk/${preview.id}/confirm`}
+            data-confirm={`Sign and issue ${preview.validRows} credentials?`}
+          >
+            <CsrfField token={reply.csrfToken()} />
+            <button type="submit" safe>{`Issue ${preview.validRows} credentials`}</button>
+          </form>
+        ) : (
+          <p>Nothing new to issue.</p>
+        )}
+        <p>
+          <a href={`/orgs/${scope.orgId}/credentials/bulk`}>Upload another file</a>
+        </p>
+      </>,
+      { orgId: scope.orgId },
+    )
+  })
+  app.post('/orgs/:orgId/credentials/bulk/:bulkIssuanceId/confirm', { schema: { params: BulkParams } }, async (request, reply) => {
+    const scope = scopeOf(request)
+    const { bulkIssuanceId } = request.params as { bulkIssuanceId: string }
+    await confirmBulkIssuance(platform, scope, bulkIssuanceId, (db, id) =>
+      platform.jobs.enqueue(db, issueBulkJob, { orgId: scope.orgId, bulkIssuanceId: id }, { orgId: scope.orgId, accountId: scope.accountId }),
+    )
+    return reply.redirect(`/orgs/${scope.orgId}/credentials/bulk/${bulkIssuanceId}`)
+  })
+  app.get('/orgs/:orgId/credentials/bulk/:bulkIssuanceId', { schema: { params: BulkParams } }, async (request, reply) => {
+    const scope = scopeOf(request)
+    requireRole(scope, 'staff')
+    const bulk = await getBulkIssuance(platform, scope, (request.params as { bulkIssuanceId: string }).bulkIssuanceId)
+    const progress = bulk.jobId ? await platform.jobs.getProgress(bulk.jobId) : undefined
+    return reply.page(
+      'Issuing credentials',
+      <>
+        <h1 safe>{`Issuing from ${bulk.fileName}`}</h1>
+        {progress ? (
+          <JobProgress
+            jobId={progress.jobId}
+            title={progress.title}
+            state={progress.state}
+            done={progress.done}
+            total={progress.total || bulk.validRows}
+            message={progress.message}
+          />
+        ) : (
+          <p>Not confirmed yet.</p>
+        )}
+        <p>
+          <a href={`/orgs/${scope.orgId}/credentials`}>All credentials</a>
+        </p>
+      </>,
+      { orgId: scope.orgId },
+    )
+  })
+
+  app.get('/orgs/:orgId/issuer', async (request, reply) => {
+    const scope = scopeOf(request)
+    requireRole(scope, 'staff')
+    const signer = await getActiveSigner(platform, scope.orgId)
+    return reply.page(
+      'Issuer identity',
+      <>
+        <h1>Issuer identity</h1>
+        <p>Credentials are signed with an Ed25519 key under this DID. Verifiers check the signature against it.</p>
+        <dl>
+          <dt>DID</dt>
+          <dd>
+            <code safe>{signer.did}</code>
+          </dd>
+          <dt>Method</dt>
+          <dd>
+            {usesDidWeb(platform) ? (
+              <>
+                did:web — its document is at <a href={`/issuers/${scope.orgId}/did.json`}>did.json</a> and lists every key, old ones included.
+              </>
+            ) : (
+              'did:key — the public URL is not https, so the DID is the key itself; rotating the key changes the DID, and old credentials keep verifying.'
+            )}
+          </dd>
+        </dl>
+        {hasRole(scope.role, 'admin') ? (
+          <form method="post" action={`/orgs/${scope.orgId}/issuer/rotate`} data-confirm="Make a new signing key? Credentials issued before stay valid.">
+            <CsrfField token={reply.csrfToken()} />
+            <button type="submit" class="secondary">
+              Rotate signing key
+            </button>
+          </form>
+        ) : (
+          ''
+        )}
+      </>,
+      { orgId: scope.orgId },
+    )
+  })
+  app.post('/orgs/:orgId/issuer/rotate', async (request, reply) => {
+    const scope = scopeOf(request)
+    await rotateIssuerKey(platform, scope)
+    reply.flash('success', 'A new signing key is active. Earlier credentials still verify.')
+    return reply.redirect(`/orgs/${scope.orgId}/issuer`)
+  })
+}

@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { newOrg, uniqueEmail } from '../../../test/support/factories.ts'
+import { startTestApp, type TestApp, textOf } from '../../../test/support/harness.ts'
+import { pngOfSize } from '../../../test/support/images.ts'
+import type { OrgScope } from '../orgs/service.ts'
+import { createAchievement } from './achievements.ts'
+import { checkImage } from './images.ts'
+import { issueCredential } from './issuance.ts'
+import { validateOb3Schema } from './signing/verify.ts'
+import { reinstateCredential, revokeCredential, suspendCredential } from './status.ts'
+import { verifyDocument } from './verification.ts'
+
+let testApp: TestApp
+let scope: OrgScope
+let achievementId: string
+let ownerLogin: { email: string; password: string }
+
+before(async () => {
+  testApp = await startTestApp()
+  const { org, owner } = await newOrg(testApp, 'Northwind Certification Board')
+  scope = { orgId: org.id, accountId: owner.account.id, role: 'owner' }
+  ownerLogin = owner
+  const achievement = await createAchievement(testApp.platform, scope, {
+    name: 'Certified Safety Officer',
+    description: 'Knows the site safety rules.',
+    criteria: 'Pass the **safety** exam.',
+    tags: ['safety'],
+    alignments: [{ targetName: 'ISO 45001', targetUrl: 'https://www.iso.org/standard/63787.html' }],
+    validityMonths: 24,
+    image: checkImage(pngOfSize(200, 200)),
+  })
+  achievementId = achievement.id
+})
+after(() => testApp.close())
+
+describe('issuing an Open Badges 3.0 credential', () => {
+  it('signs a schema-valid OpenBadgeCredential with status entries and a hashed email', async () => {
+    const email = uniqueEmail('holder')
+    const { credential, isNew } = await issueCredential(testApp.platform, scope, {
+      achievementId,
+      recipientEmail: email,
+      recipientName: 'Zoë Ångström-Łukasiewicz',
+    })
+    assert.equal(isNew, true)
+    const document = credential.document as Record<string, unknown>
+    assert.deepEqual(document.type, ['VerifiableCredential', 'OpenBadgeCredential'])
+    assert.ok(!JSON.stringify(document).includes(email), 'the email appears only hashed')
+    assert.equal((document.credentialStatus as { statusPurpose: string }).statusPurpose, 'revocation', 'OB 3.0 allows one status entry')
+    assert.equal((document.proof as { cryptosuite: string }[])[0]?.cryptosuite, 'eddsa-rdfc-2022')
+    assert.ok(document.validUntil, 'a 24-month achievement expires')
+    assert.deepEqual(validateOb3Schema(document).errors, [])
+    const report = await verifyDocument(testApp.platform, document)
+    assert.equal(report.verdict, 'valid', JSON.stringify(report.checks))
+  })
+
+  it('issues once per idempotency key', async () => {
+    const input = { achievementId, recipientEmail: uniqueEmail(), recipientName: 'Repeat Request', idempotencyKey: 'request-42' }
+    const first = await issueCredential(testApp.platform, scope, input)
+    const second = await issueCredential(testApp.platform, scope, input)
+    assert.equal(second.isNew, false)
+    assert.equal(second.credential.id, first.credential.id)
+  })
+
+  it('revokes, suspends and reinstates, and verification follows at once', async () => {
+    const revoked = (await issueCredential(testApp.platform, scope, { achievementId, recipientEmail: uniqueEmail(), recipientName: 'To Revoke' })).credential
+    await revokeCredential(testApp.platform, scope, revoked.id, 'Exam result annulled')
+    assert.equal((await verifyDocument(testApp.platform, revoked.document)).verdict, 'revoked')
+    await assert.rejects(revokeCredential(testApp.platform, scope, revoked.id, 'again'), /already revoked/)
+
+    const suspended = (await issueCredential(testApp.platform, scope, { achievementId, recipientEmail: uniqueEmail(), recipientName: 'To Suspend' })).credential
+    await suspendCredential(testApp.platform, scope, suspended.id)
+    assert.equal((await verifyDocument(testApp.platform, suspended.document)).verdict, 'suspended')
+    await reinstateCredential(testApp.platform, scope, suspended.id)
+    assert.equal((await verifyDocument(testApp.platform, suspended.document)).verdict, 'valid')
+  })
+
+  it('fails the signature after one changed character', async () => {
+    const { credential } = await issueCredential(testApp.platform, scope, { achievementId, recipientEmail: uniqueEmail(), recipientName: 'Honest Holder' })
+    const tampered = JSON.parse(JSON.stringify(credential.document).replace('Honest Holder', 'Honest Holdes'))
+    const report = await verifyDocument(testApp.platform, tampered)
+    assert.equal(report.verdict, 'invalid_signature')
+  })
+
+  it('shows the public page with status in words, QR code and JSON download, and noindex', async () => {
+    const { credential } = await issueCredential(testApp.platform, scope, { achievementId, recipientEmail: uniqueEmail(), recipientName: '李小龍' })
+    const client = testApp.client()
+    const page = await client.get(`/credentials/${credential.id}`)
+    assert.equal(page.statusCode, 200)
+    assert.equal(page.headers['x-robots-tag'], 'noindex')
+    const text = textOf(page.body)
+    assert.match(text, /This credential is valid/)
+    assert.match(text, /李小龍/)
+    assert.match(text, /Certified Safety Officer/)
+    assert.match(page.body, /alt="QR code linking to http:\/\/laurel\.test\/credentials\/cred_/)
+    const json = await client.get(`/credentials/${credential.id}.json`)
+    assert.equal(json.statusCode, 200)
+    assert.deepEqual(JSON.parse(json.body), credential.document)
+
+    await revokeCredential(testApp.platform, scope, credential.id, 'Issued by mistake')
+    assert.match(textOf((await client.get(`/credentials/${credential.id}`)).body), /revoked by its issuer.*Issued by mistake/)
+  })
+
+  it('serves status lists with no-cache and an ETag, answering 304 when unchanged', async () => {
+    const { credential } = await issueCredential(testApp.platform, scope, { achievementId, recipientEmail: uniqueEmail(), recipientName: 'Cache Check' })
+    const url = new URL((credential.document.credentialStatus as { statusListCredential: string }).statusListCredential)
+    const first = await testApp.app.inject({ url: url.pathname })
+    assert.equal(first.statusCode, 200)
+    assert.match(String(first.headers['cache-control']), /no-cache/)
+    const again = await testApp.app.inject({ url: url.pathname, headers: { 'if-none-match': String(first.headers.etag) } })
+    assert.equal(again.statusCode, 304)
+    await revokeCredential(testApp.platform, scope, credential.id, 'Changed')
+    const changed = await testApp.app.inject({ url: url.pathname, headers: { 'if-none-match': String(first.headers.etag) } })
+    assert.equal(changed.statusCode, 200, 'a revocation changes the list at once')
+  })
+
+  it('verifies on /verify by ID and by uploaded file, showing each check', async () => {
+    const { credential } = await issueCredential(testApp.platform, scope, { achievementId, recipientEmail: uniqueEmail(), recipientName: 'Verify Me' })
+    const client = testApp.client()
+    const byId = await client.get(`/verify?id=${credential.id}`)
+    assert.match(byId.body, /data-verdict="valid"/)
+    for (const check of ['signature', 'issuer', 'status', 'validity', 'schema']) assert.match(byId.body, new RegExp(`data-check="${check}" data-ok="true"`))
+    const boundary = 'laurelboundary'
+    await client.get('/verify')
+    const csrf = /name="_csrf" value="([^"]+)"/.exec((await client.get('/verify')).body)?.[1] ?? ''
+    const tampered = JSON.stringify(credential.document).replace('Verify Me', 'Verify Mf')
+    const payload = [
+      `--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${csrf}\r\n`,
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="credential.json"\r\nContent-Type: application/json\r\n\r\n${tampered}\r\n`,
+      `--${boundary}--\r\n`,
+    ].join('')
+    const upload = await client.request({ method: 'POST', url: '/verify', headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, payload })
+    assert.equal(upload.statusCode, 200)
+    assert.match(upload.body, /data-verdict="invalid_signature"/)
+    assert.match(upload.body, /data-check="signature" data-ok="false"/)
+  })
+
+  it('lists, filters and exports issued credentials for staff', async () => {
+    const client = testApp.client()
+    await client.signIn(ownerLogin.email, ownerLogin.password)
+    const list = await client.get(`/orgs/${scope.orgId}/credentials?status=revoked`)
+    assert.equal(list.statusCode, 200)
+    assert.match(textOf(list.body), /To Revoke/)
+    assert.doesNotMatch(textOf(list.body), /Honest Holder/)
+    const csv = await client.get(`/orgs/${scope.orgId}/credentials/export.csv?search=Honest`)
+    assert.equal(csv.headers['content-type'], 'text/csv; charset=utf-8')
+    assert.match(csv.body, /^id,url,recipient_name/)
+    assert.match(csv.body, /Honest Holder/)
+    assert.equal(csv.body.trim().split('\n').length, 2)
+  })
+})

@@ -1,0 +1,82 @@
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm'
+import { definePrivacyProvider } from '../../platform/privacy/registry.ts'
+import { bulkIssuances, credentialSettings, credentials, statusLists } from './schema.ts'
+
+export const credentialsPrivacy = definePrivacyProvider({
+  name: 'credentials',
+  stores: [
+    {
+      table: 'credentials',
+      columns: ['recipient_email', 'recipient_name', 'document'],
+      purpose: 'Issuing credentials and showing them on their public pages',
+      legalBasis: 'contract',
+      retention: 'For the life of the credential; on erasure, revoked or anonymised as the organisation chose',
+    },
+    {
+      table: 'bulk_issuances',
+      columns: ['rows'],
+      purpose: 'Issuing credentials from an uploaded CSV file',
+      legalBasis: 'contract',
+      retention: 'Until the upload is issued (the rows are then deleted)',
+    },
+  ],
+  retainedAfterErasure: [],
+  async export(db, subject) {
+    const rows = await db.select().from(credentials).where(eq(credentials.recipientEmail, subject.email))
+    return {
+      credentials: rows.map((row) => ({
+        id: row.id,
+        orgId: row.orgId,
+        recipientName: row.recipientName,
+        recipientEmail: row.recipientEmail,
+        validFrom: row.validFrom,
+        validUntil: row.validUntil,
+        revokedAt: row.revokedAt,
+        verifiableCredential: row.document,
+      })),
+    }
+  },
+  /**
+   * Strips the person from our copies: the signed document, name and email go. What verification of
+   * copies the holder already has needs (the credential's status slots) stays. Orgs whose policy is
+   * "revoke" also revoke the credential, so those copies stop verifying.
+   */
+  async erase(db, subject) {
+    const rows = await db
+      .select({ id: credentials.id, orgId: credentials.orgId, policy: credentialSettings.erasurePolicy })
+      .from(credentials)
+      .leftJoin(credentialSettings, eq(credentialSettings.orgId, credentials.orgId))
+      .where(eq(credentials.recipientEmail, subject.email))
+    const toRevoke = rows.filter((row) => (row.policy ?? 'revoke') === 'revoke').map((row) => row.id)
+    if (toRevoke.length > 0) {
+      const revoked = await db
+        .update(credentials)
+        .set({ revokedAt: new Date(), revocationReason: 'Withdrawn at the holder’s request' })
+        .where(and(inArray(credentials.id, toRevoke), isNull(credentials.revokedAt)))
+        .returning({ listId: credentials.revocationListId })
+      const listIds = [...new Set(revoked.map((row) => row.listId))]
+      if (listIds.length > 0) await db.update(statusLists).set({ isStale: true }).where(inArray(statusLists.id, listIds))
+    }
+    if (rows.length > 0) {
+      await db
+        .update(credentials)
+        .set({ recipientName: '', recipientEmail: null, document: sql`jsonb_build_object('id', ${credentials.document}->'id', 'erased', true)` })
+        .where(
+          inArray(
+            credentials.id,
+            rows.map((row) => row.id),
+          ),
+        )
+    }
+    const pending = await db
+      .select({ id: bulkIssuances.id, rows: bulkIssuances.rows })
+      .from(bulkIssuances)
+      .where(sql`${bulkIssuances.rows} @> ${JSON.stringify([{ email: subject.email }])}::jsonb`)
+    for (const bulk of pending) {
+      await db
+        .update(bulkIssuances)
+        .set({ rows: bulk.rows.filter((row) => row.email !== subject.email) })
+        .where(eq(bulkIssuances.id, bulk.id))
+    }
+  },
+})

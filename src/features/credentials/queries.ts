@@ -1,0 +1,112 @@
+import { and, count, desc, eq, gt, ilike, isNotNull, isNull, lte, or, type SQL } from 'drizzle-orm'
+import type { Db } from '../../platform/db/client.ts'
+import { NotFoundError } from '../../platform/errors.ts'
+import type { OrgScope } from '../orgs/service.ts'
+import { achievements, credentials } from './schema.ts'
+
+export type CredentialStatus = 'valid' | 'revoked' | 'suspended' | 'expired' | 'not_yet_valid'
+export const CREDENTIAL_STATUSES: CredentialStatus[] = ['valid', 'revoked', 'suspended', 'expired', 'not_yet_valid']
+
+type StatusFields = Pick<typeof credentials.$inferSelect, 'revokedAt' | 'suspendedAt' | 'validFrom' | 'validUntil'>
+
+export function statusOf(credential: StatusFields, now: Date): CredentialStatus {
+  if (credential.revokedAt) return 'revoked'
+  if (credential.suspendedAt) return 'suspended'
+  if (credential.validUntil && credential.validUntil <= now) return 'expired'
+  if (credential.validFrom > now) return 'not_yet_valid'
+  return 'valid'
+}
+
+function statusCondition(status: CredentialStatus, now: Date): SQL | undefined {
+  switch (status) {
+    case 'revoked':
+      return isNotNull(credentials.revokedAt)
+    case 'suspended':
+      return and(isNull(credentials.revokedAt), isNotNull(credentials.suspendedAt))
+    case 'expired':
+      return and(isNull(credentials.revokedAt), isNull(credentials.suspendedAt), lte(credentials.validUntil, now))
+    case 'not_yet_valid':
+      return and(isNull(credentials.revokedAt), isNull(credentials.suspendedAt), gt(credentials.validFrom, now))
+    case 'valid':
+      return and(
+        isNull(credentials.revokedAt),
+        isNull(credentials.suspendedAt),
+        lte(credentials.validFrom, now),
+        or(isNull(credentials.validUntil), gt(credentials.validUntil, now)),
+      )
+    default: {
+      const unreachable: never = status
+      throw new Error(`Unknown status ${unreachable}`)
+    }
+  }
+}
+
+export interface CredentialFilters {
+  search?: string
+  achievementId?: string
+  status?: CredentialStatus
+  page?: number
+  pageSize?: number
+}
+
+export const CREDENTIAL_PAGE_SIZE = 50
+
+/** Issued credentials of an org, newest first; `search` matches the recipient's name or email, or the credential ID. */
+export async function listCredentials(db: Db, scope: OrgScope, filters: CredentialFilters, now: Date) {
+  const page = Math.max(1, filters.page ?? 1)
+  const pageSize = filters.pageSize ?? CREDENTIAL_PAGE_SIZE
+  const search = filters.search?.trim().replace(/[\\%_]/g, '\\$&')
+  const where = and(
+    eq(credentials.orgId, scope.orgId),
+    filters.achievementId ? eq(credentials.achievementId, filters.achievementId) : undefined,
+    filters.status ? statusCondition(filters.status, now) : undefined,
+    search ? or(ilike(credentials.recipientName, `%${search}%`), ilike(credentials.recipientEmail, `%${search}%`), eq(credentials.id, search)) : undefined,
+  )
+  const [totals] = await db.select({ total: count() }).from(credentials).where(where)
+  const rows = await db
+    .select({
+      id: credentials.id,
+      recipientName: credentials.recipientName,
+      recipientEmail: credentials.recipientEmail,
+      achievementId: credentials.achievementId,
+      achievementName: achievements.name,
+      validFrom: credentials.validFrom,
+      validUntil: credentials.validUntil,
+      revokedAt: credentials.revokedAt,
+      revocationReason: credentials.revocationReason,
+      suspendedAt: credentials.suspendedAt,
+      createdAt: credentials.createdAt,
+    })
+    .from(credentials)
+    .leftJoin(achievements, eq(achievements.id, credentials.achievementId))
+    .where(where)
+    .orderBy(desc(credentials.createdAt), desc(credentials.id))
+    .limit(pageSize)
+    .offset((page - 1) * pageSize)
+  const total = totals?.total ?? 0
+  return {
+    items: rows.map((row) => ({ ...row, status: statusOf(row, now) })),
+    total,
+    page,
+    pageCount: Math.max(1, Math.ceil(total / pageSize)),
+  }
+}
+
+export async function getCredential(db: Db, scope: OrgScope, credentialId: string) {
+  const [row] = await db
+    .select()
+    .from(credentials)
+    .where(and(eq(credentials.orgId, scope.orgId), eq(credentials.id, credentialId)))
+  if (!row) throw new NotFoundError('credential', credentialId)
+  return row
+}
+
+/** A credential by its unguessable ID, for its public page; whichever org issued it. */
+export async function findPublicCredential(db: Db, credentialId: string) {
+  const [row] = await db
+    .select({ credential: credentials, achievement: achievements })
+    .from(credentials)
+    .leftJoin(achievements, eq(achievements.id, credentials.achievementId))
+    .where(eq(credentials.id, credentialId))
+  return row
+}

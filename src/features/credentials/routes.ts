@@ -1,0 +1,213 @@
+import { createHash } from 'node:crypto'
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import { Type } from 'typebox'
+import { InvalidError, NotFoundError, UnauthorizedError } from '../../platform/errors.ts'
+import { API_RATE_LIMIT } from '../../platform/http/server.tsx'
+import { type OrgScope, resolveOrgScope, scopeOf } from '../orgs/service.ts'
+import {
+  CredentialParams,
+  CredentialSummary,
+  CredentialsQuery,
+  IssueApiBody,
+  PublicCredentialParams,
+  RevokeForm,
+  VcApiIssueBody,
+  VcApiVerifyCredentialBody,
+  VcApiVerifyPresentationBody,
+  VerificationResponse,
+  VerifyApiBody,
+} from './contract.ts'
+import type { CredentialRow } from './issuance.ts'
+import { didDocumentOf } from './issuer.ts'
+import { type CredentialStatus, findPublicCredential, getCredential, listCredentials, statusOf } from './queries.ts'
+import { issueCredential, reinstateCredential, revokeCredential, suspendCredential } from './service.ts'
+import { getStatusListDocument } from './status.ts'
+import { publicUrls } from './urls.ts'
+import { issueFromDocument, validateCredentialForIssuance } from './vc-api.ts'
+import { type VerificationReport, verifyById, verifyDocument, verifyPresentationDocument } from './verification.ts'
+
+const tags = ['Credentials']
+const config = { rateLimit: API_RATE_LIMIT }
+const PUBLIC_RATE_LIMIT = { rateLimit: { max: 1200, timeWindow: '1 minute' } }
+
+function reportBody(report: VerificationReport) {
+  return { verdict: report.verdict, isValid: report.verdict === 'valid', checks: report.checks }
+}
+
+export async function credentialRoutes(app: FastifyInstance): Promise<void> {
+  const { platform } = app
+  const urls = publicUrls(platform.config)
+  const summary = (row: CredentialRow) => ({
+    id: row.id,
+    url: urls.credential(row.id),
+    status: statusOf(row, platform.clock.now()),
+    recipientName: row.recipientName,
+    achievementId: row.achievementId,
+    validFrom: row.validFrom.toISOString(),
+    validUntil: row.validUntil?.toISOString() ?? null,
+    verifiableCredential: row.document,
+  })
+
+  app.post(
+    '/api/v1/orgs/:orgId/credentials',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Issue an Open Badges 3.0 credential from an achievement',
+        params: Type.Object({ orgId: Type.String() }),
+        body: IssueApiBody,
+        response: { 200: CredentialSummary, 201: CredentialSummary },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as { achievementId: string; recipientName: string; recipientEmail: string; validFrom?: string; idempotencyKey?: string }
+      const scope = scopeOf(request)
+      const { credential, isNew } = await issueCredential(platform, scope, { ...body, validFrom: body.validFrom ? new Date(body.validFrom) : undefined })
+      return reply.status(isNew ? 201 : 200).send(summary(credential))
+    },
+  )
+
+  app.get(
+    '/api/v1/orgs/:orgId/credentials',
+    {
+      config,
+      schema: { tags, summary: 'Issued credentials, newest first, searchable', params: Type.Object({ orgId: Type.String() }), querystring: CredentialsQuery },
+    },
+    async (request) => {
+      const scope = scopeOf(request)
+      const query = request.query as { search?: string; achievementId?: string; status?: CredentialStatus | ''; page?: number }
+      const page = await listCredentials(platform.db, scope, { ...query, status: query.status || undefined }, platform.clock.now())
+      return { ...page, items: page.items.map((item) => ({ ...item, url: urls.credential(item.id) })) }
+    },
+  )
+
+  app.get(
+    '/api/v1/orgs/:orgId/credentials/:credentialId',
+    { config, schema: { tags, summary: 'One issued credential', params: CredentialParams, response: { 200: CredentialSummary } } },
+    async (request) => {
+      const scope = scopeOf(request)
+      return summary(await getCredential(platform.db, scope, (request.params as { credentialId: string }).credentialId))
+    },
+  )
+
+  const statusRoute = (action: 'revoke' | 'suspend' | 'reinstate', change: (scope: OrgScope, credentialId: string, body: unknown) => Promise<CredentialRow>) =>
+    app.post(
+      `/api/v1/orgs/:orgId/credentials/:credentialId/${action}`,
+      {
+        config,
+        schema: {
+          tags,
+          summary: `${action[0]?.toUpperCase()}${action.slice(1)} a credential`,
+          params: CredentialParams,
+          ...(action === 'revoke' ? { body: RevokeForm } : {}),
+          response: { 200: CredentialSummary },
+        },
+      },
+      async (request) => summary(await change(scopeOf(request), (request.params as { credentialId: string }).credentialId, request.body)),
+    )
+  statusRoute('revoke', (scope, id, body) => revokeCredential(platform, scope, id, (body as { reason: string }).reason))
+  statusRoute('suspend', (scope, id) => suspendCredential(platform, scope, id))
+  statusRoute('reinstate', (scope, id) => reinstateCredential(platform, scope, id))
+
+  // Public documents: credentials, status lists, DID documents.
+  app.get('/credentials/:credentialId.json', { config: PUBLIC_RATE_LIMIT, schema: { params: PublicCredentialParams, hide: true } }, async (request, reply) => {
+    const found = await findPublicCredential(platform.db, (request.params as { credentialId: string }).credentialId)
+    if (!found) throw new NotFoundError('credential')
+    return reply
+      .type('application/vc+ld+json; charset=utf-8')
+      .header('content-disposition', `attachment; filename="${found.credential.id}.json"`)
+      .send(JSON.stringify(found.credential.document, null, 2))
+  })
+
+  app.get(
+    '/status-lists/:statusListId',
+    { config: PUBLIC_RATE_LIMIT, schema: { params: Type.Object({ statusListId: Type.String({ maxLength: 64 }) }), hide: true } },
+    async (request, reply) => {
+      const document = await getStatusListDocument(platform, (request.params as { statusListId: string }).statusListId)
+      if (!document) throw new NotFoundError('status_list')
+      return sendCacheable(reply, document, 'application/vc+ld+json; charset=utf-8')
+    },
+  )
+
+  app.get(
+    '/issuers/:issuerOrgId/did.json',
+    { config: PUBLIC_RATE_LIMIT, schema: { params: Type.Object({ issuerOrgId: Type.String({ maxLength: 64 }) }), hide: true } },
+    async (request, reply) => {
+      const document = await didDocumentOf(platform, (request.params as { issuerOrgId: string }).issuerOrgId)
+      if (!document) throw new NotFoundError('did_document')
+      return sendCacheable(reply, document, 'application/did+json; charset=utf-8')
+    },
+  )
+
+  app.post(
+    '/api/v1/verify',
+    {
+      config: PUBLIC_RATE_LIMIT,
+      schema: {
+        tags: ['Verification'],
+        summary: 'Verify a credential by ID, URL or whole document (no key needed)',
+        body: VerifyApiBody,
+        response: { 200: VerificationResponse },
+      },
+    },
+    async (request) => {
+      const body = request.body as { id?: string; credential?: unknown }
+      if (body.credential) return reportBody(await verifyDocument(platform, body.credential))
+      if (!body.id) throw new InvalidError('nothing_to_verify', 'Send "id" (a credential ID or URL) or "credential" (the whole document).')
+      const result = await verifyById(platform, body.id)
+      if (!result) throw new NotFoundError('credential', body.id)
+      return reportBody(result.report)
+    },
+  )
+
+  // W3C VC-API endpoints, at the paths conformance suites expect.
+  app.post(
+    '/credentials/issue',
+    { config, schema: { tags: ['VC-API'], summary: 'Sign a credential as the API key’s organisation (VC-API)', body: VcApiIssueBody } },
+    async (request, reply) => {
+      const auth = request.auth
+      if (!auth?.apiKey) throw new UnauthorizedError('api_key_required', 'Send an API key with write access as a Bearer token.')
+      const scope = await resolveOrgScope(platform.db, { orgId: auth.apiKey.orgId, accountId: auth.accountId, isPlatformAdmin: false })
+      const credential = await validateCredentialForIssuance(platform, (request.body as { credential?: unknown }).credential)
+      return reply.status(201).send({ verifiableCredential: await issueFromDocument(platform, scope, credential) })
+    },
+  )
+
+  app.post(
+    '/credentials/verify',
+    { config: PUBLIC_RATE_LIMIT, schema: { tags: ['VC-API'], summary: 'Verify a credential (VC-API)', body: VcApiVerifyCredentialBody } },
+    async (request, reply) => {
+      const report = await verifyDocument(platform, (request.body as { verifiableCredential: unknown }).verifiableCredential)
+      const isValid = report.verdict === 'valid'
+      return reply.status(isValid ? 200 : 400).send({
+        verified: isValid,
+        checks: report.checks.filter((check) => check.ok).map((check) => check.name),
+        warnings: [],
+        errors: report.checks.filter((check) => !check.ok).map((check) => `${check.name}: ${check.detail}`),
+        verdict: report.verdict,
+      })
+    },
+  )
+
+  app.post(
+    '/presentations/verify',
+    {
+      config: PUBLIC_RATE_LIMIT,
+      schema: { tags: ['VC-API'], summary: 'Verify a presentation with its challenge and domain (VC-API)', body: VcApiVerifyPresentationBody },
+    },
+    async (request, reply) => {
+      const body = request.body as { verifiablePresentation: unknown; options?: { challenge?: string; domain?: string } }
+      const result = await verifyPresentationDocument(platform, body.verifiablePresentation, body.options ?? {})
+      return reply.status(result.ok ? 200 : 400).send({ verified: result.ok, checks: result.ok ? ['proof'] : [], warnings: [], errors: result.problems })
+    },
+  )
+}
+
+/** No-cache plus an ETag: verifiers revalidate each time (a revocation shows at once) and get 304 when nothing changed. */
+function sendCacheable(reply: FastifyReply, document: Record<string, unknown>, type: string) {
+  const body = JSON.stringify(document)
+  const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`
+  if (reply.request.headers['if-none-match'] === etag) return reply.status(304).header('etag', etag).send()
+  return reply.type(type).header('cache-control', 'public, no-cache').header('etag', etag).header('access-control-allow-origin', '*').send(body)
+}

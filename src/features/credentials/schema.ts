@@ -1,0 +1,141 @@
+import { sql } from 'drizzle-orm'
+import { boolean, customType, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
+import { createdAt, idColumn, timestamps } from '../../platform/db/columns.ts'
+
+const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' })
+
+export interface Alignment {
+  targetName: string
+  targetUrl: string
+  targetFramework?: string
+  targetCode?: string
+}
+
+/** What a credential attests (Open Badges 3.0 "Achievement"): the template credentials are issued from. */
+export const achievements = pgTable(
+  'achievements',
+  {
+    id: idColumn('ach'),
+    orgId: text().notNull(),
+    name: text().notNull(),
+    description: text().notNull(),
+    /** Markdown; rendered sanitised. */
+    criteria: text().notNull(),
+    imageData: bytea(),
+    imageType: text().$type<'image/png' | 'image/svg+xml'>(),
+    tags: jsonb().$type<string[]>().notNull().default([]),
+    alignments: jsonb().$type<Alignment[]>().notNull().default([]),
+    /** Months a credential stays valid; null: no expiry. */
+    validityMonths: integer(),
+    archivedAt: timestamp({ withTimezone: true }),
+    ...timestamps,
+  },
+  (table) => [index('achievements_org_idx').on(table.orgId, table.name)],
+)
+
+/** An org's Ed25519 signing keys; retired keys stay listed in the DID document so old credentials verify. */
+export const issuerKeys = pgTable(
+  'issuer_keys',
+  {
+    id: idColumn('ikey'),
+    orgId: text().notNull(),
+    publicKeyMultibase: text().notNull(),
+    /** Keyring ciphertext of the secret key multibase. */
+    secretKeyEncrypted: text().notNull(),
+    createdAt: createdAt(),
+    retiredAt: timestamp({ withTimezone: true }),
+  },
+  (table) => [index('issuer_keys_org_idx').on(table.orgId, table.createdAt)],
+)
+
+export type StatusPurpose = 'revocation' | 'suspension'
+
+/** A BitstringStatusListCredential; its bits are derived from the credentials that point into it. */
+export const statusLists = pgTable(
+  'status_lists',
+  {
+    id: idColumn('sl'),
+    orgId: text().notNull(),
+    purpose: text().$type<StatusPurpose>().notNull(),
+    size: integer().notNull(),
+    /** The signed status-list credential as last published; re-signed whenever a bit changes. */
+    document: jsonb().$type<Record<string, unknown>>(),
+    /** Bits changed without re-signing (erasure has no signer at hand): re-signed on the next read. */
+    isStale: boolean().notNull().default(false),
+    ...timestamps,
+  },
+  (table) => [index('status_lists_org_idx').on(table.orgId, table.purpose)],
+)
+
+export const credentials = pgTable(
+  'credentials',
+  {
+    id: idColumn('cred'),
+    orgId: text().notNull(),
+    /** Null for credentials signed through the VC-API from a caller's own document. */
+    achievementId: text(),
+    recipientEmail: text(),
+    recipientName: text().notNull(),
+    validFrom: timestamp({ withTimezone: true }).notNull(),
+    validUntil: timestamp({ withTimezone: true }),
+    /** The signed OpenBadgeCredential exactly as issued. */
+    document: jsonb().$type<Record<string, unknown>>().notNull(),
+    revocationListId: text().notNull(),
+    revocationIndex: integer().notNull(),
+    suspensionListId: text().notNull(),
+    suspensionIndex: integer().notNull(),
+    revokedAt: timestamp({ withTimezone: true }),
+    revocationReason: text(),
+    suspendedAt: timestamp({ withTimezone: true }),
+    /** Same key, same credential: re-sent API calls and re-uploaded CSV files issue nothing twice. */
+    idempotencyKey: text(),
+    bulkIssuanceId: text(),
+    /** The holder allows search engines to index the public page (noindex otherwise). */
+    isIndexable: boolean().notNull().default(false),
+    issuedByAccountId: text(),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    index('credentials_org_created_idx').on(table.orgId, table.createdAt),
+    index('credentials_org_email_idx').on(table.orgId, table.recipientEmail),
+    uniqueIndex('credentials_idempotency_idx').on(table.orgId, table.idempotencyKey).where(sql`idempotency_key is not null`),
+    uniqueIndex('credentials_revocation_slot_idx').on(table.revocationListId, table.revocationIndex),
+    uniqueIndex('credentials_suspension_slot_idx').on(table.suspensionListId, table.suspensionIndex),
+  ],
+)
+
+export interface BulkRow {
+  line: number
+  email: string
+  name: string
+  achievementId: string
+  validFrom: string
+  idempotencyKey: string
+}
+
+/** A CSV upload between preview and issuance; its rows are deleted once issued. */
+export const bulkIssuances = pgTable('bulk_issuances', {
+  id: idColumn('bulk'),
+  orgId: text().notNull(),
+  fileName: text().notNull(),
+  fileSha256: text().notNull(),
+  state: text().$type<'previewed' | 'issuing' | 'completed'>().notNull().default('previewed'),
+  rows: jsonb().$type<BulkRow[]>().notNull().default([]),
+  totalRows: integer().notNull(),
+  validRows: integer().notNull(),
+  alreadyIssued: integer().notNull().default(0),
+  issued: integer().notNull().default(0),
+  jobId: text(),
+  createdByAccountId: text().notNull(),
+  ...timestamps,
+})
+
+export type ErasurePolicy = 'revoke' | 'anonymise'
+
+/** Per-org choices about credentials. */
+export const credentialSettings = pgTable('credential_settings', {
+  orgId: text().primaryKey(),
+  /** What erasing a recipient does to their credentials: revoke them, or keep them valid but anonymised. */
+  erasurePolicy: text().$type<ErasurePolicy>().notNull().default('revoke'),
+  ...timestamps,
+})

@@ -1,0 +1,17 @@
+// The credentials feature's public surface: other features (exam sessions, learning, CE) issue and
+// query credentials only through these functions.
+export {
+  type Achievement,
+  type AchievementInput,
+  createAchievement,
+  getAchievement,
+  listAchievements,
+  setAchievementArchived,
+  updateAchievement,
+} from './achievements.ts'
+export { type BulkPreview, confirmBulkIssuance, getBulkIssuance, previewBulkIssuance } from './bulk.ts'
+export { type CredentialRow, type IssueInput, type IssueOutcome, issueCredential, issueCredentials } from './issuance.ts'
+export { getActiveSigner, rotateIssuerKey } from './issuer.ts'
+export { type CredentialStatus, findPublicCredential, getCredential, listCredentials, statusOf } from './queries.ts'
+export { reinstateCredential, revokeCredential, suspendCredential } from './status.ts'
+export { verifyById, verifyDocument } from './verification.ts'

@@ -1,0 +1,369 @@
+import { DataIntegrityProof, type LinkedDataSuite, type ProofVerification } from '@digitalbazaar/data-integrity'
+import { Ed25519Signature2020 } from '@digitalbazaar/ed25519-signature-2020'
+import { createVerifyCryptosuite } from '@digitalbazaar/eddsa-jcs-2022-cryptosuite'
+import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite'
+import { dateRegex } from '@digitalbazaar/vc'
+import { checkStatus } from '@digitalbazaar/vc-bitstring-status-list'
+import { CREDENTIALS_V1_URL, CREDENTIALS_V2_URL, type DocumentLoader, ED25519_2020_URL, type JsonObject } from './contexts.ts'
+import { validateOb3Schema } from './ob3-schema.ts'
+
+export { OB3_SCHEMA_URLS, validateOb3Schema } from './ob3-schema.ts'
+
+export type Verdict = 'valid' | 'revoked' | 'suspended' | 'expired' | 'not_yet_valid' | 'invalid_signature' | 'status_unknown' | 'malformed'
+export type CheckName = 'signature' | 'issuer' | 'status' | 'validity' | 'schema'
+export type VerificationCheck = { name: CheckName; ok: boolean; detail: string }
+/** `checks` always lists the five checks in this order: signature, issuer, status, validity, schema. */
+export type VerificationReport = { verdict: Verdict; checks: VerificationCheck[] }
+export type PresentationVerification = { ok: boolean; credentials: VerificationReport[]; problems: string[] }
+
+export interface VerifyOptions {
+  documentLoader: DocumentLoader
+  /** The time validity dates are compared with; the current time by default. */
+  now?: Date
+}
+
+// As @digitalbazaar/vc: tolerate clocks a few minutes apart at validFrom and validUntil.
+const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000
+
+type ProofPurpose = 'assertionMethod' | 'authentication'
+
+interface ProofOutcome {
+  proof: unknown
+  ok: boolean
+  /** The DID (or controller document) that controls the key, once the proof verified. */
+  controller?: string
+  detail: string
+  /** The document could not be processed as JSON-LD (undefined term, unknown context). */
+  isMalformed?: boolean
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function toArray(value: unknown): unknown[] {
+  if (value === undefined) return []
+  return Array.isArray(value) ? value : [value]
+}
+
+function idOf(value: unknown): string | undefined {
+  if (typeof value === 'string') return value
+  return isObject(value) && typeof value.id === 'string' ? value.id : undefined
+}
+
+/** The message of an error with what it wraps: jsonld-signatures nests the real reasons in `errors`, others in `cause`. */
+function messageOf(error: unknown): string {
+  if (Array.isArray(error)) return error.map(messageOf).join('; ')
+  if (!(error instanceof Error)) return String(error)
+  const reasons = reasonsOf(error)
+  return reasons ? `${error.message} (${reasons})` : error.message
+}
+
+function reasonsOf(error: Error): string | undefined {
+  const { errors } = error as { errors?: unknown }
+  if (Array.isArray(errors) && errors.length > 0) return messageOf(errors)
+  if (!(error.cause instanceof Error)) return undefined
+  // Messages often repeat their cause's message ("…; reason: <cause>"): add only what it does not say.
+  return error.message.includes(error.cause.message) ? reasonsOf(error.cause) : messageOf(error.cause)
+}
+
+function isJsonLdError(error: unknown): boolean {
+  if (Array.isArray(error)) return error.some(isJsonLdError)
+  return error instanceof Error && error.name.startsWith('jsonld.')
+}
+
+function verificationSuiteFor(proof: JsonObject): LinkedDataSuite | undefined {
+  if (proof.type === 'Ed25519Signature2020') return new Ed25519Signature2020()
+  if (proof.type !== 'DataIntegrityProof') return undefined
+  if (proof.cryptosuite === 'eddsa-rdfc-2022') return new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 })
+  if (proof.cryptosuite === 'eddsa-jcs-2022') return new DataIntegrityProof({ cryptosuite: createVerifyCryptosuite() })
+  return undefined
+}
+
+/** Every suite Laurel verifies with, for status-list credentials checked by @digitalbazaar/vc-bitstring-status-list. */
+function allVerificationSuites(): LinkedDataSuite[] {
+  return [
+    new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 }),
+    new DataIntegrityProof({ cryptosuite: createVerifyCryptosuite() }),
+    new Ed25519Signature2020(),
+  ]
+}
+
+/**
+ * A bare `did:key:z…` as verification method names the DID, whose only key is `did:key:z…#z…`;
+ * the suites expect the key, while the controller lookup must still get the DID document.
+ */
+function verificationMethodLoader(documentLoader: DocumentLoader, proof: JsonObject): DocumentLoader {
+  const method = proof.verificationMethod
+  if (typeof method !== 'string' || !method.startsWith('did:key:') || method.includes('#')) return documentLoader
+  const key = `${method}#${method.slice('did:key:'.length)}`
+  return (url) => documentLoader(url === method ? key : url)
+}
+
+async function isAuthorized(method: JsonObject, purpose: ProofPurpose, documentLoader: DocumentLoader): Promise<{ controller: string } | { problem: string }> {
+  const methodId = idOf(method)
+  const controller = idOf(method.controller)
+  if (!methodId || !controller) return { problem: 'the verification method names no controller' }
+  let controllerDocument: JsonObject
+  try {
+    controllerDocument = (await documentLoader(controller)).document
+  } catch (error) {
+    return { problem: messageOf(error) }
+  }
+  const listed = toArray(controllerDocument[purpose]).map((entry) => {
+    const id = idOf(entry)
+    return id?.startsWith('#') ? `${controller}${id}` : id
+  })
+  if (!listed.includes(methodId)) return { problem: `${methodId} is not an ${purpose} key of ${controller}` }
+  return { controller }
+}
+
+async function verifyOneProof(
+  proof: unknown,
+  context: { proofs: unknown[]; unsecured: JsonObject; purpose: ProofPurpose; documentLoader: DocumentLoader },
+): Promise<ProofOutcome> {
+  const { proofs, unsecured, purpose, documentLoader } = context
+  if (!isObject(proof)) return { proof, ok: false, detail: 'a proof is not an object', isMalformed: true }
+  const label = `${String(proof.type)}${typeof proof.cryptosuite === 'string' ? ` (${proof.cryptosuite})` : ''}`
+  const suite = verificationSuiteFor(proof)
+  if (!suite) return { proof, ok: false, detail: `unsupported proof type ${label}` }
+  if (proof.proofPurpose !== purpose) return { proof, ok: false, detail: `${label} proof is for ${String(proof.proofPurpose)}, not ${purpose}` }
+
+  // A proof in a chain signed the document together with the proofs it names as previousProof.
+  let document: JsonObject = { ...unsecured }
+  if (proof.previousProof !== undefined) {
+    const previous: unknown[] = []
+    for (const id of toArray(proof.previousProof)) {
+      const found = proofs.find((other) => isObject(other) && other.id === id)
+      if (!found) return { proof, ok: false, detail: `previousProof ${String(id)} is not among the proofs` }
+      previous.push(found)
+    }
+    document = { ...unsecured, proof: previous }
+  }
+  if (proof.type === 'Ed25519Signature2020' && !toArray(unsecured['@context']).includes(ED25519_2020_URL)) {
+    return { proof, ok: false, detail: `an Ed25519Signature2020 proof needs the context ${ED25519_2020_URL}`, isMalformed: true }
+  }
+  // JCS signs the proof options exactly as written; the RDF suites read them in the document's context.
+  const proofForSuite = proof.cryptosuite === 'eddsa-jcs-2022' ? proof : { '@context': unsecured['@context'], ...proof }
+
+  let result: ProofVerification
+  try {
+    result = await suite.verifyProof({
+      proof: proofForSuite,
+      document,
+      proofSet: proofs.filter(isObject),
+      documentLoader: verificationMethodLoader(documentLoader, proof),
+    })
+  } catch (error) {
+    result = { verified: false, error }
+  }
+  if (!result.verified || !result.verificationMethod) {
+    const message = messageOf(result.error)
+    if (isJsonLdError(result.error)) return { proof, ok: false, detail: `cannot be read as JSON-LD: ${message}`, isMalformed: true }
+    return { proof, ok: false, detail: message === 'Invalid signature.' ? `${label} signature does not match the document` : `${label}: ${message}` }
+  }
+  const authorization = await isAuthorized(result.verificationMethod, purpose, documentLoader)
+  if ('problem' in authorization) return { proof, ok: false, detail: `${label}: ${authorization.problem}` }
+  return { proof, ok: true, controller: authorization.controller, detail: `${label} by ${String(result.verificationMethod.id)}` }
+}
+
+/** Verifies every proof (set or chain) of a credential or presentation; all of them must hold. */
+async function verifyProofs(document: JsonObject, purpose: ProofPurpose, documentLoader: DocumentLoader): Promise<ProofOutcome[]> {
+  const proofs = toArray(document.proof)
+  const unsecured = { ...document }
+  delete unsecured.proof
+  return Promise.all(proofs.map((proof) => verifyOneProof(proof, { proofs, unsecured, purpose, documentLoader })))
+}
+
+function structuralProblem(vc: unknown): string | undefined {
+  if (!isObject(vc)) return 'not a JSON object'
+  const [firstContext] = toArray(vc['@context'])
+  if (firstContext !== CREDENTIALS_V2_URL && firstContext !== CREDENTIALS_V1_URL) {
+    return `the first @context must be ${CREDENTIALS_V2_URL} (or ${CREDENTIALS_V1_URL})`
+  }
+  if (!toArray(vc.type).includes('VerifiableCredential')) return 'type does not include VerifiableCredential'
+  if (!idOf(vc.issuer)) return 'issuer must be a URL or an object with an id'
+  if (toArray(vc.credentialSubject).length === 0 || !toArray(vc.credentialSubject).every(isObject)) return 'credentialSubject is missing'
+  if (toArray(vc.proof).length === 0) return 'it has no proof, so it is not a verifiable credential'
+  for (const property of ['validFrom', 'validUntil', 'issuanceDate', 'expirationDate']) {
+    const value = vc[property]
+    if (value !== undefined && (typeof value !== 'string' || !dateRegex.test(value) || Number.isNaN(Date.parse(value)))) {
+      return `${property} is not an XSD dateTime`
+    }
+  }
+  return undefined
+}
+
+type StatusOutcome = { purpose: string; state: 'set' | 'clear' | 'unknown'; detail: string }
+
+async function checkStatusEntry(vc: JsonObject, entry: unknown, documentLoader: DocumentLoader): Promise<StatusOutcome> {
+  if (!isObject(entry)) return { purpose: 'unknown', state: 'unknown', detail: 'a credentialStatus entry is not an object' }
+  const purpose = String(entry.statusPurpose)
+  if (entry.type !== 'BitstringStatusListEntry') return { purpose, state: 'unknown', detail: `unsupported status type ${String(entry.type)}` }
+  const result = await checkStatus({
+    credential: { ...vc, credentialStatus: entry },
+    documentLoader,
+    suite: allVerificationSuites(),
+    verifyBitstringStatusListCredential: true,
+    verifyMatchingIssuers: true,
+  })
+  // The library's `verified: true` only means the status list was loaded and verified; a revoked
+  // credential gets it too. The bit itself is `results[].status`.
+  const bit = result.results?.[0]
+  if (!result.verified || !bit) {
+    return { purpose, state: 'unknown', detail: `${purpose} status unknown: ${messageOf(result.error)}` }
+  }
+  return { purpose, state: bit.status ? 'set' : 'clear', detail: `${purpose} bit ${bit.status ? 'set' : 'clear'} (index ${String(entry.statusListIndex)})` }
+}
+
+async function checkCredentialStatus(vc: JsonObject, documentLoader: DocumentLoader): Promise<{ check: VerificationCheck; verdict?: Verdict }> {
+  const entries = toArray(vc.credentialStatus)
+  if (entries.length === 0) return { check: { name: 'status', ok: true, detail: 'the credential has no status entry' } }
+  const outcomes = await Promise.all(entries.map((entry) => checkStatusEntry(vc, entry, documentLoader)))
+  const detail = outcomes.map((outcome) => outcome.detail).join('; ')
+  const isSet = (purpose: string) => outcomes.some((outcome) => outcome.purpose === purpose && outcome.state === 'set')
+  if (isSet('revocation')) return { check: { name: 'status', ok: false, detail }, verdict: 'revoked' }
+  if (isSet('suspension')) return { check: { name: 'status', ok: false, detail }, verdict: 'suspended' }
+  // Refresh and message entries do not decide validity, so an unreadable one does not either.
+  const isUnknown = outcomes.some((outcome) => outcome.state === 'unknown' && !['refresh', 'message'].includes(outcome.purpose))
+  if (isUnknown) return { check: { name: 'status', ok: false, detail }, verdict: 'status_unknown' }
+  return { check: { name: 'status', ok: true, detail } }
+}
+
+function checkValidity(vc: JsonObject, now: Date): { check: VerificationCheck; verdict?: Verdict } {
+  const isV2 = toArray(vc['@context'])[0] === CREDENTIALS_V2_URL
+  const from = isV2 ? vc.validFrom : vc.issuanceDate
+  const until = isV2 ? vc.validUntil : vc.expirationDate
+  const time = now.getTime()
+  if (typeof until === 'string' && Date.parse(until) + MAX_CLOCK_SKEW_MS < time) {
+    return { check: { name: 'validity', ok: false, detail: `expired on ${until}` }, verdict: 'expired' }
+  }
+  if (typeof from === 'string' && Date.parse(from) - MAX_CLOCK_SKEW_MS > time) {
+    return { check: { name: 'validity', ok: false, detail: `not valid before ${from}` }, verdict: 'not_yet_valid' }
+  }
+  const range = `${typeof from === 'string' ? `from ${from}` : 'from issuance'} ${typeof until === 'string' ? `until ${until}` : 'with no end'}`
+  return { check: { name: 'validity', ok: true, detail: `valid ${range}` } }
+}
+
+/**
+ * The official schema, read the way JSON-LD and VC 2.0 read credentials: a lone proof object is the
+ * same as a one-proof array, and several credentialStatus entries (VC 2.0; OB 3.0 allows one, 1EdTech
+ * issue #623 proposes more for 3.1) are each checked in the single-entry slot.
+ */
+function checkSchema(vc: JsonObject): VerificationCheck {
+  const types = toArray(vc.type)
+  if (!types.includes('OpenBadgeCredential') && !types.includes('AchievementCredential')) {
+    return { name: 'schema', ok: true, detail: 'not an Open Badge: no schema to check' }
+  }
+  if (toArray(vc['@context'])[0] !== CREDENTIALS_V2_URL) {
+    return { name: 'schema', ok: true, detail: 'not checked: the Open Badges 3.0 JSON Schema describes VC 2.0 credentials, this one is VC 1.1' }
+  }
+  const statuses = Array.isArray(vc.credentialStatus) ? vc.credentialStatus : [vc.credentialStatus]
+  const errors = new Set<string>()
+  for (const credentialStatus of statuses) {
+    const candidate = { ...vc, proof: toArray(vc.proof), credentialStatus }
+    if (credentialStatus === undefined) delete candidate.credentialStatus
+    for (const error of validateOb3Schema(candidate).errors) errors.add(error)
+  }
+  if (errors.size === 0) return { name: 'schema', ok: true, detail: 'conforms to the Open Badges 3.0 JSON Schema' }
+  return { name: 'schema', ok: false, detail: [...errors].join('; ') }
+}
+
+function notChecked(name: CheckName, reason: string): VerificationCheck {
+  return { name, ok: false, detail: `not checked: ${reason}` }
+}
+
+/**
+ * Verifies a credential: every proof (eddsa-rdfc-2022, eddsa-jcs-2022, Ed25519Signature2020; sets
+ * and previousProof chains), that the issuer controls the key of at least one proof, its Bitstring
+ * status entries, its validity dates, and the Open Badges 3.0 schema. Never throws: the verdict is
+ * the most serious finding, in the order malformed (unreadable), invalid_signature, revoked,
+ * suspended, expired, not_yet_valid, status_unknown, malformed (schema), valid.
+ */
+export async function verifyCredential(vc: unknown, options: VerifyOptions): Promise<VerificationReport> {
+  const problem = structuralProblem(vc)
+  if (problem !== undefined || !isObject(vc)) {
+    const reason = 'the document is not a well-formed credential'
+    return {
+      verdict: 'malformed',
+      checks: [
+        notChecked('signature', reason),
+        notChecked('issuer', reason),
+        notChecked('status', reason),
+        notChecked('validity', reason),
+        { name: 'schema', ok: false, detail: problem ?? 'not a JSON object' },
+      ],
+    }
+  }
+
+  const { documentLoader } = options
+  const outcomes = await verifyProofs(vc, 'assertionMethod', documentLoader)
+  const failed = outcomes.filter((outcome) => !outcome.ok)
+  const signature: VerificationCheck = {
+    name: 'signature',
+    ok: failed.length === 0,
+    detail: (failed.length > 0 ? failed : outcomes).map((outcome) => outcome.detail).join('; '),
+  }
+  const issuerId = idOf(vc.issuer) ?? ''
+  const byIssuer = outcomes.some((outcome) => outcome.ok && outcome.controller === issuerId)
+  const issuer: VerificationCheck = {
+    name: 'issuer',
+    ok: byIssuer,
+    detail: byIssuer ? `signed by the issuer ${issuerId}` : `no valid proof is signed with a key of the issuer ${issuerId}`,
+  }
+  const isReadable = !failed.some((outcome) => outcome.isMalformed)
+  const isAuthentic = signature.ok && issuer.ok
+
+  const status = isAuthentic
+    ? await checkCredentialStatus(vc, documentLoader)
+    : { check: notChecked('status', 'the signature is not valid'), verdict: undefined }
+  const validity = checkValidity(vc, options.now ?? new Date())
+  const schema = checkSchema(vc)
+  const checks = [signature, issuer, status.check, validity.check, schema]
+
+  let verdict: Verdict = 'valid'
+  if (!isReadable) verdict = 'malformed'
+  else if (!isAuthentic) verdict = 'invalid_signature'
+  else if (status.verdict === 'revoked' || status.verdict === 'suspended') verdict = status.verdict
+  else if (validity.verdict) verdict = validity.verdict
+  else if (status.verdict) verdict = status.verdict
+  else if (!schema.ok) verdict = 'malformed'
+  return { verdict, checks }
+}
+
+/**
+ * Verifies a presentation's proof (authentication, with the expected challenge and domain, by the
+ * holder when one is named) and every credential in it. Without `challenge`, the challenge is not
+ * compared: replay protection is then the caller's business.
+ */
+export async function verifyPresentation(vp: unknown, options: VerifyOptions & { challenge?: string; domain?: string }): Promise<PresentationVerification> {
+  if (!isObject(vp)) return { ok: false, credentials: [], problems: ['the presentation is not a JSON object'] }
+  const problems: string[] = []
+  const [firstContext] = toArray(vp['@context'])
+  if (firstContext !== CREDENTIALS_V2_URL && firstContext !== CREDENTIALS_V1_URL) problems.push(`the first @context must be ${CREDENTIALS_V2_URL}`)
+  if (!toArray(vp.type).includes('VerifiablePresentation')) problems.push('type does not include VerifiablePresentation')
+
+  if (toArray(vp.proof).length === 0) {
+    problems.push('the presentation has no proof, so neither its holder nor its challenge can be checked')
+  } else {
+    const outcomes = await verifyProofs(vp, 'authentication', options.documentLoader)
+    for (const outcome of outcomes) if (!outcome.ok) problems.push(`presentation proof: ${outcome.detail}`)
+    const verified = outcomes.filter((outcome) => outcome.ok)
+    const proofs = verified.map((outcome) => outcome.proof).filter(isObject)
+    if (options.challenge !== undefined && !proofs.some((proof) => proof.challenge === options.challenge)) {
+      problems.push('the presentation proof does not carry the expected challenge')
+    }
+    const { domain } = options
+    if (domain !== undefined && !proofs.some((proof) => toArray(proof.domain).includes(domain))) {
+      problems.push('the presentation proof does not carry the expected domain')
+    }
+    const holder = idOf(vp.holder)
+    if (holder !== undefined && !verified.some((outcome) => outcome.controller === holder)) {
+      problems.push(`the presentation is not signed by its holder ${holder}`)
+    }
+  }
+
+  const credentials = await Promise.all(toArray(vp.verifiableCredential).map((credential) => verifyCredential(credential, options)))
+  const ok = problems.length === 0 && credentials.every((report) => report.verdict === 'valid')
+  return { ok, credentials, problems }
+}

@@ -1,0 +1,206 @@
+import { randomInt } from 'node:crypto'
+import { and, asc, eq, isNotNull, sql } from 'drizzle-orm'
+import type { Db } from '../../platform/db/client.ts'
+import { ConflictError, NotFoundError } from '../../platform/errors.ts'
+import type { Platform } from '../../platform/platform.ts'
+import { type OrgScope, requireRole } from '../orgs/service.ts'
+import { getActiveSigner, type IssuerSigner } from './issuer.ts'
+import { documentLoader } from './loader.ts'
+import { credentials, type StatusPurpose, statusLists } from './schema.ts'
+import { signCredential } from './signing/sign.ts'
+import { createStatusListCredential, STATUS_LIST_SIZE } from './signing/status-list.ts'
+import { publicUrls } from './urls.ts'
+
+export interface StatusSlot {
+  revocationListId: string
+  revocationIndex: number
+  suspensionListId: string
+  suspensionIndex: number
+}
+
+const PURPOSES: StatusPurpose[] = ['revocation', 'suspension']
+
+/** Serialises slot allocation per org for the rest of the transaction (slots are taken when the credentials are inserted). */
+/** `wanted` distinct random indexes in [0, size) not in `taken`. */
+function pickFreeIndexes(size: number, taken: Set<number>, wanted: number): number[] {
+  const picked: number[] = []
+  if (taken.size + wanted < size / 2) {
+    // Mostly empty: draw and retry on a collision, which stays rare.
+    const chosen = new Set(taken)
+    while (picked.length < wanted) {
+      const index = randomInt(size)
+      if (chosen.has(index)) continue
+      chosen.add(index)
+      picked.push(index)
+    }
+    return picked
+  }
+  const free = Array.from({ length: size }, (_, index) => index).filter((index) => !taken.has(index))
+  for (let i = 0; i < wanted; i++) {
+    const j = i + randomInt(free.length - i)
+    ;[free[i], free[j]] = [free[j] ?? 0, free[i] ?? 0]
+    picked.push(free[i] ?? 0)
+  }
+  return picked
+}
+
+export async function lockStatusAllocation(db: Db, orgId: string): Promise<void> {
+  await db.execute(sql`select pg_advisory_xact_lock(hashtext(${`laurel status slots ${orgId}`}))`)
+}
+
+/**
+ * Takes `count` free slots in the org's revocation and suspension lists. Indexes are drawn at
+ * random, as the Bitstring Status List spec advises, so a credential's neighbours in the list say
+ * nothing about it. Call inside a transaction after `lockStatusAllocation`.
+ */
+export async function allocateStatusSlots(platform: Platform, db: Db, orgId: string, count: number, signer: IssuerSigner): Promise<StatusSlot[]> {
+  const byPurpose = {} as Record<StatusPurpose, { listId: string; index: number }[]>
+  for (const purpose of PURPOSES) {
+    const listColumn = purpose === 'revocation' ? credentials.revocationListId : credentials.suspensionListId
+    const indexColumn = purpose === 'revocation' ? credentials.revocationIndex : credentials.suspensionIndex
+    const lists = await db
+      .select()
+      .from(statusLists)
+      .where(and(eq(statusLists.orgId, orgId), eq(statusLists.purpose, purpose)))
+      .orderBy(asc(statusLists.createdAt))
+    const slots: { listId: string; index: number }[] = []
+    for (let listNumber = 0; slots.length < count; listNumber++) {
+      const list = lists[listNumber] ?? (await createStatusList(platform, db, orgId, purpose, signer))
+      const taken = new Set((await db.select({ index: indexColumn }).from(credentials).where(eq(listColumn, list.id))).map((row) => row.index))
+      const free = list.size - taken.size
+      if (free <= 0) continue
+      const wanted = Math.min(free, count - slots.length)
+      for (const index of pickFreeIndexes(list.size, taken, wanted)) slots.push({ listId: list.id, index })
+    }
+    byPurpose[purpose] = slots
+  }
+  return byPurpose.revocation.map((revocation, i) => {
+    const suspension = byPurpose.suspension[i]
+    if (!suspension) throw new Error('Status slot allocation came up short.')
+    return { revocationListId: revocation.listId, revocationIndex: revocation.index, suspensionListId: suspension.listId, suspensionIndex: suspension.index }
+  })
+}
+
+async function createStatusList(platform: Platform, db: Db, orgId: string, purpose: StatusPurpose, signer: IssuerSigner) {
+  const [list] = await db.insert(statusLists).values({ orgId, purpose, size: STATUS_LIST_SIZE }).returning()
+  if (!list) throw new Error('The status list was not stored.')
+  const document = await signStatusList(platform, list.id, purpose, [], signer)
+  await db.update(statusLists).set({ document }).where(eq(statusLists.id, list.id))
+  return { ...list, document }
+}
+
+async function signStatusList(platform: Platform, listId: string, purpose: StatusPurpose, setIndexes: number[], signer: IssuerSigner) {
+  const unsigned = createStatusListCredential({
+    id: publicUrls(platform.config).statusList(listId),
+    issuerDid: signer.did,
+    purpose,
+    setIndexes,
+    validFrom: platform.clock.now(),
+  })
+  return (await signCredential(unsigned, signer, documentLoader(platform))) as Record<string, unknown>
+}
+
+/** Rebuilds and re-signs a status list from its credentials' current state, so verifiers see a change at once. */
+async function republishStatusList(platform: Platform, db: Db, listId: string): Promise<void> {
+  const [list] = await db.select().from(statusLists).where(eq(statusLists.id, listId)).for('update')
+  if (!list) throw new NotFoundError('status_list', listId)
+  const isRevocation = list.purpose === 'revocation'
+  const rows = await db
+    .select({ index: isRevocation ? credentials.revocationIndex : credentials.suspensionIndex })
+    .from(credentials)
+    .where(
+      and(
+        eq(isRevocation ? credentials.revocationListId : credentials.suspensionListId, listId),
+        isNotNull(isRevocation ? credentials.revokedAt : credentials.suspendedAt),
+      ),
+    )
+  const signer = await getActiveSigner(platform, list.orgId, db)
+  const document = await signStatusList(
+    platform,
+    listId,
+    list.purpose,
+    rows.map((row) => row.index),
+    signer,
+  )
+  await db.update(statusLists).set({ document, isStale: false }).where(eq(statusLists.id, listId))
+}
+
+/** The published status list, re-signed first if bits changed without a signer (see `isStale`). */
+export async function getStatusListDocument(platform: Platform, statusListId: string): Promise<Record<string, unknown> | undefined> {
+  const [list] = await platform.db
+    .select({ document: statusLists.document, isStale: statusLists.isStale })
+    .from(statusLists)
+    .where(eq(statusLists.id, statusListId))
+  if (!list?.isStale) return list?.document ?? undefined
+  await platform.db.transaction((tx) => republishStatusList(platform, tx, statusListId))
+  return getStatusListDocument(platform, statusListId)
+}
+
+async function changeStatus(
+  platform: Platform,
+  scope: OrgScope,
+  credentialId: string,
+  change: {
+    action: string
+    set: Partial<typeof credentials.$inferInsert>
+    list: 'revocation' | 'suspension'
+    check: (row: typeof credentials.$inferSelect) => void
+  },
+) {
+  requireRole(scope, 'staff')
+  return platform.db.transaction(async (tx) => {
+    const [row] = await tx
+      .select()
+      .from(credentials)
+      .where(and(eq(credentials.orgId, scope.orgId), eq(credentials.id, credentialId)))
+      .for('update')
+    if (!row) throw new NotFoundError('credential', credentialId)
+    change.check(row)
+    const [updated] = await tx.update(credentials).set(change.set).where(eq(credentials.id, credentialId)).returning()
+    await republishStatusList(platform, tx, change.list === 'revocation' ? row.revocationListId : row.suspensionListId)
+    await platform.audit.recordIn(tx, {
+      action: change.action,
+      orgId: scope.orgId,
+      actorAccountId: scope.accountId,
+      target: credentialId,
+      data: change.set.revocationReason ? { reason: change.set.revocationReason } : {},
+    })
+    if (!updated) throw new NotFoundError('credential', credentialId)
+    return updated
+  })
+}
+
+/** Revocation is final: the credential's bit in the revocation list is set and stays set. */
+export function revokeCredential(platform: Platform, scope: OrgScope, credentialId: string, reason: string) {
+  return changeStatus(platform, scope, credentialId, {
+    action: 'credentials.revoked',
+    list: 'revocation',
+    set: { revokedAt: platform.clock.now(), revocationReason: reason },
+    check: (row) => {
+      if (row.revokedAt) throw new ConflictError('credential_already_revoked', 'This credential is already revoked.')
+    },
+  })
+}
+
+export function suspendCredential(platform: Platform, scope: OrgScope, credentialId: string) {
+  return changeStatus(platform, scope, credentialId, {
+    action: 'credentials.suspended',
+    list: 'suspension',
+    set: { suspendedAt: platform.clock.now() },
+    check: (row) => {
+      if (row.revokedAt) throw new ConflictError('credential_revoked', 'A revoked credential cannot be suspended.')
+      if (row.suspendedAt) throw new ConflictError('credential_already_suspended', 'This credential is already suspended.')
+    },
+  })
+}
+
+export function reinstateCredential(platform: Platform, scope: OrgScope, credentialId: string) {
+  return changeStatus(platform, scope, credentialId, {
+    action: 'credentials.reinstated',
+    list: 'suspension',
+    set: { suspendedAt: null },
+    check: (row) => {
+      if (!row.suspendedAt) throw new ConflictError('credential_not_suspended', 'Only a suspended credential can be reinstated.')
+    },
+  })
+}

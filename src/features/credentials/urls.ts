@@ -1,0 +1,14 @@
+import type { Config } from '../../config.ts'
+
+/** Public, stable URLs of what credentials point at; they embed unguessable IDs only. */
+export function publicUrls(config: Config) {
+  const at = (path: string) => new URL(path, config.publicUrl).toString()
+  return {
+    credential: (credentialId: string) => at(`/credentials/${credentialId}`),
+    credentialJson: (credentialId: string) => at(`/credentials/${credentialId}.json`),
+    achievement: (achievementId: string) => at(`/achievements/${achievementId}`),
+    achievementImage: (achievementId: string) => at(`/achievements/${achievementId}/image`),
+    statusList: (statusListId: string) => at(`/status-lists/${statusListId}`),
+    site: () => at('/'),
+  }
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { createApiKey } from '../../src/features/identity/api-keys.ts'
 import { createAchievement, issueCredential, previewBulkIssuance } from '../../src/features/credentials/service.ts'
+import { createApiKey } from '../../src/features/identity/api-keys.ts'
 import { addMember, inviteMember } from '../../src/features/orgs/service.ts'
 import { newOrg, newPerson, uniqueEmail } from '../support/factories.ts'
 import { startTestApp, type TestApp } from '../support/harness.ts'
@@ -29,8 +29,19 @@ before(async () => {
   const someone = await newPerson(testApp)
   const member = await addMember(platform, otherScope, { accountId: someone.account.id, role: 'staff' })
   const invitation = await inviteMember(platform, otherScope, { email: uniqueEmail(), role: 'member' })
-  const achievement = await createAchievement(platform, otherScope, { name: 'B only', description: 'd', criteria: 'c', tags: [], alignments: [], validityMonths: null })
-  const { credential } = await issueCredential(platform, otherScope, { achievementId: achievement.id, recipientEmail: uniqueEmail(), recipientName: 'B holder' })
+  const achievement = await createAchievement(platform, otherScope, {
+    name: 'B only',
+    description: 'd',
+    criteria: 'c',
+    tags: [],
+    alignments: [],
+    validityMonths: null,
+  })
+  const { credential } = await issueCredential(platform, otherScope, {
+    achievementId: achievement.id,
+    recipientEmail: uniqueEmail(),
+    recipientName: 'B holder',
+  })
   const bulk = await previewBulkIssuance(platform, otherScope, { fileName: 'b.csv', content: Buffer.from(`email,name,achievement\n${uniqueEmail()},X,B only`) })
   Object.assign(otherOrgIds, {
     orgId: other.org.id,

@@ -117,7 +117,13 @@ export async function issueFromDocument(platform: Platform, scope: OrgScope, cre
           }
         : {}),
     }
-    const signed = (await signCredential(document, signer, documentLoader(platform))) as Json
+    let signed: Json
+    try {
+      signed = await signCredential(document, signer, documentLoader(platform))
+    } catch (error) {
+      // JSON-LD safe mode refuses terms no context defines: the caller's document is at fault.
+      reject(`The credential cannot be signed: ${(error as Error).message}`)
+    }
     const subject = asList(credential.credentialSubject)[0] as Json | undefined
     await tx.insert(credentials).values({
       id,

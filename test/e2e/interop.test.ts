@@ -62,8 +62,13 @@ for (const [method, publicUrl] of [
       assert.ok(issuer.startsWith(`${method}:`), issuer)
       assert.deepEqual(validateOb3Schema(credential.document).errors, [])
       const core = await verifyWithVerifierCore(credential.document)
-      assert.deepEqual([core.errors, core.signature, core.notRevoked, core.schemaErrors], [undefined, true, true, undefined])
-      assert.deepEqual(await verifyWithDigitalBazaar(credential.document, fetchFromApp), { verified: true, revoked: false, suspended: undefined })
+      assert.deepEqual([core.errors, core.signature, core.notRevoked, core.notExpired, core.schemaErrors], [undefined, true, true, true, undefined])
+      assert.deepEqual(await verifyWithDigitalBazaar(credential.document, fetchFromApp), {
+        verified: true,
+        statusVerified: true,
+        revoked: false,
+        suspended: undefined,
+      })
     })
 
     it('after a revoke both report it revoked', async () => {
@@ -71,7 +76,12 @@ for (const [method, publicUrl] of [
       await revokeCredential(testApp.platform, scope, credential.id, 'Interop check')
       assert.equal((await verifyWithVerifierCore(credential.document)).notRevoked, false)
       // @digitalbazaar/vc still says verified: the revocation is only in the status bit.
-      assert.deepEqual(await verifyWithDigitalBazaar(credential.document, fetchFromApp), { verified: true, revoked: true, suspended: undefined })
+      assert.deepEqual(await verifyWithDigitalBazaar(credential.document, fetchFromApp), {
+        verified: true,
+        statusVerified: true,
+        revoked: true,
+        suspended: undefined,
+      })
     })
 
     it('after one changed character both reject the signature', async () => {
@@ -101,11 +111,11 @@ for (const [method, publicUrl] of [
       await suspendCredential(testApp.platform, scope, credentialId)
       const suspended = await verifyWithVerifierCore(document)
       assert.deepEqual([suspended.signature, suspended.notRevoked, suspended.notSuspended], [true, true, false])
-      assert.deepEqual(await verifyWithDigitalBazaar(document, fetchFromApp), { verified: true, revoked: false, suspended: true })
+      assert.deepEqual(await verifyWithDigitalBazaar(document, fetchFromApp), { verified: true, statusVerified: true, revoked: false, suspended: true })
       await reinstateCredential(testApp.platform, scope, credentialId)
       const reinstated = await verifyWithVerifierCore(document)
       assert.deepEqual([reinstated.signature, reinstated.notRevoked, reinstated.notSuspended], [true, true, true])
-      assert.deepEqual(await verifyWithDigitalBazaar(document, fetchFromApp), { verified: true, revoked: false, suspended: false })
+      assert.deepEqual(await verifyWithDigitalBazaar(document, fetchFromApp), { verified: true, statusVerified: true, revoked: false, suspended: false })
     })
   })
 }

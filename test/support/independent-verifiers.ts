@@ -59,6 +59,7 @@ export async function verifyWithVerifierCore(credential: object) {
     signature: step('valid_signature')?.valid,
     notRevoked: step('revocation_status')?.valid,
     notSuspended: step('suspension_status')?.valid,
+    notExpired: step('expiration')?.valid,
     schemaErrors: schema?.errors?.map((error) => JSON.stringify(error)),
   }
 }
@@ -92,5 +93,5 @@ export async function verifyWithDigitalBazaar(credential: object, fetchDocument:
   }
   const result = await digitalBazaarVerify({ credential, suite: new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 }), documentLoader, checkStatus })
   const bit = (purpose: string) => result.statusResult?.results?.find((entry) => entry.credentialStatus.statusPurpose === purpose)?.status
-  return { verified: result.verified, revoked: bit('revocation'), suspended: bit('suspension') }
+  return { verified: result.verified, statusVerified: result.statusResult?.verified, revoked: bit('revocation'), suspended: bit('suspension') }
 }

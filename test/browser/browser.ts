@@ -58,9 +58,16 @@ export async function openPersonPage(browser: Browser, baseURL: string, problems
 const SCREENSHOT_DIR = new URL('../../test-results/', import.meta.url).pathname
 const STACK_FRAME = /^\s*at .+:\d+:\d+\)?\s*$/m
 
-/** Numbered full-page screenshots (`test-results/01-sign-up.png`, ...), each taken after checking the page shows no stack trace. */
+/**
+ * Numbered full-page screenshots (`test-results/01-sign-up.png`, ...), each taken after checking the page shows no stack trace.
+ * `first` is the number of the first one, so suites can keep apart (onboarding from 01, credentials from 20).
+ */
 export class Screenshots {
-  private count = 0
+  private count: number
+
+  constructor(first = 1) {
+    this.count = first - 1
+  }
 
   async take(page: Page, step: string): Promise<void> {
     const text = (await page.locator('body').textContent()) ?? ''

@@ -32,6 +32,20 @@ const VERDICT_SENTENCES: Record<VerificationReport['verdict'], string> = {
 }
 
 const MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+const QR_CACHE_SIZE = 5000
+const qrCodes = new Map<string, string>()
+
+/** The QR code of a page URL as a data URI; URLs never change, so each is drawn once (drawing costs more than the rest of the page). */
+async function qrCodeDataUri(url: string): Promise<string> {
+  let dataUri = qrCodes.get(url)
+  if (!dataUri) {
+    const svg = await QRCode.toString(url, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' })
+    dataUri = `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`
+    if (qrCodes.size >= QR_CACHE_SIZE) qrCodes.delete(qrCodes.keys().next().value ?? '')
+    qrCodes.set(url, dataUri)
+  }
+  return dataUri
+}
 
 export async function publicPages(app: FastifyInstance): Promise<void> {
   const { platform } = app
@@ -44,7 +58,7 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
     const status = statusOf(credential, platform.clock.now())
     const issuer = (credential.document.issuer ?? {}) as { id?: string; name?: string }
     const pageUrl = urls.credential(credential.id)
-    const qrCode = await QRCode.toString(pageUrl, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' })
+    const qrCode = await qrCodeDataUri(pageUrl)
     if (!credential.isIndexable) reply.header('x-robots-tag', 'noindex')
     const achievementName = achievement?.name ?? String(credential.document.name ?? 'Credential')
     return reply.page(

@@ -81,6 +81,14 @@ const credential = fc.record(
             description: anyText,
             criteria: fc.record({ id: anyIri, narrative: anyText }, { requiredKeys: [] }),
             image: fc.record({ id: anyIri, type: typeOf('Image'), caption: anyText }, { requiredKeys: ['id', 'type'] }),
+            tag: fc.uniqueArray(anyText, { maxLength: 3 }),
+            alignment: fc.uniqueArray(
+              fc.record(
+                { type: typeOf('Alignment'), targetName: anyText, targetUrl: fc.oneof(httpsIri, anyText), targetFramework: anyText, targetCode: anyText },
+                { requiredKeys: ['type', 'targetName', 'targetUrl'] },
+              ),
+              { maxLength: 2, selector: (entry) => JSON.stringify(entry) },
+            ),
           },
           { requiredKeys: ['id', 'type', 'name', 'description', 'criteria'] },
         ),

@@ -96,7 +96,7 @@ function addIssuer(builder: QuadBuilder, credential: Term, value: unknown): void
 }
 
 function addAchievement(builder: QuadBuilder, subject: Term, value: unknown): void {
-  const achievement = object(value, { required: ['id', 'type', 'name', 'description', 'criteria'], optional: ['image'] })
+  const achievement = object(value, { required: ['id', 'type', 'name', 'description', 'criteria'], optional: ['image', 'tag', 'alignment'] })
   const node = iri(achievement.id)
   expectType(achievement.type, 'Achievement')
   builder.add(subject, `${OB}achievement`, node)
@@ -114,6 +114,25 @@ function addAchievement(builder: QuadBuilder, subject: Term, value: unknown): vo
     builder.add(node, `${OB}image`, imageNode)
     builder.add(imageNode, RDF_TYPE, { iri: `${OB}Image` })
     builder.optional(imageNode, `${SCHEMA}caption`, image.caption)
+  }
+  if (achievement.tag !== undefined) {
+    // RDF keeps one quad per distinct value; repeated tags would need the same de-duplication here.
+    if (!Array.isArray(achievement.tag) || new Set(achievement.tag).size !== achievement.tag.length) unsupported()
+    for (const tag of achievement.tag) builder.add(node, `${SCHEMA}keywords`, text(tag))
+  }
+  if (achievement.alignment !== undefined) {
+    if (!Array.isArray(achievement.alignment)) unsupported()
+    for (const entry of achievement.alignment) {
+      const alignment = object(entry, { required: ['type', 'targetName', 'targetUrl'], optional: ['targetFramework', 'targetCode'] })
+      expectType(alignment.type, 'Alignment')
+      const alignmentNode = builder.blank()
+      builder.add(node, `${OB}alignment`, alignmentNode)
+      builder.add(alignmentNode, RDF_TYPE, { iri: `${SCHEMA}AlignmentObject` })
+      builder.add(alignmentNode, `${SCHEMA}targetName`, text(alignment.targetName))
+      builder.add(alignmentNode, `${SCHEMA}targetUrl`, text(alignment.targetUrl, OB_XSD_ANY_URI))
+      builder.optional(alignmentNode, `${SCHEMA}targetFramework`, alignment.targetFramework)
+      builder.optional(alignmentNode, `${OB}targetCode`, alignment.targetCode)
+    }
   }
 }
 

@@ -1,10 +1,10 @@
 import { DataIntegrityProof, type LinkedDataSuite, type ProofVerification } from '@digitalbazaar/data-integrity'
 import { Ed25519Signature2020 } from '@digitalbazaar/ed25519-signature-2020'
 import { createVerifyCryptosuite } from '@digitalbazaar/eddsa-jcs-2022-cryptosuite'
-import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite'
 import { dateRegex } from '@digitalbazaar/vc'
 import { checkStatus } from '@digitalbazaar/vc-bitstring-status-list'
 import { CREDENTIALS_V1_URL, CREDENTIALS_V2_URL, type DocumentLoader, ED25519_2020_URL, type JsonObject } from './contexts.ts'
+import { fastEddsaRdfc2022 } from './fast-canonicalize.ts'
 import { validateOb3Schema } from './ob3-schema.ts'
 
 export { OB3_SCHEMA_URLS, validateOb3Schema } from './ob3-schema.ts'
@@ -75,7 +75,9 @@ function isJsonLdError(error: unknown): boolean {
 function verificationSuiteFor(proof: JsonObject): LinkedDataSuite | undefined {
   if (proof.type === 'Ed25519Signature2020') return new Ed25519Signature2020()
   if (proof.type !== 'DataIntegrityProof') return undefined
-  if (proof.cryptosuite === 'eddsa-rdfc-2022') return new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 })
+  // The fast canonicaliser handles Laurel's own credential shape (property-tested byte-identical to
+  // rdf-canonize) and hands every other document to the general algorithm.
+  if (proof.cryptosuite === 'eddsa-rdfc-2022') return new DataIntegrityProof({ cryptosuite: fastEddsaRdfc2022 })
   if (proof.cryptosuite === 'eddsa-jcs-2022') return new DataIntegrityProof({ cryptosuite: createVerifyCryptosuite() })
   return undefined
 }
@@ -83,7 +85,7 @@ function verificationSuiteFor(proof: JsonObject): LinkedDataSuite | undefined {
 /** Every suite Laurel verifies with, for status-list credentials checked by @digitalbazaar/vc-bitstring-status-list. */
 function allVerificationSuites(): LinkedDataSuite[] {
   return [
-    new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 }),
+    new DataIntegrityProof({ cryptosuite: fastEddsaRdfc2022 }),
     new DataIntegrityProof({ cryptosuite: createVerifyCryptosuite() }),
     new Ed25519Signature2020(),
   ]

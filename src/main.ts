@@ -39,9 +39,10 @@ const serve: CliCommand = {
       console.log(`Created the demo organisation "${orgName}" with sample people.`)
     }
     const app = await buildApp(platform)
+    // Serve first; the queue starts right after (an enqueue waits for that start).
+    await app.listen({ port: config.port, host: config.host })
     await platform.jobs.start()
     if (!values['no-worker']) await platform.jobs.work(platform)
-    await app.listen({ port: config.port, host: config.host })
     const seconds = ((performance.now() - startedAt) / 1000).toFixed(1)
     console.log(`Laurel is ready at ${config.publicUrl.origin} (started in ${seconds} s, ${platform.database.kind} database).`)
     if (values.demo && (isDemoCreated || (await hasDemoAdmin(platform)))) {

@@ -49,7 +49,7 @@ const PG_BOSS_SCHEMA = 'pgboss'
 export class Jobs<Services> {
   private readonly boss: PgBoss
   private readonly definitions = new Map<string, JobDefinition<Services, never>>()
-  private isStarted = false
+  private starting: Promise<void> | undefined
 
   constructor(
     connection: pg.PoolConfig,
@@ -70,16 +70,19 @@ export class Jobs<Services> {
     for (const definition of definitions) this.definitions.set(definition.name, definition)
   }
 
-  async start(): Promise<void> {
-    if (this.isStarted) return
-    await this.boss.start()
-    for (const name of this.definitions.keys()) await this.boss.createQueue(name)
-    this.isStarted = true
+  /** Starts the queue once; later calls (and every enqueue) wait for that same start. */
+  start(): Promise<void> {
+    this.starting ??= (async () => {
+      await this.boss.start()
+      for (const name of this.definitions.keys()) await this.boss.createQueue(name)
+    })()
+    return this.starting
   }
 
   /** Enqueues a job; pass the caller's transaction so the job exists only if the transaction commits. */
   async enqueue<Payload>(db: Db, job: JobDefinition<Services, Payload>, payload: Payload, options: EnqueueOptions = {}): Promise<string> {
     if (!Value.Check(job.payload, payload)) throw new Error(`Invalid payload for job ${job.name}.`)
+    await this.start()
     const jobId = randomUUID()
     await db.insert(jobProgress).values({ jobId, name: job.name, title: job.title, orgId: options.orgId ?? null, accountId: options.accountId ?? null })
     await this.boss.send(job.name, payload as object, {
@@ -125,8 +128,9 @@ export class Jobs<Services> {
 
   /** Waits for running jobs to finish (up to `timeoutMs`); unfinished ones go back to the queue. */
   async stop(timeoutMs = 20_000): Promise<void> {
-    if (!this.isStarted) return
+    if (!this.starting) return
+    await this.starting
     await this.boss.stop({ graceful: true, timeout: timeoutMs, close: true })
-    this.isStarted = false
+    this.starting = undefined
   }
 }

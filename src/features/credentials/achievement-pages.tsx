@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { InvalidError } from '../../platform/errors.ts'
 import { type FieldErrors, parseForm, uploadedFile } from '../../platform/http/forms.ts'
-import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, Pagination } from '../../platform/ui/components.tsx'
+import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, Pagination, TableHead } from '../../platform/ui/components.tsx'
 import { requireRole, scopeOf } from '../orgs/service.ts'
 import {
   type Achievement,
@@ -164,14 +164,7 @@ export async function achievementPages(app: FastifyInstance): Promise<void> {
           </EmptyState>
         ) : (
           <table>
-            <thead>
-              <tr>
-                <th scope="col">Badge</th>
-                <th scope="col">Name</th>
-                <th scope="col">Tags</th>
-                <th scope="col">Validity</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Badge', 'Name', 'Tags', 'Validity']} />
             <tbody>
               {page.items.map((achievement) => (
                 <tr>

@@ -3,7 +3,17 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { InvalidError } from '../../platform/errors.ts'
 import { parseForm, uploadedFile } from '../../platform/http/forms.ts'
-import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, JobProgress, Pagination, SelectField } from '../../platform/ui/components.tsx'
+import {
+  CsrfField,
+  EmptyState,
+  Field,
+  FormErrorSummary,
+  type FormState,
+  JobProgress,
+  Pagination,
+  SelectField,
+  TableHead,
+} from '../../platform/ui/components.tsx'
 import { hasRole, requireRole, scopeOf } from '../orgs/service.ts'
 import { listAchievements } from './achievements.ts'
 import { type BulkPreview, confirmBulkIssuance, getBulkIssuance, MAX_CSV_BYTES, previewBulkIssuance } from './bulk.ts'
@@ -75,15 +85,7 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
           <EmptyState>No credentials match. Issue one, or change the filters.</EmptyState>
         ) : (
           <table>
-            <thead>
-              <tr>
-                <th scope="col">Recipient</th>
-                <th scope="col">Achievement</th>
-                <th scope="col">Issued</th>
-                <th scope="col">Expires</th>
-                <th scope="col">Status</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Recipient', 'Achievement', 'Issued', 'Expires', 'Status']} />
             <tbody>
               {page.items.map((item) => (
                 <tr>
@@ -336,12 +338,7 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
         {preview.problems.length > 0 ? (
           <table id="bulk-problems">
             <caption>Rows that will not be issued</caption>
-            <thead>
-              <tr>
-                <th scope="col">Line</th>
-                <th scope="col">Problem</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Line', 'Problem']} />
             <tbody>
               {preview.problems.slice(0, MAX_LISTED_PROBLEMS).map((problem) => (
                 <tr>

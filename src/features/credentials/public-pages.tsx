@@ -3,7 +3,7 @@ import QRCode from 'qrcode'
 import { Type } from 'typebox'
 import { NotFoundError } from '../../platform/errors.ts'
 import { uploadedFile } from '../../platform/http/forms.ts'
-import { CsrfField } from '../../platform/ui/components.tsx'
+import { CsrfField, TableHead } from '../../platform/ui/components.tsx'
 import { findPublicAchievement } from './achievements.ts'
 import { PublicAchievementParams, PublicCredentialParams } from './contract.ts'
 import { renderMarkdown } from './markdown.ts'
@@ -238,13 +238,7 @@ function VerificationResult({ report }: { report: VerificationReport }) {
         <strong safe>{VERDICT_SENTENCES[report.verdict]}</strong>
       </header>
       <table>
-        <thead>
-          <tr>
-            <th scope="col">Check</th>
-            <th scope="col">Result</th>
-            <th scope="col">Why</th>
-          </tr>
-        </thead>
+        <TableHead columns={['Check', 'Result', 'Why']} />
         <tbody>
           {report.checks.map((check) => (
             <tr data-check={check.name} data-ok={String(check.ok)}>

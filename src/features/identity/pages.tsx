@@ -4,7 +4,7 @@ import { DomainError, InvalidError } from '../../platform/errors.ts'
 import { requireSignedIn, signedInAuth } from '../../platform/http/auth.ts'
 import { parseForm } from '../../platform/http/forms.ts'
 import { AUTH_RATE_LIMIT } from '../../platform/http/server.tsx'
-import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, SelectField } from '../../platform/ui/components.tsx'
+import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, SelectField, TableHead } from '../../platform/ui/components.tsx'
 import { listOrgsForAccount } from '../orgs/service.ts'
 import { createApiKey, listApiKeys, revokeApiKey } from './api-keys.ts'
 import {
@@ -519,17 +519,7 @@ export async function identityPages(app: FastifyInstance): Promise<void> {
           <h1>Login sessions</h1>
           <p>Every browser where you are signed in. Sign out any you do not recognise.</p>
           <table>
-            <thead>
-              <tr>
-                <th scope="col">Browser</th>
-                <th scope="col">Address</th>
-                <th scope="col">Signed in</th>
-                <th scope="col">Last active</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={['Browser', 'Address', 'Signed in', 'Last active', '']} />
             <tbody>
               {sessions.map((session) => (
                 <tr>
@@ -608,18 +598,7 @@ export async function identityPages(app: FastifyInstance): Promise<void> {
             <EmptyState>You have no API keys yet.</EmptyState>
           ) : (
             <table>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Key</th>
-                  <th scope="col">Organisation</th>
-                  <th scope="col">Access</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">
-                    <span class="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
+              <TableHead columns={['Name', 'Key', 'Organisation', 'Access', 'Last used', '']} />
               <tbody>
                 {keys.map((key) => (
                   <tr>

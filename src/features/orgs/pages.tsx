@@ -4,7 +4,7 @@ import { listAuditEntries } from '../../platform/audit/query.ts'
 import { InvalidError } from '../../platform/errors.ts'
 import { requireSignedIn, signedInAuth } from '../../platform/http/auth.ts'
 import { parseForm } from '../../platform/http/forms.ts'
-import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, Pagination, SelectField } from '../../platform/ui/components.tsx'
+import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, Pagination, SelectField, TableHead } from '../../platform/ui/components.tsx'
 import { AuditQuery, InvitationParams, InviteForm, MemberParams, MembersQuery, OrgForm, OrgParams, RoleForm } from './contract.ts'
 import { ROLES, type Role } from './schema.ts'
 import { ORG_COOKIE } from './scope.ts'
@@ -207,19 +207,7 @@ export async function orgPages(app: FastifyInstance): Promise<void> {
           <EmptyState>No members match these filters.</EmptyState>
         ) : (
           <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Email</th>
-                <th scope="col">Role</th>
-                <th scope="col">Joined</th>
-                {isAdmin && (
-                  <th scope="col">
-                    <span class="visually-hidden">Actions</span>
-                  </th>
-                )}
-              </tr>
-            </thead>
+            <TableHead columns={['Name', 'Email', 'Role', 'Joined', ...(isAdmin ? [''] : [])]} />
             <tbody>
               {page.items.map((member) => (
                 <tr>
@@ -284,16 +272,7 @@ export async function orgPages(app: FastifyInstance): Promise<void> {
               <EmptyState>No pending invitations.</EmptyState>
             ) : (
               <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Email</th>
-                    <th scope="col">Role</th>
-                    <th scope="col">Expires</th>
-                    <th scope="col">
-                      <span class="visually-hidden">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
+                <TableHead columns={['Email', 'Role', 'Expires', '']} />
                 <tbody>
                   {invitations.map((invitation) => (
                     <tr>
@@ -423,15 +402,7 @@ export async function orgPages(app: FastifyInstance): Promise<void> {
           <EmptyState>No entries match these filters.</EmptyState>
         ) : (
           <table>
-            <thead>
-              <tr>
-                <th scope="col">When (UTC)</th>
-                <th scope="col">Action</th>
-                <th scope="col">Actor</th>
-                <th scope="col">Target</th>
-                <th scope="col">Details</th>
-              </tr>
-            </thead>
+            <TableHead columns={['When (UTC)', 'Action', 'Actor', 'Target', 'Details']} />
             <tbody>
               {page.items.map((entry) => (
                 <tr>

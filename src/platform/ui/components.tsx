@@ -113,6 +113,27 @@ export function FormErrorSummary({ state }: { state?: FormState }) {
   )
 }
 
+/** A table head; an empty column name is an unlabelled actions column, named for screen readers only. */
+export function TableHead({ columns }: { columns: string[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((column) =>
+          column ? (
+            <th scope="col" safe>
+              {column}
+            </th>
+          ) : (
+            <th scope="col">
+              <span class="visually-hidden">Actions</span>
+            </th>
+          ),
+        )}
+      </tr>
+    </thead>
+  )
+}
+
 export function EmptyState({ children }: { children: Children }) {
   return <p class="empty-state">{children}</p>
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { Type } from 'typebox'
 import { InvalidError, NotFoundError, UnauthorizedError } from '../../platform/errors.ts'
@@ -21,7 +20,7 @@ import type { CredentialRow } from './issuance.ts'
 import { didDocumentOf } from './issuer.ts'
 import { type CredentialStatus, findPublicCredential, getCredential, listCredentials, statusOf } from './queries.ts'
 import { issueCredential, reinstateCredential, revokeCredential, suspendCredential } from './service.ts'
-import { getStatusListDocument } from './status.ts'
+import { publishedStatusList, type SerializedDocument, serializeDocument } from './status.ts'
 import { publicUrls } from './urls.ts'
 import { issueFromDocument, validateCredentialForIssuance } from './vc-api.ts'
 import { type VerificationReport, verifyById, verifyDocument, verifyPresentationDocument } from './verification.ts'
@@ -124,9 +123,9 @@ export async function credentialRoutes(app: FastifyInstance): Promise<void> {
     '/status-lists/:statusListId',
     { config: PUBLIC_RATE_LIMIT, schema: { params: Type.Object({ statusListId: Type.String({ maxLength: 64 }) }), hide: true } },
     async (request, reply) => {
-      const document = await getStatusListDocument(platform, (request.params as { statusListId: string }).statusListId)
-      if (!document) throw new NotFoundError('status_list')
-      return sendCacheable(reply, document, 'application/vc+ld+json; charset=utf-8')
+      const published = await publishedStatusList(platform, (request.params as { statusListId: string }).statusListId)
+      if (!published) throw new NotFoundError('status_list')
+      return sendCacheable(reply, published, 'application/vc+ld+json; charset=utf-8')
     },
   )
 
@@ -136,7 +135,7 @@ export async function credentialRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const document = await didDocumentOf(platform, (request.params as { issuerOrgId: string }).issuerOrgId)
       if (!document) throw new NotFoundError('did_document')
-      return sendCacheable(reply, document, 'application/did+json; charset=utf-8')
+      return sendCacheable(reply, serializeDocument(document), 'application/did+json; charset=utf-8')
     },
   )
 
@@ -205,9 +204,7 @@ export async function credentialRoutes(app: FastifyInstance): Promise<void> {
 }
 
 /** No-cache plus an ETag: verifiers revalidate each time (a revocation shows at once) and get 304 when nothing changed. */
-function sendCacheable(reply: FastifyReply, document: Record<string, unknown>, type: string) {
-  const body = JSON.stringify(document)
-  const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`
+function sendCacheable(reply: FastifyReply, { body, etag }: SerializedDocument, type: string) {
   if (reply.request.headers['if-none-match'] === etag) return reply.status(304).header('etag', etag).send()
   return reply.type(type).header('cache-control', 'public, no-cache').header('etag', etag).header('access-control-allow-origin', '*').send(body)
 }

@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto'
+import { createHash, randomInt } from 'node:crypto'
 import { and, asc, eq, isNotNull, sql } from 'drizzle-orm'
 import type { Db } from '../../platform/db/client.ts'
 import { ConflictError, NotFoundError } from '../../platform/errors.ts'
@@ -123,6 +123,39 @@ async function republishStatusList(platform: Platform, db: Db, listId: string): 
     signer,
   )
   await db.update(statusLists).set({ document, isStale: false }).where(eq(statusLists.id, listId))
+}
+
+export interface SerializedDocument {
+  body: string
+  etag: string
+}
+
+export function serializeDocument(document: Record<string, unknown>): SerializedDocument {
+  const body = JSON.stringify(document)
+  return { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` }
+}
+
+const publishedLists = new Map<string, SerializedDocument & { version: string }>()
+const MAX_CACHED_LISTS = 1000
+
+/**
+ * The status list as served to verifiers. Each request reads only the row's version (PostgreSQL's
+ * xmin, new with every update), so a change made by any instance shows at once; the body and its
+ * ETag are kept per version.
+ */
+export async function publishedStatusList(platform: Platform, statusListId: string): Promise<SerializedDocument | undefined> {
+  const version = sql<string>`xmin::text`
+  const [row] = await platform.db.select({ version, isStale: statusLists.isStale }).from(statusLists).where(eq(statusLists.id, statusListId))
+  if (!row) return undefined
+  const cached = publishedLists.get(statusListId)
+  if (cached && !row.isStale && cached.version === row.version) return cached
+  if (row.isStale) await getStatusListDocument(platform, statusListId)
+  const [current] = await platform.db.select({ version, document: statusLists.document }).from(statusLists).where(eq(statusLists.id, statusListId))
+  if (!current?.document) return undefined
+  const published = { ...serializeDocument(current.document), version: current.version }
+  if (publishedLists.size >= MAX_CACHED_LISTS) publishedLists.delete(publishedLists.keys().next().value ?? '')
+  publishedLists.set(statusListId, published)
+  return published
 }
 
 /** The published status list, re-signed first if bits changed without a signer (see `isStale`). */

@@ -13,6 +13,7 @@
  *
  * Environment: BENCH_ISSUE_COUNT (default 10,000), BENCH_REFERENCE_SECONDS (default 5).
  */
+
 import { randomBytes } from 'node:crypto'
 import { availableParallelism, loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
@@ -30,6 +31,7 @@ import { createOrg, type OrgScope } from '../src/features/orgs/service.ts'
 import { createLogger } from '../src/platform/log.ts'
 import { type Mode, withDatabase } from './support/database.ts'
 import { type Figure, printFigures } from './support/figures.ts'
+import { BENCH_ACHIEVEMENT } from './support/fixtures.ts'
 import { referenceIssueRate } from './support/reference.ts'
 
 const COUNT = Number(process.env.BENCH_ISSUE_COUNT ?? 10_000)
@@ -56,14 +58,7 @@ async function bulkRun(mode: Mode, cores: number): Promise<BulkRun> {
       })
       const org = await createOrg(platform, account.id, { name: 'Bench Org' })
       const scope: OrgScope = { orgId: org.id, accountId: account.id, role: 'owner' }
-      const achievement = await createAchievement(platform, scope, {
-        name: 'Certified Safety Officer',
-        description: 'Knows the site safety rules and applies them on every site.',
-        criteria: 'Pass the **safety** exam with at least 80 %.',
-        tags: ['safety', 'construction'],
-        alignments: [{ targetName: 'ISO 45001', targetUrl: 'https://www.iso.org/standard/63787.html' }],
-        validityMonths: 24,
-      })
+      const achievement = await createAchievement(platform, scope, BENCH_ACHIEVEMENT)
       const validFrom = '2026-01-15'
       const inputs: IssueInput[] = Array.from({ length: COUNT }, (_, i) => {
         const email = `person.${i}@example.org`

@@ -13,6 +13,7 @@
  *       "audit off" / "audit on"  switch the per-request audit entries off or on (see below)
  *   - when stdin closes (the parent is done with it, or died), it shuts down.
  */
+
 import { createInterface } from 'node:readline'
 import { buildApp, startPlatform } from '../../src/app.ts'
 import { loadConfig } from '../../src/config.ts'
@@ -22,6 +23,7 @@ import { createAccount } from '../../src/features/identity/service.ts'
 import { createOrg, type OrgScope } from '../../src/features/orgs/service.ts'
 import { createLogger } from '../../src/platform/log.ts'
 import type { Platform } from '../../src/platform/platform.ts'
+import { BENCH_ACHIEVEMENT } from './fixtures.ts'
 
 const reply = (message: object) => process.stdout.write(`${JSON.stringify(message)}\n`)
 
@@ -77,14 +79,7 @@ async function main(): Promise<void> {
 async function issueSome(platform: Platform, owner: { orgId: string; accountId: string }, count: number): Promise<string[]> {
   if (count === 0) return []
   const scope: OrgScope = { ...owner, role: 'owner' }
-  const achievement = await createAchievement(platform, scope, {
-    name: 'Certified Safety Officer',
-    description: 'Knows the site safety rules and applies them on every site.',
-    criteria: 'Pass the **safety** exam with at least 80 %.',
-    tags: ['safety', 'construction'],
-    alignments: [{ targetName: 'ISO 45001', targetUrl: 'https://www.iso.org/standard/63787.html' }],
-    validityMonths: 24,
-  })
+  const achievement = await createAchievement(platform, scope, BENCH_ACHIEVEMENT)
   const ids: string[] = []
   for (let i = 0; i < count; i++) {
     const { credential } = await issueCredential(platform, scope, {

@@ -1,5 +1,6 @@
 import { and, asc, count, eq, ilike, isNotNull, isNull, or, sql } from 'drizzle-orm'
 import type { Db } from '../../platform/db/client.ts'
+import { escapeLike } from '../../platform/db/columns.ts'
 import { NotFoundError } from '../../platform/errors.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { type OrgScope, requireRole } from '../orgs/service.ts'
@@ -95,9 +96,7 @@ export async function listAchievements(db: Db, scope: OrgScope, options: { searc
   const where = and(
     eq(achievements.orgId, scope.orgId),
     options.isArchived ? isNotNull(achievements.archivedAt) : isNull(achievements.archivedAt),
-    search
-      ? or(ilike(achievements.name, `%${search.replace(/[\\%_]/g, '\\$&')}%`), ilike(achievements.description, `%${search.replace(/[\\%_]/g, '\\$&')}%`))
-      : undefined,
+    search ? or(ilike(achievements.name, `%${escapeLike(search)}%`), ilike(achievements.description, `%${escapeLike(search)}%`)) : undefined,
     options.tag ? sql`${achievements.tags} ? ${options.tag}` : undefined,
   )
   const [totals] = await db.select({ total: count() }).from(achievements).where(where)

@@ -1,5 +1,6 @@
 import { and, count, desc, eq, gt, ilike, isNotNull, isNull, lte, or, type SQL } from 'drizzle-orm'
 import type { Db } from '../../platform/db/client.ts'
+import { escapeLike } from '../../platform/db/columns.ts'
 import { NotFoundError } from '../../platform/errors.ts'
 import type { OrgScope } from '../orgs/service.ts'
 import { achievements, credentials } from './schema.ts'
@@ -55,7 +56,7 @@ export const CREDENTIAL_PAGE_SIZE = 50
 export async function listCredentials(db: Db, scope: OrgScope, filters: CredentialFilters, now: Date) {
   const page = Math.max(1, filters.page ?? 1)
   const pageSize = filters.pageSize ?? CREDENTIAL_PAGE_SIZE
-  const search = filters.search?.trim().replace(/[\\%_]/g, '\\$&')
+  const search = filters.search ? escapeLike(filters.search.trim()) : undefined
   const where = and(
     eq(credentials.orgId, scope.orgId),
     filters.achievementId ? eq(credentials.achievementId, filters.achievementId) : undefined,

@@ -1,4 +1,5 @@
 import { eq, like, or } from 'drizzle-orm'
+import { escapeLike } from '../../platform/db/columns.ts'
 import { definePrivacyProvider } from '../../platform/privacy/registry.ts'
 import { accounts, apiKeys, loginSessions, signInThrottles } from './schema.ts'
 
@@ -73,7 +74,7 @@ export const identityPrivacy = definePrivacyProvider({
       .where(
         or(
           subject.accountId ? eq(signInThrottles.accountId, subject.accountId) : undefined,
-          like(signInThrottles.key, `pair:email:${subject.email.replace(/[\\%_]/g, '\\$&')}:%`),
+          like(signInThrottles.key, `pair:email:${escapeLike(subject.email)}:%`),
         ),
       )
     if (subject.accountId) await db.delete(accounts).where(eq(accounts.id, subject.accountId))

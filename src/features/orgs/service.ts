@@ -1,6 +1,7 @@
 import { and, asc, count, eq, gt, ilike, isNull, or, sql } from 'drizzle-orm'
 import { hashToken } from '../../platform/crypto/hashing.ts'
 import type { Db } from '../../platform/db/client.ts'
+import { escapeLike } from '../../platform/db/columns.ts'
 import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from '../../platform/errors.ts'
 import { newSecret } from '../../platform/ids.ts'
 import type { Platform } from '../../platform/platform.ts'
@@ -325,8 +326,4 @@ async function ensureAnotherOwner(db: Db, scope: OrgScope, member: Member): Prom
   if ((owners?.total ?? 0) <= 1 && member.role === 'owner') {
     throw new ConflictError('last_owner', 'An organisation needs at least one owner. Make someone else owner first.')
   }
-}
-
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (character) => `\\${character}`)
 }

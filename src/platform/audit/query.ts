@@ -1,5 +1,6 @@
 import { and, count, desc, eq, gte, ilike, lt, type SQL } from 'drizzle-orm'
 import type { Db } from '../db/client.ts'
+import { escapeLike } from '../db/columns.ts'
 import { auditEntries } from './schema.ts'
 
 export interface AuditFilters {
@@ -20,7 +21,7 @@ export async function listAuditEntries(db: Db, filters: AuditFilters) {
   const pageSize = filters.pageSize ?? 50
   const conditions: (SQL | undefined)[] = [
     filters.orgId ? eq(auditEntries.orgId, filters.orgId) : undefined,
-    filters.action ? ilike(auditEntries.action, `${filters.action.replace(/[\\%_]/g, '\\$&')}%`) : undefined,
+    filters.action ? ilike(auditEntries.action, `${escapeLike(filters.action)}%`) : undefined,
     filters.actorAccountId ? eq(auditEntries.actorAccountId, filters.actorAccountId) : undefined,
     filters.from ? gte(auditEntries.recordedAt, filters.from) : undefined,
     filters.to ? lt(auditEntries.recordedAt, filters.to) : undefined,

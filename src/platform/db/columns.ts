@@ -16,3 +16,8 @@ export const timestamps = {
     .defaultNow()
     .$onUpdateFn(() => new Date()),
 }
+
+/** Escapes LIKE/ILIKE wildcards so user text matches literally. */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, '\\$&')
+}

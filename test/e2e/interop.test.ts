@@ -91,6 +91,54 @@ for (const [method, publicUrl] of [
       assert.equal((await verifyWithDigitalBazaar(tampered, fetchFromApp)).verified, false)
     })
 
+    it('a correction names the credential it replaces and both accept it; the old one reports revoked and its page links to the new one', async () => {
+      const original = await issue()
+      const response = await testApp.app.inject({
+        method: 'POST',
+        url: `/api/v1/orgs/${scope.orgId}/credentials/${original.id}/reissue`,
+        headers: { authorization: `Bearer ${apiKey}` },
+        payload: { recipientName: 'Ніна Шевченко-Коваль' },
+      })
+      assert.equal(response.statusCode, 201, response.body)
+      const corrected = response.json().verifiableCredential
+      assert.equal(corrected.replaces, original.document.id)
+      assert.equal(corrected.credentialSubject.name, 'Ніна Шевченко-Коваль')
+      assert.deepEqual(validateOb3Schema(corrected).errors, [])
+      const core = await verifyWithVerifierCore(corrected)
+      assert.deepEqual([core.errors, core.signature, core.notRevoked, core.schemaErrors], [undefined, true, true, undefined])
+      assert.equal((await verifyWithDigitalBazaar(corrected, fetchFromApp)).verified, true)
+
+      assert.equal((await verifyWithVerifierCore(original.document)).notRevoked, false)
+      assert.equal((await verifyWithDigitalBazaar(original.document, fetchFromApp)).revoked, true)
+      const oldPage = await testApp.app.inject({ url: `/credentials/${original.id}` })
+      assert.match(oldPage.body, /replaced by a corrected one/)
+      assert.ok(oldPage.body.includes(`href="/credentials/${response.json().id}"`), 'the old page links to the correction')
+    })
+
+    it('a result goes into the credential as Open Badges result data that both accept', async () => {
+      const response = await testApp.app.inject({
+        method: 'POST',
+        url: `/api/v1/orgs/${scope.orgId}/credentials`,
+        headers: { authorization: `Bearer ${apiKey}` },
+        payload: {
+          achievementId,
+          recipientName: '李小龍',
+          recipientEmail: uniqueEmail(),
+          result: { score: 87, passMark: 70, maxScore: 100, takenOn: '2026-11-20T09:00:00Z' },
+        },
+      })
+      assert.equal(response.statusCode, 201, response.body)
+      const document = response.json().verifiableCredential
+      const subject = document.credentialSubject
+      assert.deepEqual(subject.result, [{ type: ['Result'], resultDescription: subject.achievement.resultDescription[0].id, value: '87', status: 'Completed' }])
+      assert.equal(subject.achievement.resultDescription[0].requiredValue, '70')
+      assert.equal(subject.activityEndDate, '2026-11-20T09:00:00.000Z')
+      assert.deepEqual(validateOb3Schema(document).errors, [])
+      const core = await verifyWithVerifierCore(document)
+      assert.deepEqual([core.errors, core.signature, core.schemaErrors], [undefined, true, undefined])
+      assert.equal((await verifyWithDigitalBazaar(document, fetchFromApp)).verified, true)
+    })
+
     it('a credential carrying a suspension entry is reported suspended by both, then valid once reinstated', async () => {
       const response = await testApp.app.inject({
         method: 'POST',

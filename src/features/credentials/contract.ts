@@ -25,6 +25,14 @@ export const IssueForm = Type.Object({
   recipientName: Type.String({ minLength: 1, maxLength: 200, errorMessage: "Enter the recipient's name (up to 200 characters)." }),
   recipientEmail: Type.String({ format: 'email', maxLength: 254, errorMessage: 'Enter an email address like name@example.org.' }),
   validFrom: Type.Optional(Type.String({ format: 'date', errorMessage: 'Enter the issue date as YYYY-MM-DD, or leave it empty for today.' })),
+  score: Type.Optional(Type.Number({ minimum: 0, maximum: 1_000_000, errorMessage: 'The score is a number of 0 or more.' })),
+  passMark: Type.Optional(Type.Number({ minimum: 0, maximum: 1_000_000, errorMessage: 'The pass mark is a number of 0 or more.' })),
+  maxScore: Type.Optional(Type.Number({ minimum: 0, maximum: 1_000_000, errorMessage: 'The maximum score is a number of 0 or more.' })),
+  takenOn: Type.Optional(Type.String({ format: 'date', errorMessage: 'Enter the date of the test as YYYY-MM-DD.' })),
+  evidenceUrl: Type.Optional(
+    Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2000, errorMessage: 'Evidence link: a full web address starting with https://.' }),
+  ),
+  evidenceNarrative: Type.Optional(Type.String({ maxLength: 5000, errorMessage: 'Evidence description: up to 5,000 characters.' })),
 })
 
 export const RevokeForm = Type.Object({
@@ -45,14 +53,44 @@ export const AchievementsQuery = Type.Object({
   page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
 })
 
+const ResultBody = Type.Object(
+  {
+    score: Type.Number({ minimum: 0, maximum: 1_000_000 }),
+    passMark: Type.Number({ minimum: 0, maximum: 1_000_000 }),
+    maxScore: Type.Optional(Type.Number({ minimum: 0, maximum: 1_000_000 })),
+    takenOn: Type.Optional(Type.String({ format: 'date-time' })),
+  },
+  { description: 'A test or exam result; it goes into the credential as Open Badges 3.0 result data.' },
+)
+
+const EvidenceBody = Type.Object({
+  url: Type.Optional(Type.String({ format: 'uri', maxLength: 2000, pattern: '^https?://' })),
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  narrative: Type.Optional(Type.String({ minLength: 1, maxLength: 5000 })),
+})
+
 export const IssueApiBody = Type.Object({
   achievementId: Id('ach'),
   recipientName: Type.String({ minLength: 1, maxLength: 200 }),
   recipientEmail: Type.String({ format: 'email', maxLength: 254 }),
   validFrom: Type.Optional(Type.String({ format: 'date-time' })),
+  result: Type.Optional(ResultBody),
+  evidence: Type.Optional(Type.Array(EvidenceBody, { maxItems: 10 })),
   idempotencyKey: Type.Optional(
     Type.String({ minLength: 1, maxLength: 200, description: 'Repeat a request with the same key to get the same credential back.' }),
   ),
+})
+
+export const ReissueApiBody = Type.Object({
+  recipientName: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  validFrom: Type.Optional(Type.String({ format: 'date-time' })),
+  validUntil: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'null: no expiry' })),
+})
+
+export const ReissueForm = Type.Object({
+  recipientName: Type.String({ minLength: 1, maxLength: 200, errorMessage: "Enter the recipient's name (up to 200 characters)." }),
+  validFrom: Type.String({ format: 'date', errorMessage: 'Enter the issue date as YYYY-MM-DD.' }),
+  validUntil: Type.Optional(Type.String({ format: 'date', errorMessage: 'Enter the expiry date as YYYY-MM-DD, or leave it empty for no expiry.' })),
 })
 
 export const CredentialSummary = Type.Object({

@@ -2,7 +2,7 @@ import { stringify } from 'csv-stringify/sync'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { InvalidError } from '../../platform/errors.ts'
-import { parseForm, uploadedFile } from '../../platform/http/forms.ts'
+import { type FieldErrors, parseForm, uploadedFile } from '../../platform/http/forms.ts'
 import {
   CsrfField,
   EmptyState,
@@ -17,17 +17,32 @@ import {
 import { hasRole, requireRole, scopeOf } from '../orgs/service.ts'
 import { listAchievements } from './achievements.ts'
 import { type BulkPreview, confirmBulkIssuance, getBulkIssuance, MAX_CSV_BYTES, previewBulkIssuance } from './bulk.ts'
-import { BulkParams, CredentialParams, CredentialsQuery, IssueForm, RevokeForm } from './contract.ts'
+import { BulkParams, CredentialParams, CredentialsQuery, IssueForm, ReissueForm, RevokeForm } from './contract.ts'
+import { FIELD_LABELS, fieldsFromForm, orgPublicFields, setOrgPublicFields } from './disclosure.ts'
 import { issueCredential } from './issuance.ts'
 import { getActiveSigner, rotateIssuerKey, usesDidWeb } from './issuer.ts'
 import { issueBulkJob } from './jobs.ts'
+import { lineageOf, reissueCredential } from './lineage.ts'
 import { CREDENTIAL_STATUSES, type CredentialStatus, getCredential, listCredentials, statusOf } from './queries.ts'
+import { DISCLOSABLE_FIELDS } from './schema.ts'
 import { reinstateCredential, revokeCredential, suspendCredential } from './status.ts'
 import { StatusBadge } from './status-badge.tsx'
 import { publicUrls } from './urls.ts'
 
 const formatDate = (date: Date | null) => (date ? date.toISOString().slice(0, 10) : '—')
+const withDefaults = (state: FormState, defaults: Record<string, string>): FormState => ({ ...state, values: { ...defaults, ...state.values } })
+const dateFromForm = (value: string | undefined) => (value ? new Date(`${value}T00:00:00Z`) : undefined)
 const MAX_LISTED_PROBLEMS = 500
+
+/** A result on the issue form must be a complete pass. */
+function resultProblem(score?: number, passMark?: number, maxScore?: number): FieldErrors | undefined {
+  if (score === undefined && passMark === undefined) return undefined
+  if (score === undefined) return { score: 'Give both the score and the pass mark, or neither.' }
+  if (passMark === undefined) return { passMark: 'Give both the score and the pass mark, or neither.' }
+  if (score < passMark) return { score: 'The score is below the pass mark: a credential attests a pass.' }
+  if (maxScore !== undefined && score > maxScore) return { maxScore: 'The maximum score is below the score.' }
+  return undefined
+}
 
 export async function credentialPages(app: FastifyInstance): Promise<void> {
   const { platform } = app
@@ -58,7 +73,8 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
           </a>{' '}
           <a href={`${base}/export.csv?${new URLSearchParams(filters)}`} role="button" class="secondary outline">
             Export CSV
-          </a>
+          </a>{' '}
+          {hasRole(scope.role, 'admin') ? <a href={`${base}/disclosure`}>What public pages show</a> : ''}
         </p>
         <form method="get" action={base} class="filters">
           <input type="search" name="search" placeholder="Name, email or credential ID" value={query.search ?? ''} aria-label="Search credentials" />
@@ -176,6 +192,23 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
               <Field name="recipientName" label="Recipient's full name" state={state} required hint="As it should appear on the credential, in any script." />
               <Field name="recipientEmail" label="Recipient's email" type="email" state={state} required />
               <Field name="validFrom" label="Issue date" type="date" state={state} hint="Leave empty for today." />
+              <fieldset>
+                <legend>Result (optional, for a test or exam)</legend>
+                <p>
+                  <small>Goes into the signed credential itself, not only onto the certificate.</small>
+                </p>
+                <div class="grid">
+                  <Field name="score" label="Score" type="number" state={state} />
+                  <Field name="passMark" label="Pass mark" type="number" state={state} />
+                  <Field name="maxScore" label="Maximum score" type="number" state={state} />
+                  <Field name="takenOn" label="Taken on" type="date" state={state} />
+                </div>
+              </fieldset>
+              <fieldset>
+                <legend>Evidence (optional)</legend>
+                <Field name="evidenceUrl" label="Link to the evidence" type="url" state={state} />
+                <Field name="evidenceNarrative" label="What the evidence shows" state={state} />
+              </fieldset>
               <button type="submit">Sign and issue</button>
             </form>
           </>
@@ -192,12 +225,17 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
   app.post('/orgs/:orgId/credentials', async (request, reply) => {
     const form = parseForm(IssueForm, request.body)
     if (!form.ok) return issuePage(request, reply.status(422), form)
+    const { score, passMark, maxScore, takenOn, evidenceUrl, evidenceNarrative } = form.value
+    const resultError = resultProblem(score, passMark, maxScore)
+    if (resultError) return issuePage(request, reply.status(422), { errors: resultError, values: form.values })
     const scope = scopeOf(request)
     const { credential } = await issueCredential(platform, scope, {
       achievementId: form.value.achievementId,
       recipientName: form.value.recipientName,
       recipientEmail: form.value.recipientEmail,
-      validFrom: form.value.validFrom ? new Date(`${form.value.validFrom}T00:00:00Z`) : undefined,
+      validFrom: dateFromForm(form.value.validFrom),
+      result: score !== undefined && passMark !== undefined ? { score, passMark, maxScore, takenOn: dateFromForm(takenOn) } : undefined,
+      evidence: evidenceUrl || evidenceNarrative ? [{ url: evidenceUrl, narrative: evidenceNarrative }] : undefined,
     })
     reply.flash('success', `Issued to ${credential.recipientName}.`)
     return reply.redirect(`/orgs/${scope.orgId}/credentials/${credential.id}`)
@@ -208,6 +246,7 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
     requireRole(scope, 'staff')
     const credential = await getCredential(platform.db, scope, (request.params as { credentialId: string }).credentialId)
     const status = statusOf(credential, platform.clock.now())
+    const lineage = await lineageOf(platform.db, credential)
     const base = `/orgs/${scope.orgId}/credentials/${credential.id}`
     const csrf = reply.csrfToken()
     return reply.page(
@@ -238,6 +277,41 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
         <p>
           <a href={`/credentials/${credential.id}`}>Public page</a> · <a href={`/credentials/${credential.id}.json`}>Signed JSON</a>
         </p>
+        {lineage.replaces || lineage.replacedBy ? (
+          <p>
+            {lineage.replaces ? <a href={`/orgs/${scope.orgId}/credentials/${lineage.replaces}`}>Corrects an earlier credential</a> : ''}
+            {lineage.replaces && lineage.replacedBy ? ' · ' : ''}
+            {lineage.replacedBy ? <a href={`/orgs/${scope.orgId}/credentials/${lineage.replacedBy}`}>Replaced by a corrected credential</a> : ''}
+          </p>
+        ) : (
+          ''
+        )}
+        {credential.revokedAt ? (
+          ''
+        ) : (
+          <article>
+            <h2>Correct</h2>
+            <p>
+              Fix a typo in the name or change the validity: a new credential is signed that names this one, this one is revoked as superseded (its page links
+              to the new one), and the holder is told by email.
+            </p>
+            <form method="post" action={`${base}/reissue`} data-confirm="Issue a corrected credential and supersede this one?">
+              <CsrfField token={csrf} />
+              <div class="grid">
+                <Field name="recipientName" label="Recipient's name" state={withDefaults(state, { recipientName: credential.recipientName })} />
+                <Field name="validFrom" label="Issue date" type="date" state={withDefaults(state, { validFrom: formatDate(credential.validFrom) })} />
+                <Field
+                  name="validUntil"
+                  label="Expiry date"
+                  type="date"
+                  hint="Empty: no expiry."
+                  state={withDefaults(state, { validUntil: credential.validUntil ? formatDate(credential.validUntil) : '' })}
+                />
+              </div>
+              <button type="submit">Issue the correction</button>
+            </form>
+          </article>
+        )}
         {credential.revokedAt ? (
           ''
         ) : (
@@ -280,6 +354,54 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
     reply.flash('success', 'Revoked. Verifiers see it at once.')
     return reply.redirect(`/orgs/${scope.orgId}/credentials/${credentialId}`)
   })
+  app.post('/orgs/:orgId/credentials/:credentialId/reissue', { schema: { params: CredentialParams } }, async (request, reply) => {
+    const form = parseForm(ReissueForm, request.body)
+    if (!form.ok) return credentialPage(request, reply.status(422), form)
+    const scope = scopeOf(request)
+    const { credentialId } = request.params as { credentialId: string }
+    const corrected = await reissueCredential(platform, scope, credentialId, {
+      recipientName: form.value.recipientName,
+      validFrom: dateFromForm(form.value.validFrom),
+      validUntil: dateFromForm(form.value.validUntil) ?? null,
+    })
+    reply.flash('success', 'Corrected: the new credential replaces the old one, which now shows as superseded. The holder has been told.')
+    return reply.redirect(`/orgs/${scope.orgId}/credentials/${corrected.id}`)
+  })
+
+  const disclosurePage = async (request: FastifyRequest, reply: FastifyReply) => {
+    const scope = scopeOf(request)
+    requireRole(scope, 'admin')
+    const fields = await orgPublicFields(platform.db, scope.orgId)
+    return reply.page(
+      'What public credential pages show',
+      <article>
+        <h1>What public credential pages show</h1>
+        <p>
+          The achievement and the issuer are always shown. Choose which other fields anyone with the link sees; each holder can hide more on their own page. The
+          signed credential file always contains everything and still verifies.
+        </p>
+        <form method="post" action={`/orgs/${scope.orgId}/credentials/disclosure`}>
+          <CsrfField token={reply.csrfToken()} />
+          <fieldset>
+            {DISCLOSABLE_FIELDS.map((field) => (
+              <label>
+                <input type="checkbox" name={`show_${field}`} checked={fields.includes(field)} /> {FIELD_LABELS[field]}
+              </label>
+            ))}
+          </fieldset>
+          <button type="submit">Save</button>
+        </form>
+      </article>,
+      { orgId: scope.orgId },
+    )
+  }
+  app.get('/orgs/:orgId/credentials/disclosure', async (request, reply) => disclosurePage(request, reply))
+  app.post('/orgs/:orgId/credentials/disclosure', async (request, reply) => {
+    await setOrgPublicFields(platform, scopeOf(request), fieldsFromForm(request.body))
+    reply.flash('success', 'Saved. Public credential pages now show only the ticked fields.')
+    return reply.redirect(`/orgs/${scopeOf(request).orgId}/credentials/disclosure`)
+  })
+
   for (const action of ['suspend', 'reinstate'] as const) {
     app.post(`/orgs/:orgId/credentials/:credentialId/${action}`, { schema: { params: CredentialParams } }, async (request, reply) => {
       const scope = scopeOf(request)

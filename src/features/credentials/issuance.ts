@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { and, eq, inArray } from 'drizzle-orm'
+import type { Db } from '../../platform/db/client.ts'
 import { ConflictError, NotFoundError } from '../../platform/errors.ts'
 import { newId } from '../../platform/ids.ts'
 import type { Platform } from '../../platform/platform.ts'
@@ -18,13 +19,37 @@ export type CredentialRow = typeof credentials.$inferSelect
 
 export const OB3_CONTEXTS = ['https://www.w3.org/ns/credentials/v2', 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json']
 
+/** Neither VC 2.0 nor OB 3.0 names "replaces"; Dublin Core does, and an inline context needs no fetching. */
+export const LINEAGE_CONTEXT = { replaces: { '@id': 'http://purl.org/dc/terms/replaces', '@type': '@id' } }
+
+/** A test or exam result carried inside the credential (OB 3.0 `result` and `resultDescription`). */
+export interface ResultInput {
+  score: number
+  passMark: number
+  maxScore?: number
+  /** When the test or exam was taken; becomes `activityEndDate`. */
+  takenOn?: Date
+}
+
+export interface EvidenceInput {
+  url?: string
+  name?: string
+  narrative?: string
+}
+
 export interface IssueInput {
   achievementId: string
   recipientEmail: string
   recipientName: string
   validFrom?: Date
+  /** Overrides the achievement's validity: a date, or null for no expiry. */
+  validUntil?: Date | null
+  result?: ResultInput
+  evidence?: EvidenceInput[]
   /** Same key in the same org issues once: a repeated request returns the first credential. */
   idempotencyKey?: string
+  /** Set by re-issuance only: the credential this one corrects. */
+  replacesCredentialId?: string
 }
 
 export interface IssueOutcome {
@@ -61,24 +86,36 @@ export function buildCredentialDocument(
     validFrom: Date
     validUntil: Date | null
     slot: StatusSlot
+    result?: ResultInput
+    evidence?: EvidenceInput[]
+    replacesCredentialId?: string
   },
 ): Record<string, unknown> {
   const urls = publicUrls(platform.config)
-  const { achievement } = input
+  const { achievement, result, evidence } = input
+  const achievementUrl = urls.achievement(achievement.id)
+  const resultDescriptionId = `${achievementUrl}#score`
   return {
-    '@context': OB3_CONTEXTS,
+    '@context': input.replacesCredentialId ? [...OB3_CONTEXTS, LINEAGE_CONTEXT] : OB3_CONTEXTS,
     id: urls.credential(input.id),
     type: ['VerifiableCredential', 'OpenBadgeCredential'],
     issuer: input.issuer,
     name: achievement.name,
     validFrom: input.validFrom.toISOString(),
     ...(input.validUntil ? { validUntil: input.validUntil.toISOString() } : {}),
+    ...(input.replacesCredentialId ? { replaces: urls.credential(input.replacesCredentialId) } : {}),
     credentialSubject: {
       type: ['AchievementSubject'],
       name: input.recipientName,
       identifier: [hashedEmailIdentifier(input.recipientEmail)],
+      ...(result
+        ? {
+            result: [{ type: ['Result'], resultDescription: resultDescriptionId, value: String(result.score), status: 'Completed' }],
+            ...(result.takenOn ? { activityEndDate: result.takenOn.toISOString() } : {}),
+          }
+        : {}),
       achievement: {
-        id: urls.achievement(achievement.id),
+        id: achievementUrl,
         type: ['Achievement'],
         name: achievement.name,
         description: achievement.description,
@@ -86,8 +123,33 @@ export function buildCredentialDocument(
         ...(achievement.imageType ? { image: { id: urls.achievementImage(achievement.id), type: 'Image' } } : {}),
         ...(achievement.tags.length > 0 ? { tag: achievement.tags } : {}),
         ...(achievement.alignments.length > 0 ? { alignment: achievement.alignments.map((alignment) => ({ type: ['Alignment'], ...alignment })) } : {}),
+        ...(result
+          ? {
+              resultDescription: [
+                {
+                  id: resultDescriptionId,
+                  type: ['ResultDescription'],
+                  name: 'Score',
+                  resultType: 'RawScore',
+                  valueMin: '0',
+                  ...(result.maxScore === undefined ? {} : { valueMax: String(result.maxScore) }),
+                  requiredValue: String(result.passMark),
+                },
+              ],
+            }
+          : {}),
       },
     },
+    ...(evidence && evidence.length > 0
+      ? {
+          evidence: evidence.map((item) => ({
+            type: ['Evidence'],
+            ...(item.url ? { id: item.url } : {}),
+            ...(item.name ? { name: item.name } : {}),
+            ...(item.narrative ? { narrative: item.narrative } : {}),
+          })),
+        }
+      : {}),
     // Open Badges 3.0 allows one credentialStatus (its official JSON Schema requires an object), so
     // OB 3.0 credentials carry the revocation entry only; suspension is kept by Laurel and reported by
     // Laurel's verification (see verification.ts). VC-API credentials carry both entries.
@@ -117,7 +179,12 @@ export async function issueCredentials(
   platform: Platform,
   scope: OrgScope,
   inputs: IssueInput[],
-  options: { signBatch?: BatchSigner; bulkIssuanceId?: string } = {},
+  options: {
+    signBatch?: BatchSigner
+    bulkIssuanceId?: string
+    /** Runs in the issuing transaction after the new credentials are stored; a throw issues nothing. */
+    alsoInTransaction?: (tx: Db, issued: CredentialRow[]) => Promise<void>
+  } = {},
 ): Promise<IssueOutcome[]> {
   requireRole(scope, 'staff')
   const signBatch = options.signBatch ?? signInProcess(platform)
@@ -156,7 +223,8 @@ export async function issueCredentials(
       const slot = slots[i]
       if (!achievement || !slot) throw new NotFoundError('achievement', input.achievementId)
       const validFrom = input.validFrom ?? now
-      const validUntil = achievement.validityMonths ? addMonths(validFrom, achievement.validityMonths) : null
+      const validUntil =
+        input.validUntil !== undefined ? input.validUntil : achievement.validityMonths ? addMonths(validFrom, achievement.validityMonths) : null
       const id = newId('cred')
       const recipientEmail = normalizeEmail(input.recipientEmail)
       const document = buildCredentialDocument(platform, {
@@ -168,6 +236,9 @@ export async function issueCredentials(
         validFrom,
         validUntil,
         slot,
+        result: input.result,
+        evidence: input.evidence,
+        replacesCredentialId: input.replacesCredentialId,
       })
       return { id, input, recipientEmail, validFrom, validUntil, slot, document }
     })
@@ -195,6 +266,7 @@ export async function issueCredentials(
                 idempotencyKey: item.input.idempotencyKey ?? null,
                 bulkIssuanceId: options.bulkIssuanceId ?? null,
                 issuedByAccountId: scope.accountId,
+                replacesCredentialId: item.input.replacesCredentialId ?? null,
               })),
             )
             .returning()
@@ -207,6 +279,7 @@ export async function issueCredentials(
         data: { count: rows.length },
       })
     }
+    await options.alsoInTransaction?.(tx, rows)
     const rowsById = new Map(rows.map((row) => [row.id, row]))
     let freshIndex = 0
     return inputs.map((input) => {

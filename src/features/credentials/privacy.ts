@@ -7,7 +7,7 @@ export const credentialsPrivacy = definePrivacyProvider({
   stores: [
     {
       table: 'credentials',
-      columns: ['recipient_email', 'recipient_name', 'document'],
+      columns: ['recipient_email', 'recipient_name', 'document', 'holder_hidden_fields'],
       purpose: 'Issuing credentials and showing them on their public pages',
       legalBasis: 'contract',
       retention: 'For the life of the credential; on erasure, revoked or anonymised as the organisation chose',
@@ -32,6 +32,8 @@ export const credentialsPrivacy = definePrivacyProvider({
         validFrom: row.validFrom,
         validUntil: row.validUntil,
         revokedAt: row.revokedAt,
+        replacesCredentialId: row.replacesCredentialId,
+        fieldsHiddenFromPublicPage: row.holderHiddenFields,
         verifiableCredential: row.document,
       })),
     }
@@ -60,7 +62,12 @@ export const credentialsPrivacy = definePrivacyProvider({
     if (rows.length > 0) {
       await db
         .update(credentials)
-        .set({ recipientName: '', recipientEmail: null, document: sql`jsonb_build_object('id', ${credentials.document}->'id', 'erased', true)` })
+        .set({
+          recipientName: '',
+          recipientEmail: null,
+          holderHiddenFields: [],
+          document: sql`jsonb_build_object('id', ${credentials.document}->'id', 'erased', true)`,
+        })
         .where(
           inArray(
             credentials.id,

@@ -6,8 +6,22 @@ import { uploadedFile } from '../../platform/http/forms.ts'
 import { CsrfField, TableHead } from '../../platform/ui/components.tsx'
 import { findPublicAchievement } from './achievements.ts'
 import { PublicAchievementParams, PublicCredentialParams } from './contract.ts'
+import { credentialDetails } from './credential-details.ts'
+import {
+  disclosedFields,
+  FIELD_LABELS,
+  fieldsFromForm,
+  isFullyDisclosed,
+  isHolder,
+  mayReadSignedFile,
+  orgPublicFields,
+  setHolderHiddenFields,
+} from './disclosure.ts'
+import type { EvidenceInput, ResultInput } from './issuance.ts'
+import { lineageOf, SUPERSEDED } from './lineage.ts'
 import { renderMarkdown } from './markdown.ts'
 import { findPublicCredential, statusOf } from './queries.ts'
+import { DISCLOSABLE_FIELDS, type DisclosableField } from './schema.ts'
 import { StatusBadge } from './status-badge.tsx'
 import { publicUrls } from './urls.ts'
 import { credentialIdFrom, type VerificationReport, verifyById, verifyDocument } from './verification.ts'
@@ -58,22 +72,48 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
     const status = statusOf(credential, platform.clock.now())
     const issuer = (credential.document.issuer ?? {}) as { id?: string; name?: string }
     const pageUrl = urls.credential(credential.id)
-    const qrCode = await qrCodeDataUri(pageUrl)
+    const orgFields = await orgPublicFields(platform.db, credential.orgId)
+    const shown = disclosedFields(orgFields, credential)
+    const lineage = await lineageOf(platform.db, credential)
+    const { result, evidence } = credentialDetails(credential.document)
+    const isSuperseded = credential.revocationReason === SUPERSEDED && lineage.replacedBy
+    const mayDownload = isFullyDisclosed(shown) || (await mayReadSignedFile(platform, request.auth, credential))
     if (!credential.isIndexable) reply.header('x-robots-tag', 'noindex')
     const achievementName = achievement?.name ?? String(credential.document.name ?? 'Credential')
     return reply.page(
-      `${achievementName} — ${credential.recipientName}`,
+      shown.has('holderName') ? `${achievementName} — ${credential.recipientName}` : achievementName,
       <article class={`public-credential status-${status}`}>
         <header>
-          <StatusBadge status={status} /> <strong>{STATUS_SENTENCES[status]}</strong>
-          {credential.revokedAt && credential.revocationReason ? <p safe>{`Reason given: ${credential.revocationReason}`}</p> : ''}
+          <StatusBadge status={status} /> <strong>{isSuperseded ? 'This credential was replaced by a corrected one.' : STATUS_SENTENCES[status]}</strong>
+          {isSuperseded ? (
+            <p>
+              <a href={`/credentials/${lineage.replacedBy}`} data-lineage="replaced-by">
+                See the corrected credential
+              </a>
+            </p>
+          ) : credential.revokedAt && credential.revocationReason ? (
+            <p safe>{`Reason given: ${credential.revocationReason}`}</p>
+          ) : (
+            ''
+          )}
+          {lineage.replaces ? (
+            <p>
+              This credential corrects{' '}
+              <a href={`/credentials/${lineage.replaces}`} data-lineage="replaces">
+                an earlier one
+              </a>
+              .
+            </p>
+          ) : (
+            ''
+          )}
         </header>
         <div class="grid">
           <div>
             {achievement?.imageType ? <img src={`/achievements/${achievement.id}/image`} alt={`${achievementName} badge`} width="180" height="180" /> : ''}
           </div>
           <div>
-            <h1 safe>{credential.recipientName}</h1>
+            {shown.has('holderName') ? <h1 safe>{credential.recipientName}</h1> : <h1>A credential holder</h1>}
             <p>
               earned <strong safe>{achievementName}</strong>
             </p>
@@ -86,22 +126,39 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
                   <code safe>{issuer.id ?? ''}</code>
                 </small>
               </dd>
-              <dt>Issued on</dt>
-              <dd safe>{credential.validFrom.toISOString().slice(0, 10)}</dd>
-              <dt>Expires</dt>
-              <dd>{credential.validUntil ? credential.validUntil.toISOString().slice(0, 10) : 'Never'}</dd>
+              {shown.has('issueDate') ? (
+                <>
+                  <dt>Issued on</dt>
+                  <dd safe>{credential.validFrom.toISOString().slice(0, 10)}</dd>
+                </>
+              ) : (
+                ''
+              )}
+              {shown.has('expiry') ? (
+                <>
+                  <dt>Expires</dt>
+                  <dd>{credential.validUntil ? credential.validUntil.toISOString().slice(0, 10) : 'Never'}</dd>
+                </>
+              ) : (
+                ''
+              )}
+              {result && shown.has('result') ? (
+                <>
+                  <dt>Result</dt>
+                  <dd data-field="result" safe>
+                    {describeResult(result)}
+                  </dd>
+                </>
+              ) : (
+                ''
+              )}
             </dl>
           </div>
           <div>
-            <img
-              src={`data:image/svg+xml;base64,${Buffer.from(qrCode).toString('base64')}`}
-              alt={`QR code linking to ${pageUrl}`}
-              width="160"
-              height="160"
-              class="qr-code"
-            />
+            <img src={await qrCodeDataUri(pageUrl)} alt={`QR code linking to ${pageUrl}`} width="160" height="160" class="qr-code" />
           </div>
         </div>
+        {evidence.length > 0 && shown.has('evidence') ? <EvidenceList evidence={evidence} /> : ''}
         {achievement ? (
           <p>
             <a href={`/achievements/${achievement.id}`}>What this achievement means</a>
@@ -110,15 +167,37 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
           ''
         )}
         <footer>
-          <a href={`/credentials/${credential.id}.json`} role="button" class="secondary" download="">
-            Download the signed credential (JSON)
-          </a>{' '}
+          {mayDownload ? (
+            <a href={`/credentials/${credential.id}.json`} role="button" class="secondary" download="">
+              Download the signed credential (JSON)
+            </a>
+          ) : (
+            ''
+          )}{' '}
           <a href={`/verify?id=${credential.id}`} role="button" class="secondary outline">
             Verify its signature
           </a>
         </footer>
+        {isHolder(request.auth, credential) ? (
+          <HolderDisclosureForm credentialId={credential.id} orgFields={orgFields} shown={shown} csrfToken={reply.csrfToken()} />
+        ) : (
+          ''
+        )}
       </article>,
     )
+  })
+
+  app.post('/credentials/:credentialId/disclosure', { schema: { params: PublicCredentialParams } }, async (request, reply) => {
+    const { credentialId } = request.params as { credentialId: string }
+    const shown = fieldsFromForm(request.body)
+    await setHolderHiddenFields(
+      platform,
+      request.auth,
+      credentialId,
+      DISCLOSABLE_FIELDS.filter((field) => !shown.includes(field)),
+    )
+    reply.flash('success', 'Saved. The public page now shows only what you ticked; your signed file is unchanged.')
+    return reply.redirect(`/credentials/${credentialId}`)
   })
 
   // A <meta name="robots"> tag would need a layout slot; the X-Robots-Tag header says the same to crawlers.
@@ -228,6 +307,60 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
     const result = await verifyById(platform, id)
     return result ? verifyPage(reply, { id, report: result.report }) : verifyPage(reply.status(404), { id, error: `No credential ${id} is known here.` })
   })
+}
+
+function describeResult(result: ResultInput): string {
+  const outOf = result.maxScore === undefined ? '' : ` out of ${result.maxScore}`
+  const taken = result.takenOn ? `, taken on ${result.takenOn.toISOString().slice(0, 10)}` : ''
+  return `Score ${result.score}${outOf} (pass mark ${result.passMark})${taken}`
+}
+
+function EvidenceList({ evidence }: { evidence: EvidenceInput[] }) {
+  return (
+    <section data-field="evidence">
+      <h2>Evidence</h2>
+      <ul>
+        {evidence.map((item) => (
+          <li>
+            {item.url ? (
+              <a href={item.url} rel="noopener noreferrer nofollow" safe>
+                {item.name ?? item.url}
+              </a>
+            ) : (
+              <strong safe>{item.name ?? 'Evidence'}</strong>
+            )}
+            {item.narrative ? <p safe>{item.narrative}</p> : ''}
+          </li>
+        ))}
+      </ul>
+    </section>
+  )
+}
+
+function HolderDisclosureForm(props: { credentialId: string; orgFields: DisclosableField[]; shown: Set<DisclosableField>; csrfToken: string }) {
+  return (
+    <details class="holder-disclosure">
+      <summary>You hold this credential: choose what this page shows</summary>
+      <form method="post" action={`/credentials/${props.credentialId}/disclosure`}>
+        <CsrfField token={props.csrfToken} />
+        <fieldset>
+          <legend>Show on the public page</legend>
+          {props.orgFields.map((field) => (
+            <label>
+              <input type="checkbox" name={`show_${field}`} checked={props.shown.has(field)} /> {FIELD_LABELS[field]}
+            </label>
+          ))}
+        </fieldset>
+        <p>
+          <small>
+            Your signed credential file is unchanged and still verifies; only this page and its public JSON change. Fields your issuer does not publish are not
+            listed.
+          </small>
+        </p>
+        <button type="submit">Save</button>
+      </form>
+    </details>
+  )
 }
 
 function VerificationResult({ report }: { report: VerificationReport }) {

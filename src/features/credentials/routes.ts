@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
-import { Type } from 'typebox'
+import { type Static, Type } from 'typebox'
 import { InvalidError, NotFoundError, UnauthorizedError } from '../../platform/errors.ts'
 import { API_RATE_LIMIT } from '../../platform/http/server.tsx'
 import { type OrgScope, resolveOrgScope, scopeOf } from '../orgs/service.ts'
@@ -9,6 +9,7 @@ import {
   CredentialsQuery,
   IssueApiBody,
   PublicCredentialParams,
+  ReissueApiBody,
   RevokeForm,
   VcApiIssueBody,
   VcApiVerifyCredentialBody,
@@ -16,9 +17,13 @@ import {
   VerificationResponse,
   VerifyApiBody,
 } from './contract.ts'
+import { credentialDetails } from './credential-details.ts'
+import { disclosedFields, isFullyDisclosed, mayReadSignedFile, orgPublicFields } from './disclosure.ts'
 import type { CredentialRow } from './issuance.ts'
 import { didDocumentOf } from './issuer.ts'
+import { reissueCredential } from './lineage.ts'
 import { type CredentialStatus, findPublicCredential, getCredential, listCredentials, statusOf } from './queries.ts'
+import type { DisclosableField } from './schema.ts'
 import { issueCredential, reinstateCredential, revokeCredential, suspendCredential } from './service.ts'
 import { publishedStatusList, type SerializedDocument, serializeDocument } from './status.ts'
 import { publicUrls } from './urls.ts'
@@ -28,6 +33,25 @@ import { type VerificationReport, verifyById, verifyDocument, verifyPresentation
 const tags = ['Credentials']
 const config = { rateLimit: API_RATE_LIMIT }
 const PUBLIC_RATE_LIMIT = { rateLimit: { max: 1200, timeWindow: '1 minute' } }
+
+/** What a credential's public JSON says when the holder or the org hides fields: no signed file, nothing hidden. */
+function publicView(credential: CredentialRow, achievementName: string | null, shown: Set<DisclosableField>, now: Date) {
+  const { result, evidence } = credentialDetails(credential.document)
+  return {
+    id: credential.id,
+    achievement: achievementName,
+    issuer: credential.document.issuer ?? null,
+    status: statusOf(credential, now),
+    ...(shown.has('holderName') ? { holderName: credential.recipientName } : {}),
+    ...(shown.has('issueDate') ? { validFrom: credential.validFrom.toISOString() } : {}),
+    ...(shown.has('expiry') ? { validUntil: credential.validUntil?.toISOString() ?? null } : {}),
+    ...(shown.has('result') && result ? { result } : {}),
+    ...(shown.has('evidence') && evidence.length > 0 ? { evidence } : {}),
+    note: 'The holder keeps some details of this credential private. Ask them for the signed file, or verify it by ID.',
+  }
+}
+
+const optionalDate = (value: string | undefined) => (value ? new Date(value) : undefined)
 
 function reportBody(report: VerificationReport) {
   return { verdict: report.verdict, isValid: report.verdict === 'valid', checks: report.checks }
@@ -60,10 +84,38 @@ export async function credentialRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const body = request.body as { achievementId: string; recipientName: string; recipientEmail: string; validFrom?: string; idempotencyKey?: string }
+      const body = request.body as Static<typeof IssueApiBody>
       const scope = scopeOf(request)
-      const { credential, isNew } = await issueCredential(platform, scope, { ...body, validFrom: body.validFrom ? new Date(body.validFrom) : undefined })
+      const { credential, isNew } = await issueCredential(platform, scope, {
+        ...body,
+        validFrom: optionalDate(body.validFrom),
+        result: body.result && { ...body.result, takenOn: optionalDate(body.result.takenOn) },
+      })
       return reply.status(isNew ? 201 : 200).send(summary(credential))
+    },
+  )
+
+  app.post(
+    '/api/v1/orgs/:orgId/credentials/:credentialId/reissue',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Correct a credential: issue a new one that replaces it (the old one is revoked as superseded, the holder is told)',
+        params: CredentialParams,
+        body: ReissueApiBody,
+        response: { 201: CredentialSummary },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as Static<typeof ReissueApiBody>
+      const { credentialId } = request.params as { credentialId: string }
+      const credential = await reissueCredential(platform, scopeOf(request), credentialId, {
+        recipientName: body.recipientName,
+        validFrom: optionalDate(body.validFrom),
+        validUntil: body.validUntil === undefined ? undefined : (optionalDate(body.validUntil ?? undefined) ?? null),
+      })
+      return reply.status(201).send(summary(credential))
     },
   )
 
@@ -113,10 +165,18 @@ export async function credentialRoutes(app: FastifyInstance): Promise<void> {
   app.get('/credentials/:credentialId.json', { config: PUBLIC_RATE_LIMIT, schema: { params: PublicCredentialParams, hide: true } }, async (request, reply) => {
     const found = await findPublicCredential(platform.db, (request.params as { credentialId: string }).credentialId)
     if (!found) throw new NotFoundError('credential')
-    return reply
-      .type('application/vc+ld+json; charset=utf-8')
-      .header('content-disposition', `attachment; filename="${found.credential.id}.json"`)
-      .send(JSON.stringify(found.credential.document, null, 2))
+    const { credential } = found
+    const shown = disclosedFields(await orgPublicFields(platform.db, credential.orgId), credential)
+    const isPublic = isFullyDisclosed(shown)
+    // Some fields are private: only the holder and the issuer's staff get the signed file, and never from a shared cache.
+    if (!isPublic) reply.header('cache-control', 'private, no-store').header('vary', 'cookie')
+    if (isPublic || (await mayReadSignedFile(platform, request.auth, credential))) {
+      return reply
+        .type('application/vc+ld+json; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${credential.id}.json"`)
+        .send(JSON.stringify(credential.document, null, 2))
+    }
+    return reply.type('application/json; charset=utf-8').send(publicView(credential, found.achievement?.name ?? null, shown, platform.clock.now()))
   })
 
   app.get(

@@ -93,10 +93,15 @@ export const credentials = pgTable(
     /** The holder allows search engines to index the public page (noindex otherwise). */
     isIndexable: boolean().notNull().default(false),
     issuedByAccountId: text(),
+    /** The credential this one corrects; that one is revoked as "superseded". */
+    replacesCredentialId: text(),
+    /** Fields the holder chose to hide on the public page, on top of what the org hides. */
+    holderHiddenFields: jsonb().$type<DisclosableField[]>().notNull().default([]),
     createdAt: createdAt(),
   },
   (table) => [
     index('credentials_org_created_idx').on(table.orgId, table.createdAt),
+    index('credentials_replaces_idx').on(table.replacesCredentialId).where(sql`replaces_credential_id is not null`),
     index('credentials_org_email_idx').on(table.orgId, table.recipientEmail),
     uniqueIndex('credentials_idempotency_idx').on(table.orgId, table.idempotencyKey).where(sql`idempotency_key is not null`),
     uniqueIndex('credentials_revocation_slot_idx').on(table.revocationListId, table.revocationIndex),
@@ -132,10 +137,19 @@ export const bulkIssuances = pgTable('bulk_issuances', {
 
 export type ErasurePolicy = 'revoke' | 'anonymise'
 
+/** What a public credential page may show besides the achievement and issuer; the signed file always holds everything. */
+export const DISCLOSABLE_FIELDS = ['holderName', 'issueDate', 'expiry', 'result', 'evidence'] as const
+export type DisclosableField = (typeof DISCLOSABLE_FIELDS)[number]
+
 /** Per-org choices about credentials. */
 export const credentialSettings = pgTable('credential_settings', {
   orgId: text().primaryKey(),
   /** What erasing a recipient does to their credentials: revoke them, or keep them valid but anonymised. */
   erasurePolicy: text().$type<ErasurePolicy>().notNull().default('revoke'),
+  /** Fields public credential pages show; holders may hide more of them. */
+  publicFields: jsonb()
+    .$type<DisclosableField[]>()
+    .notNull()
+    .default([...DISCLOSABLE_FIELDS]),
   ...timestamps,
 })

@@ -179,9 +179,11 @@ async function changeStatus(
     list: 'revocation' | 'suspension'
     check: (row: typeof credentials.$inferSelect) => void
   },
+  /** A transaction the change joins; by default it runs in its own. */
+  db?: Db,
 ) {
   requireRole(scope, 'staff')
-  return platform.db.transaction(async (tx) => {
+  const apply = async (tx: Db) => {
     const [row] = await tx
       .select()
       .from(credentials)
@@ -200,19 +202,26 @@ async function changeStatus(
     })
     if (!updated) throw new NotFoundError('credential', credentialId)
     return updated
-  })
+  }
+  return db ? apply(db) : platform.db.transaction(apply)
 }
 
 /** Revocation is final: the credential's bit in the revocation list is set and stays set. */
-export function revokeCredential(platform: Platform, scope: OrgScope, credentialId: string, reason: string) {
-  return changeStatus(platform, scope, credentialId, {
-    action: 'credentials.revoked',
-    list: 'revocation',
-    set: { revokedAt: platform.clock.now(), revocationReason: reason },
-    check: (row) => {
-      if (row.revokedAt) throw new ConflictError('credential_already_revoked', 'This credential is already revoked.')
+export function revokeCredential(platform: Platform, scope: OrgScope, credentialId: string, reason: string, db?: Db) {
+  return changeStatus(
+    platform,
+    scope,
+    credentialId,
+    {
+      action: 'credentials.revoked',
+      list: 'revocation',
+      set: { revokedAt: platform.clock.now(), revocationReason: reason },
+      check: (row) => {
+        if (row.revokedAt) throw new ConflictError('credential_already_revoked', 'This credential is already revoked.')
+      },
     },
-  })
+    db,
+  )
 }
 
 export function suspendCredential(platform: Platform, scope: OrgScope, credentialId: string) {

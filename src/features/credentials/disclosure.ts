@@ -1,0 +1,85 @@
+import { and, eq } from 'drizzle-orm'
+import type { Db } from '../../platform/db/client.ts'
+import { ForbiddenError, NotFoundError } from '../../platform/errors.ts'
+import type { RequestAuth } from '../../platform/http/auth.ts'
+import type { Platform } from '../../platform/platform.ts'
+import { hasRole, type OrgScope, requireRole, resolveOrgScope } from '../orgs/service.ts'
+import type { CredentialRow } from './issuance.ts'
+import { credentialSettings, credentials, DISCLOSABLE_FIELDS, type DisclosableField } from './schema.ts'
+
+export const FIELD_LABELS: Record<DisclosableField, string> = {
+  holderName: 'Holder’s name',
+  issueDate: 'Issue date',
+  expiry: 'Expiry date',
+  result: 'Result (score and pass mark)',
+  evidence: 'Evidence',
+}
+
+export async function orgPublicFields(db: Db, orgId: string): Promise<DisclosableField[]> {
+  const [settings] = await db.select({ publicFields: credentialSettings.publicFields }).from(credentialSettings).where(eq(credentialSettings.orgId, orgId))
+  return settings?.publicFields ?? [...DISCLOSABLE_FIELDS]
+}
+
+/** What a credential's public page shows: what the org allows, minus what the holder hid. */
+export function disclosedFields(orgFields: DisclosableField[], credential: Pick<CredentialRow, 'holderHiddenFields'>): Set<DisclosableField> {
+  return new Set(orgFields.filter((field) => !credential.holderHiddenFields.includes(field)))
+}
+
+export function isFullyDisclosed(disclosed: Set<DisclosableField>): boolean {
+  return DISCLOSABLE_FIELDS.every((field) => disclosed.has(field))
+}
+
+/** The signed-in person the credential was issued to (sign-in requires a verified email address). */
+export function isHolder(auth: RequestAuth | null, credential: Pick<CredentialRow, 'recipientEmail'>): boolean {
+  return Boolean(auth && credential.recipientEmail && auth.email === credential.recipientEmail)
+}
+
+/** The holder and the issuing org's staff may always read the whole signed file, whatever the page hides. */
+export async function mayReadSignedFile(
+  platform: Platform,
+  auth: RequestAuth | null,
+  credential: Pick<CredentialRow, 'recipientEmail' | 'orgId'>,
+): Promise<boolean> {
+  if (!auth) return false
+  if (isHolder(auth, credential)) return true
+  try {
+    const scope = await resolveOrgScope(platform.db, { orgId: credential.orgId, accountId: auth.accountId, isPlatformAdmin: auth.isPlatformAdmin })
+    return hasRole(scope.role, 'staff')
+  } catch (error) {
+    if (error instanceof NotFoundError) return false
+    throw error
+  }
+}
+
+export async function setOrgPublicFields(platform: Platform, scope: OrgScope, fields: DisclosableField[]): Promise<void> {
+  requireRole(scope, 'admin')
+  await platform.db.transaction(async (tx) => {
+    await tx
+      .insert(credentialSettings)
+      .values({ orgId: scope.orgId, publicFields: fields })
+      .onConflictDoUpdate({ target: credentialSettings.orgId, set: { publicFields: fields, updatedAt: platform.clock.now() } })
+    await platform.audit.recordIn(tx, {
+      action: 'credentials.public_fields_changed',
+      orgId: scope.orgId,
+      actorAccountId: scope.accountId,
+      data: { fields },
+    })
+  })
+}
+
+/** The holder narrows what their credential's public page shows; they cannot show more than the org allows. */
+export async function setHolderHiddenFields(platform: Platform, auth: RequestAuth | null, credentialId: string, hidden: DisclosableField[]): Promise<void> {
+  const [credential] = await platform.db.select().from(credentials).where(eq(credentials.id, credentialId))
+  if (!credential) throw new NotFoundError('credential', credentialId)
+  if (!isHolder(auth, credential)) throw new ForbiddenError('not_holder', 'Only the person this credential was issued to can change what its page shows.')
+  await platform.db
+    .update(credentials)
+    .set({ holderHiddenFields: hidden })
+    .where(and(eq(credentials.id, credentialId), eq(credentials.orgId, credential.orgId)))
+}
+
+/** The fields ticked in a form of `show_<field>` checkboxes. */
+export function fieldsFromForm(body: unknown): DisclosableField[] {
+  const values = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>
+  return DISCLOSABLE_FIELDS.filter((field) => values[`show_${field}`] === 'on')
+}

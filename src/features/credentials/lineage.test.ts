@@ -19,7 +19,16 @@ before(async () => {
   const created = await newOrg(testApp, 'Lineage Board')
   owner = created.owner
   scope = { orgId: created.org.id, accountId: owner.account.id, role: 'owner' }
-  achievementId = (await createAchievement(testApp.platform, scope, { name: 'Careful Scribe', description: 'd', criteria: 'c', tags: [], alignments: [], validityMonths: null })).id
+  achievementId = (
+    await createAchievement(testApp.platform, scope, {
+      name: 'Careful Scribe',
+      description: 'd',
+      criteria: 'c',
+      tags: [],
+      alignments: [],
+      validityMonths: null,
+    })
+  ).id
 })
 after(() => testApp.close())
 

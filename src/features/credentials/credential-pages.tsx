@@ -18,7 +18,8 @@ import { hasRole, requireRole, scopeOf } from '../orgs/service.ts'
 import { listAchievements } from './achievements.ts'
 import { type BulkPreview, confirmBulkIssuance, getBulkIssuance, MAX_CSV_BYTES, previewBulkIssuance } from './bulk.ts'
 import { BulkParams, CredentialParams, CredentialsQuery, IssueForm, ReissueForm, RevokeForm } from './contract.ts'
-import { FIELD_LABELS, fieldsFromForm, orgPublicFields, setOrgPublicFields } from './disclosure.ts'
+import { fieldsFromForm, orgPublicFields, setOrgPublicFields } from './disclosure.ts'
+import { FieldCheckboxes } from './field-checkboxes.tsx'
 import { issueCredential } from './issuance.ts'
 import { getActiveSigner, rotateIssuerKey, usesDidWeb } from './issuer.ts'
 import { issueBulkJob } from './jobs.ts'
@@ -382,13 +383,7 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
         </p>
         <form method="post" action={`/orgs/${scope.orgId}/credentials/disclosure`}>
           <CsrfField token={reply.csrfToken()} />
-          <fieldset>
-            {DISCLOSABLE_FIELDS.map((field) => (
-              <label>
-                <input type="checkbox" name={`show_${field}`} checked={fields.includes(field)} /> {FIELD_LABELS[field]}
-              </label>
-            ))}
-          </fieldset>
+          <FieldCheckboxes fields={DISCLOSABLE_FIELDS} isShown={(field) => fields.includes(field)} />
           <button type="submit">Save</button>
         </form>
       </article>,

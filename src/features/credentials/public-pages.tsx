@@ -7,16 +7,8 @@ import { CsrfField, TableHead } from '../../platform/ui/components.tsx'
 import { findPublicAchievement } from './achievements.ts'
 import { PublicAchievementParams, PublicCredentialParams } from './contract.ts'
 import { credentialDetails } from './credential-details.ts'
-import {
-  disclosedFields,
-  FIELD_LABELS,
-  fieldsFromForm,
-  isFullyDisclosed,
-  isHolder,
-  mayReadSignedFile,
-  orgPublicFields,
-  setHolderHiddenFields,
-} from './disclosure.ts'
+import { disclosedFields, fieldsFromForm, isFullyDisclosed, isHolder, mayReadSignedFile, orgPublicFields, setHolderHiddenFields } from './disclosure.ts'
+import { FieldCheckboxes } from './field-checkboxes.tsx'
 import type { EvidenceInput, ResultInput } from './issuance.ts'
 import { lineageOf, SUPERSEDED } from './lineage.ts'
 import { renderMarkdown } from './markdown.ts'
@@ -343,14 +335,7 @@ function HolderDisclosureForm(props: { credentialId: string; orgFields: Disclosa
       <summary>You hold this credential: choose what this page shows</summary>
       <form method="post" action={`/credentials/${props.credentialId}/disclosure`}>
         <CsrfField token={props.csrfToken} />
-        <fieldset>
-          <legend>Show on the public page</legend>
-          {props.orgFields.map((field) => (
-            <label>
-              <input type="checkbox" name={`show_${field}`} checked={props.shown.has(field)} /> {FIELD_LABELS[field]}
-            </label>
-          ))}
-        </fieldset>
+        <FieldCheckboxes legend="Show on the public page" fields={props.orgFields} isShown={(field) => props.shown.has(field)} />
         <p>
           <small>
             Your signed credential file is unchanged and still verifies; only this page and its public JSON change. Fields your issuer does not publish are not

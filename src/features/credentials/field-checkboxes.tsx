@@ -1,0 +1,16 @@
+import { FIELD_LABELS } from './disclosure.ts'
+import type { DisclosableField } from './schema.ts'
+
+/** One `show_<field>` checkbox per disclosable field (read back with `fieldsFromForm`). */
+export function FieldCheckboxes(props: { fields: readonly DisclosableField[]; isShown: (field: DisclosableField) => boolean; legend?: string }) {
+  return (
+    <fieldset>
+      {props.legend ? <legend safe>{props.legend}</legend> : ''}
+      {props.fields.map((field) => (
+        <label>
+          <input type="checkbox" name={`show_${field}`} checked={props.isShown(field)} /> <span safe>{FIELD_LABELS[field]}</span>
+        </label>
+      ))}
+    </fieldset>
+  )
+}

@@ -3,6 +3,7 @@ import { Type } from 'typebox'
 import { InvalidError, NotFoundError, UnauthorizedError } from '../../platform/errors.ts'
 import { API_RATE_LIMIT } from '../../platform/http/server.tsx'
 import { type OrgScope, resolveOrgScope, scopeOf } from '../orgs/service.ts'
+import { credentialFromFile } from './baking.ts'
 import {
   CredentialParams,
   CredentialSummary,
@@ -27,7 +28,7 @@ import { type VerificationReport, verifyById, verifyDocument, verifyPresentation
 
 const tags = ['Credentials']
 const config = { rateLimit: API_RATE_LIMIT }
-const PUBLIC_RATE_LIMIT = { rateLimit: { max: 1200, timeWindow: '1 minute' } }
+export const PUBLIC_RATE_LIMIT = { rateLimit: { max: 1200, timeWindow: '1 minute' } }
 
 function reportBody(report: VerificationReport) {
   return { verdict: report.verdict, isValid: report.verdict === 'valid', checks: report.checks }
@@ -143,17 +144,25 @@ export async function credentialRoutes(app: FastifyInstance): Promise<void> {
     '/api/v1/verify',
     {
       config: PUBLIC_RATE_LIMIT,
+      // Room for a base64 baked badge (MAX_CREDENTIAL_FILE_BYTES, a third larger) and the JSON around it.
+      bodyLimit: 3 * 1024 * 1024,
       schema: {
         tags: ['Verification'],
-        summary: 'Verify a credential by ID, URL or whole document (no key needed)',
+        summary: 'Verify a credential by ID, URL, whole document, or file (JSON or baked badge image); no key needed',
         body: VerifyApiBody,
         response: { 200: VerificationResponse },
       },
     },
     async (request) => {
-      const body = request.body as { id?: string; credential?: unknown }
+      const body = request.body as { id?: string; credential?: unknown; file?: string }
       if (body.credential) return reportBody(await verifyDocument(platform, body.credential))
-      if (!body.id) throw new InvalidError('nothing_to_verify', 'Send "id" (a credential ID or URL) or "credential" (the whole document).')
+      if (body.file) return reportBody(await verifyDocument(platform, credentialFromFile(Buffer.from(body.file, 'base64')).document))
+      if (!body.id) {
+        throw new InvalidError(
+          'nothing_to_verify',
+          'Send "id" (a credential ID or URL), "credential" (the whole document) or "file" (a credential file or baked badge, in base64).',
+        )
+      }
       const result = await verifyById(platform, body.id)
       if (!result) throw new NotFoundError('credential', body.id)
       return reportBody(result.report)

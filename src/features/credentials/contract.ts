@@ -1,4 +1,5 @@
 import { Type } from 'typebox'
+import { MAX_CREDENTIAL_FILE_BYTES } from './baking.ts'
 import { CREDENTIAL_STATUSES } from './queries.ts'
 
 const Id = (prefix: string) => Type.String({ maxLength: 64, pattern: `^${prefix}_[0-9a-z]+$` })
@@ -113,6 +114,13 @@ export const VerificationResponse = Type.Object({
 export const VerifyApiBody = Type.Object({
   id: Type.Optional(Type.String({ maxLength: 500, description: 'A credential ID or its public URL' })),
   credential: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'A whole verifiable credential' })),
+  file: Type.Optional(
+    Type.String({
+      contentEncoding: 'base64',
+      maxLength: Math.ceil(MAX_CREDENTIAL_FILE_BYTES / 3) * 4,
+      description: 'A credential file in base64: the JSON, or a baked PNG or SVG badge image',
+    }),
+  ),
 })
 
 export const VcApiIssueBody = Type.Object({ credential: Type.Unknown(), options: Type.Optional(Type.Record(Type.String(), Type.Unknown())) })

@@ -16,6 +16,7 @@ import {
 } from '../../platform/ui/components.tsx'
 import { hasRole, requireRole, scopeOf } from '../orgs/service.ts'
 import { listAchievements } from './achievements.ts'
+import { badgeFormat, badgeImageTypeOf, badgePath } from './baking.ts'
 import { type BulkPreview, confirmBulkIssuance, getBulkIssuance, MAX_CSV_BYTES, previewBulkIssuance } from './bulk.ts'
 import { BulkParams, CredentialParams, CredentialsQuery, IssueForm, ReissueForm, RevokeForm } from './contract.ts'
 import { fieldsFromForm, orgPublicFields, setOrgPublicFields } from './disclosure.ts'
@@ -246,6 +247,7 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
     const credential = await getCredential(platform.db, scope, (request.params as { credentialId: string }).credentialId)
+    const badgeType = await badgeImageTypeOf(platform.db, scope, credential.achievementId)
     const status = statusOf(credential, platform.clock.now())
     const lineage = await lineageOf(platform.db, credential)
     const base = `/orgs/${scope.orgId}/credentials/${credential.id}`
@@ -277,6 +279,14 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
         </dl>
         <p>
           <a href={`/credentials/${credential.id}`}>Public page</a> · <a href={`/credentials/${credential.id}.json`}>Signed JSON</a>
+          {badgeType ? (
+            <>
+              {' · '}
+              <a href={badgePath(credential.id, badgeType)} safe>{`Baked badge (${badgeFormat(badgeType)})`}</a>
+            </>
+          ) : (
+            ''
+          )}
         </p>
         {lineage.replaces || lineage.replacedBy ? (
           <p>

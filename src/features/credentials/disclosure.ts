@@ -25,7 +25,7 @@ export function disclosedFields(orgFields: DisclosableField[], credential: Pick<
   return new Set(orgFields.filter((field) => !credential.holderHiddenFields.includes(field)))
 }
 
-export function isFullyDisclosed(disclosed: Set<DisclosableField>): boolean {
+function isFullyDisclosed(disclosed: Set<DisclosableField>): boolean {
   return DISCLOSABLE_FIELDS.every((field) => disclosed.has(field))
 }
 
@@ -35,7 +35,7 @@ export function isHolder(auth: RequestAuth | null, credential: Pick<CredentialRo
 }
 
 /** The holder and the issuing org's staff may always read the whole signed file, whatever the page hides. */
-export async function mayReadSignedFile(
+async function mayReadSignedFile(
   platform: Platform,
   auth: RequestAuth | null,
   credential: Pick<CredentialRow, 'recipientEmail' | 'orgId'>,
@@ -49,6 +49,19 @@ export async function mayReadSignedFile(
     if (error instanceof NotFoundError) return false
     throw error
   }
+}
+
+/**
+ * Who may have the whole signed file (JSON or baked badge): anyone when the page hides nothing
+ * ('public'), otherwise only the holder and the issuer's staff ('private', never from a shared cache).
+ */
+export async function signedFileAccess(
+  platform: Platform,
+  auth: RequestAuth | null,
+  credential: Pick<CredentialRow, 'recipientEmail' | 'orgId' | 'holderHiddenFields'>,
+): Promise<'public' | 'private' | 'denied'> {
+  if (isFullyDisclosed(disclosedFields(await orgPublicFields(platform.db, credential.orgId), credential))) return 'public'
+  return (await mayReadSignedFile(platform, auth, credential)) ? 'private' : 'denied'
 }
 
 export async function setOrgPublicFields(platform: Platform, scope: OrgScope, fields: DisclosableField[]): Promise<void> {

@@ -1,18 +1,20 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import QRCode from 'qrcode'
 import { Type } from 'typebox'
-import { NotFoundError } from '../../platform/errors.ts'
+import { ForbiddenError, InvalidError, NotFoundError } from '../../platform/errors.ts'
 import { uploadedFile } from '../../platform/http/forms.ts'
 import { CsrfField, TableHead } from '../../platform/ui/components.tsx'
 import { findPublicAchievement } from './achievements.ts'
+import { badgeFormat, badgePath, bakeBadge, type CredentialFileSource, credentialFromFile, MAX_CREDENTIAL_FILE_BYTES } from './baking.ts'
 import { PublicAchievementParams, PublicCredentialParams } from './contract.ts'
 import { credentialDetails } from './credential-details.ts'
-import { disclosedFields, fieldsFromForm, isFullyDisclosed, isHolder, mayReadSignedFile, orgPublicFields, setHolderHiddenFields } from './disclosure.ts'
+import { disclosedFields, fieldsFromForm, isHolder, orgPublicFields, setHolderHiddenFields, signedFileAccess } from './disclosure.ts'
 import { FieldCheckboxes } from './field-checkboxes.tsx'
 import type { EvidenceInput, ResultInput } from './issuance.ts'
 import { lineageOf, SUPERSEDED } from './lineage.ts'
 import { renderMarkdown } from './markdown.ts'
 import { findPublicCredential, statusOf } from './queries.ts'
+import { PUBLIC_RATE_LIMIT } from './routes.ts'
 import { DISCLOSABLE_FIELDS, type DisclosableField } from './schema.ts'
 import { StatusBadge } from './status-badge.tsx'
 import { publicUrls } from './urls.ts'
@@ -37,7 +39,7 @@ const VERDICT_SENTENCES: Record<VerificationReport['verdict'], string> = {
   malformed: 'Not a valid credential: the document is not well-formed.',
 }
 
-const MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+const IMAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 const QR_CACHE_SIZE = 5000
 const qrCodes = new Map<string, string>()
 
@@ -69,7 +71,7 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
     const lineage = await lineageOf(platform.db, credential)
     const { result, evidence } = credentialDetails(credential.document)
     const isSuperseded = credential.revocationReason === SUPERSEDED && lineage.replacedBy
-    const mayDownload = isFullyDisclosed(shown) || (await mayReadSignedFile(platform, request.auth, credential))
+    const mayDownload = (await signedFileAccess(platform, request.auth, credential)) !== 'denied'
     if (!credential.isIndexable) reply.header('x-robots-tag', 'noindex')
     const achievementName = achievement?.name ?? String(credential.document.name ?? 'Credential')
     return reply.page(
@@ -160,12 +162,23 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
         )}
         <footer>
           {mayDownload ? (
-            <a href={`/credentials/${credential.id}.json`} role="button" class="secondary" download="">
-              Download the signed credential (JSON)
-            </a>
+            <>
+              <a href={`/credentials/${credential.id}.json`} role="button" class="secondary" download="">
+                Download the signed credential (JSON)
+              </a>{' '}
+              {achievement?.imageType ? (
+                <>
+                  <a href={badgePath(credential.id, achievement.imageType)} role="button" class="secondary" download="" safe>
+                    {`Download baked badge (${badgeFormat(achievement.imageType)})`}
+                  </a>{' '}
+                </>
+              ) : (
+                ''
+              )}
+            </>
           ) : (
             ''
-          )}{' '}
+          )}
           <a href={`/verify?id=${credential.id}`} role="button" class="secondary outline">
             Verify its signature
           </a>
@@ -233,11 +246,36 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
     return reply
       .type(achievement.imageType)
       .header('cache-control', 'public, max-age=300')
-      .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; sandbox")
+      .header('content-security-policy', IMAGE_CSP)
       .send(achievement.imageData)
   })
 
-  const verifyPage = (reply: FastifyReply, options: { id?: string; report?: VerificationReport; error?: string } = {}) =>
+  // The Open Badges 3.0 "baked" badge: the achievement image with the signed credential inside.
+  for (const extension of ['png', 'svg']) {
+    app.get(
+      `/credentials/:credentialId/badge.${extension}`,
+      { config: PUBLIC_RATE_LIMIT, schema: { params: PublicCredentialParams } },
+      async (request, reply) => {
+        const found = await findPublicCredential(platform.db, (request.params as { credentialId: string }).credentialId)
+        if (!found) throw new NotFoundError('credential')
+        const access = await signedFileAccess(platform, request.auth, found.credential)
+        if (access === 'denied')
+          throw new ForbiddenError('holder_keeps_private', 'The holder keeps some details of this credential private, so its badge file is not public.')
+        const badge = bakeBadge(found.credential, found.achievement)
+        // The achievement image may have changed type since a link was shared.
+        const path = badgePath(found.credential.id, badge.type)
+        if (!path.endsWith(`.${extension}`)) return reply.redirect(path)
+        return reply
+          .type(badge.type)
+          .header('content-disposition', `attachment; filename="${badge.fileName}"`)
+          .header('cache-control', access === 'public' ? 'public, max-age=300' : 'private, no-store')
+          .header('content-security-policy', IMAGE_CSP)
+          .send(badge.data)
+      },
+    )
+  }
+
+  const verifyPage = (reply: FastifyReply, options: { id?: string; report?: VerificationReport; source?: CredentialFileSource; error?: string } = {}) =>
     reply.page(
       'Verify a credential',
       <>
@@ -247,6 +285,11 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
           <p class="flash flash-error" role="alert" safe>
             {options.error}
           </p>
+        ) : (
+          ''
+        )}
+        {options.source && options.source !== 'json' ? (
+          <p safe>{`Read from the credential baked into the ${options.source.toUpperCase()} badge image.`}</p>
         ) : (
           ''
         )}
@@ -265,8 +308,8 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
             <h2>By file</h2>
             <form method="post" action="/verify" enctype="multipart/form-data">
               <CsrfField token={reply.csrfToken()} />
-              <label for="verify-file">Credential file (JSON)</label>
-              <input id="verify-file" type="file" name="file" accept=".json,application/json,application/ld+json" />
+              <label for="verify-file">Credential file (JSON) or baked badge image (PNG or SVG)</label>
+              <input id="verify-file" type="file" name="file" accept=".json,application/json,application/ld+json,.png,image/png,.svg,image/svg+xml" />
               <button type="submit">Verify the file</button>
             </form>
           </article>
@@ -284,14 +327,19 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
   app.post('/verify', { config: { rateLimit: { max: 120, timeWindow: '1 minute' } } }, async (request, reply) => {
     const file = uploadedFile(request.body, 'file')
     if (file) {
-      if (file.data.length > MAX_UPLOAD_BYTES) return verifyPage(reply.status(413), { error: 'The file is larger than 2 MB; a credential is much smaller.' })
-      let document: unknown
-      try {
-        document = JSON.parse(file.data.toString('utf8'))
-      } catch {
-        return verifyPage(reply.status(422), { error: 'The file is not JSON. Upload the credential file you downloaded (…json).' })
+      if (file.data.length > MAX_CREDENTIAL_FILE_BYTES) {
+        return verifyPage(reply.status(413), {
+          error: `The file is larger than ${MAX_CREDENTIAL_FILE_BYTES / 1024 / 1024} MB; a credential or a baked badge is much smaller.`,
+        })
       }
-      return verifyPage(reply, { report: await verifyDocument(platform, document) })
+      let upload: ReturnType<typeof credentialFromFile>
+      try {
+        upload = credentialFromFile(file.data)
+      } catch (error) {
+        if (error instanceof InvalidError) return verifyPage(reply.status(422), { error: error.message })
+        throw error
+      }
+      return verifyPage(reply, { report: await verifyDocument(platform, upload.document), source: upload.source })
     }
     const id = String((request.body as { id?: unknown } | undefined)?.id ?? '').trim()
     if (!id) return verifyPage(reply.status(422), { error: 'Enter a credential ID or link, or choose a file.' })

@@ -3,6 +3,7 @@ import { type Static, Type } from 'typebox'
 import { InvalidError, NotFoundError, UnauthorizedError } from '../../platform/errors.ts'
 import { API_RATE_LIMIT } from '../../platform/http/server.tsx'
 import { type OrgScope, resolveOrgScope, scopeOf } from '../orgs/service.ts'
+import { credentialFromFile } from './baking.ts'
 import {
   CredentialParams,
   CredentialSummary,
@@ -18,7 +19,7 @@ import {
   VerifyApiBody,
 } from './contract.ts'
 import { credentialDetails } from './credential-details.ts'
-import { disclosedFields, isFullyDisclosed, mayReadSignedFile, orgPublicFields } from './disclosure.ts'
+import { disclosedFields, orgPublicFields, signedFileAccess } from './disclosure.ts'
 import type { CredentialRow } from './issuance.ts'
 import { didDocumentOf } from './issuer.ts'
 import { reissueCredential } from './lineage.ts'
@@ -32,7 +33,7 @@ import { type VerificationReport, verifyById, verifyDocument, verifyPresentation
 
 const tags = ['Credentials']
 const config = { rateLimit: API_RATE_LIMIT }
-const PUBLIC_RATE_LIMIT = { rateLimit: { max: 1200, timeWindow: '1 minute' } }
+export const PUBLIC_RATE_LIMIT = { rateLimit: { max: 1200, timeWindow: '1 minute' } }
 
 /** What a credential's public JSON says when the holder or the org hides fields: no signed file, nothing hidden. */
 function publicView(credential: CredentialRow, achievementName: string | null, shown: Set<DisclosableField>, now: Date) {
@@ -166,16 +167,15 @@ export async function credentialRoutes(app: FastifyInstance): Promise<void> {
     const found = await findPublicCredential(platform.db, (request.params as { credentialId: string }).credentialId)
     if (!found) throw new NotFoundError('credential')
     const { credential } = found
-    const shown = disclosedFields(await orgPublicFields(platform.db, credential.orgId), credential)
-    const isPublic = isFullyDisclosed(shown)
-    // Some fields are private: only the holder and the issuer's staff get the signed file, and never from a shared cache.
-    if (!isPublic) reply.header('cache-control', 'private, no-store').header('vary', 'cookie')
-    if (isPublic || (await mayReadSignedFile(platform, request.auth, credential))) {
+    const access = await signedFileAccess(platform, request.auth, credential)
+    if (access !== 'public') reply.header('cache-control', 'private, no-store').header('vary', 'cookie')
+    if (access !== 'denied') {
       return reply
         .type('application/vc+ld+json; charset=utf-8')
         .header('content-disposition', `attachment; filename="${credential.id}.json"`)
         .send(JSON.stringify(credential.document, null, 2))
     }
+    const shown = disclosedFields(await orgPublicFields(platform.db, credential.orgId), credential)
     return reply.type('application/json; charset=utf-8').send(publicView(credential, found.achievement?.name ?? null, shown, platform.clock.now()))
   })
 
@@ -203,17 +203,25 @@ export async function credentialRoutes(app: FastifyInstance): Promise<void> {
     '/api/v1/verify',
     {
       config: PUBLIC_RATE_LIMIT,
+      // Room for a base64 baked badge (MAX_CREDENTIAL_FILE_BYTES, a third larger) and the JSON around it.
+      bodyLimit: 3 * 1024 * 1024,
       schema: {
         tags: ['Verification'],
-        summary: 'Verify a credential by ID, URL or whole document (no key needed)',
+        summary: 'Verify a credential by ID, URL, whole document, or file (JSON or baked badge image); no key needed',
         body: VerifyApiBody,
         response: { 200: VerificationResponse },
       },
     },
     async (request) => {
-      const body = request.body as { id?: string; credential?: unknown }
+      const body = request.body as { id?: string; credential?: unknown; file?: string }
       if (body.credential) return reportBody(await verifyDocument(platform, body.credential))
-      if (!body.id) throw new InvalidError('nothing_to_verify', 'Send "id" (a credential ID or URL) or "credential" (the whole document).')
+      if (body.file) return reportBody(await verifyDocument(platform, credentialFromFile(Buffer.from(body.file, 'base64')).document))
+      if (!body.id) {
+        throw new InvalidError(
+          'nothing_to_verify',
+          'Send "id" (a credential ID or URL), "credential" (the whole document) or "file" (a credential file or baked badge, in base64).',
+        )
+      }
       const result = await verifyById(platform, body.id)
       if (!result) throw new NotFoundError('credential', body.id)
       return reportBody(result.report)

@@ -21,6 +21,8 @@ import { BulkParams, CredentialParams, CredentialsQuery, IssueForm, RevokeForm }
 import { issueCredential } from './issuance.ts'
 import { getActiveSigner, rotateIssuerKey, usesDidWeb } from './issuer.ts'
 import { issueBulkJob } from './jobs.ts'
+import { certificatePdfPath } from './pdf/pages.tsx'
+import { countCertificateZipParts } from './pdf/zip.ts'
 import { CREDENTIAL_STATUSES, type CredentialStatus, getCredential, listCredentials, statusOf } from './queries.ts'
 import { reinstateCredential, revokeCredential, suspendCredential } from './status.ts'
 import { StatusBadge } from './status-badge.tsx'
@@ -236,7 +238,8 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
           )}
         </dl>
         <p>
-          <a href={`/credentials/${credential.id}`}>Public page</a> · <a href={`/credentials/${credential.id}.json`}>Signed JSON</a>
+          <a href={`/credentials/${credential.id}`}>Public page</a> · <a href={`/credentials/${credential.id}.json`}>Signed JSON</a> ·{' '}
+          <a href={`${certificatePdfPath(credential.id)}?download=1`}>PDF certificate</a>
         </p>
         {credential.revokedAt ? (
           ''
@@ -384,6 +387,7 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
     requireRole(scope, 'staff')
     const bulk = await getBulkIssuance(platform, scope, (request.params as { bulkIssuanceId: string }).bulkIssuanceId)
     const progress = bulk.jobId ? await platform.jobs.getProgress(bulk.jobId) : undefined
+    const zipParts = await countCertificateZipParts(platform, scope, bulk.id)
     return reply.page(
       'Issuing credentials',
       <>
@@ -399,6 +403,19 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
           />
         ) : (
           <p>Not confirmed yet.</p>
+        )}
+        {zipParts > 0 ? (
+          <p>
+            {Array.from({ length: zipParts }, (_, i) => (
+              <>
+                <a href={`/orgs/${scope.orgId}/credentials/bulk/${bulk.id}/certificates.zip?part=${i + 1}`} role="button" class="secondary" safe>
+                  {zipParts === 1 ? 'Download all PDF certificates (ZIP)' : `PDF certificates, part ${i + 1} of ${zipParts} (ZIP)`}
+                </a>{' '}
+              </>
+            ))}
+          </p>
+        ) : (
+          ''
         )}
         <p>
           <a href={`/orgs/${scope.orgId}/credentials`}>All credentials</a>

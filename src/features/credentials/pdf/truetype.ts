@@ -65,7 +65,7 @@ export function buildTrueType(font: Font, codePoints: number[]): Uint8Array {
   maxp.u16(0).u16(0).u16(2).u16(0).u16(0).u16(0).u16(0).u16(0).u16(0).u16(0).u16(0)
 
   const hmtx = new Writer()
-  encoded.forEach((glyph, i) => hmtx.u16(advances[i] ?? 0).i16(glyph.contours === 0 ? 0 : glyph.xMin))
+  for (const [i, glyph] of encoded.entries()) hmtx.u16(advances[i] ?? 0).i16(glyph.contours === 0 ? 0 : glyph.xMin)
 
   const cmap = new Writer()
   cmap.u16(0).u16(1).u16(3).u16(10).u32(12)
@@ -75,17 +75,16 @@ export function buildTrueType(font: Font, codePoints: number[]): Uint8Array {
     .u32(16 + sorted.length * 12)
     .u32(0)
     .u32(sorted.length)
-  sorted.forEach((codePoint, i) =>
+  for (const [i, codePoint] of sorted.entries())
     cmap
       .u32(codePoint)
       .u32(codePoint)
-      .u32(i + 1),
-  )
+      .u32(i + 1)
 
   const post = new Writer()
   post.u32(0x00030000).u32(0).i16(-100).i16(50).u32(0).u32(0).u32(0).u32(0).u32(0)
 
-  const names = [font.familyName, font.postscriptName].map((text) => Buffer.from(text, 'utf16le').swap16())
+  const names = [font.familyName, font.postscriptName].map((text) => Buffer.from(text ?? 'Font', 'utf16le').swap16())
   const name = new Writer()
   name
     .u16(0)
@@ -147,7 +146,7 @@ function encodeGlyph(glyph: Glyph): EncodedGlyph {
   const closeContour = () => {
     const first = contour[0]
     const last = contour[contour.length - 1]
-    if (contour.length > 1 && first && last && last.isOnCurve && last.x === first.x && last.y === first.y) contour.pop()
+    if (contour.length > 1 && first && last?.isOnCurve && last.x === first.x && last.y === first.y) contour.pop()
     if (contour.length > 0) contours.push(contour)
     contour = []
   }

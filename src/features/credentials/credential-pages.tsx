@@ -21,7 +21,6 @@ import { BulkParams, CredentialParams, CredentialsQuery, IssueForm, RevokeForm }
 import { issueCredential } from './issuance.ts'
 import { getActiveSigner, rotateIssuerKey, usesDidWeb } from './issuer.ts'
 import { issueBulkJob } from './jobs.ts'
-import { certificatePdfPath } from './pdf/pages.tsx'
 import { countCertificateZipParts } from './pdf/zip.ts'
 import { CREDENTIAL_STATUSES, type CredentialStatus, getCredential, listCredentials, statusOf } from './queries.ts'
 import { reinstateCredential, revokeCredential, suspendCredential } from './status.ts'
@@ -239,7 +238,7 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
         </dl>
         <p>
           <a href={`/credentials/${credential.id}`}>Public page</a> · <a href={`/credentials/${credential.id}.json`}>Signed JSON</a> ·{' '}
-          <a href={`${certificatePdfPath(credential.id)}?download=1`}>PDF certificate</a>
+          <a href={`/credentials/${credential.id}.pdf?download=1`}>PDF certificate</a>
         </p>
         {credential.revokedAt ? (
           ''

@@ -14,6 +14,7 @@ import type { OrgScope } from '../../orgs/service.ts'
 import { createAchievement } from '../achievements.ts'
 import { previewBulkIssuance } from '../bulk.ts'
 import { issueCredential, issueCredentials } from '../issuance.ts'
+import { credentialsPrivacy } from '../privacy.ts'
 import { revokeCredential } from '../status.ts'
 import { publicUrls } from '../urls.ts'
 import { renderCertificatePdf } from './render.ts'
@@ -113,6 +114,15 @@ describe('PDF certificates', () => {
     assert.match(String(response.headers['content-disposition']), /^attachment; filename="cred_/)
     assert.ok(Buffer.from(before).equals(response.rawPayload))
     assert.equal((await testApp.client().get('/credentials/cred_doesnotexist.pdf')).statusCode, 404)
+  })
+
+  it('serves no certificate once the holder’s data is erased', async () => {
+    const email = uniqueEmail()
+    const { credential } = await issueCredential(testApp.platform, scope, { achievementId, recipientEmail: email, recipientName: 'Erase Me' })
+    const page = await testApp.client().get(`/credentials/${credential.id}`)
+    assert.match(page.body, new RegExp(`href="/credentials/${credential.id}\\.pdf\\?download=1"`))
+    await credentialsPrivacy.erase(testApp.platform.db, { accountId: null, email })
+    assert.equal((await testApp.client().get(`/credentials/${credential.id}.pdf`)).statusCode, 404)
   })
 
   it('saves a design, shows it in the PDF, and rejects bad colours and oversized or non-PNG logos with clear errors', async () => {

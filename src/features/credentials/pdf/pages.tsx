@@ -26,9 +26,6 @@ import {
 import { type CertificateContent, certificateContentOf, renderCertificate } from './render.ts'
 import { streamCertificateZip } from './zip.ts'
 
-/** Where a credential's PDF is downloaded: the one route, so counting downloads has one place to hook. */
-export const certificatePdfPath = (credentialId: string) => `/credentials/${credentialId}.pdf`
-
 /** Bump when the renderer's output changes, so cached PDFs revalidate. */
 const RENDERER_VERSION = '1'
 
@@ -50,6 +47,8 @@ const ZipQuery = Type.Object({ part: Type.Optional(Type.Integer({ minimum: 1, ma
 export async function certificatePages(app: FastifyInstance): Promise<void> {
   const { platform } = app
 
+  // The one route that serves a credential's PDF (publicUrls().credentialPdf), for holders and staff alike:
+  // counting PDF downloads hooks in here.
   app.get(
     '/credentials/:credentialId.pdf',
     {

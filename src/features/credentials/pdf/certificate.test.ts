@@ -17,7 +17,8 @@ import { issueCredential, issueCredentials } from '../issuance.ts'
 import { credentialsPrivacy } from '../privacy.ts'
 import { revokeCredential } from '../status.ts'
 import { publicUrls } from '../urls.ts'
-import { renderCertificatePdf } from './render.ts'
+import { DEFAULT_DESIGN } from './design.ts'
+import { certificateContentOf, renderCertificate, renderCertificatePdf } from './render.ts'
 
 const run = promisify(execFile)
 // jsqr's types declare an ES default export, but the package is CommonJS whose module.exports is the function.
@@ -56,12 +57,26 @@ async function pdfText(bytes: Uint8Array): Promise<string> {
   return (await run('pdftotext', ['-enc', 'UTF-8', await writeTemp(bytes), '-'])).stdout
 }
 
-/** Rasterises the PDF as a verifier's phone camera would see it, and reads the QR code. */
-async function qrCodeOf(bytes: Uint8Array): Promise<string | undefined> {
+/** Rasterises the PDF at 150 dpi; poppler must not complain about it (a broken embedded font would). */
+async function rasterise(bytes: Uint8Array): Promise<PNG> {
   const file = await writeTemp(bytes)
-  await run('pdftoppm', ['-png', '-r', '150', '-singlefile', file, file])
-  const png = PNG.sync.read(await readFile(`${file}.png`))
+  const { stderr } = await run('pdftoppm', ['-png', '-r', '150', '-singlefile', file, file])
+  assert.equal(stderr, '', 'poppler reads the PDF without errors')
+  return PNG.sync.read(await readFile(`${file}.png`))
+}
+
+/** Reads the QR code as a verifier's phone camera would. */
+async function qrCodeOf(bytes: Uint8Array): Promise<string | undefined> {
+  const png = await rasterise(bytes)
   return jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data
+}
+
+/** Dark pixels on the page: text that extracts but draws no glyphs (a broken font subset) adds none. */
+async function inkOf(bytes: Uint8Array): Promise<number> {
+  const { data } = await rasterise(bytes)
+  let dark = 0
+  for (let i = 0; i < data.length; i += 4) if ((data[i] ?? 255) + (data[i + 1] ?? 255) + (data[i + 2] ?? 255) < 500) dark++
+  return dark
 }
 
 function solidPng(width: number, height: number): Buffer {
@@ -98,6 +113,10 @@ describe('PDF certificates', () => {
       assert.match(text, /Certified Safety Officer/)
       assert.match(text, /Northwind Certification Board/)
       assert.equal(await qrCodeOf(bytes), publicUrls(testApp.config).credential(credential.id))
+
+      const content = certificateContentOf(testApp.platform, credential)
+      const nameInk = (await inkOf(bytes)) - (await inkOf(await renderCertificate({ ...content, recipientName: '' }, DEFAULT_DESIGN)))
+      assert.ok(nameInk > 150 * [...name].length, `${name} is drawn with visible glyphs (${nameInk} dark pixels)`)
 
       const again = await renderCertificatePdf(testApp.platform, credential)
       assert.ok(Buffer.from(again).equals(bytes), 'rendering twice gives identical bytes')

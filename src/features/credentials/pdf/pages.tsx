@@ -80,7 +80,6 @@ export async function certificatePages(app: FastifyInstance): Promise<void> {
     const design = await getCertificateDesign(platform.db, scope, achievement.id)
     const base = `/orgs/${scope.orgId}/achievements/${achievement.id}/design`
     const csrf = reply.csrfToken()
-    const value = (name: string, stored: string) => state.values?.[name] ?? stored
     return reply.page(
       `Certificate design: ${achievement.name}`,
       <>
@@ -110,18 +109,8 @@ export async function certificatePages(app: FastifyInstance): Promise<void> {
                 <legend>Custom fields (label and value, shown on the certificate)</legend>
                 {Array.from({ length: MAX_CUSTOM_FIELDS }, (_, i) => (
                   <div class="grid">
-                    <Field
-                      name={`fieldLabel${i}`}
-                      label={`Label ${i + 1}`}
-                      value={value(`fieldLabel${i}`, design.customFields[i]?.label ?? '')}
-                      state={state}
-                    />
-                    <Field
-                      name={`fieldValue${i}`}
-                      label={`Value ${i + 1}`}
-                      value={value(`fieldValue${i}`, design.customFields[i]?.value ?? '')}
-                      state={state}
-                    />
+                    <Field name={`fieldLabel${i}`} label={`Label ${i + 1}`} value={design.customFields[i]?.label} state={state} />
+                    <Field name={`fieldValue${i}`} label={`Value ${i + 1}`} value={design.customFields[i]?.value} state={state} />
                   </div>
                 ))}
               </fieldset>

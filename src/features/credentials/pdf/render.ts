@@ -21,7 +21,9 @@ export interface CertificateContent {
 
 const PAGE_SIZES = { a4: [841.89, 595.28], letter: [792, 612] } as const
 const PRODUCER = 'Laurel'
-const dateFormat = new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeZone: 'UTC' })
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December']
+/** Written out by hand rather than with Intl, whose output may change with the ICU version: the bytes must not. */
+const formatDate = (date: Date) => `${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}`
 
 const text = (value: unknown) => (typeof value === 'string' ? value : '')
 
@@ -88,7 +90,7 @@ export async function renderCertificate(content: CertificateContent, design: Cer
   const ink = rgb(0.13, 0.13, 0.15)
   const muted = rgb(0.38, 0.38, 0.42)
 
-  const dates = [`Issued ${dateFormat.format(content.validFrom)}`, content.validUntil ? `valid until ${dateFormat.format(content.validUntil)}` : '']
+  const dates = [`Issued ${formatDate(content.validFrom)}`, content.validUntil ? `valid until ${formatDate(content.validUntil)}` : '']
     .filter(Boolean)
     .join(', ')
   const lines: Line[] = (

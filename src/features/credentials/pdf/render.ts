@@ -1,5 +1,6 @@
 import { PDFDocument, type PDFImage, type PDFPage, rgb } from 'pdf-lib'
 import QRCode from 'qrcode'
+import type { Db } from '../../../platform/db/client.ts'
 import { NotFoundError } from '../../../platform/errors.ts'
 import type { Platform } from '../../../platform/platform.ts'
 import type { CredentialRow } from '../issuance.ts'
@@ -59,10 +60,12 @@ export function certificateContentOf(platform: Platform, credential: CredentialR
  * The credential's status (revoked, suspended, expired) is deliberately not printed: a PDF is a copy
  * that lives on after a revocation, so marking it at render time would only make the bytes depend on
  * when it was fetched. The QR code leads to the public page, which tells the status of the day.
+ * Inside a transaction, pass it as `db` (the design is read with it). Throws NotFoundError for an
+ * erased credential.
  */
-export async function renderCertificatePdf(platform: Platform, credential: CredentialRow): Promise<Uint8Array> {
+export async function renderCertificatePdf(platform: Platform, credential: CredentialRow, db: Db = platform.db): Promise<Uint8Array> {
   const content = certificateContentOf(platform, credential)
-  const design = await findCertificateDesign(platform.db, credential.orgId, credential.achievementId)
+  const design = await findCertificateDesign(db, credential.orgId, credential.achievementId)
   return renderCertificate(content, design)
 }
 

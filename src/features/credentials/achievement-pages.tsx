@@ -242,7 +242,7 @@ export async function achievementPages(app: FastifyInstance): Promise<void> {
             </a>
           )}{' '}
           <a href={`/orgs/${scope.orgId}/credentials?achievementId=${achievement.id}`}>Credentials issued</a> ·{' '}
-          <a href={`/achievements/${achievement.id}`}>Public page</a>
+          <a href={`${base}/design`}>Certificate design (PDF)</a> · <a href={`/achievements/${achievement.id}`}>Public page</a>
         </p>
         <details open={Object.keys(state.errors ?? {}).length > 0}>
           <summary>Edit</summary>

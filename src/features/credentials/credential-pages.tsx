@@ -25,6 +25,7 @@ import { issueCredential } from './issuance.ts'
 import { getActiveSigner, rotateIssuerKey, usesDidWeb } from './issuer.ts'
 import { issueBulkJob } from './jobs.ts'
 import { lineageOf, reissueCredential } from './lineage.ts'
+import { countCertificateZipParts } from './pdf/zip.ts'
 import { CREDENTIAL_STATUSES, type CredentialStatus, getCredential, listCredentials, statusOf } from './queries.ts'
 import { DISCLOSABLE_FIELDS } from './schema.ts'
 import { reinstateCredential, revokeCredential, suspendCredential } from './status.ts'
@@ -278,7 +279,8 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
           )}
         </dl>
         <p>
-          <a href={`/credentials/${credential.id}`}>Public page</a> · <a href={`/credentials/${credential.id}.json`}>Signed JSON</a>
+          <a href={`/credentials/${credential.id}`}>Public page</a> · <a href={`/credentials/${credential.id}.json`}>Signed JSON</a> ·{' '}
+          <a href={`/credentials/${credential.id}.pdf?download=1`}>PDF certificate</a>
           {badgeType ? (
             <>
               {' · '}
@@ -511,6 +513,7 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
     requireRole(scope, 'staff')
     const bulk = await getBulkIssuance(platform, scope, (request.params as { bulkIssuanceId: string }).bulkIssuanceId)
     const progress = bulk.jobId ? await platform.jobs.getProgress(bulk.jobId) : undefined
+    const zipParts = await countCertificateZipParts(platform, scope, bulk.id)
     return reply.page(
       'Issuing credentials',
       <>
@@ -526,6 +529,19 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
           />
         ) : (
           <p>Not confirmed yet.</p>
+        )}
+        {zipParts > 0 ? (
+          <p>
+            {Array.from({ length: zipParts }, (_, i) => (
+              <>
+                <a href={`/orgs/${scope.orgId}/credentials/bulk/${bulk.id}/certificates.zip?part=${i + 1}`} role="button" class="secondary" safe>
+                  {zipParts === 1 ? 'Download all PDF certificates (ZIP)' : `PDF certificates, part ${i + 1} of ${zipParts} (ZIP)`}
+                </a>{' '}
+              </>
+            ))}
+          </p>
+        ) : (
+          ''
         )}
         <p>
           <a href={`/orgs/${scope.orgId}/credentials`}>All credentials</a>

@@ -35,11 +35,7 @@ export function isHolder(auth: RequestAuth | null, credential: Pick<CredentialRo
 }
 
 /** The holder and the issuing org's staff may always read the whole signed file, whatever the page hides. */
-async function mayReadSignedFile(
-  platform: Platform,
-  auth: RequestAuth | null,
-  credential: Pick<CredentialRow, 'recipientEmail' | 'orgId'>,
-): Promise<boolean> {
+async function mayReadSignedFile(platform: Platform, auth: RequestAuth | null, credential: Pick<CredentialRow, 'recipientEmail' | 'orgId'>): Promise<boolean> {
   if (!auth) return false
   if (isHolder(auth, credential)) return true
   try {

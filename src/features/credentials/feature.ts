@@ -2,6 +2,7 @@ import type { Feature } from '../../platform/feature.ts'
 import { achievementPages } from './achievement-pages.tsx'
 import { credentialPages } from './credential-pages.tsx'
 import { issueBulkJob } from './jobs.ts'
+import { certificatePages } from './pdf/pages.tsx'
 import { credentialsPrivacy } from './privacy.ts'
 import { publicPages } from './public-pages.tsx'
 import { credentialRoutes } from './routes.ts'
@@ -12,6 +13,7 @@ export const credentials: Feature = {
     await app.register(achievementPages)
     await app.register(credentialPages)
     await app.register(publicPages)
+    await app.register(certificatePages)
     await app.register(credentialRoutes)
   },
   jobs: [issueBulkJob as never],

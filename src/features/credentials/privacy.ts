@@ -19,6 +19,13 @@ export const credentialsPrivacy = definePrivacyProvider({
       legalBasis: 'contract',
       retention: 'Until the upload is issued (the rows are then deleted)',
     },
+    {
+      table: 'certificate_designs',
+      columns: ['signer_name', 'signature_data'],
+      purpose: 'Showing who signs an achievement’s PDF certificates (the organisation’s own official, entered by its staff)',
+      legalBasis: 'legitimate_interest',
+      retention: 'Until the organisation changes or removes the signer in the design; not linked to an account, so staff correct it there',
+    },
   ],
   retainedAfterErasure: [],
   async export(db, subject) {

@@ -163,6 +163,9 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
         <footer>
           {mayDownload ? (
             <>
+              <a href={`/credentials/${credential.id}.pdf?download=1`} role="button" class="secondary">
+                Download the certificate (PDF)
+              </a>{' '}
               <a href={`/credentials/${credential.id}.json`} role="button" class="secondary" download="">
                 Download the signed credential (JSON)
               </a>{' '}

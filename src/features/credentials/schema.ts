@@ -153,3 +153,29 @@ export const credentialSettings = pgTable('credential_settings', {
     .default([...DISCLOSABLE_FIELDS]),
   ...timestamps,
 })
+
+// PDF certificates (area: pdf)
+
+export type CertificateLayout = 'classic' | 'modern' | 'minimal'
+export type PaperSize = 'a4' | 'letter'
+
+export interface CustomField {
+  label: string
+  value: string
+}
+
+/** How an achievement's PDF certificate looks; an achievement without a row uses the defaults. */
+export const certificateDesigns = pgTable('certificate_designs', {
+  achievementId: text().primaryKey(),
+  orgId: text().notNull(),
+  layout: text().$type<CertificateLayout>().notNull(),
+  primaryColor: text().notNull(),
+  accentColor: text().notNull(),
+  paperSize: text().$type<PaperSize>().notNull(),
+  logoData: bytea(),
+  signatureData: bytea(),
+  signerName: text().notNull().default(''),
+  signerTitle: text().notNull().default(''),
+  customFields: jsonb().$type<CustomField[]>().notNull().default([]),
+  ...timestamps,
+})

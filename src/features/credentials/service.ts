@@ -12,6 +12,8 @@ export {
 export { type BulkPreview, confirmBulkIssuance, getBulkIssuance, previewBulkIssuance } from './bulk.ts'
 export { type CredentialRow, type IssueInput, type IssueOutcome, issueCredential, issueCredentials } from './issuance.ts'
 export { getActiveSigner, rotateIssuerKey } from './issuer.ts'
+export { renderCertificatePdf } from './pdf/render.ts'
 export { type CredentialStatus, findPublicCredential, getCredential, listCredentials, statusOf } from './queries.ts'
 export { reinstateCredential, revokeCredential, suspendCredential } from './status.ts'
+export { publicUrls } from './urls.ts'
 export { verifyById, verifyDocument } from './verification.ts'

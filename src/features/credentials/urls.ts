@@ -6,6 +6,8 @@ export function publicUrls(config: Config) {
   return {
     credential: (credentialId: string) => at(`/credentials/${credentialId}`),
     credentialJson: (credentialId: string) => at(`/credentials/${credentialId}.json`),
+    /** The PDF certificate (pdf/pages.tsx serves it); `?download=1` asks for an attachment. */
+    credentialPdf: (credentialId: string) => at(`/credentials/${credentialId}.pdf`),
     achievement: (achievementId: string) => at(`/achievements/${achievementId}`),
     achievementImage: (achievementId: string) => at(`/achievements/${achievementId}/image`),
     statusList: (statusListId: string) => at(`/status-lists/${statusListId}`),

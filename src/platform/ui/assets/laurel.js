@@ -12,3 +12,10 @@ document.addEventListener('click', (event) => {
   const source = document.getElementById(button.getAttribute('data-copy'))
   if (source) navigator.clipboard?.writeText(source.textContent.trim())
 })
+// Live preview: a form with data-live-preview re-renders its preview frame whenever a field changes,
+// by submitting itself through its data-preview-button (which targets the frame).
+document.addEventListener('change', (event) => {
+  const form = event.target instanceof Element ? event.target.closest('form[data-live-preview]') : null
+  const button = form?.querySelector('[data-preview-button]')
+  if (form instanceof HTMLFormElement && button) form.requestSubmit(button)
+})

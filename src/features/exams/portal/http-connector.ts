@@ -127,11 +127,12 @@ export class HttpPortalConnector implements PortalConnector {
       const reason = response === null ? `the portal could not be reached (${failure})` : `the portal answered ${response.status}`
       let delayMs = this.backoffMs(attempt)
       if (response?.status === 429) {
-        const retryAfterSeconds = Number(response.headers.get('retry-after') ?? '1')
-        if (!Number.isFinite(retryAfterSeconds) || retryAfterSeconds > this.options.maxRetryAfterSeconds) {
+        // The protocol sends whole seconds, at least 1; anything else counts as 1.
+        const retryAfterSeconds = Number(response.headers.get('retry-after')) || 1
+        if (retryAfterSeconds > this.options.maxRetryAfterSeconds) {
           throw new PortalUnavailableError('rate_limited', `${routeName}: the portal asks to wait ${retryAfterSeconds} s before retrying.`, 429)
         }
-        delayMs = Math.max(0, retryAfterSeconds) * 1000
+        delayMs = retryAfterSeconds * 1000
       }
       await response?.body?.cancel()
       if (attempt >= this.options.maxAttempts) {

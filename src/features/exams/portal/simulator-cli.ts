@@ -11,7 +11,7 @@ const USAGE = `npm run portal-sim -- [options]
   --rate-limit <n>        requests per second before 429 with Retry-After (default 20; 0 for none)
   --token-lifetime <s>    seconds a token from POST /login lasts (default 3600)`
 
-export const DEMO_PORTAL_ACCOUNTS: PortalAccount[] = [
+const DEMO_PORTAL_ACCOUNTS: PortalAccount[] = [
   { username: 'centre-admin', password: 'demo-portal-password', proctorId: null },
   { username: 'proctor-ada', password: 'demo-proctor-password', proctorId: 'proctor-ada' },
 ]

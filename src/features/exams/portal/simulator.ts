@@ -268,7 +268,7 @@ export class PortalSimulator {
     const to = optionalDate(url.searchParams.get('to'), 'to', errors)
     const page = optionalInteger(url.searchParams.get('page'), 'page', 1, Number.MAX_SAFE_INTEGER, errors) ?? 1
     const pageSize = optionalInteger(url.searchParams.get('pageSize'), 'pageSize', 1, MAX_PAGE_SIZE, errors) ?? 50
-    throwIfInvalid(errors)
+    if (errors.length > 0) throw invalid(errors)
     const matching = [...this.sessionsById.values()]
       .filter((session) => (!from || session.startsAt >= from) && (!to || session.startsAt < to))
       .sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime() || a.id.localeCompare(b.id))
@@ -308,8 +308,7 @@ export class PortalSimulator {
     const seats = input.seats
     if (typeof seats !== 'number' || !Number.isInteger(seats) || seats < 1 || seats > 500)
       errors.push({ field: 'seats', message: 'Give a whole number from 1 to 500.' })
-    throwIfInvalid(errors)
-    if (!startsAt || !endsAt || typeof seats !== 'number') throw new Error('unreachable: validated above')
+    if (errors.length > 0 || !startsAt || !endsAt || typeof seats !== 'number') throw invalid(errors)
 
     this.enforceRules('create', { startsAt, proctorId }, actor)
     const now = this.clock.now()
@@ -346,10 +345,10 @@ export class PortalSimulator {
     if (session.status !== 'cancelled') {
       const reason = parseJsonObject(body).reason
       if (typeof reason !== 'string' || reason.trim() === '' || reason.length > 500) {
-        throwIfInvalid([{ field: 'reason', message: 'Give the reason for cancelling, 1 to 500 characters.' }])
+        throw invalid([{ field: 'reason', message: 'Give the reason for cancelling, 1 to 500 characters.' }])
       }
       this.enforceRules('cancel', session, actor)
-      Object.assign(session, { status: 'cancelled', cancelReason: String(reason).trim(), updatedAt: this.clock.now() })
+      Object.assign(session, { status: 'cancelled', cancelReason: reason.trim(), updatedAt: this.clock.now() })
     }
     return { status: 200, body: sessionToJson(session) }
   }
@@ -397,8 +396,8 @@ function parseJsonObject(body: string): Record<string, unknown> {
   throw new ProblemAnswer(400, 'malformed_request', 'Send a JSON object as the request body.')
 }
 
-function throwIfInvalid(errors: FieldErrors): void {
-  if (errors.length > 0) throw new ProblemAnswer(422, 'validation_failed', 'Some fields are invalid.', { errors })
+function invalid(errors: FieldErrors): ProblemAnswer {
+  return new ProblemAnswer(422, 'validation_failed', 'Some fields are invalid.', { errors })
 }
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/

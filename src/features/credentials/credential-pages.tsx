@@ -16,6 +16,7 @@ import {
 } from '../../platform/ui/components.tsx'
 import { hasRole, requireRole, scopeOf } from '../orgs/service.ts'
 import { listAchievements } from './achievements.ts'
+import { loadVerificationLog, VerificationLog } from './analytics-pages.tsx'
 import { type BulkPreview, confirmBulkIssuance, getBulkIssuance, MAX_CSV_BYTES, previewBulkIssuance } from './bulk.ts'
 import { BulkParams, CredentialParams, CredentialsQuery, IssueForm, RevokeForm } from './contract.ts'
 import { issueCredential } from './issuance.ts'
@@ -210,6 +211,7 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
     const status = statusOf(credential, platform.clock.now())
     const base = `/orgs/${scope.orgId}/credentials/${credential.id}`
     const csrf = reply.csrfToken()
+    const verifications = await loadVerificationLog(platform, { orgId: scope.orgId, credentialId: credential.id })
     return reply.page(
       `Credential for ${credential.recipientName}`,
       <>
@@ -238,6 +240,10 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
         <p>
           <a href={`/credentials/${credential.id}`}>Public page</a> · <a href={`/credentials/${credential.id}.json`}>Signed JSON</a>
         </p>
+        <section id="verification-log">
+          <h2>Verification log</h2>
+          <VerificationLog log={verifications} href={(page) => `${base}/verifications?page=${page}`} />
+        </section>
         {credential.revokedAt ? (
           ''
         ) : (

@@ -1,13 +1,16 @@
-import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import QRCode from 'qrcode'
 import { Type } from 'typebox'
 import { NotFoundError } from '../../platform/errors.ts'
 import { uploadedFile } from '../../platform/http/forms.ts'
 import { CsrfField, TableHead } from '../../platform/ui/components.tsx'
 import { findPublicAchievement } from './achievements.ts'
+import { isCredentialHolder, linkSourceOf, recordPageView, recordVerification } from './analytics.ts'
+import { ANALYTICS_DISCLOSURE } from './analytics-pages.tsx'
 import { PublicAchievementParams, PublicCredentialParams } from './contract.ts'
 import { renderMarkdown } from './markdown.ts'
 import { findPublicCredential, statusOf } from './queries.ts'
+import { ShareSection, SharingMeta, sharedCredentialOf } from './sharing.tsx'
 import { StatusBadge } from './status-badge.tsx'
 import { publicUrls } from './urls.ts'
 import { credentialIdFrom, type VerificationReport, verifyById, verifyDocument } from './verification.ts'
@@ -51,75 +54,94 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
   const { platform } = app
   const urls = publicUrls(platform.config)
 
-  app.get('/credentials/:credentialId', { schema: { params: PublicCredentialParams } }, async (request, reply) => {
-    const found = await findPublicCredential(platform.db, (request.params as { credentialId: string }).credentialId)
-    if (!found) throw new NotFoundError('credential')
-    const { credential, achievement } = found
-    const status = statusOf(credential, platform.clock.now())
-    const issuer = (credential.document.issuer ?? {}) as { id?: string; name?: string }
-    const pageUrl = urls.credential(credential.id)
-    const qrCode = await qrCodeDataUri(pageUrl)
-    if (!credential.isIndexable) reply.header('x-robots-tag', 'noindex')
-    const achievementName = achievement?.name ?? String(credential.document.name ?? 'Credential')
-    return reply.page(
-      `${achievementName} — ${credential.recipientName}`,
-      <article class={`public-credential status-${status}`}>
-        <header>
-          <StatusBadge status={status} /> <strong>{STATUS_SENTENCES[status]}</strong>
-          {credential.revokedAt && credential.revocationReason ? <p safe>{`Reason given: ${credential.revocationReason}`}</p> : ''}
-        </header>
-        <div class="grid">
-          <div>
-            {achievement?.imageType ? <img src={`/achievements/${achievement.id}/image`} alt={`${achievementName} badge`} width="180" height="180" /> : ''}
-          </div>
-          <div>
-            <h1 safe>{credential.recipientName}</h1>
-            <p>
-              earned <strong safe>{achievementName}</strong>
+  app.get(
+    '/credentials/:credentialId',
+    { schema: { params: PublicCredentialParams, querystring: Type.Object({ via: Type.Optional(Type.String({ maxLength: 20 })) }) } },
+    async (request, reply) => {
+      const found = await findPublicCredential(platform.db, (request.params as { credentialId: string }).credentialId)
+      if (!found) throw new NotFoundError('credential')
+      const { credential, achievement } = found
+      const status = statusOf(credential, platform.clock.now())
+      recordPageView(platform, request, credential, status)
+      const shared = sharedCredentialOf(platform.config, found)
+      const isHolder = await isCredentialHolder(platform, request.auth, credential)
+      const issuer = (credential.document.issuer ?? {}) as { id?: string; name?: string }
+      const pageUrl = urls.credential(credential.id)
+      const qrCode = await qrCodeDataUri(pageUrl)
+      if (!credential.isIndexable) reply.header('x-robots-tag', 'noindex')
+      const achievementName = shared.achievementName
+      return reply.page(
+        `${achievementName} — ${credential.recipientName}`,
+        <article class={`public-credential status-${status}`}>
+          {isHolder ? (
+            <p class="flash flash-info">
+              This is your credential. <a href={`/credentials/${credential.id}/verifications`}>See how often and how it was verified</a>.
             </p>
-            <dl>
-              <dt>Issued by</dt>
-              <dd>
-                <span safe>{issuer.name ?? ''}</span>
-                <br />
-                <small>
-                  <code safe>{issuer.id ?? ''}</code>
-                </small>
-              </dd>
-              <dt>Issued on</dt>
-              <dd safe>{credential.validFrom.toISOString().slice(0, 10)}</dd>
-              <dt>Expires</dt>
-              <dd>{credential.validUntil ? credential.validUntil.toISOString().slice(0, 10) : 'Never'}</dd>
-            </dl>
+          ) : (
+            ''
+          )}
+          <header>
+            <StatusBadge status={status} /> <strong>{STATUS_SENTENCES[status]}</strong>
+            {credential.revokedAt && credential.revocationReason ? <p safe>{`Reason given: ${credential.revocationReason}`}</p> : ''}
+          </header>
+          <div class="grid">
+            <div>
+              {achievement?.imageType ? <img src={`/achievements/${achievement.id}/image`} alt={`${achievementName} badge`} width="180" height="180" /> : ''}
+            </div>
+            <div>
+              <h1 safe>{credential.recipientName}</h1>
+              <p>
+                earned <strong safe>{achievementName}</strong>
+              </p>
+              <dl>
+                <dt>Issued by</dt>
+                <dd>
+                  <span safe>{issuer.name ?? ''}</span>
+                  <br />
+                  <small>
+                    <code safe>{issuer.id ?? ''}</code>
+                  </small>
+                </dd>
+                <dt>Issued on</dt>
+                <dd safe>{credential.validFrom.toISOString().slice(0, 10)}</dd>
+                <dt>Expires</dt>
+                <dd>{credential.validUntil ? credential.validUntil.toISOString().slice(0, 10) : 'Never'}</dd>
+              </dl>
+            </div>
+            <div>
+              <img
+                src={`data:image/svg+xml;base64,${Buffer.from(qrCode).toString('base64')}`}
+                alt={`QR code linking to ${pageUrl}`}
+                width="160"
+                height="160"
+                class="qr-code"
+              />
+            </div>
           </div>
-          <div>
-            <img
-              src={`data:image/svg+xml;base64,${Buffer.from(qrCode).toString('base64')}`}
-              alt={`QR code linking to ${pageUrl}`}
-              width="160"
-              height="160"
-              class="qr-code"
-            />
-          </div>
-        </div>
-        {achievement ? (
+          {achievement ? (
+            <p>
+              <a href={`/achievements/${achievement.id}`}>What this achievement means</a>
+            </p>
+          ) : (
+            ''
+          )}
+          <footer>
+            <a href={`/credentials/${credential.id}.json`} role="button" class="secondary" download="">
+              Download the signed credential (JSON)
+            </a>{' '}
+            <a href={`/verify?id=${credential.id}`} role="button" class="secondary outline">
+              Verify its signature
+            </a>
+          </footer>
+          <ShareSection config={platform.config} shared={shared} isOpen={isHolder || linkSourceOf(request) === 'email'} />
           <p>
-            <a href={`/achievements/${achievement.id}`}>What this achievement means</a>
+            <small>{ANALYTICS_DISCLOSURE}</small>
           </p>
-        ) : (
-          ''
-        )}
-        <footer>
-          <a href={`/credentials/${credential.id}.json`} role="button" class="secondary" download="">
-            Download the signed credential (JSON)
-          </a>{' '}
-          <a href={`/verify?id=${credential.id}`} role="button" class="secondary outline">
-            Verify its signature
-          </a>
-        </footer>
-      </article>,
-    )
-  })
+        </article>,
+        { head: <SharingMeta config={platform.config} shared={shared} /> },
+      )
+    },
+  )
 
   // A <meta name="robots"> tag would need a layout slot; the X-Robots-Tag header says the same to crawlers.
   app.get('/achievements/:achievementId', { schema: { params: PublicAchievementParams } }, async (request, reply) => {
@@ -159,11 +181,15 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
   app.get('/achievements/:achievementId/image', { schema: { params: PublicAchievementParams } }, async (request, reply) => {
     const achievement = await findPublicAchievement(platform.db, (request.params as { achievementId: string }).achievementId)
     if (!achievement?.imageData || !achievement.imageType) throw new NotFoundError('image')
-    return reply
-      .type(achievement.imageType)
-      .header('cache-control', 'public, max-age=300')
-      .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; sandbox")
-      .send(achievement.imageData)
+    return (
+      reply
+        .type(achievement.imageType)
+        .header('cache-control', 'public, max-age=300')
+        // Badge snippets show this image on other websites.
+        .header('cross-origin-resource-policy', 'cross-origin')
+        .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; sandbox")
+        .send(achievement.imageData)
+    )
   })
 
   const verifyPage = (reply: FastifyReply, options: { id?: string; report?: VerificationReport; error?: string } = {}) =>
@@ -171,7 +197,10 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
       'Verify a credential',
       <>
         <h1>Verify a credential</h1>
-        <p>Check any Open Badges 3.0 or W3C verifiable credential: ours or another issuer's (did:key or did:web). Nothing you upload is stored.</p>
+        <p>
+          Check any Open Badges 3.0 or W3C verifiable credential: ours or another issuer's (did:key or did:web). Nothing you upload is stored; we count
+          verifications of credentials issued here, with no IP address.
+        </p>
         {options.error ? (
           <p class="flash flash-error" role="alert" safe>
             {options.error}
@@ -206,9 +235,15 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
   app.get('/verify', { schema: { querystring: Type.Object({ id: Type.Optional(Type.String({ maxLength: 500 })) }) } }, async (request, reply) => {
     const { id } = request.query as { id?: string }
     if (!id) return verifyPage(reply)
-    const result = await verifyById(platform, id)
-    return result ? verifyPage(reply, { id, report: result.report }) : verifyPage(reply.status(404), { id, error: `No credential ${id} is known here.` })
+    return verifyByIdPage(request, reply, id)
   })
+
+  const verifyByIdPage = async (request: FastifyRequest, reply: FastifyReply, id: string) => {
+    const result = await verifyById(platform, id)
+    if (!result) return verifyPage(reply.status(404), { id, error: `No credential ${id} is known here.` })
+    recordVerification(platform, request, 'verify-page', { credentialId: result.credentialId }, result.report)
+    return verifyPage(reply, { id, report: result.report })
+  }
 
   app.post('/verify', { config: { rateLimit: { max: 120, timeWindow: '1 minute' } } }, async (request, reply) => {
     const file = uploadedFile(request.body, 'file')
@@ -220,13 +255,14 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
       } catch {
         return verifyPage(reply.status(422), { error: 'The file is not JSON. Upload the credential file you downloaded (…json).' })
       }
-      return verifyPage(reply, { report: await verifyDocument(platform, document) })
+      const report = await verifyDocument(platform, document)
+      recordVerification(platform, request, 'verify-page', { document }, report)
+      return verifyPage(reply, { report })
     }
     const id = String((request.body as { id?: unknown } | undefined)?.id ?? '').trim()
     if (!id) return verifyPage(reply.status(422), { error: 'Enter a credential ID or link, or choose a file.' })
     if (!credentialIdFrom(id)) return verifyPage(reply.status(422), { id, error: 'That is not a credential ID (cred_…) or a link to one.' })
-    const result = await verifyById(platform, id)
-    return result ? verifyPage(reply, { id, report: result.report }) : verifyPage(reply.status(404), { id, error: `No credential ${id} is known here.` })
+    return verifyByIdPage(request, reply, id)
   })
 }
 

@@ -3,6 +3,7 @@ import { Type } from 'typebox'
 import { InvalidError, NotFoundError, UnauthorizedError } from '../../platform/errors.ts'
 import { API_RATE_LIMIT } from '../../platform/http/server.tsx'
 import { type OrgScope, resolveOrgScope, scopeOf } from '../orgs/service.ts'
+import { recordCredentialAccess, recordVerification } from './analytics.ts'
 import {
   CredentialParams,
   CredentialSummary,
@@ -113,6 +114,7 @@ export async function credentialRoutes(app: FastifyInstance): Promise<void> {
   app.get('/credentials/:credentialId.json', { config: PUBLIC_RATE_LIMIT, schema: { params: PublicCredentialParams, hide: true } }, async (request, reply) => {
     const found = await findPublicCredential(platform.db, (request.params as { credentialId: string }).credentialId)
     if (!found) throw new NotFoundError('credential')
+    recordCredentialAccess(platform, request, found.credential, 'json_downloaded')
     return reply
       .type('application/vc+ld+json; charset=utf-8')
       .header('content-disposition', `attachment; filename="${found.credential.id}.json"`)
@@ -152,10 +154,15 @@ export async function credentialRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const body = request.body as { id?: string; credential?: unknown }
-      if (body.credential) return reportBody(await verifyDocument(platform, body.credential))
+      if (body.credential) {
+        const report = await verifyDocument(platform, body.credential)
+        recordVerification(platform, request, 'api', { document: body.credential }, report)
+        return reportBody(report)
+      }
       if (!body.id) throw new InvalidError('nothing_to_verify', 'Send "id" (a credential ID or URL) or "credential" (the whole document).')
       const result = await verifyById(platform, body.id)
       if (!result) throw new NotFoundError('credential', body.id)
+      recordVerification(platform, request, 'api', { credentialId: result.credentialId }, result.report)
       return reportBody(result.report)
     },
   )
@@ -177,7 +184,9 @@ export async function credentialRoutes(app: FastifyInstance): Promise<void> {
     '/credentials/verify',
     { config: PUBLIC_RATE_LIMIT, schema: { tags: ['VC-API'], summary: 'Verify a credential (VC-API)', body: VcApiVerifyCredentialBody } },
     async (request, reply) => {
-      const report = await verifyDocument(platform, (request.body as { verifiableCredential: unknown }).verifiableCredential)
+      const document = (request.body as { verifiableCredential: unknown }).verifiableCredential
+      const report = await verifyDocument(platform, document)
+      recordVerification(platform, request, 'vc-api', { document }, report)
       const isValid = report.verdict === 'valid'
       return reply.status(isValid ? 200 : 400).send({
         verified: isValid,
@@ -198,6 +207,11 @@ export async function credentialRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const body = request.body as { verifiablePresentation: unknown; options?: { challenge?: string; domain?: string } }
       const result = await verifyPresentationDocument(platform, body.verifiablePresentation, body.options ?? {})
+      const presented = (body.verifiablePresentation as { verifiableCredential?: unknown } | null)?.verifiableCredential
+      const documents = Array.isArray(presented) ? presented : [presented]
+      result.credentials.forEach((report, index) => {
+        recordVerification(platform, request, 'vc-api', { document: documents[index] }, report)
+      })
       return reply.status(result.ok ? 200 : 400).send({ verified: result.ok, checks: result.ok ? ['proof'] : [], warnings: [], errors: result.problems })
     },
   )

@@ -9,6 +9,14 @@ export {
   setAchievementArchived,
   updateAchievement,
 } from './achievements.ts'
+export {
+  type CredentialEventInput,
+  type CredentialEventKind,
+  flushCredentialEvents,
+  isCredentialHolder,
+  recordCredentialAccess,
+  recordCredentialEvent,
+} from './analytics.ts'
 export { type BulkPreview, confirmBulkIssuance, getBulkIssuance, previewBulkIssuance } from './bulk.ts'
 export { type CredentialRow, type IssueInput, type IssueOutcome, issueCredential, issueCredentials } from './issuance.ts'
 export { getActiveSigner, rotateIssuerKey } from './issuer.ts'

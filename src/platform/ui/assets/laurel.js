@@ -12,3 +12,9 @@ document.addEventListener('click', (event) => {
   const source = document.getElementById(button.getAttribute('data-copy'))
   if (source) navigator.clipboard?.writeText(source.textContent.trim())
 })
+// A page reached through a tracked link (?via=…) drops the marker from its address, so a link copied from it is a clean one.
+const address = new URL(location.href)
+if (address.searchParams.has('via')) {
+  address.searchParams.delete('via')
+  history.replaceState(null, '', address)
+}

@@ -16,6 +16,7 @@ import {
   eventTotals,
   isCredentialHolder,
   listVerifications,
+  totalsByAchievement,
   VERIFICATION_CHANNEL_LABELS,
   VERIFICATION_CHANNELS,
   type VerificationChannel,
@@ -118,11 +119,12 @@ export async function analyticsPages(app: FastifyInstance): Promise<void> {
   const dashboard = async (request: FastifyRequest, reply: FastifyReply) => {
     const { scope, achievement, days, base, filter } = await dashboardOf(request)
     const page = (request.query as { page?: number }).page ?? 1
-    const now = platform.clock.now()
-    const [series, totals, log] = await Promise.all([
+    const since = new Date(platform.clock.now().getTime() - days * 86_400_000)
+    const [series, totals, log, byAchievement] = await Promise.all([
       seriesOf(scope, filter, days),
-      eventTotals(platform.db, filter, new Date(now.getTime() - days * 86_400_000)),
+      eventTotals(platform.db, filter, since),
       loadVerificationLog(platform, filter, page),
+      achievement ? [] : totalsByAchievement(platform.db, scope.orgId, since),
     ])
     const title = achievement ? `Analytics: ${achievement.name}` : 'Analytics'
     const hasEvents = CREDENTIAL_EVENT_KINDS.some((kind) => totals.byKind[kind] > 0)
@@ -170,7 +172,30 @@ export async function analyticsPages(app: FastifyInstance): Promise<void> {
             <span safe>{`Nothing counted in the last ${days} days.`}</span> Events appear here when credentials are delivered, viewed, downloaded or verified.
           </EmptyState>
         )}
-        <h2>Verifications</h2>
+        {byAchievement.length > 0 ? (
+          <>
+            <h2>By achievement</h2>
+            <table>
+              <TableHead columns={['Achievement', 'Page views', 'Verifications']} />
+              <tbody>
+                {byAchievement.map((row) => (
+                  <tr>
+                    <td>
+                      <a href={`/orgs/${scope.orgId}/achievements/${row.achievementId}/analytics?days=${days}`} safe>
+                        {row.name}
+                      </a>
+                    </td>
+                    <td safe>{String(row.views)}</td>
+                    <td safe>{String(row.verifications)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </>
+        ) : (
+          ''
+        )}
+        <h2>Verifications, all time</h2>
         <VerificationLog
           log={log}
           href={(pageNumber) => `${base}?days=${days}&page=${pageNumber}`}

@@ -196,6 +196,7 @@ describe('engagement analytics', () => {
     assert.equal(kindCount(after.body, 'delivered'), deliveredBefore + 1, 'an event naming another org is dropped')
     assert.match(after.body, /<svg viewBox="0 0 720 240" role="img" aria-labelledby="events-chart-title events-chart-desc"/)
     assert.match(after.body, /<title id="events-chart-title">/)
+    assert.match(after.body, new RegExp(`href="/orgs/${scope.orgId}/achievements/${achievementId}/analytics\\?days=30">Certified Rigger</a>`))
 
     const csv = await staffClient.get(`${base}/export.csv?days=30`)
     assert.equal(csv.headers['content-type'], 'text/csv; charset=utf-8')

@@ -291,6 +291,20 @@ export async function eventTotals(db: Db, filter: EventFilter, since?: Date) {
   return { byKind, verificationsByChannel }
 }
 
+/** Per achievement of the org: page views and verifications since `since`, busiest first. */
+export async function totalsByAchievement(db: Db, orgId: string, since: Date) {
+  const views = sql<number>`count(*) filter (where ${credentialEvents.kind} = 'page_viewed')`.mapWith(Number)
+  const verifications = sql<number>`count(*) filter (where ${credentialEvents.kind} = 'verified')`.mapWith(Number)
+  return db
+    .select({ achievementId: achievements.id, name: achievements.name, views, verifications })
+    .from(credentialEvents)
+    .innerJoin(achievements, eq(achievements.id, credentialEvents.achievementId))
+    .where(whereOf({ orgId }, since))
+    .groupBy(achievements.id, achievements.name)
+    .orderBy(desc(count()), achievements.name)
+    .limit(100)
+}
+
 export interface DailySeries {
   /** Local dates, YYYY-MM-DD, oldest first. */
   days: string[]

@@ -34,6 +34,9 @@ const VERDICT_SENTENCES: Record<VerificationReport['verdict'], string> = {
   malformed: 'Not a valid credential: the document is not well-formed.',
 }
 
+/** `?via=` says where a visitor came from (see LINK_SOURCES); unknown values count as direct visits. */
+const ViaQuery = Type.Object({ via: Type.Optional(Type.String({ maxLength: 20 })) })
+
 const MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 const QR_CACHE_SIZE = 5000
 const qrCodes = new Map<string, string>()
@@ -54,94 +57,90 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
   const { platform } = app
   const urls = publicUrls(platform.config)
 
-  app.get(
-    '/credentials/:credentialId',
-    { schema: { params: PublicCredentialParams, querystring: Type.Object({ via: Type.Optional(Type.String({ maxLength: 20 })) }) } },
-    async (request, reply) => {
-      const found = await findPublicCredential(platform.db, (request.params as { credentialId: string }).credentialId)
-      if (!found) throw new NotFoundError('credential')
-      const { credential, achievement } = found
-      const status = statusOf(credential, platform.clock.now())
-      recordPageView(platform, request, credential, status)
-      const shared = sharedCredentialOf(platform.config, found)
-      const isHolder = await isCredentialHolder(platform, request.auth, credential)
-      const issuer = (credential.document.issuer ?? {}) as { id?: string; name?: string }
-      const pageUrl = urls.credential(credential.id)
-      const qrCode = await qrCodeDataUri(pageUrl)
-      if (!credential.isIndexable) reply.header('x-robots-tag', 'noindex')
-      const achievementName = shared.achievementName
-      return reply.page(
-        `${achievementName} — ${credential.recipientName}`,
-        <article class={`public-credential status-${status}`}>
-          {isHolder ? (
-            <p class="flash flash-info">
-              This is your credential. <a href={`/credentials/${credential.id}/verifications`}>See how often and how it was verified</a>.
-            </p>
-          ) : (
-            ''
-          )}
-          <header>
-            <StatusBadge status={status} /> <strong>{STATUS_SENTENCES[status]}</strong>
-            {credential.revokedAt && credential.revocationReason ? <p safe>{`Reason given: ${credential.revocationReason}`}</p> : ''}
-          </header>
-          <div class="grid">
-            <div>
-              {achievement?.imageType ? <img src={`/achievements/${achievement.id}/image`} alt={`${achievementName} badge`} width="180" height="180" /> : ''}
-            </div>
-            <div>
-              <h1 safe>{credential.recipientName}</h1>
-              <p>
-                earned <strong safe>{achievementName}</strong>
-              </p>
-              <dl>
-                <dt>Issued by</dt>
-                <dd>
-                  <span safe>{issuer.name ?? ''}</span>
-                  <br />
-                  <small>
-                    <code safe>{issuer.id ?? ''}</code>
-                  </small>
-                </dd>
-                <dt>Issued on</dt>
-                <dd safe>{credential.validFrom.toISOString().slice(0, 10)}</dd>
-                <dt>Expires</dt>
-                <dd>{credential.validUntil ? credential.validUntil.toISOString().slice(0, 10) : 'Never'}</dd>
-              </dl>
-            </div>
-            <div>
-              <img
-                src={`data:image/svg+xml;base64,${Buffer.from(qrCode).toString('base64')}`}
-                alt={`QR code linking to ${pageUrl}`}
-                width="160"
-                height="160"
-                class="qr-code"
-              />
-            </div>
-          </div>
-          {achievement ? (
-            <p>
-              <a href={`/achievements/${achievement.id}`}>What this achievement means</a>
-            </p>
-          ) : (
-            ''
-          )}
-          <footer>
-            <a href={`/credentials/${credential.id}.json`} role="button" class="secondary" download="">
-              Download the signed credential (JSON)
-            </a>{' '}
-            <a href={`/verify?id=${credential.id}`} role="button" class="secondary outline">
-              Verify its signature
-            </a>
-          </footer>
-          <ShareSection config={platform.config} shared={shared} isOpen={isHolder || linkSourceOf(request) === 'email'} />
-          <p>
-            <small>{ANALYTICS_DISCLOSURE}</small>
+  app.get('/credentials/:credentialId', { schema: { params: PublicCredentialParams, querystring: ViaQuery } }, async (request, reply) => {
+    const found = await findPublicCredential(platform.db, (request.params as { credentialId: string }).credentialId)
+    if (!found) throw new NotFoundError('credential')
+    const { credential, achievement } = found
+    const status = statusOf(credential, platform.clock.now())
+    recordPageView(platform, request, credential, status)
+    const shared = sharedCredentialOf(platform.config, found)
+    const isHolder = await isCredentialHolder(platform, request.auth, credential)
+    const issuer = (credential.document.issuer ?? {}) as { id?: string; name?: string }
+    const pageUrl = urls.credential(credential.id)
+    const qrCode = await qrCodeDataUri(pageUrl)
+    if (!credential.isIndexable) reply.header('x-robots-tag', 'noindex')
+    const achievementName = shared.achievementName
+    return reply.page(
+      `${achievementName} — ${credential.recipientName}`,
+      <article class={`public-credential status-${status}`}>
+        {isHolder ? (
+          <p class="flash flash-info">
+            This is your credential. <a href={`/credentials/${credential.id}/verifications`}>See how often and how it was verified</a>.
           </p>
-        </article>,
-        { head: <SharingMeta config={platform.config} shared={shared} /> },
-      )
-    },
-  )
+        ) : (
+          ''
+        )}
+        <header>
+          <StatusBadge status={status} /> <strong>{STATUS_SENTENCES[status]}</strong>
+          {credential.revokedAt && credential.revocationReason ? <p safe>{`Reason given: ${credential.revocationReason}`}</p> : ''}
+        </header>
+        <div class="grid">
+          <div>
+            {achievement?.imageType ? <img src={`/achievements/${achievement.id}/image`} alt={`${achievementName} badge`} width="180" height="180" /> : ''}
+          </div>
+          <div>
+            <h1 safe>{credential.recipientName}</h1>
+            <p>
+              earned <strong safe>{achievementName}</strong>
+            </p>
+            <dl>
+              <dt>Issued by</dt>
+              <dd>
+                <span safe>{issuer.name ?? ''}</span>
+                <br />
+                <small>
+                  <code safe>{issuer.id ?? ''}</code>
+                </small>
+              </dd>
+              <dt>Issued on</dt>
+              <dd safe>{credential.validFrom.toISOString().slice(0, 10)}</dd>
+              <dt>Expires</dt>
+              <dd>{credential.validUntil ? credential.validUntil.toISOString().slice(0, 10) : 'Never'}</dd>
+            </dl>
+          </div>
+          <div>
+            <img
+              src={`data:image/svg+xml;base64,${Buffer.from(qrCode).toString('base64')}`}
+              alt={`QR code linking to ${pageUrl}`}
+              width="160"
+              height="160"
+              class="qr-code"
+            />
+          </div>
+        </div>
+        {achievement ? (
+          <p>
+            <a href={`/achievements/${achievement.id}`}>What this achievement means</a>
+          </p>
+        ) : (
+          ''
+        )}
+        <footer>
+          <a href={`/credentials/${credential.id}.json`} role="button" class="secondary" download="">
+            Download the signed credential (JSON)
+          </a>{' '}
+          <a href={`/verify?id=${credential.id}`} role="button" class="secondary outline">
+            Verify its signature
+          </a>
+        </footer>
+        <ShareSection config={platform.config} shared={shared} isOpen={isHolder || linkSourceOf(request) === 'email'} />
+        <p>
+          <small>{ANALYTICS_DISCLOSURE}</small>
+        </p>
+      </article>,
+      { head: <SharingMeta config={platform.config} shared={shared} /> },
+    )
+  })
 
   // A <meta name="robots"> tag would need a layout slot; the X-Robots-Tag header says the same to crawlers.
   app.get('/achievements/:achievementId', { schema: { params: PublicAchievementParams } }, async (request, reply) => {

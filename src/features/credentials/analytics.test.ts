@@ -7,7 +7,7 @@ import { startTestApp, type TestApp, type TestClient, textOf } from '../../../te
 import { pngOfSize } from '../../../test/support/images.ts'
 import type { OrgScope } from '../orgs/service.ts'
 import { createAchievement } from './achievements.ts'
-import { flushCredentialEvents, recordCredentialEvent } from './analytics.ts'
+import { dailySeries, flushCredentialEvents, recordCredentialEvent } from './analytics.ts'
 import { checkImage } from './images.ts'
 import { type CredentialRow, issueCredential } from './issuance.ts'
 import { credentialsPrivacy } from './privacy.ts'
@@ -208,6 +208,20 @@ describe('engagement analytics', () => {
     assert.equal(Number(today[3]), kindCount(after.body, 'page_viewed'), 'all of today’s page views')
     assert.equal((await staffClient.get(`${base}/export.csv?days=90`)).body.trim().split('\n').length, 91)
     assert.equal((await staffClient.get(`/orgs/${scope.orgId}/achievements/${achievementId}/analytics/export.csv`)).statusCode, 200)
+  })
+
+  it('buckets days in the org’s time zone', async () => {
+    const now = testApp.platform.clock.now()
+    const events = await eventsOf(credential.id)
+    for (const timeZone of ['Pacific/Kiritimati', 'Pacific/Pago_Pago']) {
+      const localDate = new Intl.DateTimeFormat('en-CA', { timeZone })
+      const series = await dailySeries(testApp.platform.db, { orgId: scope.orgId, credentialId: credential.id }, { days: 3, timeZone, now })
+      assert.equal(series.days.at(-1), localDate.format(now))
+      const expected = series.days.map((day) => events.filter((event) => localDate.format(event.occurredAt) === day).length)
+      const actual = series.days.map((_, index) => Object.values(series.counts).reduce((sum, values) => sum + (values[index] ?? 0), 0))
+      assert.deepEqual(actual, expected, timeZone)
+      assert.ok(actual.reduce((a, b) => a + b) > 0)
+    }
   })
 
   it('shows an empty state before anything is counted', async () => {

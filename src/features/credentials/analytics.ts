@@ -313,8 +313,10 @@ export interface DailySeries {
 
 /** Events per kind per day over the last `days` days (today included), in the org's time zone. */
 export async function dailySeries(db: Db, filter: EventFilter, options: { days: number; timeZone: string; now: Date }): Promise<DailySeries> {
-  const localDate = new Intl.DateTimeFormat('en-CA', { timeZone: options.timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })
-  const days = Array.from({ length: options.days }, (_, index) => localDate.format(new Date(options.now.getTime() - (options.days - 1 - index) * 86_400_000)))
+  // Count back from today's local date on the calendar, not in 24-hour steps, which DST changes would skew.
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: options.timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(options.now)
+  const todayUtc = Date.parse(`${today}T00:00:00Z`)
+  const days = Array.from({ length: options.days }, (_, index) => new Date(todayUtc - (options.days - 1 - index) * 86_400_000).toISOString().slice(0, 10))
   const since = new Date(options.now.getTime() - (options.days + 1) * 86_400_000)
   const day = sql<string>`to_char(${credentialEvents.occurredAt} at time zone ${options.timeZone}, 'YYYY-MM-DD')`
   const rows = await db

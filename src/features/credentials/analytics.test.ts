@@ -107,7 +107,9 @@ describe('the verification log', () => {
     // Not verifications: the holder's and the issuer's own looks, a forged copy, a link preview bot.
     const holderClient = testApp.client()
     await holderClient.signIn(holder.email, holder.password)
-    await holderClient.get(`/credentials/${credential.id}`)
+    const ownPage = await holderClient.get(`/credentials/${credential.id}`)
+    assert.match(ownPage.body, new RegExp(`href="/credentials/${credential.id}/verifications"`), 'the holder is pointed to the log')
+    assert.match(ownPage.body, /<details class="share" open>/, 'and offered to share')
     const staffClient = testApp.client()
     await staffClient.signIn(owner.email, owner.password)
     await staffClient.get(`/credentials/${credential.id}`)

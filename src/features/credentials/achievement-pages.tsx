@@ -241,7 +241,7 @@ export async function achievementPages(app: FastifyInstance): Promise<void> {
               Issue this achievement
             </a>
           )}{' '}
-          <a href={`/orgs/${scope.orgId}/credentials?achievementId=${achievement.id}`}>Credentials issued</a> ·{' '}
+          <a href={`/orgs/${scope.orgId}/credentials?achievementId=${achievement.id}`}>Credentials issued</a> · <a href={`${base}/analytics`}>Analytics</a> ·{' '}
           <a href={`${base}/design`}>Certificate design (PDF)</a> · <a href={`/achievements/${achievement.id}`}>Public page</a>
         </p>
         <details open={Object.keys(state.errors ?? {}).length > 0}>

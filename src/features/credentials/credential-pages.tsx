@@ -16,6 +16,7 @@ import {
 } from '../../platform/ui/components.tsx'
 import { hasRole, requireRole, scopeOf } from '../orgs/service.ts'
 import { listAchievements } from './achievements.ts'
+import { loadVerificationLog, VerificationLog } from './analytics-pages.tsx'
 import { badgeFormat, badgeImageTypeOf, badgePath } from './baking.ts'
 import { type BulkPreview, confirmBulkIssuance, getBulkIssuance, MAX_CSV_BYTES, previewBulkIssuance } from './bulk.ts'
 import { BulkParams, CredentialParams, CredentialsQuery, IssueForm, ReissueForm, RevokeForm } from './contract.ts'
@@ -253,6 +254,7 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
     const lineage = await lineageOf(platform.db, credential)
     const base = `/orgs/${scope.orgId}/credentials/${credential.id}`
     const csrf = reply.csrfToken()
+    const verifications = await loadVerificationLog(platform, { orgId: scope.orgId, credentialId: credential.id })
     return reply.page(
       `Credential for ${credential.recipientName}`,
       <>
@@ -325,6 +327,10 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
             </form>
           </article>
         )}
+        <section id="verification-log">
+          <h2>Verification log</h2>
+          <VerificationLog log={verifications} href={(page) => `${base}/verifications?page=${page}`} />
+        </section>
         {credential.revokedAt ? (
           ''
         ) : (

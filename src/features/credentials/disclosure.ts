@@ -4,6 +4,7 @@ import { ForbiddenError, NotFoundError } from '../../platform/errors.ts'
 import type { RequestAuth } from '../../platform/http/auth.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { hasRole, type OrgScope, requireRole, resolveOrgScope } from '../orgs/service.ts'
+import { isCredentialHolder } from './holder.ts'
 import type { CredentialRow } from './issuance.ts'
 import { credentialSettings, credentials, DISCLOSABLE_FIELDS, type DisclosableField } from './schema.ts'
 
@@ -29,15 +30,10 @@ function isFullyDisclosed(disclosed: Set<DisclosableField>): boolean {
   return DISCLOSABLE_FIELDS.every((field) => disclosed.has(field))
 }
 
-/** The signed-in person the credential was issued to (sign-in requires a verified email address). */
-export function isHolder(auth: RequestAuth | null, credential: Pick<CredentialRow, 'recipientEmail'>): boolean {
-  return Boolean(auth && credential.recipientEmail && auth.email === credential.recipientEmail)
-}
-
 /** The holder and the issuing org's staff may always read the whole signed file, whatever the page hides. */
 async function mayReadSignedFile(platform: Platform, auth: RequestAuth | null, credential: Pick<CredentialRow, 'recipientEmail' | 'orgId'>): Promise<boolean> {
   if (!auth) return false
-  if (isHolder(auth, credential)) return true
+  if (await isCredentialHolder(platform, auth, credential)) return true
   try {
     const scope = await resolveOrgScope(platform.db, { orgId: credential.orgId, accountId: auth.accountId, isPlatformAdmin: auth.isPlatformAdmin })
     return hasRole(scope.role, 'staff')
@@ -80,7 +76,8 @@ export async function setOrgPublicFields(platform: Platform, scope: OrgScope, fi
 export async function setHolderHiddenFields(platform: Platform, auth: RequestAuth | null, credentialId: string, hidden: DisclosableField[]): Promise<void> {
   const [credential] = await platform.db.select().from(credentials).where(eq(credentials.id, credentialId))
   if (!credential) throw new NotFoundError('credential', credentialId)
-  if (!isHolder(auth, credential)) throw new ForbiddenError('not_holder', 'Only the person this credential was issued to can change what its page shows.')
+  if (!(await isCredentialHolder(platform, auth, credential)))
+    throw new ForbiddenError('not_holder', 'Only the person this credential was issued to can change what its page shows.')
   await platform.db
     .update(credentials)
     .set({ holderHiddenFields: hidden })

@@ -1,20 +1,28 @@
 import type { Feature } from '../../platform/feature.ts'
 import { achievementPages } from './achievement-pages.tsx'
+import { flushCredentialEvents } from './analytics.ts'
+import { analyticsPages } from './analytics-pages.tsx'
 import { credentialPages } from './credential-pages.tsx'
 import { issueBulkJob } from './jobs.ts'
 import { certificatePages } from './pdf/pages.tsx'
 import { credentialsPrivacy } from './privacy.ts'
 import { publicPages } from './public-pages.tsx'
 import { credentialRoutes } from './routes.ts'
+import { sharingRoutes } from './sharing.tsx'
 
 export const credentials: Feature = {
   name: 'credentials',
+  setup(app) {
+    app.addHook('onClose', () => flushCredentialEvents(app.platform))
+  },
   async routes(app) {
     await app.register(achievementPages)
     await app.register(credentialPages)
     await app.register(publicPages)
     await app.register(certificatePages)
     await app.register(credentialRoutes)
+    await app.register(analyticsPages)
+    await app.register(sharingRoutes)
   },
   jobs: [issueBulkJob as never],
   privacy: credentialsPrivacy,

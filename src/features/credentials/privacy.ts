@@ -1,5 +1,6 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm'
 import { definePrivacyProvider } from '../../platform/privacy/registry.ts'
+import { eraseCredentialEvents, exportCredentialEvents } from './analytics.ts'
 import { bulkIssuances, credentialSettings, credentials, statusLists } from './schema.ts'
 
 export const credentialsPrivacy = definePrivacyProvider({
@@ -26,6 +27,14 @@ export const credentialsPrivacy = definePrivacyProvider({
       legalBasis: 'legitimate_interest',
       retention: 'Until the organisation changes or removes the signer in the design; not linked to an account, so staff correct it there',
     },
+    {
+      table: 'credential_events',
+      columns: ['credential_id'],
+      purpose:
+        'Showing the issuer and the holder how a credential is used and verified (views, downloads, verifications by channel); no IP address, user agent or account is stored',
+      legalBasis: 'legitimate_interest',
+      retention: 'For the life of the credential; deleted when its holder’s data is erased',
+    },
   ],
   retainedAfterErasure: [],
   async export(db, subject) {
@@ -43,6 +52,10 @@ export const credentialsPrivacy = definePrivacyProvider({
         fieldsHiddenFromPublicPage: row.holderHiddenFields,
         verifiableCredential: row.document,
       })),
+      credentialEvents: await exportCredentialEvents(
+        db,
+        rows.map((row) => row.id),
+      ),
     }
   },
   /**
@@ -56,6 +69,10 @@ export const credentialsPrivacy = definePrivacyProvider({
       .from(credentials)
       .leftJoin(credentialSettings, eq(credentialSettings.orgId, credentials.orgId))
       .where(eq(credentials.recipientEmail, subject.email))
+    await eraseCredentialEvents(
+      db,
+      rows.map((row) => row.id),
+    )
     const toRevoke = rows.filter((row) => (row.policy ?? 'revoke') === 'revoke').map((row) => row.id)
     if (toRevoke.length > 0) {
       const revoked = await db

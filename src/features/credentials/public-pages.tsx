@@ -1,21 +1,25 @@
-import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import QRCode from 'qrcode'
 import { Type } from 'typebox'
 import { ForbiddenError, InvalidError, NotFoundError } from '../../platform/errors.ts'
 import { uploadedFile } from '../../platform/http/forms.ts'
 import { CsrfField, TableHead } from '../../platform/ui/components.tsx'
 import { findPublicAchievement } from './achievements.ts'
+import { linkSourceOf, recordPageView, recordVerification } from './analytics.ts'
+import { ANALYTICS_DISCLOSURE } from './analytics-pages.tsx'
 import { badgeFormat, badgePath, bakeBadge, type CredentialFileSource, credentialFromFile, MAX_CREDENTIAL_FILE_BYTES } from './baking.ts'
 import { PublicAchievementParams, PublicCredentialParams } from './contract.ts'
 import { credentialDetails } from './credential-details.ts'
-import { disclosedFields, fieldsFromForm, isHolder, orgPublicFields, setHolderHiddenFields, signedFileAccess } from './disclosure.ts'
+import { disclosedFields, fieldsFromForm, orgPublicFields, setHolderHiddenFields, signedFileAccess } from './disclosure.ts'
 import { FieldCheckboxes } from './field-checkboxes.tsx'
+import { isCredentialHolder } from './holder.ts'
 import type { EvidenceInput, ResultInput } from './issuance.ts'
 import { lineageOf, SUPERSEDED } from './lineage.ts'
 import { renderMarkdown } from './markdown.ts'
 import { findPublicCredential, statusOf } from './queries.ts'
 import { PUBLIC_RATE_LIMIT } from './routes.ts'
 import { DISCLOSABLE_FIELDS, type DisclosableField } from './schema.ts'
+import { ShareSection, SharingMeta, sharedCredentialOf } from './sharing.tsx'
 import { StatusBadge } from './status-badge.tsx'
 import { publicUrls } from './urls.ts'
 import { credentialIdFrom, type VerificationReport, verifyById, verifyDocument } from './verification.ts'
@@ -40,6 +44,9 @@ const VERDICT_SENTENCES: Record<VerificationReport['verdict'], string> = {
 }
 
 const IMAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+
+/** `?via=` says where a visitor came from (see LINK_SOURCES); unknown values count as direct visits. */
+const ViaQuery = Type.Object({ via: Type.Optional(Type.String({ maxLength: 20 })) })
 const QR_CACHE_SIZE = 5000
 const qrCodes = new Map<string, string>()
 
@@ -59,11 +66,14 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
   const { platform } = app
   const urls = publicUrls(platform.config)
 
-  app.get('/credentials/:credentialId', { schema: { params: PublicCredentialParams } }, async (request, reply) => {
+  app.get('/credentials/:credentialId', { schema: { params: PublicCredentialParams, querystring: ViaQuery } }, async (request, reply) => {
     const found = await findPublicCredential(platform.db, (request.params as { credentialId: string }).credentialId)
     if (!found) throw new NotFoundError('credential')
     const { credential, achievement } = found
     const status = statusOf(credential, platform.clock.now())
+    recordPageView(platform, request, credential, status)
+    const shared = sharedCredentialOf(platform.config, found)
+    const isHolder = await isCredentialHolder(platform, request.auth, credential)
     const issuer = (credential.document.issuer ?? {}) as { id?: string; name?: string }
     const pageUrl = urls.credential(credential.id)
     const orgFields = await orgPublicFields(platform.db, credential.orgId)
@@ -73,10 +83,17 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
     const isSuperseded = credential.revocationReason === SUPERSEDED && lineage.replacedBy
     const mayDownload = (await signedFileAccess(platform, request.auth, credential)) !== 'denied'
     if (!credential.isIndexable) reply.header('x-robots-tag', 'noindex')
-    const achievementName = achievement?.name ?? String(credential.document.name ?? 'Credential')
+    const achievementName = shared.achievementName
     return reply.page(
       shown.has('holderName') ? `${achievementName} — ${credential.recipientName}` : achievementName,
       <article class={`public-credential status-${status}`}>
+        {isHolder ? (
+          <p class="flash flash-info">
+            This is your credential. <a href={`/credentials/${credential.id}/verifications`}>See how often and how it was verified</a>.
+          </p>
+        ) : (
+          ''
+        )}
         <header>
           <StatusBadge status={status} /> <strong>{isSuperseded ? 'This credential was replaced by a corrected one.' : STATUS_SENTENCES[status]}</strong>
           {isSuperseded ? (
@@ -186,12 +203,13 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
             Verify its signature
           </a>
         </footer>
-        {isHolder(request.auth, credential) ? (
-          <HolderDisclosureForm credentialId={credential.id} orgFields={orgFields} shown={shown} csrfToken={reply.csrfToken()} />
-        ) : (
-          ''
-        )}
+        <ShareSection config={platform.config} shared={shared} isOpen={isHolder || linkSourceOf(request) === 'email'} />
+        <p>
+          <small>{ANALYTICS_DISCLOSURE}</small>
+        </p>
+        {isHolder ? <HolderDisclosureForm credentialId={credential.id} orgFields={orgFields} shown={shown} csrfToken={reply.csrfToken()} /> : ''}
       </article>,
+      { head: <SharingMeta config={platform.config} shared={shared} /> },
     )
   })
 
@@ -246,11 +264,15 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
   app.get('/achievements/:achievementId/image', { schema: { params: PublicAchievementParams } }, async (request, reply) => {
     const achievement = await findPublicAchievement(platform.db, (request.params as { achievementId: string }).achievementId)
     if (!achievement?.imageData || !achievement.imageType) throw new NotFoundError('image')
-    return reply
-      .type(achievement.imageType)
-      .header('cache-control', 'public, max-age=300')
-      .header('content-security-policy', IMAGE_CSP)
-      .send(achievement.imageData)
+    return (
+      reply
+        .type(achievement.imageType)
+        .header('cache-control', 'public, max-age=300')
+        // Badge snippets show this image on other websites.
+        .header('cross-origin-resource-policy', 'cross-origin')
+        .header('content-security-policy', IMAGE_CSP)
+        .send(achievement.imageData)
+    )
   })
 
   // The Open Badges 3.0 "baked" badge: the achievement image with the signed credential inside.
@@ -283,7 +305,10 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
       'Verify a credential',
       <>
         <h1>Verify a credential</h1>
-        <p>Check any Open Badges 3.0 or W3C verifiable credential: ours or another issuer's (did:key or did:web). Nothing you upload is stored.</p>
+        <p>
+          Check any Open Badges 3.0 or W3C verifiable credential: ours or another issuer's (did:key or did:web). Nothing you upload is stored; we count
+          verifications of credentials issued here, with no IP address.
+        </p>
         {options.error ? (
           <p class="flash flash-error" role="alert" safe>
             {options.error}
@@ -323,9 +348,15 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
   app.get('/verify', { schema: { querystring: Type.Object({ id: Type.Optional(Type.String({ maxLength: 500 })) }) } }, async (request, reply) => {
     const { id } = request.query as { id?: string }
     if (!id) return verifyPage(reply)
-    const result = await verifyById(platform, id)
-    return result ? verifyPage(reply, { id, report: result.report }) : verifyPage(reply.status(404), { id, error: `No credential ${id} is known here.` })
+    return verifyByIdPage(request, reply, id)
   })
+
+  const verifyByIdPage = async (request: FastifyRequest, reply: FastifyReply, id: string) => {
+    const result = await verifyById(platform, id)
+    if (!result) return verifyPage(reply.status(404), { id, error: `No credential ${id} is known here.` })
+    recordVerification(platform, request, 'verify-page', { credentialId: result.credentialId }, result.report)
+    return verifyPage(reply, { id, report: result.report })
+  }
 
   app.post('/verify', { config: { rateLimit: { max: 120, timeWindow: '1 minute' } } }, async (request, reply) => {
     const file = uploadedFile(request.body, 'file')
@@ -342,13 +373,14 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
         if (error instanceof InvalidError) return verifyPage(reply.status(422), { error: error.message })
         throw error
       }
-      return verifyPage(reply, { report: await verifyDocument(platform, upload.document), source: upload.source })
+      const report = await verifyDocument(platform, upload.document)
+      recordVerification(platform, request, 'verify-page', { document: upload.document }, report)
+      return verifyPage(reply, { report, source: upload.source })
     }
     const id = String((request.body as { id?: unknown } | undefined)?.id ?? '').trim()
     if (!id) return verifyPage(reply.status(422), { error: 'Enter a credential ID or link, or choose a file.' })
     if (!credentialIdFrom(id)) return verifyPage(reply.status(422), { id, error: 'That is not a credential ID (cred_…) or a link to one.' })
-    const result = await verifyById(platform, id)
-    return result ? verifyPage(reply, { id, report: result.report }) : verifyPage(reply.status(404), { id, error: `No credential ${id} is known here.` })
+    return verifyByIdPage(request, reply, id)
   })
 }
 

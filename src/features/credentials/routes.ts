@@ -3,6 +3,7 @@ import { type Static, Type } from 'typebox'
 import { InvalidError, NotFoundError, UnauthorizedError } from '../../platform/errors.ts'
 import { API_RATE_LIMIT } from '../../platform/http/server.tsx'
 import { type OrgScope, resolveOrgScope, scopeOf } from '../orgs/service.ts'
+import { recordCredentialAccess, recordVerification } from './analytics.ts'
 import { credentialFromFile } from './baking.ts'
 import {
   CredentialParams,
@@ -170,6 +171,7 @@ export async function credentialRoutes(app: FastifyInstance): Promise<void> {
     const access = await signedFileAccess(platform, request.auth, credential)
     if (access !== 'public') reply.header('cache-control', 'private, no-store').header('vary', 'cookie')
     if (access !== 'denied') {
+      recordCredentialAccess(platform, request, credential, 'json_downloaded')
       return reply
         .type('application/vc+ld+json; charset=utf-8')
         .header('content-disposition', `attachment; filename="${credential.id}.json"`)
@@ -214,8 +216,12 @@ export async function credentialRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const body = request.body as { id?: string; credential?: unknown; file?: string }
-      if (body.credential) return reportBody(await verifyDocument(platform, body.credential))
-      if (body.file) return reportBody(await verifyDocument(platform, credentialFromFile(Buffer.from(body.file, 'base64')).document))
+      const document = body.credential ?? (body.file ? credentialFromFile(Buffer.from(body.file, 'base64')).document : undefined)
+      if (document) {
+        const report = await verifyDocument(platform, document)
+        recordVerification(platform, request, 'api', { document }, report)
+        return reportBody(report)
+      }
       if (!body.id) {
         throw new InvalidError(
           'nothing_to_verify',
@@ -224,6 +230,7 @@ export async function credentialRoutes(app: FastifyInstance): Promise<void> {
       }
       const result = await verifyById(platform, body.id)
       if (!result) throw new NotFoundError('credential', body.id)
+      recordVerification(platform, request, 'api', { credentialId: result.credentialId }, result.report)
       return reportBody(result.report)
     },
   )
@@ -245,7 +252,9 @@ export async function credentialRoutes(app: FastifyInstance): Promise<void> {
     '/credentials/verify',
     { config: PUBLIC_RATE_LIMIT, schema: { tags: ['VC-API'], summary: 'Verify a credential (VC-API)', body: VcApiVerifyCredentialBody } },
     async (request, reply) => {
-      const report = await verifyDocument(platform, (request.body as { verifiableCredential: unknown }).verifiableCredential)
+      const document = (request.body as { verifiableCredential: unknown }).verifiableCredential
+      const report = await verifyDocument(platform, document)
+      recordVerification(platform, request, 'vc-api', { document }, report)
       const isValid = report.verdict === 'valid'
       return reply.status(isValid ? 200 : 400).send({
         verified: isValid,
@@ -266,6 +275,11 @@ export async function credentialRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const body = request.body as { verifiablePresentation: unknown; options?: { challenge?: string; domain?: string } }
       const result = await verifyPresentationDocument(platform, body.verifiablePresentation, body.options ?? {})
+      const presented = (body.verifiablePresentation as { verifiableCredential?: unknown } | null)?.verifiableCredential
+      const documents = Array.isArray(presented) ? presented : [presented]
+      result.credentials.forEach((report, index) => {
+        recordVerification(platform, request, 'vc-api', { document: documents[index] }, report)
+      })
       return reply.status(result.ok ? 200 : 400).send({ verified: result.ok, checks: result.ok ? ['proof'] : [], warnings: [], errors: result.problems })
     },
   )

@@ -179,3 +179,32 @@ export const certificateDesigns = pgTable('certificate_designs', {
   customFields: jsonb().$type<CustomField[]>().notNull().default([]),
   ...timestamps,
 })
+
+// analytics: engagement events and the verification log
+
+export type CredentialEventKind = 'delivered' | 'link_opened' | 'page_viewed' | 'pdf_downloaded' | 'json_downloaded' | 'linkedin_clicked' | 'verified'
+
+/**
+ * One thing that happened to a credential: delivered, opened, viewed, downloaded, verified. Who did it
+ * is never stored (no IP, no user agent, no account); only what, when and through which channel.
+ */
+export const credentialEvents = pgTable(
+  'credential_events',
+  {
+    id: idColumn('cev'),
+    orgId: text().notNull(),
+    credentialId: text().notNull(),
+    achievementId: text(),
+    kind: text().$type<CredentialEventKind>().notNull(),
+    /** How it happened: for verifications page, api, verify-page or vc-api; else where the visitor came from (email, linkedin…). */
+    channel: text().notNull(),
+    /** For verifications: the verdict the verifier saw (valid, revoked…). */
+    outcome: text(),
+    occurredAt: timestamp({ withTimezone: true }).notNull(),
+  },
+  (table) => [
+    index('credential_events_org_idx').on(table.orgId, table.occurredAt),
+    index('credential_events_achievement_idx').on(table.achievementId, table.occurredAt),
+    index('credential_events_credential_idx').on(table.credentialId, table.occurredAt),
+  ],
+)

@@ -9,7 +9,15 @@ export {
   setAchievementArchived,
   updateAchievement,
 } from './achievements.ts'
+export {
+  type CredentialEventInput,
+  type CredentialEventKind,
+  flushCredentialEvents,
+  recordCredentialAccess,
+  recordCredentialEvent,
+} from './analytics.ts'
 export { type BulkPreview, confirmBulkIssuance, getBulkIssuance, previewBulkIssuance } from './bulk.ts'
+export { isCredentialHolder } from './holder.ts'
 export { type CredentialRow, type IssueInput, type IssueOutcome, issueCredential, issueCredentials } from './issuance.ts'
 export { getActiveSigner, rotateIssuerKey } from './issuer.ts'
 export { renderCertificatePdf } from './pdf/render.ts'

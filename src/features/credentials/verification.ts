@@ -14,11 +14,8 @@ export type { VerificationReport }
 export async function verifyDocument(platform: Platform, document: unknown): Promise<VerificationReport> {
   const report = await verifyCredential(document, { documentLoader: documentLoader(platform), now: platform.clock.now() })
   if (report.verdict !== 'valid') return report
-  const credentialId = typeof (document as { id?: unknown }).id === 'string' ? credentialIdFrom((document as { id: string }).id) : undefined
-  const issued =
-    credentialId && (document as { id: string }).id === publicUrls(platform.config).credential(credentialId)
-      ? await findPublicCredential(platform.db, credentialId)
-      : undefined
+  const credentialId = ourCredentialIdOf(platform, document)
+  const issued = credentialId ? await findPublicCredential(platform.db, credentialId) : undefined
   if (!issued?.credential.suspendedAt) return report
   return {
     verdict: 'suspended',
@@ -32,6 +29,14 @@ export async function verifyDocument(platform: Platform, document: unknown): Pro
 
 export function verifyPresentationDocument(platform: Platform, presentation: unknown, options: { challenge?: string; domain?: string }) {
   return verifyPresentation(presentation, { documentLoader: documentLoader(platform), ...options })
+}
+
+/** The ID of the credential a document says it is, when that is one issued here (its `id` is our public URL). */
+export function ourCredentialIdOf(platform: Platform, document: unknown): string | undefined {
+  const id = (document as { id?: unknown } | null)?.id
+  if (typeof id !== 'string') return undefined
+  const credentialId = credentialIdFrom(id)
+  return credentialId && id === publicUrls(platform.config).credential(credentialId) ? credentialId : undefined
 }
 
 /** A credential ID (`cred_…`) or any URL that contains one: our public page, its JSON, a share link. */

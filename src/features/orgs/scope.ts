@@ -52,6 +52,7 @@ export function installOrgScope(app: FastifyInstance): void {
           { href: base, label: 'Dashboard', role: 'member' as const },
           { href: `${base}/achievements`, label: 'Achievements', role: 'staff' as const },
           { href: `${base}/credentials`, label: 'Credentials', role: 'staff' as const },
+          { href: `${base}/analytics`, label: 'Analytics', role: 'staff' as const },
           { href: `${base}/members`, label: 'Members', role: 'staff' as const },
           { href: `${base}/audit`, label: 'Audit log', role: 'admin' as const },
           { href: `${base}/settings`, label: 'Settings', role: 'admin' as const },

@@ -23,6 +23,8 @@ import { installSecurityHeaders } from './security-headers.ts'
 export interface PageOptions {
   status?: number
   orgId?: string
+  /** Extra <head> elements, e.g. Open Graph meta tags. */
+  head?: Children
 }
 
 export type NavigationProvider = (request: FastifyRequest, orgId: string | undefined) => Promise<Navigation>
@@ -143,7 +145,7 @@ export async function buildServer(platform: Platform, features: Feature[]): Prom
     const flash = readFlash(request, this)
     const navigation = await app.ui.navigation(request, options.orgId).catch(() => defaultNavigation(request))
     const html = await (
-      <Layout title={title} navigation={navigation} csrfToken={this.csrfToken()} flash={flash}>
+      <Layout title={title} navigation={navigation} csrfToken={this.csrfToken()} flash={flash} head={options.head}>
         {body}
       </Layout>
     )

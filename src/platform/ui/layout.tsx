@@ -23,10 +23,11 @@ export interface LayoutProps {
   navigation: Navigation
   csrfToken: string
   flash: Flash | null
+  head?: Children
   children: Children
 }
 
-export function Layout({ title, navigation, csrfToken, flash, children }: LayoutProps) {
+export function Layout({ title, navigation, csrfToken, flash, head, children }: LayoutProps) {
   const { account, orgs, currentOrg, orgLinks } = navigation
   return (
     <>
@@ -43,6 +44,7 @@ export function Layout({ title, navigation, csrfToken, flash, children }: Layout
           <link rel="stylesheet" href="/assets/laurel.css" />
           <script src="/assets/htmx/htmx.min.js" defer></script>
           <script src="/assets/laurel.js" defer></script>
+          {head ?? ''}
         </head>
         <body hx-headers={JSON.stringify({ 'x-csrf-token': csrfToken })}>
           <a class="skip-link" href="#main">

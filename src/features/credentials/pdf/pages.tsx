@@ -6,6 +6,7 @@ import { uploadedFile } from '../../../platform/http/forms.ts'
 import { CsrfField, Field, FormErrorSummary, type FormState, SelectField } from '../../../platform/ui/components.tsx'
 import { getOrg, requireRole, scopeOf } from '../../orgs/service.ts'
 import { getAchievement } from '../achievements.ts'
+import { recordCredentialAccess } from '../analytics.ts'
 import { AchievementParams, BulkParams, PublicCredentialParams } from '../contract.ts'
 import { signedFileAccess } from '../disclosure.ts'
 import { findPublicCredential } from '../queries.ts'
@@ -73,6 +74,7 @@ export async function certificatePages(app: FastifyInstance): Promise<void> {
       // Short max-age: a holder's erasure must reach caches soon; the ETag makes revalidation cheap.
       reply.header('cache-control', access === 'public' ? 'public, max-age=300' : 'private, no-store').header('etag', etag)
       if (request.headers['if-none-match'] === etag) return reply.status(304).send()
+      recordCredentialAccess(platform, request, credential, 'pdf_downloaded')
       const bytes = await renderCertificate(certificateContentOf(platform, credential), design)
       return sendPdf(reply, bytes, { fileName: `${credential.id}.pdf`, isDownload: (request.query as { download?: string }).download === '1' })
     },

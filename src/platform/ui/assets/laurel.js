@@ -19,3 +19,10 @@ document.addEventListener('change', (event) => {
   const button = form?.querySelector('[data-preview-button]')
   if (form instanceof HTMLFormElement && button) form.requestSubmit(button)
 })
+
+// A page reached through a tracked link (?via=…) drops the marker from its address, so a link copied from it is a clean one.
+const address = new URL(location.href)
+if (address.searchParams.has('via')) {
+  address.searchParams.delete('via')
+  history.replaceState(null, '', address)
+}

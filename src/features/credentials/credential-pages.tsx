@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { InvalidError } from '../../platform/errors.ts'
 import { parseForm, uploadedFile } from '../../platform/http/forms.ts'
+import type { MailStatus } from '../../platform/mail/schema.ts'
 import {
   CsrfField,
   EmptyState,
@@ -18,6 +19,8 @@ import { hasRole, requireRole, scopeOf } from '../orgs/service.ts'
 import { listAchievements } from './achievements.ts'
 import { type BulkPreview, confirmBulkIssuance, getBulkIssuance, MAX_CSV_BYTES, previewBulkIssuance } from './bulk.ts'
 import { BulkParams, CredentialParams, CredentialsQuery, IssueForm, RevokeForm } from './contract.ts'
+import { bulkDeliveryCounts, DELIVERY_STATES, getDelivery } from './delivery.ts'
+import { BulkDeliverySummary, DeliveryBadge, DeliveryPanel } from './delivery-pages.tsx'
 import { issueCredential } from './issuance.ts'
 import { getActiveSigner, rotateIssuerKey, usesDidWeb } from './issuer.ts'
 import { issueBulkJob } from './jobs.ts'
@@ -26,6 +29,8 @@ import { reinstateCredential, revokeCredential, suspendCredential } from './stat
 import { StatusBadge } from './status-badge.tsx'
 import { publicUrls } from './urls.ts'
 
+type CredentialsQueryValues = { search?: string; achievementId?: string; status?: CredentialStatus | ''; delivery?: MailStatus | '' }
+const filtersOf = (query: CredentialsQueryValues) => ({ ...query, status: query.status || undefined, delivery: query.delivery || undefined })
 const formatDate = (date: Date | null) => (date ? date.toISOString().slice(0, 10) : '—')
 const MAX_LISTED_PROBLEMS = 500
 
@@ -36,14 +41,14 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
   app.get('/orgs/:orgId/credentials', { schema: { querystring: CredentialsQuery } }, async (request, reply) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
-    const query = request.query as { search?: string; achievementId?: string; status?: CredentialStatus | ''; page?: number }
+    const query = request.query as CredentialsQueryValues & { page?: number }
     const now = platform.clock.now()
     const [page, achievementPage] = await Promise.all([
-      listCredentials(platform.db, scope, { ...query, status: query.status || undefined }, now),
+      listCredentials(platform.db, scope, filtersOf(query), now),
       listAchievements(platform.db, scope, { page: 1 }),
     ])
     const base = `/orgs/${scope.orgId}/credentials`
-    const filters = { search: query.search ?? '', achievementId: query.achievementId ?? '', status: query.status ?? '' }
+    const filters = { search: query.search ?? '', achievementId: query.achievementId ?? '', status: query.status ?? '', delivery: query.delivery ?? '' }
     const href = (pageNumber: number) => `${base}?${new URLSearchParams({ ...filters, page: String(pageNumber) })}`
     return reply.page(
       'Credentials',
@@ -58,7 +63,14 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
           </a>{' '}
           <a href={`${base}/export.csv?${new URLSearchParams(filters)}`} role="button" class="secondary outline">
             Export CSV
-          </a>
+          </a>{' '}
+          {hasRole(scope.role, 'admin') ? (
+            <a href={`${base}/email`} role="button" class="secondary outline">
+              Email to recipients
+            </a>
+          ) : (
+            ''
+          )}
         </p>
         <form method="get" action={base} class="filters">
           <input type="search" name="search" placeholder="Name, email or credential ID" value={query.search ?? ''} aria-label="Search credentials" />
@@ -78,14 +90,32 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
               </option>
             ))}
           </select>
+          <select name="delivery" aria-label="Email">
+            <option value="">Any email state</option>
+            {DELIVERY_STATES.map((state) => (
+              <option value={state} selected={state === query.delivery}>
+                {`email ${state}`}
+              </option>
+            ))}
+          </select>
           <button type="submit">Filter</button>
         </form>
         <p safe>{`${page.total} credential${page.total === 1 ? '' : 's'}`}</p>
+        {query.delivery === 'failed' && page.total > 0 ? (
+          <form method="post" action={`${base}/resend-failed`} data-confirm="Send every failed email again?">
+            <CsrfField token={reply.csrfToken()} />
+            <button type="submit" class="secondary">
+              Resend all failed emails
+            </button>
+          </form>
+        ) : (
+          ''
+        )}
         {page.items.length === 0 ? (
           <EmptyState>No credentials match. Issue one, or change the filters.</EmptyState>
         ) : (
           <table>
-            <TableHead columns={['Recipient', 'Achievement', 'Issued', 'Expires', 'Status']} />
+            <TableHead columns={['Recipient', 'Achievement', 'Issued', 'Expires', 'Status', 'Email']} />
             <tbody>
               {page.items.map((item) => (
                 <tr>
@@ -102,6 +132,9 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
                   <td>
                     <StatusBadge status={item.status} />
                   </td>
+                  <td>
+                    <DeliveryBadge state={item.deliveryState} />
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -116,11 +149,13 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
   app.get('/orgs/:orgId/credentials/export.csv', { schema: { querystring: CredentialsQuery } }, async (request, reply) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
-    const query = request.query as { search?: string; achievementId?: string; status?: CredentialStatus | '' }
+    const query = request.query as CredentialsQueryValues
     const now = platform.clock.now()
-    const rows: string[][] = [['id', 'url', 'recipient_name', 'recipient_email', 'achievement', 'valid_from', 'valid_until', 'status', 'revocation_reason']]
+    const rows: string[][] = [
+      ['id', 'url', 'recipient_name', 'recipient_email', 'achievement', 'valid_from', 'valid_until', 'status', 'revocation_reason', 'email_state'],
+    ]
     for (let pageNumber = 1; ; pageNumber++) {
-      const page = await listCredentials(platform.db, scope, { ...query, status: query.status || undefined, page: pageNumber, pageSize: 1000 }, now)
+      const page = await listCredentials(platform.db, scope, { ...filtersOf(query), page: pageNumber, pageSize: 1000 }, now)
       for (const item of page.items) {
         rows.push([
           item.id,
@@ -132,6 +167,7 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
           item.validUntil?.toISOString() ?? '',
           item.status,
           item.revocationReason ?? '',
+          item.deliveryState ?? '',
         ])
       }
       if (pageNumber >= page.pageCount) break
@@ -210,6 +246,7 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
     const status = statusOf(credential, platform.clock.now())
     const base = `/orgs/${scope.orgId}/credentials/${credential.id}`
     const csrf = reply.csrfToken()
+    const delivery = await getDelivery(platform.db, scope, credential.id)
     return reply.page(
       `Credential for ${credential.recipientName}`,
       <>
@@ -238,6 +275,7 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
         <p>
           <a href={`/credentials/${credential.id}`}>Public page</a> · <a href={`/credentials/${credential.id}.json`}>Signed JSON</a>
         </p>
+        <DeliveryPanel delivery={delivery} action={`${base}/resend`} csrf={csrf} canResend={Boolean(credential.recipientEmail && !credential.revokedAt)} />
         {credential.revokedAt ? (
           ''
         ) : (
@@ -383,7 +421,10 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
     const bulk = await getBulkIssuance(platform, scope, (request.params as { bulkIssuanceId: string }).bulkIssuanceId)
-    const progress = bulk.jobId ? await platform.jobs.getProgress(bulk.jobId) : undefined
+    const [progress, deliveries] = await Promise.all([
+      bulk.jobId ? platform.jobs.getProgress(bulk.jobId) : undefined,
+      bulkDeliveryCounts(platform.db, scope, bulk.id),
+    ])
     return reply.page(
       'Issuing credentials',
       <>
@@ -400,6 +441,7 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
         ) : (
           <p>Not confirmed yet.</p>
         )}
+        <BulkDeliverySummary counts={deliveries} action={`/orgs/${scope.orgId}/credentials/bulk/${bulk.id}/resend-failed`} csrf={reply.csrfToken()} />
         <p>
           <a href={`/orgs/${scope.orgId}/credentials`}>All credentials</a>
         </p>

@@ -98,6 +98,8 @@ export const credentials = pgTable(
   (table) => [
     index('credentials_org_created_idx').on(table.orgId, table.createdAt),
     index('credentials_org_email_idx').on(table.orgId, table.recipientEmail),
+    // "My credentials" and privacy requests look a person up across orgs.
+    index('credentials_email_idx').on(table.recipientEmail),
     uniqueIndex('credentials_idempotency_idx').on(table.orgId, table.idempotencyKey).where(sql`idempotency_key is not null`),
     uniqueIndex('credentials_revocation_slot_idx').on(table.revocationListId, table.revocationIndex),
     uniqueIndex('credentials_suspension_slot_idx').on(table.suspensionListId, table.suspensionIndex),
@@ -137,5 +139,29 @@ export const credentialSettings = pgTable('credential_settings', {
   orgId: text().primaryKey(),
   /** What erasing a recipient does to their credentials: revoke them, or keep them valid but anonymised. */
   erasurePolicy: text().$type<ErasurePolicy>().notNull().default('revoke'),
+  /** The email sent to each recipient; null: the built-in default (see delivery-template.ts). */
+  emailSubject: text(),
+  emailBody: text(),
+  /** Attach the PDF certificate to that email. */
+  isPdfAttached: boolean().notNull().default(false),
   ...timestamps,
 })
+
+// Delivery: the email each recipient gets when a credential is issued.
+
+/**
+ * The email that delivered a credential. Its state, attempts, last error and sent time are the mail
+ * message's own (mail_messages); a resend points the record at a new message.
+ */
+export const credentialDeliveries = pgTable(
+  'credential_deliveries',
+  {
+    credentialId: text().primaryKey(),
+    orgId: text().notNull(),
+    mailMessageId: text().notNull(),
+    /** How many times staff sent it again. */
+    resends: integer().notNull().default(0),
+    ...timestamps,
+  },
+  (table) => [index('credential_deliveries_org_idx').on(table.orgId), index('credential_deliveries_message_idx').on(table.mailMessageId)],
+)

@@ -10,6 +10,7 @@ export {
   updateAchievement,
 } from './achievements.ts'
 export { type BulkPreview, confirmBulkIssuance, getBulkIssuance, previewBulkIssuance } from './bulk.ts'
+export { listCredentialsForEmails, resendDelivery, resendFailedDeliveries } from './delivery.ts'
 export { type CredentialRow, type IssueInput, type IssueOutcome, issueCredential, issueCredentials } from './issuance.ts'
 export { getActiveSigner, rotateIssuerKey } from './issuer.ts'
 export { type CredentialStatus, findPublicCredential, getCredential, listCredentials, statusOf } from './queries.ts'

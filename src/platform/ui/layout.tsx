@@ -100,6 +100,9 @@ export function Layout({ title, navigation, csrfToken, flash, children }: Layout
                         <summary safe>{account.name}</summary>
                         <ul dir="rtl">
                           <li>
+                            <a href="/me/credentials">My credentials</a>
+                          </li>
+                          <li>
                             <a href="/account">Account</a>
                           </li>
                           <li>

@@ -93,7 +93,7 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
           <select name="delivery" aria-label="Email">
             <option value="">Any email state</option>
             {DELIVERY_STATES.map((state) => (
-              <option value={state} selected={state === query.delivery}>
+              <option value={state} selected={state === query.delivery} safe>
                 {`email ${state}`}
               </option>
             ))}

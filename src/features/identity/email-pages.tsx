@@ -47,7 +47,7 @@ export async function emailPages(app: FastifyInstance): Promise<void> {
                   <td safe>{entry.email}</td>
                   <td>
                     {entry.isPrimary ? <span class="badge">Primary</span> : ''}{' '}
-                    <span safe>{entry.verifiedAt ? `confirmed ${formatDate(entry.verifiedAt)}` : 'waiting for confirmation'}</span>
+                    <span>{entry.verifiedAt ? `confirmed ${formatDate(entry.verifiedAt)}` : 'waiting for confirmation'}</span>
                   </td>
                   <td class="actions">
                     {entry.id && entry.verifiedAt ? (
@@ -77,7 +77,7 @@ export async function emailPages(app: FastifyInstance): Promise<void> {
           </table>
           <article>
             <h2>Add an address</h2>
-            <p safe>{`We email it a link; it is added once you open the link. Up to ${MAX_EMAILS_PER_ACCOUNT} addresses.`}</p>
+            <p>{`We email it a link; it is added once you open the link. Up to ${MAX_EMAILS_PER_ACCOUNT} addresses.`}</p>
             <FormErrorSummary state={state} />
             <form method="post" action="/account/emails" novalidate>
               <CsrfField token={csrf} />

@@ -126,6 +126,8 @@ export async function deliveryPages(app: FastifyInstance): Promise<void> {
     } catch (error) {
       if (!(error instanceof InvalidError)) throw error
     }
+    // Escaped by construction: renderHtml escapes every value and every bit of template text.
+    const safeHtml = preview?.htmlParagraphs ?? ''
     const base = `/orgs/${scope.orgId}/credentials/email`
     const values = { emailSubject: current.emailSubject, emailBody: current.emailBody, ...state.values }
     const error = (field: string) =>
@@ -190,7 +192,16 @@ export async function deliveryPages(app: FastifyInstance): Promise<void> {
             <header>
               Preview · <strong safe>{preview.subject}</strong>
             </header>
-            <pre safe>{preview.text}</pre>
+            <div class="grid">
+              <section>
+                <h3>Text</h3>
+                <pre safe>{preview.text}</pre>
+              </section>
+              <section class="email-html-preview">
+                <h3>HTML</h3>
+                {safeHtml}
+              </section>
+            </div>
           </article>
         ) : (
           ''

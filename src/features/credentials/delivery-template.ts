@@ -63,8 +63,8 @@ export function renderText(tokens: Token[], values: TemplateValues): string {
 }
 
 /**
- * The HTML rendering: every value and every bit of template text escaped; links only for URLs the
- * org wrote into the template and for the credential's own URL, never for what a value contains.
+ * The HTML rendering, paragraphs only: every value and every bit of template text escaped; links only
+ * for URLs the org wrote into the template and for the credential's own URL, never for what a value contains.
  */
 export function renderHtml(tokens: Token[], values: TemplateValues): string {
   const html = tokens
@@ -83,5 +83,10 @@ export function renderHtml(tokens: Token[], values: TemplateValues): string {
     .trim()
     .split(/\r?\n(?:[ \t]*\r?\n)+/)
     .map((paragraph) => `<p>${paragraph.replace(/\r?\n/g, '<br>\n')}</p>`)
-  return `<!doctype html><html><body style="font-family: system-ui, sans-serif; line-height: 1.5">\n${paragraphs.join('\n')}\n</body></html>`
+  return paragraphs.join('\n')
+}
+
+/** The HTML rendering as a whole email document. */
+export function htmlDocument(paragraphs: string): string {
+  return `<!doctype html><html><body style="font-family: system-ui, sans-serif; line-height: 1.5">\n${paragraphs}\n</body></html>`
 }

@@ -186,8 +186,15 @@ describe('credential delivery by email', () => {
     assert.equal(preview.statusCode, 200)
     assert.match(
       textOf(preview.body),
-      /Preview · Well done, Ada Lovelace Dear Ada Lovelace, Northwind Certification Board congratulates you on Certified Safety Officer/,
+      /Preview · Well done, Ada Lovelace Text Dear Ada Lovelace, Northwind Certification Board congratulates you on Certified Safety Officer/,
     )
+    const htmlPreview = /class="email-html-preview">([\s\S]*?)<\/section>/.exec(preview.body)?.[1] ?? ''
+    assert.match(
+      htmlPreview,
+      /<p>Dear Ada Lovelace, Northwind Certification Board congratulates you on Certified Safety Officer\.<\/p>\s*<p>Open <a href="http:\/\/laurel\.test\/credentials\/cred_example">/,
+    )
+    const literalMarkup = await staff.submit(base, { emailSubject: 'Hi', emailBody: 'Hello <i>{{recipientName}}</i>', action: 'preview' })
+    assert.ok(/class="email-html-preview">[\s\S]*<p>Hello &#60;i&#62;Ada Lovelace&#60;\/i&#62;<\/p>/.test(literalMarkup.body), 'template text is escaped too')
     assert.equal((await getDeliverySettingsSubject()) === 'Well done, {{recipientName}}', false, 'a preview saves nothing')
 
     const saved = await staff.submit(base, { emailSubject: 'Well done, {{recipientName}}', emailBody: body, action: 'save' })

@@ -5,7 +5,7 @@ import type { RenderedAttachment } from '../../platform/mail/mailer.ts'
 import { type MailStatus, mailMessages } from '../../platform/mail/schema.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { type OrgScope, requireRole } from '../orgs/service.ts'
-import { compileTemplate, DEFAULT_BODY, DEFAULT_SUBJECT, renderHtml, renderText, type TemplateValues } from './delivery-template.ts'
+import { compileTemplate, DEFAULT_BODY, DEFAULT_SUBJECT, htmlDocument, renderHtml, renderText, type TemplateValues } from './delivery-template.ts'
 import type { CredentialRow } from './issuance.ts'
 import { getCredential, statusOf } from './queries.ts'
 import { credentialDeliveries, credentialSettings, credentials } from './schema.ts'
@@ -65,7 +65,7 @@ export async function saveEmailSettings(platform: Platform, scope: OrgScope, inp
 /** The email as a recipient would get it; throws an InvalidError for a bad template. */
 export function renderEmail(settings: Pick<EmailSettings, 'emailSubject' | 'emailBody'>, values: TemplateValues) {
   const template = compileTemplate(settings.emailSubject, settings.emailBody)
-  return { subject: renderText(template.subject, values), text: renderText(template.body, values), html: renderHtml(template.body, values) }
+  return { subject: renderText(template.subject, values), text: renderText(template.body, values), htmlParagraphs: renderHtml(template.body, values) }
 }
 
 /** What the email's placeholders stand for, read from the signed credential as it was issued. */
@@ -97,7 +97,7 @@ export async function queueCredentialEmails(platform: Platform, tx: Db, orgId: s
         to: credential.recipientEmail ?? '',
         subject: renderText(template.subject, values),
         text: renderText(template.body, values),
-        html: renderHtml(template.body, values),
+        html: htmlDocument(renderHtml(template.body, values)),
         attachments: settings.isPdfAttached ? [{ source: CERTIFICATE_ATTACHMENT, ref: credential.id }] : [],
       }
     }),

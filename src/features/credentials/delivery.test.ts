@@ -205,6 +205,14 @@ describe('credential delivery by email', () => {
     const html = parts.find((part) => /text\/html/i.test(part.headers))?.body ?? ''
     assert.ok(html.includes('Dear &#60;script&#62;alert(1)&#60;/script&#62;, Northwind Certification Board congratulates you'), html)
     assert.ok(!html.includes('<script>'))
+
+    // With the PDF option on, the message names the certificate, rendered only when it is sent.
+    await staff.submit(base, { emailSubject: 'Well done, {{recipientName}}', emailBody: body, isPdfAttached: 'on', action: 'save' })
+    const withPdf = uniqueEmail('pdf')
+    const credentialId = await issueThroughForm('Pdf Person', withPdf)
+    const [queued] = await testApp.platform.mailer.listOutbox(testApp.platform.db, { to: withPdf })
+    assert.deepEqual(queued?.attachments, [{ source: 'credentials.certificate', ref: credentialId }])
+    await staff.submit(base, { emailSubject: 'Well done, {{recipientName}}', emailBody: body, action: 'save' })
   })
 
   it('renders attachments when the message is sent, not when it is queued', async () => {

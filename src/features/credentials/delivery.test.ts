@@ -172,6 +172,20 @@ describe('credential delivery by email', () => {
     await until('two sent bulk emails', async () => ((await bulkDeliveryCounts(testApp.platform.db, scope, bulkId)).sent === 2 ? true : undefined))
   })
 
+  it('resends every failed email of the org from the filtered list', async () => {
+    smtp.isRefusingRecipients = true
+    const email = uniqueEmail('orgwide')
+    const { credential } = await issueCredential(testApp.platform, scope, { achievementId, recipientEmail: email, recipientName: 'Org Wide' })
+    await deliveryIn(credential.id, 'failed')
+    const list = await staff.get(`/orgs/${scope.orgId}/credentials?delivery=failed`)
+    assert.match(textOf(list.body), /Resend all failed emails/)
+    smtp.isRefusingRecipients = false
+    const resend = await staff.submit(`/orgs/${scope.orgId}/credentials/resend-failed`, {})
+    assert.equal(resend.headers.location, `/orgs/${scope.orgId}/credentials?delivery=failed`)
+    await smtp.waitForMail(email)
+    await deliveryIn(credential.id, 'sent')
+  })
+
   it('lets an admin edit the template with a preview, and rejects unknown placeholders clearly', async () => {
     const base = `/orgs/${scope.orgId}/credentials/email`
     const bad = await staff.submit(base, { emailSubject: 'Hi {{firstName}}', emailBody: 'Hello {{recipientName}}', action: 'save' })

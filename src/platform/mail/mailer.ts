@@ -3,6 +3,7 @@ import nodemailer, { type Transporter } from 'nodemailer'
 import type { DkimConfig } from '../../config.ts'
 import type { Keyring } from '../crypto/keyring.ts'
 import type { Db } from '../db/client.ts'
+import { newId } from '../ids.ts'
 import { type MailAttachmentRef, mailMessages } from './schema.ts'
 
 export interface MailInput {
@@ -80,21 +81,21 @@ export class Mailer {
   async sendMany(db: Db, inputs: MailInput[]): Promise<string[]> {
     const ids: string[] = []
     for (let start = 0; start < inputs.length; start += BATCH) {
-      const rows = await db
-        .insert(mailMessages)
-        .values(
-          inputs.slice(start, start + BATCH).map((input) => ({
-            orgId: input.orgId ?? null,
-            toAddress: input.to.toLowerCase(),
-            subject: input.subject,
-            bodyEncrypted: this.keyring.encrypt(input.text),
-            htmlEncrypted: input.html === undefined ? null : this.keyring.encrypt(input.html),
-            attachments: input.attachments ?? [],
-            status: this.transport ? ('queued' as const) : ('outbox' as const),
-          })),
-        )
-        .returning({ id: mailMessages.id })
-      const batch = rows.map((row) => row.id)
+      // IDs made here, so each stays paired with its input whatever order the database returns rows in.
+      const chunk = inputs.slice(start, start + BATCH).map((input) => ({ id: newId('mail'), input }))
+      await db.insert(mailMessages).values(
+        chunk.map(({ id, input }) => ({
+          id,
+          orgId: input.orgId ?? null,
+          toAddress: input.to.toLowerCase(),
+          subject: input.subject,
+          bodyEncrypted: this.keyring.encrypt(input.text),
+          htmlEncrypted: input.html === undefined ? null : this.keyring.encrypt(input.html),
+          attachments: input.attachments ?? [],
+          status: this.transport ? ('queued' as const) : ('outbox' as const),
+        })),
+      )
+      const batch = chunk.map(({ id }) => id)
       if (this.transport) await this.options.enqueueDelivery(db, batch)
       ids.push(...batch)
     }

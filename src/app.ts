@@ -25,6 +25,8 @@ export function startPlatform(config: Config, options: { log: Logger; clock?: Cl
     jobs: features.flatMap((feature) => feature.jobs ?? []),
     privacyProviders,
     encryptedColumns: features.flatMap((feature) => feature.encryptedColumns ?? []),
+    mailAttachments: Object.assign({}, ...features.map((feature) => feature.mailAttachments ?? {})),
+    mailSentHandlers: features.flatMap((feature) => (feature.onMailSent ? [feature.onMailSent] : [])),
   })
 }
 

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
+import { generateKeyPairSync } from 'node:crypto'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { ConfigError, ENV_VARS, loadConfig } from './config.ts'
 
@@ -38,6 +41,35 @@ describe('loadConfig', () => {
     const hex = 'ab'.repeat(32)
     assert.equal(loadConfig({ LAUREL_MASTER_KEY: hex }).masterKey?.toString('hex'), hex)
     assert.equal(loadConfig({ LAUREL_MASTER_KEY: Buffer.from(hex, 'hex').toString('base64') }).masterKey?.toString('hex'), hex)
+  })
+
+  it('signs mail with DKIM only with a domain, a selector and a readable private key together', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'laurel-config-'))
+    try {
+      const keyFile = join(dir, 'dkim.pem')
+      const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
+      await writeFile(keyFile, pem)
+      assert.equal(loadConfig({}).dkim, undefined)
+      assert.deepEqual(loadConfig({ DKIM_DOMAIN: 'Example.org', DKIM_SELECTOR: 's1', DKIM_PRIVATE_KEY_FILE: keyFile }).dkim, {
+        domainName: 'example.org',
+        keySelector: 's1',
+        privateKey: pem,
+      })
+      await writeFile(join(dir, 'not-a-key.pem'), 'hello')
+      assert.throws(
+        () => loadConfig({ DKIM_DOMAIN: 'example.org', DKIM_PRIVATE_KEY_FILE: join(dir, 'not-a-key.pem') }),
+        (error: unknown) => {
+          assert.ok(error instanceof ConfigError)
+          assert.deepEqual(
+            error.problems.map((problem) => problem.split(' ')[0]),
+            ['DKIM_SELECTOR', 'DKIM_PRIVATE_KEY_FILE'],
+          )
+          return true
+        },
+      )
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 
   it('is documented: the README lists every variable', async () => {

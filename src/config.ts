@@ -1,3 +1,5 @@
+import { createPrivateKey } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 
 /** Every environment variable Laurel reads, with what it expects. The README's table mirrors this list. */
@@ -10,6 +12,9 @@ export const ENV_VARS = {
   REDIS_URL: 'a redis:// or rediss:// URL; when set, rate limits and the ephemeral cache live in Redis',
   SMTP_URL: 'an smtp:// or smtps:// URL; when set, mail is sent through it, otherwise it stays in the outbox',
   MAIL_FROM: 'the sender address of outgoing mail (default "Laurel <no-reply@HOSTNAME-OF-PUBLIC_URL>")',
+  DKIM_DOMAIN: 'the domain that signs outgoing mail with DKIM (set with DKIM_SELECTOR and DKIM_PRIVATE_KEY_FILE, or leave all three unset)',
+  DKIM_SELECTOR: 'the DKIM selector: the public key is published at SELECTOR._domainkey.DKIM_DOMAIN',
+  DKIM_PRIVATE_KEY_FILE: 'a readable file holding the DKIM private key (PEM)',
   LAUREL_MASTER_KEY: '32 bytes as 64 hex characters or base64; when unset, a key is generated into DATA_DIR/master.key',
   LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent (default info)',
 } as const
@@ -19,6 +24,13 @@ type Env = Partial<Record<string, string | undefined>>
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
+
+/** nodemailer's DKIM options: every outgoing message is signed when set. */
+export interface DkimConfig {
+  domainName: string
+  keySelector: string
+  privateKey: string
+}
 
 export type DatabaseConfig = { kind: 'embedded'; dataDir: string } | { kind: 'server'; url: string }
 
@@ -32,6 +44,7 @@ export interface Config {
   redisUrl: string | undefined
   smtpUrl: string | undefined
   mailFrom: string
+  dkim: DkimConfig | undefined
   masterKey: Buffer | undefined
   logLevel: LogLevel
 }
@@ -79,6 +92,8 @@ export function loadConfig(env: Env = process.env): Config {
 
   const mailFrom = value('MAIL_FROM') ?? `Laurel <no-reply@${publicUrl.hostname}>`
 
+  const dkim = loadDkim(value('DKIM_DOMAIN'), value('DKIM_SELECTOR'), value('DKIM_PRIVATE_KEY_FILE'), fail)
+
   let masterKey: Buffer | undefined
   const masterKeyText = value('LAUREL_MASTER_KEY')
   if (masterKeyText) {
@@ -101,9 +116,30 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl,
     smtpUrl,
     mailFrom,
+    dkim,
     masterKey,
     logLevel,
   })
+}
+
+function loadDkim(
+  domainName: string | undefined,
+  keySelector: string | undefined,
+  keyFile: string | undefined,
+  fail: (name: EnvVar, got?: string) => void,
+): DkimConfig | undefined {
+  if (!domainName && !keySelector && !keyFile) return undefined
+  if (!domainName || !/^[a-z0-9.-]+\.[a-z]{2,}$/i.test(domainName)) fail('DKIM_DOMAIN', domainName)
+  if (!keySelector || !/^[a-z0-9][a-z0-9._-]*$/i.test(keySelector)) fail('DKIM_SELECTOR', keySelector)
+  let privateKey: string | undefined
+  try {
+    privateKey = keyFile ? readFileSync(keyFile, 'utf8') : undefined
+    if (privateKey) createPrivateKey(privateKey)
+  } catch {
+    privateKey = undefined
+  }
+  if (!privateKey) fail('DKIM_PRIVATE_KEY_FILE', keyFile)
+  return domainName && keySelector && privateKey ? { domainName: domainName.toLowerCase(), keySelector, privateKey } : undefined
 }
 
 function parseKey(text: string): Buffer | undefined {

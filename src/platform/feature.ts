@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { EncryptedColumn } from './crypto/keyring.ts'
 import type { JobDefinition } from './jobs/jobs.ts'
-import type { Platform } from './platform.ts'
+import type { MailAttachmentSource, MailSentHandler, Platform } from './platform.ts'
 import type { PrivacyProvider } from './privacy/registry.ts'
 
 export interface Command {
@@ -22,5 +22,8 @@ export interface Feature {
   jobs?: JobDefinition<Platform, never>[]
   privacy?: PrivacyProvider
   encryptedColumns?: EncryptedColumn[]
+  /** Attachments its emails name, rendered at send time; keys are source names, e.g. `credentials.certificate`. */
+  mailAttachments?: Record<string, MailAttachmentSource>
+  onMailSent?: MailSentHandler
   commands?: Command[]
 }

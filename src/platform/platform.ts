@@ -11,7 +11,7 @@ import { type Database, type Db, openDatabase } from './db/client.ts'
 import { migrateDatabase } from './db/migrate.ts'
 import { type JobDefinition, Jobs } from './jobs/jobs.ts'
 import { deliverMailJob } from './mail/jobs.ts'
-import { Mailer } from './mail/mailer.ts'
+import { Mailer, type RenderedAttachment } from './mail/mailer.ts'
 import type { PrivacyProvider } from './privacy/registry.ts'
 
 /** The shared services every route, page, command and job receives. */
@@ -33,12 +33,20 @@ export interface Platform {
   close(): Promise<void>
 }
 
+/** Renders one kind of attachment when its message is sent, from the reference the message stores. */
+export type MailAttachmentSource = (platform: Platform, ref: string) => Promise<RenderedAttachment>
+export type MailSentHandler = (platform: Platform, db: Db, messageId: string) => Promise<void>
+
 export interface PlatformOptions {
   log: Logger
   clock?: Clock
   jobs: JobDefinition<Platform, never>[]
   privacyProviders: PrivacyProvider[]
   encryptedColumns: EncryptedColumn[]
+  /** Attachment renderers by source name (`Feature.mailAttachments`). */
+  mailAttachments: Record<string, MailAttachmentSource>
+  /** Told of every message the mail server accepted (`Feature.onMailSent`). */
+  mailSentHandlers: MailSentHandler[]
   /** Apply migrations before anything touches the tables (on by default). */
   migrate?: boolean
 }
@@ -54,8 +62,21 @@ export async function openPlatform(config: Config, options: PlatformOptions): Pr
     const audit = new AuditLog(database.db, auditKey, onError)
     const jobs = new Jobs<Platform>(database.connection, database.db, onError)
     jobs.register([deliverMailJob, rotateKeysJob, ...options.jobs] as JobDefinition<Platform, never>[])
-    const mailer = new Mailer(keyring, config.mailFrom, config.smtpUrl, async (db, messageId) => {
-      await jobs.enqueue(db, deliverMailJob, { messageId })
+    const mailer = new Mailer(keyring, {
+      from: config.mailFrom,
+      smtpUrl: config.smtpUrl,
+      dkim: config.dkim,
+      enqueueDelivery: async (db, messageIds) => {
+        await jobs.enqueue(db, deliverMailJob, { messageIds })
+      },
+      renderAttachment: ({ source, ref }) => {
+        const render = options.mailAttachments[source]
+        if (!render) throw new Error(`No attachment source named ${source}.`)
+        return render(platform, ref)
+      },
+      onSent: async (db, messageId) => {
+        for (const handler of options.mailSentHandlers) await handler(platform, db, messageId)
+      },
     })
     const redis = config.redisUrl ? new RedisClient(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 }) : undefined
     const platform: Platform = {
@@ -72,7 +93,11 @@ export async function openPlatform(config: Config, options: PlatformOptions): Pr
       clock: options.clock ?? systemClock,
       log: options.log,
       privacyProviders: options.privacyProviders,
-      encryptedColumns: [{ table: 'mail_messages', idColumn: 'id', column: 'body_encrypted' }, ...options.encryptedColumns],
+      encryptedColumns: [
+        { table: 'mail_messages', idColumn: 'id', column: 'body_encrypted' },
+        { table: 'mail_messages', idColumn: 'id', column: 'html_encrypted' },
+        ...options.encryptedColumns,
+      ],
       async close() {
         await jobs.stop()
         await audit.close()

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import { sql } from 'drizzle-orm'
 import { privacyProviders } from '../../src/app.ts'
+import { createAchievement, issueCredential } from '../../src/features/credentials/service.ts'
 import { createApiKey } from '../../src/features/identity/api-keys.ts'
 import { findAccountByEmail } from '../../src/features/identity/service.ts'
 import { startTotpEnrollment } from '../../src/features/identity/two-factor.ts'
@@ -23,6 +24,7 @@ const canary = {
   name: `Canary Person ${tag}`,
   userAgent: `CanaryBrowser/${tag}`,
   apiKeyName: `canary key ${tag}`,
+  otherEmail: `canary-other-${tag}@example.org`,
 }
 let subject: Subject
 
@@ -57,6 +59,21 @@ before(async () => {
   await client.submit('/invitations/accept', { token: new URL(accept, 'http://x').searchParams.get('token') ?? '' })
   await createApiKey(platform, { accountId: account.id, orgId: org.id, name: canary.apiKeyName, scope: 'read' })
   await startTotpEnrollment(platform, account.id)
+  // A second address, confirmed, and credentials (with their delivery records) sent to both.
+  await client.submit('/account/emails', { email: canary.otherEmail })
+  await client.get(await linkFromOutbox(testApp, canary.otherEmail, '/account/emails/verify'))
+  const ownerScope = { orgId: org.id, accountId: owner.account.id, role: 'owner' as const }
+  const achievement = await createAchievement(platform, ownerScope, {
+    name: 'Canary badge',
+    description: 'd',
+    criteria: 'c',
+    tags: [],
+    alignments: [],
+    validityMonths: null,
+  })
+  for (const recipientEmail of [canary.email, canary.otherEmail]) {
+    await issueCredential(platform, ownerScope, { achievementId: achievement.id, recipientEmail, recipientName: canary.name })
+  }
   await platform.audit.flush()
   subject = { accountId: account.id, email: canary.email }
 })
@@ -98,6 +115,12 @@ describe('privacy providers', () => {
   it('the canaries were really stored before the test erases them', async () => {
     assert.ok((await findEverywhere(canary.email)).length >= 3)
     assert.ok((await findEverywhere(canary.userAgent)).includes('login_sessions.user_agent'))
+    assert.deepEqual(
+      (await findEverywhere(canary.otherEmail))
+        .filter((place) => ['account_emails.email', 'credentials.recipient_email', 'mail_messages.to_address'].includes(place))
+        .sort(),
+      ['account_emails.email', 'credentials.recipient_email', 'mail_messages.to_address'],
+    )
   })
 
   it('exports every canary', async () => {

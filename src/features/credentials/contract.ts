@@ -1,5 +1,6 @@
 import { Type } from 'typebox'
 import { MAX_CREDENTIAL_FILE_BYTES } from './baking.ts'
+import { DELIVERY_STATES } from './delivery.ts'
 import { CREDENTIAL_STATUSES } from './queries.ts'
 
 const Id = (prefix: string) => Type.String({ maxLength: 64, pattern: `^${prefix}_[0-9a-z]+$` })
@@ -44,6 +45,7 @@ export const CredentialsQuery = Type.Object({
   search: Type.Optional(Type.String({ maxLength: 200 })),
   achievementId: Type.Optional(Type.String({ maxLength: 64 })),
   status: Type.Optional(Type.Union([Type.Literal(''), ...CREDENTIAL_STATUSES.map((status) => Type.Literal(status))])),
+  delivery: Type.Optional(Type.Union([Type.Literal(''), ...DELIVERY_STATES.map((state) => Type.Literal(state))])),
   page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
 })
 
@@ -131,4 +133,11 @@ export const VcApiVerifyCredentialBody = Type.Object({
 export const VcApiVerifyPresentationBody = Type.Object({
   verifiablePresentation: Type.Unknown(),
   options: Type.Optional(Type.Object({ challenge: Type.Optional(Type.String()), domain: Type.Optional(Type.String()) }, { additionalProperties: true })),
+})
+
+export const EmailSettingsForm = Type.Object({
+  emailSubject: Type.String({ minLength: 1, maxLength: 200, errorMessage: 'Write a subject (up to 200 characters).' }),
+  emailBody: Type.String({ minLength: 1, maxLength: 10_000, errorMessage: 'Write the message (up to 10,000 characters).' }),
+  isPdfAttached: Type.Optional(Type.Literal('on')),
+  action: Type.Optional(Type.Union([Type.Literal('preview'), Type.Literal('save')])),
 })

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { InvalidError } from '../../platform/errors.ts'
 import { type FieldErrors, parseForm, uploadedFile } from '../../platform/http/forms.ts'
+import type { MailStatus } from '../../platform/mail/schema.ts'
 import {
   CsrfField,
   EmptyState,
@@ -20,6 +21,8 @@ import { loadVerificationLog, VerificationLog } from './analytics-pages.tsx'
 import { badgeFormat, badgeImageTypeOf, badgePath } from './baking.ts'
 import { type BulkPreview, confirmBulkIssuance, getBulkIssuance, MAX_CSV_BYTES, previewBulkIssuance } from './bulk.ts'
 import { BulkParams, CredentialParams, CredentialsQuery, IssueForm, ReissueForm, RevokeForm } from './contract.ts'
+import { bulkDeliveryCounts, DELIVERY_STATES, getDelivery } from './delivery.ts'
+import { BulkDeliverySummary, DeliveryBadge, DeliveryPanel } from './delivery-pages.tsx'
 import { fieldsFromForm, orgPublicFields, setOrgPublicFields } from './disclosure.ts'
 import { FieldCheckboxes } from './field-checkboxes.tsx'
 import { issueCredential } from './issuance.ts'
@@ -33,6 +36,8 @@ import { reinstateCredential, revokeCredential, suspendCredential } from './stat
 import { StatusBadge } from './status-badge.tsx'
 import { publicUrls } from './urls.ts'
 
+type CredentialsQueryValues = { search?: string; achievementId?: string; status?: CredentialStatus | ''; delivery?: MailStatus | '' }
+const filtersOf = (query: CredentialsQueryValues) => ({ ...query, status: query.status || undefined, delivery: query.delivery || undefined })
 const formatDate = (date: Date | null) => (date ? date.toISOString().slice(0, 10) : '—')
 const withDefaults = (state: FormState, defaults: Record<string, string>): FormState => ({ ...state, values: { ...defaults, ...state.values } })
 const dateFromForm = (value: string | undefined) => (value ? new Date(`${value}T00:00:00Z`) : undefined)
@@ -55,14 +60,14 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
   app.get('/orgs/:orgId/credentials', { schema: { querystring: CredentialsQuery } }, async (request, reply) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
-    const query = request.query as { search?: string; achievementId?: string; status?: CredentialStatus | ''; page?: number }
+    const query = request.query as CredentialsQueryValues & { page?: number }
     const now = platform.clock.now()
     const [page, achievementPage] = await Promise.all([
-      listCredentials(platform.db, scope, { ...query, status: query.status || undefined }, now),
+      listCredentials(platform.db, scope, filtersOf(query), now),
       listAchievements(platform.db, scope, { page: 1 }),
     ])
     const base = `/orgs/${scope.orgId}/credentials`
-    const filters = { search: query.search ?? '', achievementId: query.achievementId ?? '', status: query.status ?? '' }
+    const filters = { search: query.search ?? '', achievementId: query.achievementId ?? '', status: query.status ?? '', delivery: query.delivery ?? '' }
     const href = (pageNumber: number) => `${base}?${new URLSearchParams({ ...filters, page: String(pageNumber) })}`
     return reply.page(
       'Credentials',
@@ -78,6 +83,13 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
           <a href={`${base}/export.csv?${new URLSearchParams(filters)}`} role="button" class="secondary outline">
             Export CSV
           </a>{' '}
+          {hasRole(scope.role, 'admin') ? (
+            <a href={`${base}/email`} role="button" class="secondary outline">
+              Email to recipients
+            </a>
+          ) : (
+            ''
+          )}
           {hasRole(scope.role, 'admin') ? <a href={`${base}/disclosure`}>What public pages show</a> : ''}
         </p>
         <form method="get" action={base} class="filters">
@@ -98,14 +110,32 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
               </option>
             ))}
           </select>
+          <select name="delivery" aria-label="Email">
+            <option value="">Any email state</option>
+            {DELIVERY_STATES.map((state) => (
+              <option value={state} selected={state === query.delivery} safe>
+                {`email ${state}`}
+              </option>
+            ))}
+          </select>
           <button type="submit">Filter</button>
         </form>
         <p safe>{`${page.total} credential${page.total === 1 ? '' : 's'}`}</p>
+        {query.delivery === 'failed' && page.total > 0 ? (
+          <form method="post" action={`${base}/resend-failed`} data-confirm="Send every failed email again?">
+            <CsrfField token={reply.csrfToken()} />
+            <button type="submit" class="secondary">
+              Resend all failed emails
+            </button>
+          </form>
+        ) : (
+          ''
+        )}
         {page.items.length === 0 ? (
           <EmptyState>No credentials match. Issue one, or change the filters.</EmptyState>
         ) : (
           <table>
-            <TableHead columns={['Recipient', 'Achievement', 'Issued', 'Expires', 'Status']} />
+            <TableHead columns={['Recipient', 'Achievement', 'Issued', 'Expires', 'Status', 'Email']} />
             <tbody>
               {page.items.map((item) => (
                 <tr>
@@ -122,6 +152,9 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
                   <td>
                     <StatusBadge status={item.status} />
                   </td>
+                  <td>
+                    <DeliveryBadge state={item.deliveryState} />
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -136,11 +169,13 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
   app.get('/orgs/:orgId/credentials/export.csv', { schema: { querystring: CredentialsQuery } }, async (request, reply) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
-    const query = request.query as { search?: string; achievementId?: string; status?: CredentialStatus | '' }
+    const query = request.query as CredentialsQueryValues
     const now = platform.clock.now()
-    const rows: string[][] = [['id', 'url', 'recipient_name', 'recipient_email', 'achievement', 'valid_from', 'valid_until', 'status', 'revocation_reason']]
+    const rows: string[][] = [
+      ['id', 'url', 'recipient_name', 'recipient_email', 'achievement', 'valid_from', 'valid_until', 'status', 'revocation_reason', 'email_state'],
+    ]
     for (let pageNumber = 1; ; pageNumber++) {
-      const page = await listCredentials(platform.db, scope, { ...query, status: query.status || undefined, page: pageNumber, pageSize: 1000 }, now)
+      const page = await listCredentials(platform.db, scope, { ...filtersOf(query), page: pageNumber, pageSize: 1000 }, now)
       for (const item of page.items) {
         rows.push([
           item.id,
@@ -152,6 +187,7 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
           item.validUntil?.toISOString() ?? '',
           item.status,
           item.revocationReason ?? '',
+          item.deliveryState ?? '',
         ])
       }
       if (pageNumber >= page.pageCount) break
@@ -255,6 +291,7 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
     const base = `/orgs/${scope.orgId}/credentials/${credential.id}`
     const csrf = reply.csrfToken()
     const verifications = await loadVerificationLog(platform, { orgId: scope.orgId, credentialId: credential.id })
+    const delivery = await getDelivery(platform.db, scope, credential.id)
     return reply.page(
       `Credential for ${credential.recipientName}`,
       <>
@@ -292,6 +329,7 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
             ''
           )}
         </p>
+        <DeliveryPanel delivery={delivery} action={`${base}/resend`} csrf={csrf} canResend={Boolean(credential.recipientEmail && !credential.revokedAt)} />
         {lineage.replaces || lineage.replacedBy ? (
           <p>
             {lineage.replaces ? <a href={`/orgs/${scope.orgId}/credentials/${lineage.replaces}`}>Corrects an earlier credential</a> : ''}
@@ -518,8 +556,11 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
     const bulk = await getBulkIssuance(platform, scope, (request.params as { bulkIssuanceId: string }).bulkIssuanceId)
-    const progress = bulk.jobId ? await platform.jobs.getProgress(bulk.jobId) : undefined
-    const zipParts = await countCertificateZipParts(platform, scope, bulk.id)
+    const [progress, deliveries, zipParts] = await Promise.all([
+      bulk.jobId ? platform.jobs.getProgress(bulk.jobId) : undefined,
+      bulkDeliveryCounts(platform.db, scope, bulk.id),
+      countCertificateZipParts(platform, scope, bulk.id),
+    ])
     return reply.page(
       'Issuing credentials',
       <>
@@ -549,6 +590,7 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
         ) : (
           ''
         )}
+        <BulkDeliverySummary counts={deliveries} action={`/orgs/${scope.orgId}/credentials/bulk/${bulk.id}/resend-failed`} csrf={reply.csrfToken()} />
         <p>
           <a href={`/orgs/${scope.orgId}/credentials`}>All credentials</a>
         </p>

@@ -3,6 +3,8 @@ import { achievementPages } from './achievement-pages.tsx'
 import { flushCredentialEvents } from './analytics.ts'
 import { analyticsPages } from './analytics-pages.tsx'
 import { credentialPages } from './credential-pages.tsx'
+import { CERTIFICATE_ATTACHMENT, certificateAttachment, recordDeliveredEmail } from './delivery.ts'
+import { deliveryPages } from './delivery-pages.tsx'
 import { issueBulkJob } from './jobs.ts'
 import { certificatePages } from './pdf/pages.tsx'
 import { credentialsPrivacy } from './privacy.ts'
@@ -18,6 +20,7 @@ export const credentials: Feature = {
   async routes(app) {
     await app.register(achievementPages)
     await app.register(credentialPages)
+    await app.register(deliveryPages)
     await app.register(publicPages)
     await app.register(certificatePages)
     await app.register(credentialRoutes)
@@ -26,5 +29,7 @@ export const credentials: Feature = {
   },
   jobs: [issueBulkJob as never],
   privacy: credentialsPrivacy,
+  mailAttachments: { [CERTIFICATE_ATTACHMENT]: certificateAttachment },
+  onMailSent: recordDeliveredEmail,
   encryptedColumns: [{ table: 'issuer_keys', idColumn: 'id', column: 'secret_key_encrypted' }],
 }

@@ -7,6 +7,7 @@ import type { Platform } from '../../platform/platform.ts'
 import { normalizeEmail } from '../identity/service.ts'
 import { type OrgScope, requireRole } from '../orgs/service.ts'
 import { type Achievement, getAchievement } from './achievements.ts'
+import { queueCredentialEmails } from './delivery.ts'
 import { getActiveSigner, type IssuerProfile, issuerProfile } from './issuer.ts'
 import { documentLoader } from './loader.ts'
 import { achievements, credentials } from './schema.ts'
@@ -279,6 +280,7 @@ export async function issueCredentials(
         data: { count: rows.length },
       })
     }
+    await queueCredentialEmails(platform, tx, scope.orgId, rows)
     await options.alsoInTransaction?.(tx, rows)
     const rowsById = new Map(rows.map((row) => [row.id, row]))
     let freshIndex = 0

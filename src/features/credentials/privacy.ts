@@ -1,7 +1,8 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm'
+import { mailMessages } from '../../platform/mail/schema.ts'
 import { definePrivacyProvider } from '../../platform/privacy/registry.ts'
 import { eraseCredentialEvents, exportCredentialEvents } from './analytics.ts'
-import { bulkIssuances, credentialSettings, credentials, statusLists } from './schema.ts'
+import { bulkIssuances, credentialDeliveries, credentialSettings, credentials, statusLists } from './schema.ts'
 
 export const credentialsPrivacy = definePrivacyProvider({
   name: 'credentials',
@@ -12,6 +13,13 @@ export const credentialsPrivacy = definePrivacyProvider({
       purpose: 'Issuing credentials and showing them on their public pages',
       legalBasis: 'contract',
       retention: 'For the life of the credential; on erasure, revoked or anonymised as the organisation chose',
+    },
+    {
+      table: 'credential_deliveries',
+      columns: ['credential_id', 'mail_message_id'],
+      purpose: 'Emailing each recipient their credential and showing staff whether the email arrived',
+      legalBasis: 'contract',
+      retention: 'For the life of the credential; deleted when the recipient is erased',
     },
     {
       table: 'bulk_issuances',
@@ -39,7 +47,14 @@ export const credentialsPrivacy = definePrivacyProvider({
   retainedAfterErasure: [],
   async export(db, subject) {
     const rows = await db.select().from(credentials).where(eq(credentials.recipientEmail, subject.email))
+    const deliveries = await db
+      .select({ credentialId: credentialDeliveries.credentialId, state: mailMessages.status, attempts: mailMessages.attempts, sentAt: mailMessages.sentAt })
+      .from(credentialDeliveries)
+      .innerJoin(credentials, eq(credentials.id, credentialDeliveries.credentialId))
+      .leftJoin(mailMessages, eq(mailMessages.id, credentialDeliveries.mailMessageId))
+      .where(eq(credentials.recipientEmail, subject.email))
     return {
+      deliveries,
       credentials: rows.map((row) => ({
         id: row.id,
         orgId: row.orgId,
@@ -84,6 +99,8 @@ export const credentialsPrivacy = definePrivacyProvider({
       if (listIds.length > 0) await db.update(statusLists).set({ isStale: true }).where(inArray(statusLists.id, listIds))
     }
     if (rows.length > 0) {
+      const ids = rows.map((row) => row.id)
+      await db.delete(credentialDeliveries).where(inArray(credentialDeliveries.credentialId, ids))
       await db
         .update(credentials)
         .set({

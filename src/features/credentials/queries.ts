@@ -2,8 +2,10 @@ import { and, count, desc, eq, gt, ilike, isNotNull, isNull, lte, or, type SQL }
 import type { Db } from '../../platform/db/client.ts'
 import { escapeLike } from '../../platform/db/columns.ts'
 import { NotFoundError } from '../../platform/errors.ts'
+import type { MailStatus } from '../../platform/mail/schema.ts'
+import { mailMessages } from '../../platform/mail/schema.ts'
 import type { OrgScope } from '../orgs/service.ts'
-import { achievements, credentials } from './schema.ts'
+import { achievements, credentialDeliveries, credentials } from './schema.ts'
 
 export type CredentialStatus = 'valid' | 'revoked' | 'suspended' | 'expired' | 'not_yet_valid'
 export const CREDENTIAL_STATUSES: CredentialStatus[] = ['valid', 'revoked', 'suspended', 'expired', 'not_yet_valid']
@@ -46,6 +48,8 @@ export interface CredentialFilters {
   search?: string
   achievementId?: string
   status?: CredentialStatus
+  /** The state of the credential's email. */
+  delivery?: MailStatus
   page?: number
   pageSize?: number
 }
@@ -61,9 +65,15 @@ export async function listCredentials(db: Db, scope: OrgScope, filters: Credenti
     eq(credentials.orgId, scope.orgId),
     filters.achievementId ? eq(credentials.achievementId, filters.achievementId) : undefined,
     filters.status ? statusCondition(filters.status, now) : undefined,
+    filters.delivery ? eq(mailMessages.status, filters.delivery) : undefined,
     search ? or(ilike(credentials.recipientName, `%${search}%`), ilike(credentials.recipientEmail, `%${search}%`), eq(credentials.id, search)) : undefined,
   )
-  const [totals] = await db.select({ total: count() }).from(credentials).where(where)
+  const [totals] = await db
+    .select({ total: count() })
+    .from(credentials)
+    .leftJoin(credentialDeliveries, eq(credentialDeliveries.credentialId, credentials.id))
+    .leftJoin(mailMessages, eq(mailMessages.id, credentialDeliveries.mailMessageId))
+    .where(where)
   const rows = await db
     .select({
       id: credentials.id,
@@ -77,9 +87,12 @@ export async function listCredentials(db: Db, scope: OrgScope, filters: Credenti
       revocationReason: credentials.revocationReason,
       suspendedAt: credentials.suspendedAt,
       createdAt: credentials.createdAt,
+      deliveryState: mailMessages.status,
     })
     .from(credentials)
     .leftJoin(achievements, eq(achievements.id, credentials.achievementId))
+    .leftJoin(credentialDeliveries, eq(credentialDeliveries.credentialId, credentials.id))
+    .leftJoin(mailMessages, eq(mailMessages.id, credentialDeliveries.mailMessageId))
     .where(where)
     .orderBy(desc(credentials.createdAt), desc(credentials.id))
     .limit(pageSize)

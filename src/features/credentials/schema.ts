@@ -103,6 +103,8 @@ export const credentials = pgTable(
     index('credentials_org_created_idx').on(table.orgId, table.createdAt),
     index('credentials_replaces_idx').on(table.replacesCredentialId).where(sql`replaces_credential_id is not null`),
     index('credentials_org_email_idx').on(table.orgId, table.recipientEmail),
+    // "My credentials" and privacy requests look a person up across orgs.
+    index('credentials_email_idx').on(table.recipientEmail),
     uniqueIndex('credentials_idempotency_idx').on(table.orgId, table.idempotencyKey).where(sql`idempotency_key is not null`),
     uniqueIndex('credentials_revocation_slot_idx').on(table.revocationListId, table.revocationIndex),
     uniqueIndex('credentials_suspension_slot_idx').on(table.suspensionListId, table.suspensionIndex),
@@ -151,6 +153,11 @@ export const credentialSettings = pgTable('credential_settings', {
     .$type<DisclosableField[]>()
     .notNull()
     .default([...DISCLOSABLE_FIELDS]),
+  /** The email sent to each recipient; null: the built-in default (see delivery-template.ts). */
+  emailSubject: text(),
+  emailBody: text(),
+  /** Attach the PDF certificate to that email. */
+  isPdfAttached: boolean().notNull().default(false),
   ...timestamps,
 })
 
@@ -207,4 +214,23 @@ export const credentialEvents = pgTable(
     index('credential_events_achievement_idx').on(table.achievementId, table.occurredAt),
     index('credential_events_credential_idx').on(table.credentialId, table.occurredAt),
   ],
+)
+
+// Delivery: the email each recipient gets when a credential is issued.
+
+/**
+ * The email that delivered a credential. Its state, attempts, last error and sent time are the mail
+ * message's own (mail_messages); a resend points the record at a new message.
+ */
+export const credentialDeliveries = pgTable(
+  'credential_deliveries',
+  {
+    credentialId: text().primaryKey(),
+    orgId: text().notNull(),
+    mailMessageId: text().notNull(),
+    /** How many times staff sent it again. */
+    resends: integer().notNull().default(0),
+    ...timestamps,
+  },
+  (table) => [index('credential_deliveries_org_idx').on(table.orgId), index('credential_deliveries_message_idx').on(table.mailMessageId)],
 )

@@ -17,6 +17,7 @@ export {
   recordCredentialEvent,
 } from './analytics.ts'
 export { type BulkPreview, confirmBulkIssuance, getBulkIssuance, previewBulkIssuance } from './bulk.ts'
+export { listCredentialsForEmails, resendDelivery, resendFailedDeliveries } from './delivery.ts'
 export { isCredentialHolder } from './holder.ts'
 export { type CredentialRow, type IssueInput, type IssueOutcome, issueCredential, issueCredentials } from './issuance.ts'
 export { getActiveSigner, rotateIssuerKey } from './issuer.ts'

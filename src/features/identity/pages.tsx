@@ -43,7 +43,7 @@ function safeNext(next: string | undefined): string {
 }
 
 /** Runs a form action; a domain error re-renders the form with the message next to its field. */
-async function withFormErrors(
+export async function withFormErrors(
   reply: FastifyReply,
   values: Record<string, string>,
   action: () => Promise<unknown>,
@@ -359,9 +359,12 @@ export async function identityPages(app: FastifyInstance): Promise<void> {
               <CsrfField token={reply.csrfToken()} />
               <Field name="name" label="Full name" value={me.name} required state={state} />
               <label>
-                Email
+                Email (you sign in with it)
                 <input type="email" value={me.email} disabled />
               </label>
+              <p>
+                <a href="/account/emails">Manage your email addresses</a>
+              </p>
               <button type="submit">Save</button>
             </form>
           </article>

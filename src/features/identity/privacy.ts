@@ -1,7 +1,7 @@
-import { eq, like, or } from 'drizzle-orm'
+import { and, eq, isNotNull, like, or } from 'drizzle-orm'
 import { escapeLike } from '../../platform/db/columns.ts'
 import { definePrivacyProvider } from '../../platform/privacy/registry.ts'
-import { accounts, apiKeys, loginSessions, signInThrottles } from './schema.ts'
+import { accountEmails, accounts, apiKeys, loginSessions, signInThrottles } from './schema.ts'
 
 export const identityPrivacy = definePrivacyProvider({
   name: 'identity',
@@ -12,6 +12,13 @@ export const identityPrivacy = definePrivacyProvider({
       purpose: 'Signing in and identifying the person',
       legalBasis: 'contract',
       retention: 'Until the account is deleted',
+    },
+    {
+      table: 'account_emails',
+      columns: ['email', 'token_hash'],
+      purpose: 'Further email addresses the person added, to claim credentials sent to them',
+      legalBasis: 'contract',
+      retention: 'Until removed by the person or the account is deleted',
     },
     {
       table: 'login_sessions',
@@ -55,6 +62,7 @@ export const identityPrivacy = definePrivacyProvider({
     if (!account) return { account: null }
     const sessions = await db.select().from(loginSessions).where(eq(loginSessions.accountId, account.id))
     const keys = await db.select().from(apiKeys).where(eq(apiKeys.accountId, account.id))
+    const emails = await db.select().from(accountEmails).where(eq(accountEmails.accountId, account.id))
     return {
       account: {
         id: account.id,
@@ -64,11 +72,23 @@ export const identityPrivacy = definePrivacyProvider({
         twoFactorEnabledAt: account.totpEnabledAt,
         createdAt: account.createdAt,
       },
+      otherEmails: emails.map(({ email, verifiedAt, createdAt }) => ({ email, verifiedAt, createdAt })),
       loginSessions: sessions.map(({ id, ip, userAgent, createdAt, lastSeenAt }) => ({ id, ip, userAgent, createdAt, lastSeenAt })),
       apiKeys: keys.map(({ id, name, orgId, scope, createdAt, lastUsedAt, revokedAt }) => ({ id, name, orgId, scope, createdAt, lastUsedAt, revokedAt })),
     }
   },
+  async otherEmailsOf(db, subject) {
+    if (!subject.accountId) return []
+    const rows = await db
+      .select({ email: accountEmails.email })
+      .from(accountEmails)
+      .where(and(eq(accountEmails.accountId, subject.accountId), isNotNull(accountEmails.verifiedAt)))
+    return rows.map((row) => row.email)
+  },
   async erase(db, subject) {
+    await db
+      .delete(accountEmails)
+      .where(or(eq(accountEmails.email, subject.email), subject.accountId ? eq(accountEmails.accountId, subject.accountId) : undefined))
     await db
       .delete(signInThrottles)
       .where(

@@ -104,3 +104,29 @@ export const apiKeys = pgTable(
   },
   (table) => [uniqueIndex('api_keys_key_hash_idx').on(table.keyHash), index('api_keys_account_idx').on(table.accountId).where(sql`revoked_at is null`)],
 )
+
+/**
+ * An account's extra email addresses (the primary one is `accounts.email`). A verified address belongs
+ * to one account only; a pending one reserves nothing until its emailed link is opened.
+ */
+export const accountEmails = pgTable(
+  'account_emails',
+  {
+    id: idColumn('aem'),
+    accountId: text()
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    /** Stored lower-cased. */
+    email: text().notNull(),
+    verifiedAt: timestamp({ withTimezone: true }),
+    /** Hash of the emailed verification link's token, until it is used. */
+    tokenHash: text(),
+    tokenExpiresAt: timestamp({ withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    uniqueIndex('account_emails_account_email_idx').on(table.accountId, table.email),
+    uniqueIndex('account_emails_verified_email_idx').on(table.email).where(sql`verified_at is not null`),
+    uniqueIndex('account_emails_token_hash_idx').on(table.tokenHash),
+  ],
+)

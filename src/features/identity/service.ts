@@ -4,6 +4,7 @@ import type { Db } from '../../platform/db/client.ts'
 import { ConflictError, InvalidError, NotFoundError } from '../../platform/errors.ts'
 import { newSecret } from '../../platform/ids.ts'
 import type { Platform } from '../../platform/platform.ts'
+import { isEmailInUse } from './emails.ts'
 import { signOutOtherLoginSessions } from './login-sessions.ts'
 import { checkPasswordRules, hashPassword, verifyPassword } from './passwords.ts'
 import { accounts, type EmailTokenPurpose, emailTokens, loginSessions, signInThrottles } from './schema.ts'
@@ -62,7 +63,7 @@ export async function createAccount(platform: Platform, input: NewAccountInput, 
   const email = normalizeEmail(input.email)
   const problem = checkPasswordRules(input.password, { email, name: input.name })
   if (problem) throw new InvalidError('weak_password', problem, { password: problem })
-  if (await findAccountByEmail(db, email)) throw new ConflictError('email_taken', `An account with ${email} already exists.`)
+  if (await isEmailInUse(db, email)) throw new ConflictError('email_taken', `An account with ${email} already exists.`)
   const [account] = await db
     .insert(accounts)
     .values({
@@ -88,8 +89,7 @@ export async function signUp(platform: Platform, input: { email: string; name: s
   if (problem) throw new InvalidError('weak_password', problem, { password: problem })
   const passwordHash = await hashPassword(input.password)
   await platform.db.transaction(async (tx) => {
-    const existing = await findAccountByEmail(tx, email)
-    if (existing) {
+    if (await isEmailInUse(tx, email)) {
       await platform.mailer.send(tx, {
         to: email,
         subject: 'Someone tried to sign up with your email',
@@ -239,6 +239,7 @@ export function accountDirectory(db: Db) {
 }
 
 export { revokeApiKeysForOrg } from './api-keys.ts'
+export { verifiedEmailsOf } from './emails.ts'
 export { unlockSignIn } from './sign-in.ts'
 
 export function link(platform: Platform, path: string): string {

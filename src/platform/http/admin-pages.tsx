@@ -89,6 +89,11 @@ export async function platformPages(app: FastifyInstance): Promise<void> {
                   </span>
                 </header>
                 <pre safe>{message.text}</pre>
+                {message.attachments.length > 0 ? (
+                  <p safe>{`Attachments, made when sent: ${message.attachments.map((attachment) => attachment.source).join(', ')}`}</p>
+                ) : (
+                  ''
+                )}
                 {(message.text.match(LINK) ?? []).map((url) => (
                   <p>
                     <a href={url} class="mail-link" safe>

@@ -1,39 +1,71 @@
-import { desc, eq } from 'drizzle-orm'
+import { and, desc, eq, inArray } from 'drizzle-orm'
 import nodemailer, { type Transporter } from 'nodemailer'
+import type { DkimConfig } from '../../config.ts'
 import type { Keyring } from '../crypto/keyring.ts'
 import type { Db } from '../db/client.ts'
-import { mailMessages } from './schema.ts'
+import { newId } from '../ids.ts'
+import { type MailAttachmentRef, mailMessages } from './schema.ts'
 
 export interface MailInput {
   to: string
   subject: string
   text: string
+  /** An HTML alternative to `text`; the caller escapes what goes into it. */
+  html?: string
+  attachments?: MailAttachmentRef[]
   orgId?: string | null
 }
+
+export interface RenderedAttachment {
+  fileName: string
+  contentType: string
+  content: Uint8Array
+}
+
+/** Renders an attachment at send time from what the message names (see MailAttachmentRef). */
+export type AttachmentRenderer = (attachment: MailAttachmentRef) => Promise<RenderedAttachment>
 
 export interface OutboxMessage {
   id: string
   toAddress: string
   subject: string
   text: string
+  html: string | null
+  attachments: MailAttachmentRef[]
   status: string
   createdAt: Date
 }
 
+export interface MailerOptions {
+  from: string
+  smtpUrl: string | undefined
+  dkim: DkimConfig | undefined
+  enqueueDelivery(db: Db, messageIds: string[]): Promise<void>
+  renderAttachment: AttachmentRenderer
+  /** Called after the mail server accepted a message. */
+  onSent(db: Db, messageId: string): Promise<void>
+}
+
+/** SMTP attempts per message before it is marked failed; the delivery job retries one fewer times. */
+export const MAX_DELIVERY_ATTEMPTS = 6
+/** Messages per insert and per delivery job. */
+const BATCH = 500
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error)).slice(0, 500)
+
 /**
- * Stores each message (body encrypted) and, when SMTP is configured, sends it from a job so a slow
+ * Stores each message (bodies encrypted) and, when SMTP is configured, sends it from a job so a slow
  * mail server never holds up a request. Without SMTP the stored messages are the outbox.
+ * Attachments are not stored: a message names them, and they are rendered when it is sent.
  */
 export class Mailer {
   private readonly transport: Transporter | undefined
 
   constructor(
     private readonly keyring: Keyring,
-    private readonly from: string,
-    smtpUrl: string | undefined,
-    private readonly enqueueDelivery: (db: Db, messageId: string) => Promise<void>,
+    private readonly options: MailerOptions,
   ) {
-    this.transport = smtpUrl ? nodemailer.createTransport(smtpUrl) : undefined
+    this.transport = options.smtpUrl ? nodemailer.createTransport(options.smtpUrl) : undefined
   }
 
   get usesOutbox(): boolean {
@@ -42,39 +74,91 @@ export class Mailer {
 
   /** Queues a message in the caller's transaction; it is sent only if that transaction commits. */
   async send(db: Db, input: MailInput): Promise<string> {
-    const [message] = await db
-      .insert(mailMessages)
-      .values({
-        orgId: input.orgId ?? null,
-        toAddress: input.to.toLowerCase(),
-        subject: input.subject,
-        bodyEncrypted: this.keyring.encrypt(input.text),
-        status: this.transport ? 'queued' : 'outbox',
-      })
-      .returning({ id: mailMessages.id })
-    if (!message) throw new Error('The mail message was not stored.')
-    if (this.transport) await this.enqueueDelivery(db, message.id)
-    return message.id
+    const [id] = await this.sendMany(db, [input])
+    if (!id) throw new Error('The mail message was not stored.')
+    return id
   }
 
-  /** Sends one queued message over SMTP; idempotent, so a retried job never sends twice. */
-  async deliver(db: Db, messageId: string): Promise<void> {
-    const [message] = await db.select().from(mailMessages).where(eq(mailMessages.id, messageId))
-    if (message?.status !== 'queued' || !this.transport) return
+  /** Queues many messages at once (bulk issuance); same guarantees as `send`. */
+  async sendMany(db: Db, inputs: MailInput[]): Promise<string[]> {
+    const ids: string[] = []
+    for (let start = 0; start < inputs.length; start += BATCH) {
+      // IDs made here, so each stays paired with its input whatever order the database returns rows in.
+      const chunk = inputs.slice(start, start + BATCH).map((input) => ({ id: newId('mail'), input }))
+      await db.insert(mailMessages).values(
+        chunk.map(({ id, input }) => ({
+          id,
+          orgId: input.orgId ?? null,
+          toAddress: input.to.toLowerCase(),
+          subject: input.subject,
+          bodyEncrypted: this.keyring.encrypt(input.text),
+          htmlEncrypted: input.html === undefined ? null : this.keyring.encrypt(input.html),
+          attachments: input.attachments ?? [],
+          status: this.transport ? ('queued' as const) : ('outbox' as const),
+        })),
+      )
+      const batch = chunk.map(({ id }) => id)
+      if (this.transport) await this.options.enqueueDelivery(db, batch)
+      ids.push(...batch)
+    }
+    return ids
+  }
+
+  /**
+   * Sends the given messages that are still queued; idempotent, so a retried job sends only what is
+   * left. A permanent refusal (SMTP 5xx) or the last attempt marks a message failed; a temporary
+   * problem leaves it queued and throws, so the job is retried.
+   */
+  async deliver(db: Db, messageIds: string[]): Promise<void> {
+    if (!this.transport || messageIds.length === 0) return
+    const messages = await db
+      .select()
+      .from(mailMessages)
+      .where(and(inArray(mailMessages.id, messageIds), eq(mailMessages.status, 'queued')))
+    let retry: unknown
+    for (const message of messages) {
+      const problem = await this.deliverOne(db, this.transport, message)
+      retry ??= problem
+    }
+    if (retry) throw retry
+  }
+
+  private async deliverOne(db: Db, transport: Transporter, message: typeof mailMessages.$inferSelect): Promise<unknown> {
+    const attempts = message.attempts + 1
+    const mark = (values: Partial<typeof mailMessages.$inferInsert>) =>
+      db
+        .update(mailMessages)
+        .set({ attempts, ...values })
+        .where(eq(mailMessages.id, message.id))
+    let attachments: RenderedAttachment[]
     try {
-      await this.transport.sendMail({
-        from: this.from,
+      attachments = await Promise.all(message.attachments.map((attachment) => this.options.renderAttachment(attachment)))
+    } catch (error) {
+      await mark({ status: 'failed', error: `The attachment could not be made: ${messageOf(error)}` })
+      return undefined
+    }
+    try {
+      await transport.sendMail({
+        from: this.options.from,
         to: message.toAddress,
         subject: message.subject,
         text: await this.keyring.decrypt(message.bodyEncrypted),
+        ...(message.htmlEncrypted ? { html: await this.keyring.decrypt(message.htmlEncrypted) } : {}),
+        attachments: attachments.map((attachment) => ({
+          filename: attachment.fileName,
+          contentType: attachment.contentType,
+          content: Buffer.from(attachment.content),
+        })),
+        ...(this.options.dkim ? { dkim: this.options.dkim } : {}),
       })
-      await db.update(mailMessages).set({ status: 'sent', sentAt: new Date(), error: null }).where(eq(mailMessages.id, messageId))
+      await mark({ status: 'sent', sentAt: new Date(), error: null })
+      await this.options.onSent(db, message.id)
+      return undefined
     } catch (error) {
-      await db
-        .update(mailMessages)
-        .set({ error: error instanceof Error ? error.message.slice(0, 500) : 'unknown error' })
-        .where(eq(mailMessages.id, messageId))
-      throw error
+      const responseCode = (error as { responseCode?: number }).responseCode ?? 0
+      const isFinal = responseCode >= 500 || attempts >= MAX_DELIVERY_ATTEMPTS
+      await mark({ status: isFinal ? 'failed' : 'queued', error: messageOf(error) })
+      return isFinal ? undefined : error
     }
   }
 
@@ -91,6 +175,8 @@ export class Mailer {
         toAddress: row.toAddress,
         subject: row.subject,
         text: await this.keyring.decrypt(row.bodyEncrypted),
+        html: row.htmlEncrypted ? await this.keyring.decrypt(row.htmlEncrypted) : null,
+        attachments: row.attachments,
         status: row.status,
         createdAt: row.createdAt,
       })),

@@ -1,5 +1,13 @@
-import { index, pgTable, text, timestamp } from 'drizzle-orm/pg-core'
+import { index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core'
 import { createdAt, idColumn } from '../db/columns.ts'
+
+/** An attachment named, not stored: the source that registered `source` renders it from `ref` at send time. */
+export interface MailAttachmentRef {
+  source: string
+  ref: string
+}
+
+export type MailStatus = 'outbox' | 'queued' | 'sent' | 'failed'
 
 /**
  * Every message Laurel sends. Without SMTP this table is the outbox people read in the app. The
@@ -13,7 +21,11 @@ export const mailMessages = pgTable(
     toAddress: text().notNull(),
     subject: text().notNull(),
     bodyEncrypted: text().notNull(),
-    status: text().$type<'outbox' | 'queued' | 'sent' | 'failed'>().notNull(),
+    htmlEncrypted: text(),
+    attachments: jsonb().$type<MailAttachmentRef[]>().notNull().default([]),
+    status: text().$type<MailStatus>().notNull(),
+    /** SMTP attempts so far; the last error is kept in `error`. */
+    attempts: integer().notNull().default(0),
     error: text(),
     createdAt: createdAt(),
     sentAt: timestamp({ withTimezone: true }),

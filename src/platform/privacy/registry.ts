@@ -33,22 +33,45 @@ export interface PrivacyProvider {
   retainedAfterErasure: RetainedData[]
   export(db: Db, subject: Subject): Promise<Record<string, unknown>>
   erase(db: Db, subject: Subject): Promise<void>
+  /** Other addresses the subject is known by (an account's verified extra email addresses). */
+  otherEmailsOf?(db: Db, subject: Subject): Promise<string[]>
 }
 
 export function definePrivacyProvider(provider: PrivacyProvider): PrivacyProvider {
   return provider
 }
 
-/** Exports everything every provider holds about the subject, keyed by provider name. */
+/** The subject's other addresses, each as a subject of its own without the account (which the first subject covers). */
+async function otherAddresses(db: Db, providers: PrivacyProvider[], subject: Subject): Promise<Subject[]> {
+  const emails = new Set<string>()
+  for (const provider of providers) for (const email of (await provider.otherEmailsOf?.(db, subject)) ?? []) emails.add(email)
+  emails.delete(subject.email)
+  return [...emails].map((email) => ({ accountId: null, email }))
+}
+
+/**
+ * Exports everything every provider holds about the subject, keyed by provider name; what is held
+ * under the subject's other addresses follows under `otherEmailAddresses`, keyed by address.
+ */
 export async function exportSubject(db: Db, providers: PrivacyProvider[], subject: Subject): Promise<Record<string, unknown>> {
-  const result: Record<string, unknown> = {}
-  for (const provider of providers) result[provider.name] = await provider.export(db, subject)
+  const exportOne = async (one: Subject) => {
+    const result: Record<string, unknown> = {}
+    for (const provider of providers) result[provider.name] = await provider.export(db, one)
+    return result
+  }
+  const result = await exportOne(subject)
+  const others = await otherAddresses(db, providers, subject)
+  if (others.length > 0) result.otherEmailAddresses = Object.fromEntries(await Promise.all(others.map(async (other) => [other.email, await exportOne(other)])))
   return result
 }
 
-/** Erases the subject in every provider, in one transaction: all or nothing. Providers run in reverse order of registration. */
+/**
+ * Erases the subject, under every address they are known by, in every provider, in one transaction:
+ * all or nothing. Providers run in reverse order of registration.
+ */
 export async function eraseSubject(db: Db, providers: PrivacyProvider[], subject: Subject): Promise<void> {
   await db.transaction(async (tx) => {
-    for (const provider of [...providers].reverse()) await provider.erase(tx, subject)
+    const subjects = [subject, ...(await otherAddresses(tx, providers, subject))]
+    for (const provider of [...providers].reverse()) for (const one of subjects) await provider.erase(tx, one)
   })
 }

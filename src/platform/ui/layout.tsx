@@ -102,6 +102,9 @@ export function Layout({ title, navigation, csrfToken, flash, head, children }: 
                         <summary safe>{account.name}</summary>
                         <ul dir="rtl">
                           <li>
+                            <a href="/me/credentials">My credentials</a>
+                          </li>
+                          <li>
                             <a href="/account">Account</a>
                           </li>
                           <li>

@@ -1,0 +1,238 @@
+import { and, count, desc, eq, inArray, isNull, sql } from 'drizzle-orm'
+import type { Db } from '../../platform/db/client.ts'
+import { ConflictError } from '../../platform/errors.ts'
+import type { RenderedAttachment } from '../../platform/mail/mailer.ts'
+import { type MailStatus, mailMessages } from '../../platform/mail/schema.ts'
+import type { Platform } from '../../platform/platform.ts'
+import { type OrgScope, requireRole } from '../orgs/service.ts'
+import { recordCredentialEvent } from './analytics.ts'
+import { compileTemplate, DEFAULT_BODY, DEFAULT_SUBJECT, htmlDocument, renderHtml, renderText, type TemplateValues } from './delivery-template.ts'
+import type { CredentialRow } from './issuance.ts'
+import { renderCertificatePdf } from './pdf/render.ts'
+import { getCredential, statusOf } from './queries.ts'
+import { credentialDeliveries, credentialSettings, credentials } from './schema.ts'
+import { publicUrls } from './urls.ts'
+
+/** The mail attachment source of PDF certificates; its reference is the credential ID. */
+export const CERTIFICATE_ATTACHMENT = 'credentials.certificate'
+export const DELIVERY_STATES: MailStatus[] = ['queued', 'sent', 'failed', 'outbox']
+
+/** Renders the attachment when the email is sent, so no PDF is stored and it always matches the credential. */
+export async function certificateAttachment(platform: Platform, credentialId: string): Promise<RenderedAttachment> {
+  const [credential] = await platform.db.select().from(credentials).where(eq(credentials.id, credentialId))
+  if (!credential?.recipientEmail) throw new Error(`Credential ${credentialId} no longer exists or was erased.`)
+  return { fileName: 'certificate.pdf', contentType: 'application/pdf', content: await renderCertificatePdf(platform, credential) }
+}
+
+export interface EmailSettings {
+  emailSubject: string
+  emailBody: string
+  isPdfAttached: boolean
+}
+
+export async function getEmailSettings(db: Db, orgId: string): Promise<EmailSettings> {
+  const [settings] = await db.select().from(credentialSettings).where(eq(credentialSettings.orgId, orgId))
+  return {
+    emailSubject: settings?.emailSubject ?? DEFAULT_SUBJECT,
+    emailBody: settings?.emailBody ?? DEFAULT_BODY,
+    isPdfAttached: settings?.isPdfAttached ?? false,
+  }
+}
+
+export async function saveEmailSettings(platform: Platform, scope: OrgScope, input: EmailSettings): Promise<void> {
+  requireRole(scope, 'admin')
+  compileTemplate(input.emailSubject, input.emailBody)
+  await platform.db.transaction(async (tx) => {
+    await tx
+      .insert(credentialSettings)
+      .values({ orgId: scope.orgId, ...input })
+      .onConflictDoUpdate({ target: credentialSettings.orgId, set: input })
+    await platform.audit.recordIn(tx, {
+      action: 'credentials.email_settings_saved',
+      orgId: scope.orgId,
+      actorAccountId: scope.accountId,
+      data: { isPdfAttached: input.isPdfAttached },
+    })
+  })
+}
+
+/** The email as a recipient would get it; throws an InvalidError for a bad template. */
+export function renderEmail(settings: Pick<EmailSettings, 'emailSubject' | 'emailBody'>, values: TemplateValues) {
+  const template = compileTemplate(settings.emailSubject, settings.emailBody)
+  return { subject: renderText(template.subject, values), text: renderText(template.body, values), htmlParagraphs: renderHtml(template.body, values) }
+}
+
+/** What the email's placeholders stand for, read from the signed credential as it was issued. */
+function valuesOf(platform: Platform, credential: CredentialRow): TemplateValues {
+  const document = credential.document as { name?: string; issuer?: { name?: string }; credentialSubject?: { achievement?: { name?: string } } }
+  return {
+    recipientName: credential.recipientName,
+    achievementName: document.credentialSubject?.achievement?.name ?? document.name ?? '',
+    orgName: document.issuer?.name ?? '',
+    credentialUrl: publicUrls(platform.config).credentialVia(credential.id, 'email'),
+  }
+}
+
+/**
+ * Emails each credential's recipient, in the caller's transaction (issuance or resend), and points
+ * its delivery record at the new message. Credentials without an address (erased) are skipped.
+ */
+export async function queueCredentialEmails(platform: Platform, tx: Db, orgId: string, rows: CredentialRow[]): Promise<void> {
+  // A correction tells its holder itself (lineage.ts), in words that say what changed.
+  const recipients = rows.filter((row) => row.recipientEmail && !row.replacesCredentialId)
+  if (recipients.length === 0) return
+  const settings = await getEmailSettings(tx, orgId)
+  const template = compileTemplate(settings.emailSubject, settings.emailBody)
+  const messageIds = await platform.mailer.sendMany(
+    tx,
+    recipients.map((credential) => {
+      const values = valuesOf(platform, credential)
+      return {
+        orgId,
+        to: credential.recipientEmail ?? '',
+        subject: renderText(template.subject, values),
+        text: renderText(template.body, values),
+        html: htmlDocument(renderHtml(template.body, values)),
+        attachments: settings.isPdfAttached ? [{ source: CERTIFICATE_ATTACHMENT, ref: credential.id }] : [],
+      }
+    }),
+  )
+  await tx
+    .insert(credentialDeliveries)
+    .values(recipients.map((credential, i) => ({ credentialId: credential.id, orgId, mailMessageId: messageIds[i] ?? '' })))
+    .onConflictDoUpdate({
+      target: credentialDeliveries.credentialId,
+      set: { mailMessageId: sql`excluded.mail_message_id`, resends: sql`${credentialDeliveries.resends} + 1`, updatedAt: new Date() },
+    })
+  // Without SMTP the outbox is where mail is delivered.
+  if (platform.mailer.usesOutbox) {
+    for (const credential of recipients) void recordCredentialEvent(platform, { orgId, credentialId: credential.id, kind: 'delivered', channel: 'email' })
+  }
+}
+
+/** Counts a credential email as delivered once the mail server has accepted it. */
+export async function recordDeliveredEmail(platform: Platform, db: Db, messageId: string): Promise<void> {
+  const [delivery] = await db
+    .select({ credentialId: credentialDeliveries.credentialId, orgId: credentialDeliveries.orgId })
+    .from(credentialDeliveries)
+    .where(eq(credentialDeliveries.mailMessageId, messageId))
+  if (delivery) await recordCredentialEvent(platform, { ...delivery, kind: 'delivered', channel: 'email' })
+}
+
+export interface Delivery {
+  state: MailStatus
+  attempts: number
+  lastError: string | null
+  sentAt: Date | null
+  queuedAt: Date
+  resends: number
+}
+
+export async function getDelivery(db: Db, scope: OrgScope, credentialId: string): Promise<Delivery | undefined> {
+  const [row] = await db
+    .select({
+      state: mailMessages.status,
+      attempts: mailMessages.attempts,
+      lastError: mailMessages.error,
+      sentAt: mailMessages.sentAt,
+      queuedAt: mailMessages.createdAt,
+      resends: credentialDeliveries.resends,
+    })
+    .from(credentialDeliveries)
+    .innerJoin(mailMessages, eq(mailMessages.id, credentialDeliveries.mailMessageId))
+    .where(and(eq(credentialDeliveries.orgId, scope.orgId), eq(credentialDeliveries.credentialId, credentialId)))
+  return row
+}
+
+/** How many of a bulk issuance's emails are in each state. */
+export async function bulkDeliveryCounts(db: Db, scope: OrgScope, bulkIssuanceId: string): Promise<Partial<Record<MailStatus, number>>> {
+  const rows = await db
+    .select({ state: mailMessages.status, total: count() })
+    .from(credentials)
+    .innerJoin(credentialDeliveries, eq(credentialDeliveries.credentialId, credentials.id))
+    .innerJoin(mailMessages, eq(mailMessages.id, credentialDeliveries.mailMessageId))
+    .where(and(eq(credentials.orgId, scope.orgId), eq(credentials.bulkIssuanceId, bulkIssuanceId)))
+    .groupBy(mailMessages.status)
+  return Object.fromEntries(rows.map((row) => [row.state, row.total]))
+}
+
+/** Sends a credential's email again with the current template; not while the last one is still being sent. */
+export async function resendDelivery(platform: Platform, scope: OrgScope, credentialId: string): Promise<void> {
+  requireRole(scope, 'staff')
+  await platform.db.transaction(async (tx) => {
+    const credential = await getCredential(tx, scope, credentialId)
+    if (!credential.recipientEmail) throw new ConflictError('no_recipient_email', 'This credential has no email address to send to: its holder was erased.')
+    if (credential.revokedAt) throw new ConflictError('credential_revoked', 'This credential is revoked; it is not emailed again.')
+    const delivery = await getDelivery(tx, scope, credentialId)
+    if (delivery?.state === 'queued') throw new ConflictError('delivery_in_progress', 'The email is still being sent; wait until it is sent or has failed.')
+    await queueCredentialEmails(platform, tx, scope.orgId, [credential])
+    await platform.audit.recordIn(tx, { action: 'credentials.delivery_resent', orgId: scope.orgId, actorAccountId: scope.accountId, target: credentialId })
+  })
+}
+
+/** Sends again every failed email of the org, or of one bulk issuance; returns how many. */
+export async function resendFailedDeliveries(platform: Platform, scope: OrgScope, options: { bulkIssuanceId?: string } = {}): Promise<number> {
+  requireRole(scope, 'staff')
+  return platform.db.transaction(async (tx) => {
+    const failed = await tx
+      .select({ credential: credentials })
+      .from(credentialDeliveries)
+      .innerJoin(mailMessages, eq(mailMessages.id, credentialDeliveries.mailMessageId))
+      .innerJoin(credentials, eq(credentials.id, credentialDeliveries.credentialId))
+      .where(
+        and(
+          eq(credentialDeliveries.orgId, scope.orgId),
+          eq(mailMessages.status, 'failed'),
+          isNull(credentials.revokedAt),
+          options.bulkIssuanceId ? eq(credentials.bulkIssuanceId, options.bulkIssuanceId) : undefined,
+        ),
+      )
+    await queueCredentialEmails(
+      platform,
+      tx,
+      scope.orgId,
+      failed.map((row) => row.credential),
+    )
+    await platform.audit.recordIn(tx, {
+      action: 'credentials.failed_deliveries_resent',
+      orgId: scope.orgId,
+      actorAccountId: scope.accountId,
+      target: options.bulkIssuanceId ?? null,
+      data: { count: failed.length },
+    })
+    return failed.length
+  })
+}
+
+export const MY_CREDENTIALS_PAGE_SIZE = 50
+
+/** Credentials issued to any of the given (verified) addresses, in every org, newest first. */
+export async function listCredentialsForEmails(db: Db, emails: string[], page: number, now: Date) {
+  if (emails.length === 0) return { items: [], total: 0, page: 1, pageCount: 1 }
+  const where = inArray(credentials.recipientEmail, emails)
+  const [totals] = await db.select({ total: count() }).from(credentials).where(where)
+  const rows = await db
+    .select({
+      id: credentials.id,
+      recipientEmail: credentials.recipientEmail,
+      recipientName: credentials.recipientName,
+      achievementName: sql<string | null>`${credentials.document}->'credentialSubject'->'achievement'->>'name'`,
+      issuerName: sql<string | null>`${credentials.document}->'issuer'->>'name'`,
+      validFrom: credentials.validFrom,
+      validUntil: credentials.validUntil,
+      revokedAt: credentials.revokedAt,
+      suspendedAt: credentials.suspendedAt,
+    })
+    .from(credentials)
+    .where(where)
+    .orderBy(desc(credentials.createdAt), desc(credentials.id))
+    .limit(MY_CREDENTIALS_PAGE_SIZE)
+    .offset((page - 1) * MY_CREDENTIALS_PAGE_SIZE)
+  const total = totals?.total ?? 0
+  return {
+    items: rows.map((row) => ({ ...row, status: statusOf(row, now) })),
+    total,
+    page,
+    pageCount: Math.max(1, Math.ceil(total / MY_CREDENTIALS_PAGE_SIZE)),
+  }
+}

@@ -177,6 +177,11 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
         ) : (
           ''
         )}
+        <ShareSection config={platform.config} shared={shared} isOpen={isHolder || linkSourceOf(request) === 'email'} />
+        <p>
+          <small>{ANALYTICS_DISCLOSURE}</small>
+        </p>
+        {isHolder ? <HolderDisclosureForm credentialId={credential.id} orgFields={orgFields} shown={shown} csrfToken={reply.csrfToken()} /> : ''}
         <footer>
           {mayDownload ? (
             <>
@@ -203,11 +208,6 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
             Verify its signature
           </a>
         </footer>
-        <ShareSection config={platform.config} shared={shared} isOpen={isHolder || linkSourceOf(request) === 'email'} />
-        <p>
-          <small>{ANALYTICS_DISCLOSURE}</small>
-        </p>
-        {isHolder ? <HolderDisclosureForm credentialId={credential.id} orgFields={orgFields} shown={shown} csrfToken={reply.csrfToken()} /> : ''}
       </article>,
       { head: <SharingMeta config={platform.config} shared={shared} /> },
     )

@@ -232,6 +232,8 @@ describe('credential delivery by email', () => {
     const credentialId = await issueThroughForm('Pdf Person', withPdf)
     const [queued] = await testApp.platform.mailer.listOutbox(testApp.platform.db, { to: withPdf })
     assert.deepEqual(queued?.attachments, [{ source: 'credentials.certificate', ref: credentialId }])
+    const pdf = mailParts((await smtp.waitForMail(withPdf)).raw).find((part) => /application\/pdf/i.test(part.headers))
+    assert.ok(pdf?.body.startsWith('%PDF-'), 'the certificate itself is attached')
     await staff.submit(base, { emailSubject: 'Well done, {{recipientName}}', emailBody: body, action: 'save' })
   })
 

@@ -1,6 +1,7 @@
 import { stringify } from 'csv-stringify/sync'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
+import { MAX_CSV_BYTES } from '../../platform/csv.ts'
 import { InvalidError } from '../../platform/errors.ts'
 import { type FieldErrors, parseForm, uploadedFile } from '../../platform/http/forms.ts'
 import {
@@ -17,7 +18,7 @@ import {
 import { hasRole, requireRole, scopeOf } from '../orgs/service.ts'
 import { listAchievements } from './achievements.ts'
 import { badgeFormat, badgeImageTypeOf, badgePath } from './baking.ts'
-import { type BulkPreview, confirmBulkIssuance, getBulkIssuance, MAX_CSV_BYTES, previewBulkIssuance } from './bulk.ts'
+import { type BulkPreview, confirmBulkIssuance, getBulkIssuance, previewBulkIssuance } from './bulk.ts'
 import { BulkParams, CredentialParams, CredentialsQuery, IssueForm, ReissueForm, RevokeForm } from './contract.ts'
 import { fieldsFromForm, orgPublicFields, setOrgPublicFields } from './disclosure.ts'
 import { FieldCheckboxes } from './field-checkboxes.tsx'

@@ -114,7 +114,9 @@ function catalogPages<Item extends { id: string; archivedAt: Date | null }, Sche
           {query.archived === '1' ? <a href={base}>Show active</a> : <a href={`${base}?archived=1`}>Show archived</a>}
         </p>
         {page.items.length === 0 ? (
-          <EmptyState>{query.archived === '1' ? `No archived ${kind.plural.toLowerCase()}.` : kind.empty}</EmptyState>
+          <EmptyState>
+            <span safe>{query.archived === '1' ? `No archived ${kind.plural.toLowerCase()}.` : kind.empty}</span>
+          </EmptyState>
         ) : (
           <table>
             <TableHead columns={kind.columns} />
@@ -325,7 +327,7 @@ const centreKind: CatalogKind<TestCentre, typeof CentreFields> = {
                     </a>
                     {room.archivedAt ? ' (archived)' : ''}
                   </td>
-                  <td>{String(room.capacity)}</td>
+                  <td safe>{String(room.capacity)}</td>
                   <td>
                     <ArchiveButton action={`${base}/${room.id}`} isArchived={room.archivedAt !== null} csrf={csrf} what={`room ${room.name}`} />
                   </td>

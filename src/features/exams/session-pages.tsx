@@ -85,11 +85,7 @@ async function FilterSelects({ platform, scope, query }: { platform: Platform; s
 }
 
 function StatusBadge({ status }: { status: ExamSessionStatus }) {
-  return (
-    <span class={`badge badge-${status}`} safe>
-      {status}
-    </span>
-  )
+  return <span class={`badge badge-${status}`}>{status}</span>
 }
 
 /** The room choices of a form, labelled with their centre, seats and time zone. */
@@ -237,7 +233,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
                     <td safe>{session.examCode}</td>
                     <td safe>{`${session.centreCode} · ${session.roomName}`}</td>
                     <td safe>{session.proctorName ?? '—'}</td>
-                    <td>{String(session.seats)}</td>
+                    <td safe>{String(session.seats)}</td>
                     <td>
                       <StatusBadge status={session.status} />
                     </td>
@@ -411,7 +407,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
           <dt>Testing centre and room</dt>
           <dd safe>{`${session.centreCode} ${session.centreName} · ${session.roomName} (${session.roomCapacity} seats)`}</dd>
           <dt>Seats</dt>
-          <dd>{String(session.seats)}</dd>
+          <dd safe>{String(session.seats)}</dd>
           <dt>Proctor</dt>
           <dd safe>{session.proctorName ?? 'None yet'}</dd>
         </dl>
@@ -512,14 +508,16 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
       <article>
         <h1>Create exam sessions from a CSV file</h1>
         <p>
-          One exam session per line, with a header line naming the columns <code safe>{EXPECTED_COLUMNS}</code>. The exam and centre are their codes, the room
-          its name at that centre, start and end <code>YYYY-MM-DD HH:MM</code> in the centre's time zone (the end defaults to the start plus the exam's
-          duration), seats default to the room's capacity, and the proctor is their email. Nothing is created until you have seen the preview and confirmed.
+          One exam session per line, with a header line naming the columns <code>{EXPECTED_COLUMNS}</code>. The exam and centre are their codes, the room its
+          name at that centre, start and end <code>YYYY-MM-DD HH:MM</code> in the centre's time zone (the end defaults to the start plus the exam's duration),
+          seats default to the room's capacity, and the proctor is their email. Nothing is created until you have seen the preview and confirmed.
         </p>
         <FormErrorSummary state={state} />
         <form method="post" action={`${base(scope)}/import`} enctype="multipart/form-data">
           <CsrfField token={reply.csrfToken()} />
-          <label for="field-file">{`CSV file (up to ${MAX_CSV_BYTES / 1024 / 1024} MB and ${MAX_IMPORT_ROWS.toLocaleString('en')} rows)`}</label>
+          <label for="field-file" safe>
+            {`CSV file (up to ${MAX_CSV_BYTES / 1024 / 1024} MB and ${MAX_IMPORT_ROWS.toLocaleString('en')} rows)`}
+          </label>
           <input id="field-file" type="file" name="file" accept=".csv,text/csv" required />
           <button type="submit">Check the file</button>
         </form>
@@ -556,7 +554,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
             <tbody>
               {preview.problems.slice(0, MAX_LISTED_PROBLEMS).map((problem) => (
                 <tr>
-                  <td>{String(problem.line)}</td>
+                  <td safe>{String(problem.line)}</td>
                   <td safe>{problem.reason}</td>
                 </tr>
               ))}

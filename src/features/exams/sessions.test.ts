@@ -72,6 +72,39 @@ describe('catalog', () => {
   })
 })
 
+describe('catalog pages', () => {
+  it('show empty states, create with validation, and refuse another org’s exam sessions', async () => {
+    const other = await newOrg(testApp, 'Other Org')
+    const client = testApp.client()
+    await client.signIn(other.owner.email, other.owner.password)
+    const base = `/orgs/${other.org.id}`
+    for (const [path, empty] of [
+      ['exams', /No exams yet/],
+      ['test-centres', /No testing centres yet/],
+      ['proctors', /No proctors yet/],
+      ['exam-sessions', /No exam sessions yet/],
+    ] as const) {
+      const page = await client.get(`${base}/${path}`)
+      assert.equal(page.statusCode, 200, path)
+      assert.match(textOf(page.body), empty)
+    }
+    await client.get(`${base}/exams/new`)
+    const bad = await client.submit(`${base}/exams`, { code: 'bad code!', title: '', durationMinutes: '0', passMark: '5', maxScore: '10' })
+    assert.equal(bad.statusCode, 422)
+    assert.match(textOf(bad.body), /Code: 1 to 32 letters/)
+    assert.match(textOf(bad.body), /Give the exam a title/)
+    const good = await client.submit(`${base}/exams`, { code: 'OT-1', title: 'Other', durationMinutes: '45', passMark: '5', maxScore: '10', achievementId: '' })
+    assert.equal(good.statusCode, 302)
+    const duplicate = await client.submit(`${base}/exams`, { code: 'ot-1', title: 'Again', durationMinutes: '45', passMark: '5', maxScore: '10' })
+    assert.equal(duplicate.statusCode, 422)
+    assert.match(textOf(duplicate.body), /already used/)
+    const mine = await createExamSession(testApp.platform, scope, plan({ startsAt: at(43, 9), endsAt: at(43, 10) }))
+    const otherScope = { orgId: other.org.id, accountId: other.owner.account.id, role: 'owner' as const }
+    await assert.rejects(confirmExamSessions(testApp.platform, otherScope, [mine.id]), /No exam session/)
+    await cancelExamSessions(testApp.platform, scope, [mine.id], 'clean up')
+  })
+})
+
 describe('scheduling one exam session', () => {
   it('refuses the past, an end before the start, more seats than the room holds and a double-booked room', async () => {
     const { platform } = testApp

@@ -203,6 +203,18 @@ describe('listing exam sessions', () => {
     assert.equal(calendar.statusCode, 200)
     const cell = calendar.body.split(`data-day="${start.slice(0, 10)}"`)[1]?.split('</td>')[0] ?? ''
     assert.ok(cell.includes(`href="${base}/${id}"`), 'the exam session is on its day in the calendar')
+    const week = await client.get(`${base}/calendar?date=${start.slice(0, 10)}`)
+    assert.ok(
+      week.body
+        .split(`data-day="${start.slice(0, 10)}"`)[1]
+        ?.split('</td>')[0]
+        ?.includes(id),
+      'the week view shows it too',
+    )
+    const detail = await client.get(`${base}/${id}`)
+    assert.equal(detail.statusCode, 200)
+    assert.match(textOf(detail.body), new RegExp(`${start.replace('T', ' ')}–10:30 \\(Europe/London\\)`))
+    assert.equal((await client.get(`${base}/import`)).statusCode, 200)
     const list = await client.get(`${base}?examId=${exam.id}&from=${start.slice(0, 10)}&to=${start.slice(0, 10)}`)
     assert.match(textOf(list.body), /1 exam sessions/)
     const cancelled = await client.submit(`${base}/cancel`, { ids: id, reason: '' })

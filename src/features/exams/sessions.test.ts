@@ -312,6 +312,35 @@ describe('creating exam sessions from CSV', () => {
     assert.equal(await sessionCount(), before)
   })
 
+  it('previews and confirms an upload through the pages', async () => {
+    const client = testApp.client()
+    await client.signIn(owner.email, owner.password)
+    const base = `/orgs/${scope.orgId}/exam-sessions`
+    const csrf = /name="_csrf" value="([^"]+)"/.exec((await client.get(`${base}/import`)).body)?.[1] ?? ''
+    const content = `${header}\nFA-101,LON,B,${londonTime(300, '09:00')},,5,\nFA-101,LON,B,${londonTime(300, '09:30')},,5,`
+    const boundary = 'examsboundary'
+    const payload = [
+      `--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${csrf}\r\n`,
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="pages.csv"\r\nContent-Type: text/csv\r\n\r\n${content}\r\n`,
+      `--${boundary}--\r\n`,
+    ].join('')
+    const before = await sessionCount()
+    const preview = await client.request({
+      method: 'POST',
+      url: `${base}/import`,
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      payload,
+    })
+    assert.equal(preview.statusCode, 200)
+    assert.match(textOf(preview.body), /1 ready to create/)
+    assert.match(textOf(preview.body), /3 room B is double-booked: line 2 of this file/)
+    assert.equal(await sessionCount(), before)
+    const action = /action="([^"]+\/confirm)"/.exec(preview.body)?.[1] ?? ''
+    const confirmed = await client.submit(action, {})
+    assert.equal(confirmed.statusCode, 302)
+    assert.equal(await sessionCount(), before + 1)
+  })
+
   it('refuses a file without the needed columns, saying what to fix', async () => {
     await assert.rejects(
       previewExamSessionImport(testApp.platform, scope, { fileName: 'x.csv', content: Buffer.from('exam,room\nFA-101,A') }),

@@ -27,7 +27,7 @@ export interface ExamSessionImportPreview {
 }
 
 /** The key that makes a CSV row create at most one exam session: same org, exam, room and start. */
-export function sessionRowKey(orgId: string, row: { examId: string; roomId: string; startsAt: Date }): string {
+function sessionRowKey(orgId: string, row: { examId: string; roomId: string; startsAt: Date }): string {
   return csvRowKey([orgId, row.examId, row.roomId, row.startsAt.toISOString()])
 }
 
@@ -132,15 +132,6 @@ async function existingKeys(platform: Platform, scope: OrgScope, keys: string[])
       .where(and(eq(examSessions.orgId, scope.orgId), inArray(examSessions.idempotencyKey, keys.slice(start, start + 5000))))
     for (const { key } of rows) if (key) found.add(key)
   }
-  return found
-}
-
-export async function getExamSessionImport(platform: Platform, scope: OrgScope, importId: string) {
-  const [found] = await platform.db
-    .select()
-    .from(examSessionImports)
-    .where(and(eq(examSessionImports.orgId, scope.orgId), eq(examSessionImports.id, importId)))
-  if (!found) throw new NotFoundError('exam_session_import', importId)
   return found
 }
 

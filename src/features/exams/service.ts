@@ -1,6 +1,6 @@
 // The exams feature's public surface: registrations, results and portal sync use exam sessions only through these functions.
 
-export { confirmExamSessionImport, type ExamSessionImportPreview, getExamSessionImport, previewExamSessionImport, sessionRowKey } from './bulk.ts'
+export { confirmExamSessionImport, type ExamSessionImportPreview, previewExamSessionImport } from './bulk.ts'
 export {
   activeChoices,
   type CentreInput,

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { Config } from './config.ts'
 import { credentials } from './features/credentials/feature.ts'
+import { exams } from './features/exams/feature.ts'
 import { identity } from './features/identity/feature.ts'
 import { orgs } from './features/orgs/feature.ts'
 import { auditPrivacy } from './platform/audit/privacy.ts'
@@ -13,7 +14,7 @@ import { openPlatform, type Platform } from './platform/platform.ts'
 import type { PrivacyProvider } from './platform/privacy/registry.ts'
 
 /** Every feature, in the order their routes and hooks are installed. */
-export const features: Feature[] = [identity, orgs, credentials]
+export const features: Feature[] = [identity, orgs, credentials, exams]
 
 export const privacyProviders: PrivacyProvider[] = [auditPrivacy, mailPrivacy, ...features.flatMap((feature) => (feature.privacy ? [feature.privacy] : []))]
 

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test'
 import { sql } from 'drizzle-orm'
 import { privacyProviders } from '../../src/app.ts'
 import { createAchievement, issueCredential } from '../../src/features/credentials/service.ts'
+import { saveProctor } from '../../src/features/exams/service.ts'
 import { createApiKey } from '../../src/features/identity/api-keys.ts'
 import { findAccountByEmail } from '../../src/features/identity/service.ts'
 import { startTotpEnrollment } from '../../src/features/identity/two-factor.ts'
@@ -58,6 +59,7 @@ before(async () => {
   const accept = await linkFromOutbox(testApp, canary.email, '/invitations/accept')
   await client.submit('/invitations/accept', { token: new URL(accept, 'http://x').searchParams.get('token') ?? '' })
   await createApiKey(platform, { accountId: account.id, orgId: org.id, name: canary.apiKeyName, scope: 'read' })
+  await saveProctor(platform, { orgId: org.id, accountId: owner.account.id, role: 'owner' }, { name: canary.name, email: canary.email, memberId: null })
   await startTotpEnrollment(platform, account.id)
   // A second address, confirmed, and credentials (with their delivery records) sent to both.
   await client.submit('/account/emails', { email: canary.otherEmail })

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { createAchievement, issueCredential, previewBulkIssuance } from '../../src/features/credentials/service.ts'
+import { createExamSession, previewExamSessionImport, saveCentre, saveExam, saveProctor, saveRoom } from '../../src/features/exams/service.ts'
 import { createApiKey } from '../../src/features/identity/api-keys.ts'
 import { addMember, inviteMember } from '../../src/features/orgs/service.ts'
 import { newOrg, newPerson, uniqueEmail } from '../support/factories.ts'
@@ -43,7 +44,31 @@ before(async () => {
     recipientName: 'B holder',
   })
   const bulk = await previewBulkIssuance(platform, otherScope, { fileName: 'b.csv', content: Buffer.from(`email,name,achievement\n${uniqueEmail()},X,B only`) })
+  const exam = await saveExam(platform, otherScope, { code: 'B-1', title: 'B exam', durationMinutes: 60, passMark: 1, maxScore: 2, achievementId: null })
+  const centre = await saveCentre(platform, otherScope, { code: 'B-C', name: 'B centre', timeZone: 'UTC' })
+  const room = await saveRoom(platform, otherScope, centre.id, { name: 'B room', capacity: 5 })
+  const proctor = await saveProctor(platform, otherScope, { name: 'B proctor', email: uniqueEmail(), memberId: null })
+  const startsAt = new Date(Date.now() + 7 * 86_400_000)
+  const examSession = await createExamSession(platform, otherScope, {
+    examId: exam.id,
+    roomId: room.id,
+    proctorId: proctor.id,
+    startsAt,
+    endsAt: new Date(startsAt.getTime() + 3_600_000),
+    seats: 5,
+  })
+  const sessionImport = await previewExamSessionImport(platform, otherScope, {
+    fileName: 'b.csv',
+    content: Buffer.from(`exam,centre,room,start
+B-1,B-C,B room,${new Date(startsAt.getTime() + 86_400_000).toISOString().slice(0, 16)}`),
+  })
   Object.assign(otherOrgIds, {
+    examId: exam.id,
+    centreId: centre.id,
+    roomId: room.id,
+    proctorId: proctor.id,
+    examSessionId: examSession.id,
+    examSessionImportId: sessionImport.id,
     orgId: other.org.id,
     memberId: member.id,
     invitationId: invitation.id,

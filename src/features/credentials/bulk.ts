@@ -1,14 +1,12 @@
 import { createHash } from 'node:crypto'
-import { parse } from 'csv-parse/sync'
 import { and, eq, inArray, isNull } from 'drizzle-orm'
-import { ConflictError, InvalidError, NotFoundError } from '../../platform/errors.ts'
+import { csvRowKey, isValidDate, parseCsvUpload } from '../../platform/csv.ts'
+import { ConflictError, NotFoundError } from '../../platform/errors.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { normalizeEmail } from '../identity/service.ts'
 import { type OrgScope, requireRole } from '../orgs/service.ts'
 import { achievements, type BulkRow, bulkIssuances, credentials } from './schema.ts'
 
-export const MAX_CSV_BYTES = 5 * 1024 * 1024
-export const MAX_CSV_ROWS = 50_000
 const REQUIRED_COLUMNS = ['email', 'name', 'achievement'] as const
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 
@@ -28,7 +26,7 @@ export interface BulkPreview {
 
 /** The key that makes a CSV row issue at most once: same org, achievement, recipient and date. */
 export function rowIdempotencyKey(orgId: string, achievementId: string, email: string, validFrom: string): string {
-  return `csv:${createHash('sha256').update(`${orgId}\n${achievementId}\n${email}\n${validFrom}`).digest('hex')}`
+  return csvRowKey([orgId, achievementId, email, validFrom])
 }
 
 /**
@@ -38,23 +36,7 @@ export function rowIdempotencyKey(orgId: string, achievementId: string, email: s
  */
 export async function previewBulkIssuance(platform: Platform, scope: OrgScope, file: { fileName: string; content: Buffer }): Promise<BulkPreview> {
   requireRole(scope, 'staff')
-  if (file.content.length > MAX_CSV_BYTES) throw new InvalidError('csv_too_large', `The file is larger than ${MAX_CSV_BYTES / 1024 / 1024} MB; split it.`)
-  let records: Record<string, string>[]
-  try {
-    records = parse(file.content, {
-      columns: (header: string[]) => header.map((name) => name.trim().toLowerCase()),
-      skip_empty_lines: true,
-      trim: true,
-      bom: true,
-    })
-  } catch (error) {
-    throw new InvalidError('csv_malformed', `The file is not valid CSV: ${(error as Error).message}`)
-  }
-  if (records.length === 0) throw new InvalidError('csv_empty', 'The file has no rows under its header line.')
-  if (records.length > MAX_CSV_ROWS) throw new InvalidError('csv_too_many_rows', `The file has ${records.length} rows; the limit is ${MAX_CSV_ROWS}.`)
-  const missing = REQUIRED_COLUMNS.filter((column) => !(column in (records[0] ?? {})))
-  if (missing.length > 0)
-    throw new InvalidError('csv_missing_columns', `The header line lacks: ${missing.join(', ')}. Expected columns: email, name, achievement, date (optional).`)
+  const records = parseCsvUpload(file.content, { required: REQUIRED_COLUMNS, expected: 'email, name, achievement, date (optional)' })
 
   const orgAchievements = await platform.db
     .select({ id: achievements.id, name: achievements.name })
@@ -123,12 +105,6 @@ export async function previewBulkIssuance(platform: Platform, scope: OrgScope, f
     .returning()
   if (!bulk) throw new Error('The preview was not stored.')
   return { id: bulk.id, fileName: bulk.fileName, totalRows: bulk.totalRows, validRows: bulk.validRows, alreadyIssued: bulk.alreadyIssued, problems }
-}
-
-function isValidDate(text: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false
-  const date = new Date(`${text}T00:00:00Z`)
-  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(text)
 }
 
 export async function getBulkIssuance(platform: Platform, scope: OrgScope, bulkIssuanceId: string) {

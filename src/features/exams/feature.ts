@@ -1,0 +1,13 @@
+import type { Feature } from '../../platform/feature.ts'
+import { catalogRoutes } from './catalog-pages.tsx'
+import { examsPrivacy } from './privacy.ts'
+import { sessionRoutes } from './session-pages.tsx'
+
+export const exams: Feature = {
+  name: 'exams',
+  async routes(app) {
+    await app.register(catalogRoutes)
+    await app.register(sessionRoutes)
+  },
+  privacy: examsPrivacy,
+}

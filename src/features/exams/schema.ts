@@ -1,0 +1,124 @@
+import { sql } from 'drizzle-orm'
+import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
+import { createdAt, idColumn, timestamps } from '../../platform/db/columns.ts'
+
+// Exam sessions (area: exams)
+
+/** An exam an org runs; a pass earns `achievementId` (an achievement of the same org). */
+export const exams = pgTable(
+  'exams',
+  {
+    id: idColumn('exam'),
+    orgId: text().notNull(),
+    code: text().notNull(),
+    title: text().notNull(),
+    durationMinutes: integer().notNull(),
+    passMark: integer().notNull(),
+    maxScore: integer().notNull(),
+    achievementId: text(),
+    archivedAt: timestamp({ withTimezone: true }),
+    ...timestamps,
+  },
+  (table) => [uniqueIndex('exams_org_code_idx').on(table.orgId, table.code)],
+)
+
+export const testCentres = pgTable(
+  'test_centres',
+  {
+    id: idColumn('ctr'),
+    orgId: text().notNull(),
+    code: text().notNull(),
+    name: text().notNull(),
+    /** IANA time zone: exam session times are entered and shown in it. */
+    timeZone: text().notNull(),
+    archivedAt: timestamp({ withTimezone: true }),
+    ...timestamps,
+  },
+  (table) => [uniqueIndex('test_centres_org_code_idx').on(table.orgId, table.code)],
+)
+
+export const rooms = pgTable(
+  'rooms',
+  {
+    id: idColumn('room'),
+    orgId: text().notNull(),
+    centreId: text().notNull(),
+    name: text().notNull(),
+    capacity: integer().notNull(),
+    archivedAt: timestamp({ withTimezone: true }),
+    ...timestamps,
+  },
+  (table) => [uniqueIndex('rooms_centre_name_idx').on(table.centreId, table.name)],
+)
+
+export const proctors = pgTable(
+  'proctors',
+  {
+    id: idColumn('proc'),
+    orgId: text().notNull(),
+    name: text().notNull(),
+    /** Lower-cased. */
+    email: text().notNull(),
+    /** The org member this proctor is, when they have an account. */
+    memberId: text(),
+    archivedAt: timestamp({ withTimezone: true }),
+    ...timestamps,
+  },
+  (table) => [uniqueIndex('proctors_org_email_idx').on(table.orgId, table.email)],
+)
+
+export const EXAM_SESSION_STATUSES = ['scheduled', 'confirmed', 'cancelled', 'completed'] as const
+export type ExamSessionStatus = (typeof EXAM_SESSION_STATUSES)[number]
+
+export const examSessions = pgTable(
+  'exam_sessions',
+  {
+    id: idColumn('exs'),
+    orgId: text().notNull(),
+    examId: text().notNull(),
+    centreId: text().notNull(),
+    roomId: text().notNull(),
+    proctorId: text(),
+    startsAt: timestamp({ withTimezone: true }).notNull(),
+    endsAt: timestamp({ withTimezone: true }).notNull(),
+    seats: integer().notNull(),
+    status: text().$type<ExamSessionStatus>().notNull().default('scheduled'),
+    cancellationReason: text(),
+    /** Same key, same exam session: re-uploaded CSV rows create nothing twice. */
+    idempotencyKey: text(),
+    createdByAccountId: text(),
+    ...timestamps,
+  },
+  (table) => [
+    index('exam_sessions_org_starts_idx').on(table.orgId, table.startsAt),
+    index('exam_sessions_room_idx').on(table.roomId, table.startsAt),
+    uniqueIndex('exam_sessions_idempotency_idx').on(table.orgId, table.idempotencyKey).where(sql`idempotency_key is not null`),
+  ],
+)
+
+export interface ExamSessionImportRow {
+  line: number
+  examId: string
+  roomId: string
+  proctorId: string | null
+  startsAt: string
+  endsAt: string
+  seats: number
+  idempotencyKey: string
+}
+
+/** A CSV upload of exam sessions between preview and confirmation; rows hold IDs only, no personal data. */
+export const examSessionImports = pgTable('exam_session_imports', {
+  id: idColumn('exsimp'),
+  orgId: text().notNull(),
+  fileName: text().notNull(),
+  state: text().$type<'previewed' | 'created'>().notNull().default('previewed'),
+  rows: jsonb().$type<ExamSessionImportRow[]>().notNull().default([]),
+  totalRows: integer().notNull(),
+  validRows: integer().notNull(),
+  alreadyCreated: integer().notNull().default(0),
+  created: integer().notNull().default(0),
+  createdByAccountId: text().notNull(),
+  createdAt: createdAt(),
+  updatedAt: timestamps.updatedAt,
+})

@@ -1,0 +1,243 @@
+import { and, asc, count, desc, eq, gte, inArray, lt, type SQL } from 'drizzle-orm'
+import type { Db } from '../../platform/db/client.ts'
+import { ConflictError, InvalidError, NotFoundError } from '../../platform/errors.ts'
+import type { Platform } from '../../platform/platform.ts'
+import { type OrgScope, type Page, requireRole } from '../orgs/service.ts'
+import { checkPlanned, loadBookings, loadCatalog, lockScheduling, type PlannedSession } from './scheduling.ts'
+import { type ExamSessionStatus, examSessions, exams, proctors, rooms, testCentres } from './schema.ts'
+
+export type ExamSession = typeof examSessions.$inferSelect
+
+/** Where and when an exam session takes place; the centre is the room's. */
+export type ExamSessionInput = Omit<PlannedSession, 'line'>
+
+/** Checks `planned` against the rules and the bookings inside `tx`; throws what to fix. */
+async function requireSchedulable(platform: Platform, tx: Db, scope: OrgScope, planned: PlannedSession, exceptSessionId?: string) {
+  await lockScheduling(tx, scope)
+  const catalog = await loadCatalog(tx, scope)
+  const bookings = await loadBookings(tx, scope, [planned], exceptSessionId)
+  const problem = checkPlanned(planned, { catalog, bookings, now: platform.clock.now() })
+  if (problem) throw new InvalidError('exam_session_invalid', `This exam session cannot be scheduled: ${problem.reason}.`, { [problem.field]: problem.reason })
+  return catalog
+}
+
+export async function createExamSession(platform: Platform, scope: OrgScope, input: ExamSessionInput): Promise<ExamSession> {
+  requireRole(scope, 'staff')
+  return platform.db.transaction(async (tx) => {
+    const catalog = await requireSchedulable(platform, tx, scope, input)
+    const centreId = catalog.rooms.get(input.roomId)?.centreId ?? ''
+    const [session] = await tx
+      .insert(examSessions)
+      .values({ ...input, orgId: scope.orgId, centreId, createdByAccountId: scope.accountId })
+      .returning()
+    if (!session) throw new Error('The exam session was not stored.')
+    await platform.audit.recordIn(tx, { action: 'exams.session_created', orgId: scope.orgId, actorAccountId: scope.accountId, target: session.id })
+    return session
+  })
+}
+
+/** Moves an exam session (time, room, proctor, seats) under the same rules as a new one; it needs confirming again. */
+export async function rescheduleExamSession(
+  platform: Platform,
+  scope: OrgScope,
+  sessionId: string,
+  input: Omit<ExamSessionInput, 'examId'>,
+): Promise<ExamSession> {
+  requireRole(scope, 'staff')
+  return platform.db.transaction(async (tx) => {
+    const before = await getExamSession(tx, scope, sessionId)
+    if (before.status === 'cancelled' || before.status === 'completed') {
+      throw new ConflictError('exam_session_closed', `This exam session is ${before.status}; it cannot be rescheduled.`)
+    }
+    const catalog = await requireSchedulable(platform, tx, scope, { ...input, examId: before.examId }, sessionId)
+    const [session] = await tx
+      .update(examSessions)
+      .set({ ...input, centreId: catalog.rooms.get(input.roomId)?.centreId ?? before.centreId, status: 'scheduled' })
+      .where(and(eq(examSessions.orgId, scope.orgId), eq(examSessions.id, sessionId)))
+      .returning()
+    if (!session) throw new NotFoundError('exam_session', sessionId)
+    await platform.audit.recordIn(tx, {
+      action: 'exams.session_rescheduled',
+      orgId: scope.orgId,
+      actorAccountId: scope.accountId,
+      target: sessionId,
+      data: {
+        from: { roomId: before.roomId, startsAt: before.startsAt.toISOString(), endsAt: before.endsAt.toISOString(), seats: before.seats },
+        to: { roomId: input.roomId, startsAt: input.startsAt.toISOString(), endsAt: input.endsAt.toISOString(), seats: input.seats },
+      },
+    })
+    return session
+  })
+}
+
+/** Changes the status of several exam sessions at once: all or none, naming those that cannot change. */
+async function changeStatus(
+  platform: Platform,
+  scope: OrgScope,
+  sessionIds: string[],
+  change: { from: ExamSessionStatus[]; to: ExamSessionStatus; action: string; reason?: string },
+): Promise<ExamSession[]> {
+  requireRole(scope, 'staff')
+  const ids = [...new Set(sessionIds)]
+  if (ids.length === 0) throw new InvalidError('no_exam_sessions', 'Choose at least one exam session.')
+  return platform.db.transaction(async (tx) => {
+    const found = await tx
+      .select({ id: examSessions.id, status: examSessions.status })
+      .from(examSessions)
+      .where(and(eq(examSessions.orgId, scope.orgId), inArray(examSessions.id, ids)))
+      .for('update')
+    if (found.length !== ids.length)
+      throw new NotFoundError(
+        'exam_session',
+        ids.find((id) => !found.some((row) => row.id === id)),
+      )
+    const stuck = found.filter((row) => !change.from.includes(row.status))
+    if (stuck.length > 0) {
+      throw new ConflictError(
+        'exam_session_status',
+        `Cannot mark as ${change.to}: ${stuck.map((row) => `${row.id} is ${row.status}`).join('; ')}. Nothing was changed.`,
+      )
+    }
+    const changed = await tx
+      .update(examSessions)
+      .set({ status: change.to, ...(change.reason ? { cancellationReason: change.reason } : {}) })
+      .where(and(eq(examSessions.orgId, scope.orgId), inArray(examSessions.id, ids)))
+      .returning()
+    for (const session of changed) {
+      await platform.audit.recordIn(tx, {
+        action: change.action,
+        orgId: scope.orgId,
+        actorAccountId: scope.accountId,
+        target: session.id,
+        data: change.reason ? { reason: change.reason } : undefined,
+      })
+    }
+    return changed
+  })
+}
+
+export function confirmExamSessions(platform: Platform, scope: OrgScope, sessionIds: string[]): Promise<ExamSession[]> {
+  return changeStatus(platform, scope, sessionIds, { from: ['scheduled'], to: 'confirmed', action: 'exams.session_confirmed' })
+}
+
+export async function cancelExamSessions(platform: Platform, scope: OrgScope, sessionIds: string[], reason: string): Promise<ExamSession[]> {
+  const trimmed = reason.trim()
+  if (trimmed.length < 3) throw new InvalidError('reason_required', 'Give a reason for cancelling.', { reason: 'Give a reason (3 to 500 characters).' })
+  // Registrations come later: that step emails each cancelled exam session's registered candidates
+  // the reason here, enqueued in the same transaction as the status change.
+  return changeStatus(platform, scope, sessionIds, { from: ['scheduled', 'confirmed'], to: 'cancelled', action: 'exams.session_cancelled', reason: trimmed })
+}
+
+export async function getExamSession(db: Db, scope: { orgId: string }, sessionId: string): Promise<ExamSession> {
+  const [session] = await db
+    .select()
+    .from(examSessions)
+    .where(and(eq(examSessions.orgId, scope.orgId), eq(examSessions.id, sessionId)))
+  if (!session) throw new NotFoundError('exam_session', sessionId)
+  return session
+}
+
+export const EXAM_SESSION_SORTS = ['starts', '-starts', 'exam', 'centre', 'status'] as const
+export type ExamSessionSort = (typeof EXAM_SESSION_SORTS)[number]
+
+export interface ExamSessionFilters {
+  /** Starting at or after. */
+  from?: Date
+  /** Starting before. */
+  to?: Date
+  status?: ExamSessionStatus
+  examId?: string
+  centreId?: string
+  proctorId?: string
+}
+
+const sessionView = {
+  id: examSessions.id,
+  status: examSessions.status,
+  startsAt: examSessions.startsAt,
+  endsAt: examSessions.endsAt,
+  seats: examSessions.seats,
+  cancellationReason: examSessions.cancellationReason,
+  examId: examSessions.examId,
+  examCode: exams.code,
+  examTitle: exams.title,
+  centreId: examSessions.centreId,
+  centreCode: testCentres.code,
+  centreName: testCentres.name,
+  timeZone: testCentres.timeZone,
+  roomId: examSessions.roomId,
+  roomName: rooms.name,
+  roomCapacity: rooms.capacity,
+  proctorId: examSessions.proctorId,
+  proctorName: proctors.name,
+}
+
+export type ExamSessionView = {
+  [K in keyof typeof sessionView]: (typeof sessionView)[K]['_']['notNull'] extends true
+    ? (typeof sessionView)[K]['_']['data']
+    : (typeof sessionView)[K]['_']['data'] | null
+}
+
+function filterWhere(scope: { orgId: string }, filters: ExamSessionFilters): SQL | undefined {
+  return and(
+    eq(examSessions.orgId, scope.orgId),
+    filters.from ? gte(examSessions.startsAt, filters.from) : undefined,
+    filters.to ? lt(examSessions.startsAt, filters.to) : undefined,
+    filters.status ? eq(examSessions.status, filters.status) : undefined,
+    filters.examId ? eq(examSessions.examId, filters.examId) : undefined,
+    filters.centreId ? eq(examSessions.centreId, filters.centreId) : undefined,
+    filters.proctorId ? eq(examSessions.proctorId, filters.proctorId) : undefined,
+  )
+}
+
+function selectViews(db: Db) {
+  return db
+    .select(sessionView)
+    .from(examSessions)
+    .innerJoin(exams, eq(exams.id, examSessions.examId))
+    .innerJoin(testCentres, eq(testCentres.id, examSessions.centreId))
+    .innerJoin(rooms, eq(rooms.id, examSessions.roomId))
+    .leftJoin(proctors, eq(proctors.id, examSessions.proctorId))
+}
+
+/** One exam session with the names of its exam, centre, room and proctor. */
+export async function getExamSessionView(db: Db, scope: { orgId: string }, sessionId: string): Promise<ExamSessionView> {
+  const [session] = await selectViews(db).where(and(eq(examSessions.orgId, scope.orgId), eq(examSessions.id, sessionId)))
+  if (!session) throw new NotFoundError('exam_session', sessionId)
+  return session as ExamSessionView
+}
+
+export const EXAM_SESSION_PAGE_SIZE = 25
+
+const ORDER: Record<ExamSessionSort, SQL[]> = {
+  starts: [asc(examSessions.startsAt)],
+  '-starts': [desc(examSessions.startsAt)],
+  exam: [asc(exams.code), asc(examSessions.startsAt)],
+  centre: [asc(testCentres.code), asc(examSessions.startsAt)],
+  status: [asc(examSessions.status), asc(examSessions.startsAt)],
+}
+
+export async function listExamSessions(
+  db: Db,
+  scope: { orgId: string },
+  options: ExamSessionFilters & { sort?: ExamSessionSort; page?: number } = {},
+): Promise<Page<ExamSessionView>> {
+  const page = Math.max(1, options.page ?? 1)
+  const where = filterWhere(scope, options)
+  const [totals] = await db.select({ total: count() }).from(examSessions).where(where)
+  const items = await selectViews(db)
+    .where(where)
+    .orderBy(...ORDER[options.sort ?? 'starts'], asc(examSessions.id))
+    .limit(EXAM_SESSION_PAGE_SIZE)
+    .offset((page - 1) * EXAM_SESSION_PAGE_SIZE)
+  const total = totals?.total ?? 0
+  return { items: items as ExamSessionView[], total, page, pageCount: Math.max(1, Math.ceil(total / EXAM_SESSION_PAGE_SIZE)) }
+}
+
+export const CALENDAR_LIMIT = 2000
+
+/** Exam sessions starting in [from, to), in start order, for a calendar (at most CALENDAR_LIMIT). */
+export async function listExamSessionsBetween(db: Db, scope: { orgId: string }, filters: ExamSessionFilters & { from: Date; to: Date }) {
+  const items = await selectViews(db).where(filterWhere(scope, filters)).orderBy(asc(examSessions.startsAt), asc(examSessions.id)).limit(CALENDAR_LIMIT)
+  return items as ExamSessionView[]
+}

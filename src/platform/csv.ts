@@ -1,0 +1,44 @@
+import { createHash } from 'node:crypto'
+import { parse } from 'csv-parse/sync'
+import { InvalidError } from './errors.ts'
+
+export const MAX_CSV_BYTES = 5 * 1024 * 1024
+export const MAX_CSV_ROWS = 50_000
+
+/**
+ * Reads an uploaded CSV file with a header line into records keyed by lower-cased column names,
+ * refusing (with what to fix) files too large, malformed, empty or lacking a required column.
+ * Line numbers of records are their index + 2 (the header is line 1).
+ */
+export function parseCsvUpload(content: Buffer, options: { required: readonly string[]; expected: string; maxRows?: number }): Record<string, string>[] {
+  if (content.length > MAX_CSV_BYTES) throw new InvalidError('csv_too_large', `The file is larger than ${MAX_CSV_BYTES / 1024 / 1024} MB; split it.`)
+  let records: Record<string, string>[]
+  try {
+    records = parse(content, {
+      columns: (header: string[]) => header.map((name) => name.trim().toLowerCase()),
+      skip_empty_lines: true,
+      trim: true,
+      bom: true,
+    })
+  } catch (error) {
+    throw new InvalidError('csv_malformed', `The file is not valid CSV: ${(error as Error).message}`)
+  }
+  if (records.length === 0) throw new InvalidError('csv_empty', 'The file has no rows under its header line.')
+  const maxRows = options.maxRows ?? MAX_CSV_ROWS
+  if (records.length > maxRows) throw new InvalidError('csv_too_many_rows', `The file has ${records.length} rows; the limit is ${maxRows}.`)
+  const missing = options.required.filter((column) => !(column in (records[0] ?? {})))
+  if (missing.length > 0) throw new InvalidError('csv_missing_columns', `The header line lacks: ${missing.join(', ')}. Expected columns: ${options.expected}.`)
+  return records
+}
+
+/** The idempotency key of a CSV row: the same parts (org first) give the same key, so a re-upload creates nothing twice. */
+export function csvRowKey(parts: string[]): string {
+  return `csv:${createHash('sha256').update(parts.join('\n')).digest('hex')}`
+}
+
+/** Is `text` a real calendar date written YYYY-MM-DD? */
+export function isValidDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false
+  const date = new Date(`${text}T00:00:00Z`)
+  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(text)
+}

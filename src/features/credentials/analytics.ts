@@ -1,7 +1,6 @@
 import { and, count, desc, eq, gte, inArray, type SQL, sql } from 'drizzle-orm'
 import type { FastifyRequest } from 'fastify'
 import type { Db } from '../../platform/db/client.ts'
-import type { RequestAuth } from '../../platform/http/auth.ts'
 import { newId } from '../../platform/ids.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { hasRole, listOrgsForAccount } from '../orgs/service.ts'

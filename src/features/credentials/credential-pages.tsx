@@ -1,7 +1,6 @@
 import { stringify } from 'csv-stringify/sync'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { MAX_CSV_BYTES } from '../../platform/csv.ts'
 import { InvalidError } from '../../platform/errors.ts'
 import { type FieldErrors, parseForm, uploadedFile } from '../../platform/http/forms.ts'
 import type { MailStatus } from '../../platform/mail/schema.ts'
@@ -16,6 +15,7 @@ import {
   SelectField,
   TableHead,
 } from '../../platform/ui/components.tsx'
+import { CsvPreview, CsvUploadForm } from '../../platform/ui/csv-import.tsx'
 import { hasRole, requireRole, scopeOf } from '../orgs/service.ts'
 import { listAchievements } from './achievements.ts'
 import { loadVerificationLog, VerificationLog } from './analytics-pages.tsx'
@@ -42,7 +42,6 @@ const filtersOf = (query: CredentialsQueryValues) => ({ ...query, status: query.
 const formatDate = (date: Date | null) => (date ? date.toISOString().slice(0, 10) : '—')
 const withDefaults = (state: FormState, defaults: Record<string, string>): FormState => ({ ...state, values: { ...defaults, ...state.values } })
 const dateFromForm = (value: string | undefined) => (value ? new Date(`${value}T00:00:00Z`) : undefined)
-const MAX_LISTED_PROBLEMS = 500
 
 /** A result on the issue form must be a complete pass. */
 function resultProblem(score?: number, passMark?: number, maxScore?: number): FieldErrors | undefined {
@@ -476,13 +475,7 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
           One recipient per line, with a header line: <code>email,name,achievement,date</code>. The achievement is its ID or exact name; the date (YYYY-MM-DD)
           is optional and defaults to today. Nothing is issued until you have seen the preview and confirmed.
         </p>
-        <FormErrorSummary state={state} />
-        <form method="post" action={`/orgs/${scope.orgId}/credentials/bulk`} enctype="multipart/form-data">
-          <CsrfField token={reply.csrfToken()} />
-          <label for="field-file">{`CSV file (up to ${MAX_CSV_BYTES / 1024 / 1024} MB)`}</label>
-          <input id="field-file" type="file" name="file" accept=".csv,text/csv" required />
-          <button type="submit">Check the file</button>
-        </form>
+        <CsvUploadForm action={`/orgs/${scope.orgId}/credentials/bulk`} csrfToken={reply.csrfToken()} state={state} />
       </article>,
       { orgId: scope.orgId },
     )
@@ -502,45 +495,18 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
     return reply.page(
       'Check the file',
       <>
-        <h1 safe>{`Preview of ${preview.fileName}`}</h1>
-        <ul>
-          <li safe>{`${preview.totalRows} rows read`}</li>
-          <li safe>{`${preview.validRows} ready to issue`}</li>
-          {preview.alreadyIssued > 0 ? <li safe>{`${preview.alreadyIssued} already issued by an earlier upload (skipped)`}</li> : ''}
-          <li safe>{`${preview.problems.length} with problems (not issued)`}</li>
-        </ul>
-        {preview.problems.length > 0 ? (
-          <table id="bulk-problems">
-            <caption>Rows that will not be issued</caption>
-            <TableHead columns={['Line', 'Problem']} />
-            <tbody>
-              {preview.problems.slice(0, MAX_LISTED_PROBLEMS).map((problem) => (
-                <tr>
-                  <td safe>{String(problem.line)}</td>
-                  <td safe>{problem.reason}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        ) : (
-          <p class="flash flash-success">Every row is fine.</p>
-        )}
-        {preview.problems.length > MAX_LISTED_PROBLEMS ? <p safe>{`…and ${preview.problems.length - MAX_LISTED_PROBLEMS} more.`}</p> : ''}
-        {preview.validRows > 0 ? (
-          <form
-            method="post"
-            action={`/orgs/${scope.orgId}/credentials/bulk/${preview.id}/confirm`}
-            data-confirm={`Sign and issue ${preview.validRows} credentials?`}
-          >
-            <CsrfField token={reply.csrfToken()} />
-            <button type="submit" safe>{`Issue ${preview.validRows} credentials`}</button>
-          </form>
-        ) : (
-          <p>Nothing new to issue.</p>
-        )}
-        <p>
-          <a href={`/orgs/${scope.orgId}/credentials/bulk`}>Upload another file</a>
-        </p>
+        <CsvPreview
+          preview={{ ...preview, alreadyDone: preview.alreadyIssued }}
+          verb={{ base: 'issue', past: 'issued' }}
+          problemsId="bulk-problems"
+          confirm={{
+            action: `/orgs/${scope.orgId}/credentials/bulk/${preview.id}/confirm`,
+            label: `Issue ${preview.validRows} credentials`,
+            question: `Sign and issue ${preview.validRows} credentials?`,
+          }}
+          uploadHref={`/orgs/${scope.orgId}/credentials/bulk`}
+          csrfToken={reply.csrfToken()}
+        />
       </>,
       { orgId: scope.orgId },
     )

@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { MAX_CSV_BYTES } from '../../platform/csv.ts'
 import { ConflictError, InvalidError } from '../../platform/errors.ts'
 import { parseForm, uploadedFile } from '../../platform/http/forms.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { utcToZoned, zonedToUtc } from '../../platform/time-zones.ts'
 import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, Pagination, SelectField, TableHead } from '../../platform/ui/components.tsx'
+import { CsvPreview, CsvUploadForm } from '../../platform/ui/csv-import.tsx'
 import { getOrg, type OrgScope, requireRole, scopeOf } from '../orgs/service.ts'
 import { confirmExamSessionImport, EXPECTED_COLUMNS, type ExamSessionImportPreview, MAX_IMPORT_ROWS, previewExamSessionImport } from './bulk.ts'
 import { activeChoices } from './catalog.ts'
@@ -24,7 +24,6 @@ import {
   rescheduleExamSession,
 } from './sessions.ts'
 
-const MAX_LISTED_PROBLEMS = 500
 const SORT_LABELS: Record<ExamSessionSort, string> = {
   starts: 'Start, earliest first',
   '-starts': 'Start, latest first',
@@ -512,15 +511,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
           name at that centre, start and end <code>YYYY-MM-DD HH:MM</code> in the centre's time zone (the end defaults to the start plus the exam's duration),
           seats default to the room's capacity, and the proctor is their email. Nothing is created until you have seen the preview and confirmed.
         </p>
-        <FormErrorSummary state={state} />
-        <form method="post" action={`${base(scope)}/import`} enctype="multipart/form-data">
-          <CsrfField token={reply.csrfToken()} />
-          <label for="field-file" safe>
-            {`CSV file (up to ${MAX_CSV_BYTES / 1024 / 1024} MB and ${MAX_IMPORT_ROWS.toLocaleString('en')} rows)`}
-          </label>
-          <input id="field-file" type="file" name="file" accept=".csv,text/csv" required />
-          <button type="submit">Check the file</button>
-        </form>
+        <CsvUploadForm action={`${base(scope)}/import`} csrfToken={reply.csrfToken()} state={state} maxRows={MAX_IMPORT_ROWS} />
       </article>,
       { orgId: scope.orgId },
     )
@@ -540,41 +531,14 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     return reply.page(
       'Check the file',
       <>
-        <h1 safe>{`Preview of ${preview.fileName}`}</h1>
-        <ul>
-          <li safe>{`${preview.totalRows} rows read`}</li>
-          <li safe>{`${preview.validRows} ready to create`}</li>
-          {preview.alreadyCreated > 0 ? <li safe>{`${preview.alreadyCreated} already created by an earlier upload (skipped)`}</li> : ''}
-          <li safe>{`${preview.problems.length} with problems (not created)`}</li>
-        </ul>
-        {preview.problems.length > 0 ? (
-          <table id="import-problems">
-            <caption>Rows that will not be created</caption>
-            <TableHead columns={['Line', 'Problem']} />
-            <tbody>
-              {preview.problems.slice(0, MAX_LISTED_PROBLEMS).map((problem) => (
-                <tr>
-                  <td safe>{String(problem.line)}</td>
-                  <td safe>{problem.reason}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        ) : (
-          <p class="flash flash-success">Every row is fine.</p>
-        )}
-        {preview.problems.length > MAX_LISTED_PROBLEMS ? <p safe>{`…and ${preview.problems.length - MAX_LISTED_PROBLEMS} more.`}</p> : ''}
-        {preview.validRows > 0 ? (
-          <form method="post" action={`${base(scope)}/import/${preview.id}/confirm`}>
-            <CsrfField token={reply.csrfToken()} />
-            <button type="submit" safe>{`Create ${preview.validRows} exam sessions`}</button>
-          </form>
-        ) : (
-          <p>Nothing new to create.</p>
-        )}
-        <p>
-          <a href={`${base(scope)}/import`}>Upload another file</a>
-        </p>
+        <CsvPreview
+          preview={{ ...preview, alreadyDone: preview.alreadyCreated }}
+          verb={{ base: 'create', past: 'created' }}
+          problemsId="import-problems"
+          confirm={{ action: `${base(scope)}/import/${preview.id}/confirm`, label: `Create ${preview.validRows} exam sessions` }}
+          uploadHref={`${base(scope)}/import`}
+          csrfToken={reply.csrfToken()}
+        />
       </>,
       { orgId: scope.orgId },
     )

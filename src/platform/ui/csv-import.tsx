@@ -1,0 +1,85 @@
+import { MAX_CSV_BYTES } from '../csv.ts'
+import { CsrfField, FormErrorSummary, type FormState, TableHead } from './components.tsx'
+
+const MAX_LISTED_PROBLEMS = 500
+
+/** The file field of a CSV upload; what the rows mean is said by the page around it. */
+export function CsvUploadForm(props: { action: string; csrfToken: string; state: FormState; maxRows?: number }) {
+  const limits = props.maxRows ? ` and ${props.maxRows.toLocaleString('en')} rows` : ''
+  return (
+    <>
+      <FormErrorSummary state={props.state} />
+      <form method="post" action={props.action} enctype="multipart/form-data">
+        <CsrfField token={props.csrfToken} />
+        <label for="field-file" safe>{`CSV file (up to ${MAX_CSV_BYTES / 1024 / 1024} MB${limits})`}</label>
+        <input id="field-file" type="file" name="file" accept=".csv,text/csv" required />
+        <button type="submit">Check the file</button>
+      </form>
+    </>
+  )
+}
+
+export interface CsvPreviewCounts {
+  fileName: string
+  totalRows: number
+  validRows: number
+  /** Rows an earlier upload of the same lines already handled. */
+  alreadyDone: number
+  problems: { line: number; reason: string }[]
+}
+
+/**
+ * The preview of an uploaded CSV file: counts, every bad line with its reason, and the confirm button.
+ * `verb` is what confirming does to a row (`{ base: 'issue', past: 'issued' }`); `confirm` labels the button.
+ */
+export function CsvPreview(props: {
+  preview: CsvPreviewCounts
+  verb: { base: string; past: string }
+  problemsId: string
+  confirm: { action: string; label: string; question?: string }
+  uploadHref: string
+  csrfToken: string
+}) {
+  const { preview, verb } = props
+  return (
+    <>
+      <h1 safe>{`Preview of ${preview.fileName}`}</h1>
+      <ul>
+        <li safe>{`${preview.totalRows} rows read`}</li>
+        <li safe>{`${preview.validRows} ready to ${verb.base}`}</li>
+        {preview.alreadyDone > 0 ? <li safe>{`${preview.alreadyDone} already ${verb.past} by an earlier upload (skipped)`}</li> : ''}
+        <li safe>{`${preview.problems.length} with problems (not ${verb.past})`}</li>
+      </ul>
+      {preview.problems.length > 0 ? (
+        <table id={props.problemsId}>
+          <caption safe>{`Rows that will not be ${verb.past}`}</caption>
+          <TableHead columns={['Line', 'Problem']} />
+          <tbody>
+            {preview.problems.slice(0, MAX_LISTED_PROBLEMS).map((problem) => (
+              <tr>
+                <td safe>{String(problem.line)}</td>
+                <td safe>{problem.reason}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        <p class="flash flash-success">Every row is fine.</p>
+      )}
+      {preview.problems.length > MAX_LISTED_PROBLEMS ? <p safe>{`…and ${preview.problems.length - MAX_LISTED_PROBLEMS} more.`}</p> : ''}
+      {preview.validRows > 0 ? (
+        <form method="post" action={props.confirm.action} data-confirm={props.confirm.question}>
+          <CsrfField token={props.csrfToken} />
+          <button type="submit" safe>
+            {props.confirm.label}
+          </button>
+        </form>
+      ) : (
+        <p safe>{`Nothing new to ${verb.base}.`}</p>
+      )}
+      <p>
+        <a href={props.uploadHref}>Upload another file</a>
+      </p>
+    </>
+  )
+}

@@ -51,8 +51,9 @@ export async function signedFileAccess(
   platform: Platform,
   auth: RequestAuth | null,
   credential: Pick<CredentialRow, 'recipientEmail' | 'orgId' | 'holderHiddenFields'>,
+  shown?: Set<DisclosableField>,
 ): Promise<'public' | 'private' | 'denied'> {
-  if (isFullyDisclosed(disclosedFields(await orgPublicFields(platform.db, credential.orgId), credential))) return 'public'
+  if (isFullyDisclosed(shown ?? disclosedFields(await orgPublicFields(platform.db, credential.orgId), credential))) return 'public'
   return (await mayReadSignedFile(platform, auth, credential)) ? 'private' : 'denied'
 }
 

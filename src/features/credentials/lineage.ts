@@ -73,7 +73,11 @@ export async function reissueCredential(platform: Platform, scope: OrgScope, cre
 }
 
 /** The credentials around one in its correction history: the one it replaces and the one that replaced it. */
-export async function lineageOf(db: Db, credential: Pick<CredentialRow, 'id' | 'replacesCredentialId'>) {
-  const [replacement] = await db.select({ id: credentials.id }).from(credentials).where(eq(credentials.replacesCredentialId, credential.id))
+export async function lineageOf(db: Db, credential: Pick<CredentialRow, 'id' | 'replacesCredentialId' | 'revocationReason'>) {
+  // Only a superseded credential has a replacement: others need no query.
+  const [replacement] =
+    credential.revocationReason === SUPERSEDED
+      ? await db.select({ id: credentials.id }).from(credentials).where(eq(credentials.replacesCredentialId, credential.id))
+      : []
   return { replaces: credential.replacesCredentialId, replacedBy: replacement?.id ?? null }
 }

@@ -81,7 +81,7 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
     const lineage = await lineageOf(platform.db, credential)
     const { result, evidence } = credentialDetails(credential.document)
     const isSuperseded = credential.revocationReason === SUPERSEDED && lineage.replacedBy
-    const mayDownload = (await signedFileAccess(platform, request.auth, credential)) !== 'denied'
+    const mayDownload = (await signedFileAccess(platform, request.auth, credential, shown)) !== 'denied'
     if (!credential.isIndexable) reply.header('x-robots-tag', 'noindex')
     const achievementName = shared.achievementName
     return reply.page(

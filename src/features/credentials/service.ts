@@ -21,7 +21,7 @@ export { listCredentialsForEmails, resendDelivery, resendFailedDeliveries } from
 export { isCredentialHolder } from './holder.ts'
 export { type CredentialRow, type IssueInput, type IssueOutcome, issueCredential, issueCredentials } from './issuance.ts'
 export { getActiveSigner, rotateIssuerKey } from './issuer.ts'
-export { renderCertificatePdf } from './pdf/render.ts'
+export { renderCertificatePdf } from './pdf/renderer.ts'
 export { type CredentialStatus, findPublicCredential, getCredential, listCredentials, statusOf } from './queries.ts'
 export { reinstateCredential, revokeCredential, suspendCredential } from './status.ts'
 export { publicUrls } from './urls.ts'

@@ -1,5 +1,4 @@
 import { and, eq } from 'drizzle-orm'
-import { PDFDocument } from 'pdf-lib'
 import { Type } from 'typebox'
 import type { Db } from '../../../platform/db/client.ts'
 import { InvalidError } from '../../../platform/errors.ts'
@@ -110,6 +109,7 @@ export async function checkDesignImage(file: UploadedFile, which: DesignImage): 
   }
   if (image?.type !== 'image/png') return fail('upload a PNG image (a PDF cannot show SVG).')
   try {
+    const { PDFDocument } = await import('pdf-lib')
     await (await PDFDocument.create()).embedPng(image.data)
   } catch {
     fail('this PNG file cannot be read; save it again as a standard PNG.')

@@ -25,7 +25,8 @@ import {
   PAPER_SIZES,
   saveCertificateDesign,
 } from './design.ts'
-import { type CertificateContent, certificateContentOf, renderCertificate } from './render.ts'
+import type { CertificateContent } from './render.ts'
+import { loadRenderer } from './renderer.ts'
 import { streamCertificateZip } from './zip.ts'
 
 /** Bump when the renderer's output changes, so cached PDFs revalidate. */
@@ -75,6 +76,7 @@ export async function certificatePages(app: FastifyInstance): Promise<void> {
       reply.header('cache-control', access === 'public' ? 'public, max-age=300' : 'private, no-store').header('etag', etag)
       if (request.headers['if-none-match'] === etag) return reply.status(304).send()
       recordCredentialAccess(platform, request, credential, 'pdf_downloaded')
+      const { renderCertificate, certificateContentOf } = await loadRenderer()
       const bytes = await renderCertificate(certificateContentOf(platform, credential), design)
       return sendPdf(reply, bytes, { fileName: `${credential.id}.pdf`, isDownload: (request.query as { download?: string }).download === '1' })
     },
@@ -154,7 +156,7 @@ export async function certificatePages(app: FastifyInstance): Promise<void> {
   }
   const sendPreview = async (request: FastifyRequest, reply: FastifyReply, design: CertificateDesign) => {
     const achievement = await getAchievement(platform.db, scopeOf(request), (request.params as { achievementId: string }).achievementId)
-    const bytes = await renderCertificate(await sampleContent(request, achievement.name), design)
+    const bytes = await (await loadRenderer()).renderCertificate(await sampleContent(request, achievement.name), design)
     return sendPdf(reply.header('cache-control', 'no-store'), bytes, { fileName: 'preview.pdf', isDownload: false })
   }
 

@@ -6,7 +6,7 @@ import type { Platform } from '../../../platform/platform.ts'
 import { type OrgScope, requireRole } from '../../orgs/service.ts'
 import { getBulkIssuance } from '../bulk.ts'
 import { credentials } from '../schema.ts'
-import { renderCertificatePdf } from './render.ts'
+import { renderCertificatePdf } from './renderer.ts'
 
 /** PDFs per ZIP file: one part renders in about a minute and stays a download a browser handles well. */
 export const CERTIFICATES_PER_ZIP = 1000

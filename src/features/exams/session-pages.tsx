@@ -9,6 +9,8 @@ import { getOrg, type OrgScope, requireRole, scopeOf } from '../orgs/service.ts'
 import { confirmExamSessionImport, EXPECTED_COLUMNS, type ExamSessionImportPreview, MAX_IMPORT_ROWS, previewExamSessionImport } from './bulk.ts'
 import { activeChoices } from './catalog.ts'
 import { CalendarQuery, CancelFields, ExamSessionFields, ExamSessionParams, ExamSessionsQuery, ImportParams, RescheduleFields } from './contract.ts'
+import { ImportPreview } from './import-preview.tsx'
+import { CandidatesSection } from './registration-pages.tsx'
 import { loadCatalog, planFromLocalTimes } from './scheduling.ts'
 import { EXAM_SESSION_STATUSES, type ExamSessionStatus } from './schema.ts'
 import {
@@ -24,7 +26,6 @@ import {
   rescheduleExamSession,
 } from './sessions.ts'
 
-const MAX_LISTED_PROBLEMS = 500
 const SORT_LABELS: Record<ExamSessionSort, string> = {
   starts: 'Start, earliest first',
   '-starts': 'Start, latest first',
@@ -446,6 +447,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
         ) : (
           ''
         )}
+        <CandidatesSection platform={platform} scope={scope} session={session} csrf={csrf} />
         <p>
           <a href={base(scope)}>All exam sessions</a>
         </p>
@@ -539,43 +541,21 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     }
     return reply.page(
       'Check the file',
-      <>
-        <h1 safe>{`Preview of ${preview.fileName}`}</h1>
-        <ul>
-          <li safe>{`${preview.totalRows} rows read`}</li>
-          <li safe>{`${preview.validRows} ready to create`}</li>
-          {preview.alreadyCreated > 0 ? <li safe>{`${preview.alreadyCreated} already created by an earlier upload (skipped)`}</li> : ''}
-          <li safe>{`${preview.problems.length} with problems (not created)`}</li>
-        </ul>
-        {preview.problems.length > 0 ? (
-          <table id="import-problems">
-            <caption>Rows that will not be created</caption>
-            <TableHead columns={['Line', 'Problem']} />
-            <tbody>
-              {preview.problems.slice(0, MAX_LISTED_PROBLEMS).map((problem) => (
-                <tr>
-                  <td safe>{String(problem.line)}</td>
-                  <td safe>{problem.reason}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        ) : (
-          <p class="flash flash-success">Every row is fine.</p>
-        )}
-        {preview.problems.length > MAX_LISTED_PROBLEMS ? <p safe>{`…and ${preview.problems.length - MAX_LISTED_PROBLEMS} more.`}</p> : ''}
-        {preview.validRows > 0 ? (
-          <form method="post" action={`${base(scope)}/import/${preview.id}/confirm`}>
-            <CsrfField token={reply.csrfToken()} />
-            <button type="submit" safe>{`Create ${preview.validRows} exam sessions`}</button>
-          </form>
-        ) : (
-          <p>Nothing new to create.</p>
-        )}
-        <p>
-          <a href={`${base(scope)}/import`}>Upload another file</a>
-        </p>
-      </>,
+      <ImportPreview
+        fileName={preview.fileName}
+        counts={[
+          `${preview.totalRows} rows read`,
+          `${preview.validRows} ready to create`,
+          ...(preview.alreadyCreated > 0 ? [`${preview.alreadyCreated} already created by an earlier upload (skipped)`] : []),
+          `${preview.problems.length} with problems (not created)`,
+        ]}
+        problems={preview.problems}
+        validRows={preview.validRows}
+        confirmAction={`${base(scope)}/import/${preview.id}/confirm`}
+        confirmLabel={`Create ${preview.validRows} exam sessions`}
+        csrf={reply.csrfToken()}
+        againHref={`${base(scope)}/import`}
+      />,
       { orgId: scope.orgId },
     )
   })

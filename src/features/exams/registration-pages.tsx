@@ -21,7 +21,7 @@ import {
   registerCandidate,
   removeRegistration,
 } from './registrations.ts'
-import { completeExamSessions, type ExamSessionView } from './sessions.ts'
+import { completeExamSessions, type ExamSessionView, getExamSession } from './sessions.ts'
 
 const sessionPath = (scope: OrgScope, sessionId: string) => `/orgs/${scope.orgId}/exam-sessions/${sessionId}`
 
@@ -145,10 +145,11 @@ export async function CandidatesSection({ platform, scope, session, csrf }: { pl
   )
 }
 
-/** Runs an action from the exam session page and returns there, with what happened or what stopped it. */
-async function backToSession(request: FastifyRequest, reply: FastifyReply, work: () => Promise<string>) {
+/** Runs an action from the exam session page (which must be the org's) and returns there, with what happened or what stopped it. */
+async function backToSession(platform: Platform, request: FastifyRequest, reply: FastifyReply, work: () => Promise<string>) {
   const scope = scopeOf(request)
   const { examSessionId } = request.params as { examSessionId: string }
+  await getExamSession(platform.db, scope, examSessionId)
   try {
     reply.flash('success', await work())
   } catch (error) {
@@ -165,7 +166,7 @@ export async function registrationRoutes(app: FastifyInstance): Promise<void> {
   const ids = (request: FastifyRequest) => request.params as { examSessionId: string; registrationId: string }
 
   app.post('/orgs/:orgId/exam-sessions/:examSessionId/registrations', params, (request, reply) =>
-    backToSession(request, reply, async () => {
+    backToSession(platform, request, reply, async () => {
       const form = parseForm(CandidateFields, request.body)
       if (!form.ok) throw new InvalidError('candidate_invalid', Object.values(form.errors).join(' '))
       const row = await registerCandidate(platform, scopeOf(request), ids(request).examSessionId, form.value)
@@ -173,19 +174,19 @@ export async function registrationRoutes(app: FastifyInstance): Promise<void> {
     }),
   )
   app.post('/orgs/:orgId/exam-sessions/:examSessionId/registrations/:registrationId/check-in', registrationParams, (request, reply) =>
-    backToSession(request, reply, async () => {
+    backToSession(platform, request, reply, async () => {
       const row = await checkInCandidate(platform, scopeOf(request), ids(request).examSessionId, ids(request).registrationId)
       return `${row.email} is checked in.`
     }),
   )
   app.post('/orgs/:orgId/exam-sessions/:examSessionId/registrations/:registrationId/remove', registrationParams, (request, reply) =>
-    backToSession(request, reply, async () => {
+    backToSession(platform, request, reply, async () => {
       const { promoted } = await removeRegistration(platform, scopeOf(request), ids(request).examSessionId, ids(request).registrationId)
       return promoted ? `Removed; ${promoted.email} moves from the waitlist to the freed seat.` : 'Removed.'
     }),
   )
   app.post('/orgs/:orgId/exam-sessions/:examSessionId/results', params, (request, reply) =>
-    backToSession(request, reply, async () => {
+    backToSession(platform, request, reply, async () => {
       const scope = scopeOf(request)
       const { examSessionId } = ids(request)
       const body = (request.body ?? {}) as Record<string, unknown>
@@ -199,14 +200,14 @@ export async function registrationRoutes(app: FastifyInstance): Promise<void> {
     }),
   )
   app.post('/orgs/:orgId/exam-sessions/:examSessionId/results/import', params, (request, reply) =>
-    backToSession(request, reply, async () => {
+    backToSession(platform, request, reply, async () => {
       const file = uploadedFile(request.body, 'file')
       if (!file) throw new InvalidError('file_required', 'Choose a CSV file of results.')
       return outcomeText(await importResults(platform, scopeOf(request), ids(request).examSessionId, file.data))
     }),
   )
   app.post('/orgs/:orgId/exam-sessions/:examSessionId/complete', params, (request, reply) =>
-    backToSession(request, reply, async () => {
+    backToSession(platform, request, reply, async () => {
       await completeExamSessions(platform, scopeOf(request), [ids(request).examSessionId])
       return 'The exam session is completed.'
     }),

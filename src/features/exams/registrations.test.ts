@@ -257,4 +257,43 @@ describe('results', () => {
     assert.equal((await client.submit(`${page}/complete`, {})).statusCode, 302)
     assert.match(textOf((await client.get(page)).body), /completed/)
   })
+
+  it('pages: upload candidates from a CSV file, see the bad row, confirm, then import their results from a CSV file', async () => {
+    const session = await newSession(3)
+    const client = testApp.client()
+    await client.signIn(owner.email, owner.password)
+    const upload = async (url: string, form: string, content: string) => {
+      const csrf = /name="_csrf" value="([^"]+)"/.exec((await client.get(form)).body)?.[1] ?? ''
+      const boundary = 'registrationsboundary'
+      return client.request({
+        method: 'POST',
+        url,
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+        payload: [
+          `--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${csrf}\r\n`,
+          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="upload.csv"\r\nContent-Type: text/csv\r\n\r\n${content}\r\n`,
+          `--${boundary}--\r\n`,
+        ].join(''),
+      })
+    }
+    const [tia, uma] = [candidate('Tia'), candidate('Uma')]
+    const importPage = `/orgs/${scope.orgId}/exam-registrations/import`
+    const preview = await upload(
+      importPage,
+      importPage,
+      `session,name,email\n${session.id},Tia,${tia.email}\n${session.id},Uma,${uma.email}\n${session.id},Bad,nope`,
+    )
+    assert.equal(preview.statusCode, 200)
+    assert.match(textOf(preview.body), /2 ready to register/)
+    assert.match(textOf(preview.body), /Line Problem 4 bad email &#34;nope&#34;/)
+    assert.deepEqual(await places(session.id), [])
+    const action = /action="([^"]+\/confirm)"/.exec(preview.body)?.[1] ?? ''
+    assert.equal((await client.submit(action, {})).statusCode, 302)
+    assert.deepEqual(await places(session.id), ['Tia:seated', 'Uma:seated'])
+
+    await confirmExamSessions(testApp.platform, scope, [session.id])
+    const page = `/orgs/${scope.orgId}/exam-sessions/${session.id}`
+    assert.equal((await upload(`${page}/results/import`, page, `email,score\n${tia.email},40\n${uma.email},100`)).statusCode, 302)
+    assert.match(textOf((await client.get(page)).body), /2 results saved: 1 passed, 1 credentials issued/)
+  })
 })

@@ -187,6 +187,9 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
           <a href={`${base(scope)}/import`} role="button" class="secondary">
             Create from a CSV file
           </a>{' '}
+          <a href={`/orgs/${scope.orgId}/exam-registrations/import`} role="button" class="secondary">
+            Register candidates from a CSV file
+          </a>{' '}
           <a href={`${base(scope)}/calendar`}>Calendar</a>
         </p>
         <form method="get" action={base(scope)} class="filters">
@@ -411,6 +414,10 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
           <dd safe>{String(session.seats)}</dd>
           <dt>Proctor</dt>
           <dd safe>{session.proctorName ?? 'None yet'}</dd>
+          <dt>Exam session ID (for CSV files of candidates)</dt>
+          <dd>
+            <code safe>{session.id}</code>
+          </dd>
         </dl>
         {session.status === 'scheduled' ? (
           <form method="post" action={`${base(scope)}/confirm`}>

@@ -18,7 +18,7 @@ import {
   registerCandidate,
   removeRegistration,
 } from './registrations.ts'
-import { cancelExamSessions, completeExamSessions, confirmExamSessions, createExamSession, type ExamSession } from './sessions.ts'
+import { cancelExamSessions, completeExamSessions, confirmExamSessions, createExamSession, type ExamSession, rescheduleExamSession } from './sessions.ts'
 
 const PUBLIC_URL = 'http://laurel.test'
 let testApp: TestApp
@@ -98,6 +98,14 @@ describe('registrations', () => {
     assert.ok(waitlisted)
     assert.equal((await removeRegistration(platform, scope, session.id, waitlisted.id)).promoted, undefined)
     assert.deepEqual(await places(session.id), ['Bob:seated', 'Cat:seated'])
+
+    await registerCandidate(platform, scope, session.id, { name: 'Eli', email: uniqueEmail() })
+    await registerCandidate(platform, scope, session.id, { name: 'Flo', email: uniqueEmail() })
+    const where = { roomId: session.roomId, proctorId: null, startsAt: session.startsAt, endsAt: session.endsAt }
+    await rescheduleExamSession(platform, scope, session.id, { ...where, seats: 3 })
+    assert.deepEqual(await places(session.id), ['Bob:seated', 'Cat:seated', 'Eli:seated', 'Flo:waitlisted'], 'more seats seat the waitlist in order')
+    await rescheduleExamSession(platform, scope, session.id, { ...where, seats: 1 })
+    assert.deepEqual(await places(session.id), ['Bob:seated', 'Cat:seated', 'Eli:seated', 'Flo:waitlisted'], 'fewer seats unseat nobody')
 
     const checkedIn = await checkInCandidate(platform, scope, session.id, third.id)
     assert.ok(checkedIn.checkedInAt)

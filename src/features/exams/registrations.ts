@@ -10,6 +10,7 @@ import type { RowProblem } from './bulk.ts'
 import { getExam } from './catalog.ts'
 import { type ExamSessionStatus, examRegistrationImports, examRegistrations, examSessions, type RegistrationImportRow } from './schema.ts'
 import { getExamSession } from './sessions.ts'
+import { fillFreeSeats } from './waitlist.ts'
 
 export type Registration = typeof examRegistrations.$inferSelect
 export interface Candidate {
@@ -113,16 +114,7 @@ export async function removeRegistration(platform: Platform, scope: OrgScope, se
     if (registration.resultRecordedAt) throw new ConflictError('has_result', 'This candidate has a result; it cannot be removed.')
     await tx.delete(examRegistrations).where(eq(examRegistrations.id, registration.id))
     await platform.audit.recordIn(tx, { action: 'exams.candidate_removed', orgId: scope.orgId, actorAccountId: scope.accountId, target: registration.id })
-    if (registration.status !== 'seated') return {}
-    const [next] = await tx
-      .select({ id: examRegistrations.id })
-      .from(examRegistrations)
-      .where(and(eq(examRegistrations.examSessionId, sessionId), eq(examRegistrations.status, 'waitlisted')))
-      .orderBy(asc(examRegistrations.position))
-      .limit(1)
-    if (!next) return {}
-    const [promoted] = await tx.update(examRegistrations).set({ status: 'seated' }).where(eq(examRegistrations.id, next.id)).returning()
-    await platform.audit.recordIn(tx, { action: 'exams.candidate_promoted', orgId: scope.orgId, actorAccountId: scope.accountId, target: next.id })
+    const [promoted] = await fillFreeSeats(platform, tx, scope, session)
     return { promoted }
   })
 }

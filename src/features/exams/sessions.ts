@@ -6,6 +6,7 @@ import { utcToZoned } from '../../platform/time-zones.ts'
 import { type OrgScope, type Page, requireRole } from '../orgs/service.ts'
 import { checkPlanned, loadBookings, loadCatalog, lockScheduling, type PlannedSession } from './scheduling.ts'
 import { type ExamSessionStatus, examRegistrations, examSessions, exams, proctors, rooms, testCentres } from './schema.ts'
+import { fillFreeSeats } from './waitlist.ts'
 
 export type ExamSession = typeof examSessions.$inferSelect
 
@@ -57,6 +58,7 @@ export async function rescheduleExamSession(
       .where(and(eq(examSessions.orgId, scope.orgId), eq(examSessions.id, sessionId)))
       .returning()
     if (!session) throw new NotFoundError('exam_session', sessionId)
+    await fillFreeSeats(platform, tx, scope, session)
     await platform.audit.recordIn(tx, {
       action: 'exams.session_rescheduled',
       orgId: scope.orgId,

@@ -4,7 +4,18 @@ import { after, before, describe, it } from 'node:test'
 import { sql } from 'drizzle-orm'
 import { privacyProviders } from '../../src/app.ts'
 import { createAchievement, issueCredential } from '../../src/features/credentials/service.ts'
-import { saveProctor } from '../../src/features/exams/service.ts'
+import {
+  cancelExamSessions,
+  confirmExamSessions,
+  createExamSession,
+  previewRegistrationImport,
+  recordResults,
+  registerCandidate,
+  saveCentre,
+  saveExam,
+  saveProctor,
+  saveRoom,
+} from '../../src/features/exams/service.ts'
 import { createApiKey } from '../../src/features/identity/api-keys.ts'
 import { findAccountByEmail } from '../../src/features/identity/service.ts'
 import { startTotpEnrollment } from '../../src/features/identity/two-factor.ts'
@@ -76,6 +87,42 @@ before(async () => {
   for (const recipientEmail of [canary.email, canary.otherEmail]) {
     await issueCredential(platform, ownerScope, { achievementId: achievement.id, recipientEmail, recipientName: canary.name })
   }
+  // A candidate at two exam sessions: one passed (its credential issued), one cancelled (the candidate
+  // emailed); and a registration upload still waiting for confirmation.
+  const exam = await saveExam(platform, ownerScope, {
+    code: 'C-1',
+    title: 'Canary exam',
+    durationMinutes: 60,
+    passMark: 5,
+    maxScore: 10,
+    achievementId: achievement.id,
+  })
+  const centre = await saveCentre(platform, ownerScope, { code: 'C', name: 'Canary centre', timeZone: 'UTC' })
+  const room = await saveRoom(platform, ownerScope, centre.id, { name: 'R', capacity: 5 })
+  const examSessions = []
+  for (const days of [10, 11]) {
+    const startsAt = new Date(Date.now() + days * 86_400_000)
+    examSessions.push(
+      await createExamSession(platform, ownerScope, {
+        examId: exam.id,
+        roomId: room.id,
+        proctorId: null,
+        startsAt,
+        endsAt: new Date(startsAt.getTime() + 3_600_000),
+        seats: 5,
+      }),
+    )
+  }
+  const [held, cancelled] = examSessions.map((session) => session.id)
+  assert.ok(held && cancelled)
+  for (const session of [held, cancelled]) await registerCandidate(platform, ownerScope, session, { name: canary.name, email: canary.email })
+  await confirmExamSessions(platform, ownerScope, [held])
+  await recordResults(platform, ownerScope, held, [{ email: canary.email, score: 9 }])
+  await cancelExamSessions(platform, ownerScope, [cancelled], 'Canary cancellation')
+  await previewRegistrationImport(platform, ownerScope, {
+    fileName: 'c.csv',
+    content: Buffer.from(`session,name,email\n${held},${canary.name} (again),${canary.otherEmail}`),
+  })
   await platform.audit.flush()
   subject = { accountId: account.id, email: canary.email }
 })

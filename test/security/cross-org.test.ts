@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { createAchievement, issueCredential, previewBulkIssuance } from '../../src/features/credentials/service.ts'
-import { createExamSession, previewExamSessionImport, saveCentre, saveExam, saveProctor, saveRoom } from '../../src/features/exams/service.ts'
+import {
+  createExamSession,
+  previewExamSessionImport,
+  previewRegistrationImport,
+  registerCandidate,
+  saveCentre,
+  saveExam,
+  saveProctor,
+  saveRoom,
+} from '../../src/features/exams/service.ts'
 import { createApiKey } from '../../src/features/identity/api-keys.ts'
 import { addMember, inviteMember } from '../../src/features/orgs/service.ts'
 import { newOrg, newPerson, uniqueEmail } from '../support/factories.ts'
@@ -62,7 +71,14 @@ before(async () => {
     content: Buffer.from(`exam,centre,room,start
 B-1,B-C,B room,${new Date(startsAt.getTime() + 86_400_000).toISOString().slice(0, 16)}`),
   })
+  const registration = await registerCandidate(platform, otherScope, examSession.id, { name: 'B candidate', email: uniqueEmail() })
+  const registrationImport = await previewRegistrationImport(platform, otherScope, {
+    fileName: 'b.csv',
+    content: Buffer.from(`session,name,email\n${examSession.id},B other,${uniqueEmail()}`),
+  })
   Object.assign(otherOrgIds, {
+    registrationId: registration.id,
+    registrationImportId: registrationImport.id,
     examId: exam.id,
     centreId: centre.id,
     roomId: room.id,

@@ -85,3 +85,11 @@ export const ArchivedQuery = Type.Object({
   archived: Type.Optional(Type.Union([Type.Literal(''), Type.Literal('1')])),
   page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
 })
+
+export const RegistrationParams = Type.Object({ orgId: Param, examSessionId: Param, registrationId: Param })
+export const RegistrationImportParams = Type.Object({ orgId: Param, registrationImportId: Param })
+
+export const CandidateFields = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 200, errorMessage: "Enter the candidate's name (up to 200 characters)." }),
+  email: Type.String({ format: 'email', maxLength: 254, errorMessage: 'Enter an email address like name@example.org.' }),
+})

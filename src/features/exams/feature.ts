@@ -1,6 +1,7 @@
 import type { Feature } from '../../platform/feature.ts'
 import { catalogRoutes } from './catalog-pages.tsx'
 import { examsPrivacy } from './privacy.ts'
+import { registrationRoutes } from './registration-pages.tsx'
 import { sessionRoutes } from './session-pages.tsx'
 
 export const exams: Feature = {
@@ -8,6 +9,7 @@ export const exams: Feature = {
   async routes(app) {
     await app.register(catalogRoutes)
     await app.register(sessionRoutes)
+    await app.register(registrationRoutes)
   },
   privacy: examsPrivacy,
 }

@@ -1,6 +1,9 @@
 import { eq, sql } from 'drizzle-orm'
 import { definePrivacyProvider } from '../../platform/privacy/registry.ts'
-import { proctors } from './schema.ts'
+import { examRegistrationImports, examRegistrations, proctors } from './schema.ts'
+
+/** Pending registration uploads that name the address; saved uploads keep no rows. */
+const importsNaming = (email: string) => sql`${examRegistrationImports.rows} @> ${JSON.stringify([{ email }])}::jsonb`
 
 export const examsPrivacy = definePrivacyProvider({
   name: 'exams',
@@ -12,17 +15,60 @@ export const examsPrivacy = definePrivacyProvider({
       legalBasis: 'legitimate_interest',
       retention: 'While the organisation keeps the proctor in its catalog; on erasure the proctor is anonymised and archived, their exam sessions stay',
     },
+    {
+      table: 'exam_registrations',
+      columns: ['name', 'email', 'checked_in_at', 'score', 'passed', 'credential_id'],
+      purpose: 'Seating candidates at exam sessions, telling them of cancellations, recording their results and issuing what a pass earns',
+      legalBasis: 'contract',
+      retention: 'While the organisation keeps the exam session; on erasure the registration is anonymised (it still holds its seat), its result cleared',
+    },
+    {
+      table: 'exam_registration_imports',
+      columns: ['rows'],
+      purpose: 'Candidates of an uploaded file between its preview and its confirmation',
+      legalBasis: 'contract',
+      retention: 'Until the upload is confirmed, when its rows are emptied; on erasure uploads naming the person are deleted',
+    },
   ],
   retainedAfterErasure: [],
   async export(db, subject) {
     const rows = await db.select().from(proctors).where(eq(proctors.email, subject.email))
-    return { proctors: rows.map((row) => ({ id: row.id, orgId: row.orgId, name: row.name, email: row.email, archivedAt: row.archivedAt })) }
+    const registrations = await db.select().from(examRegistrations).where(eq(examRegistrations.email, subject.email))
+    const uploads = await db.select().from(examRegistrationImports).where(importsNaming(subject.email))
+    return {
+      proctors: rows.map((row) => ({ id: row.id, orgId: row.orgId, name: row.name, email: row.email, archivedAt: row.archivedAt })),
+      examRegistrations: registrations.map((row) => ({
+        id: row.id,
+        orgId: row.orgId,
+        examSessionId: row.examSessionId,
+        name: row.name,
+        email: row.email,
+        status: row.status,
+        checkedInAt: row.checkedInAt,
+        score: row.score,
+        passed: row.passed,
+        resultRecordedAt: row.resultRecordedAt,
+        credentialId: row.credentialId,
+        registeredAt: row.createdAt,
+      })),
+      pendingRegistrationUploads: uploads.map((upload) => ({
+        id: upload.id,
+        orgId: upload.orgId,
+        fileName: upload.fileName,
+        rows: upload.rows.filter((row) => row.email === subject.email),
+      })),
+    }
   },
-  /** Keeps the proctor row (exam sessions point at it) without anything that identifies the person. */
+  /** Keeps proctor and registration rows (exam sessions and seat counts rely on them) without anything that identifies the person. */
   async erase(db, subject) {
     await db
       .update(proctors)
       .set({ name: 'Erased proctor', email: sql`'erased:' || ${proctors.id}`, memberId: null, archivedAt: sql`coalesce(${proctors.archivedAt}, now())` })
       .where(eq(proctors.email, subject.email))
+    await db
+      .update(examRegistrations)
+      .set({ name: 'Erased candidate', email: sql`'erased:' || ${examRegistrations.id}`, checkedInAt: null, score: null, passed: null, credentialId: null })
+      .where(eq(examRegistrations.email, subject.email))
+    await db.delete(examRegistrationImports).where(importsNaming(subject.email))
   },
 })

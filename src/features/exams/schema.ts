@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
+import { boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
 import { createdAt, idColumn, timestamps } from '../../platform/db/columns.ts'
 
 // Exam sessions (area: exams)
@@ -118,6 +118,62 @@ export const examSessionImports = pgTable('exam_session_imports', {
   validRows: integer().notNull(),
   alreadyCreated: integer().notNull().default(0),
   created: integer().notNull().default(0),
+  createdByAccountId: text().notNull(),
+  createdAt: createdAt(),
+  updatedAt: timestamps.updatedAt,
+})
+
+// Registrations and results (area: results)
+
+export const REGISTRATION_STATUSES = ['seated', 'waitlisted'] as const
+export type RegistrationStatus = (typeof REGISTRATION_STATUSES)[number]
+
+/** A candidate registered for an exam session: seated up to its seats, then waitlisted in `position` order. */
+export const examRegistrations = pgTable(
+  'exam_registrations',
+  {
+    id: idColumn('exreg'),
+    orgId: text().notNull(),
+    examSessionId: text().notNull(),
+    name: text().notNull(),
+    /** Lower-cased. */
+    email: text().notNull(),
+    status: text().$type<RegistrationStatus>().notNull(),
+    /** Order of registration within the exam session: the waitlist is promoted in this order. */
+    position: integer().notNull(),
+    checkedInAt: timestamp({ withTimezone: true }),
+    score: integer(),
+    passed: boolean(),
+    resultRecordedAt: timestamp({ withTimezone: true }),
+    /** The achievement credential a pass issued. */
+    credentialId: text(),
+    createdByAccountId: text(),
+    ...timestamps,
+  },
+  (table) => [
+    uniqueIndex('exam_registrations_session_email_idx').on(table.examSessionId, table.email),
+    index('exam_registrations_org_email_idx').on(table.orgId, table.email),
+  ],
+)
+
+export interface RegistrationImportRow {
+  line: number
+  examSessionId: string
+  name: string
+  email: string
+}
+
+/** A CSV upload of registrations between preview and confirmation; its rows (names, emails) are emptied once saved. */
+export const examRegistrationImports = pgTable('exam_registration_imports', {
+  id: idColumn('exrimp'),
+  orgId: text().notNull(),
+  fileName: text().notNull(),
+  state: text().$type<'previewed' | 'saved'>().notNull().default('previewed'),
+  rows: jsonb().$type<RegistrationImportRow[]>().notNull().default([]),
+  totalRows: integer().notNull(),
+  validRows: integer().notNull(),
+  alreadyRegistered: integer().notNull().default(0),
+  saved: integer().notNull().default(0),
   createdByAccountId: text().notNull(),
   createdAt: createdAt(),
   updatedAt: timestamps.updatedAt,

@@ -25,9 +25,23 @@ export {
   setArchived,
   type TestCentre,
 } from './catalog.ts'
+export {
+  type Candidate,
+  checkInCandidate,
+  confirmRegistrationImport,
+  importResults,
+  listRegistrations,
+  previewRegistrationImport,
+  type Registration,
+  type RegistrationImportPreview,
+  recordResults,
+  registerCandidate,
+  removeRegistration,
+} from './registrations.ts'
 export { type Catalog, checkPlanned, loadCatalog, type PlannedSession, planFromLocalTimes, type ScheduleProblem } from './scheduling.ts'
 export {
   cancelExamSessions,
+  completeExamSessions,
   confirmExamSessions,
   createExamSession,
   type ExamSession,

@@ -9,6 +9,7 @@ import { getOrg, type OrgScope, requireRole, scopeOf } from '../orgs/service.ts'
 import { confirmExamSessionImport, EXPECTED_COLUMNS, type ExamSessionImportPreview, MAX_IMPORT_ROWS, previewExamSessionImport } from './bulk.ts'
 import { activeChoices } from './catalog.ts'
 import { CalendarQuery, CancelFields, ExamSessionFields, ExamSessionParams, ExamSessionsQuery, ImportParams, RescheduleFields } from './contract.ts'
+import { CandidatesSection } from './registration-pages.tsx'
 import { loadCatalog, planFromLocalTimes } from './scheduling.ts'
 import { EXAM_SESSION_STATUSES, type ExamSessionStatus } from './schema.ts'
 import {
@@ -184,6 +185,9 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
           </a>{' '}
           <a href={`${base(scope)}/import`} role="button" class="secondary">
             Create from a CSV file
+          </a>{' '}
+          <a href={`/orgs/${scope.orgId}/exam-registrations/import`} role="button" class="secondary">
+            Register candidates from a CSV file
           </a>{' '}
           <a href={`${base(scope)}/calendar`}>Calendar</a>
         </p>
@@ -409,6 +413,10 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
           <dd safe>{String(session.seats)}</dd>
           <dt>Proctor</dt>
           <dd safe>{session.proctorName ?? 'None yet'}</dd>
+          <dt>Exam session ID (for CSV files of candidates)</dt>
+          <dd>
+            <code safe>{session.id}</code>
+          </dd>
         </dl>
         {session.status === 'scheduled' ? (
           <form method="post" action={`${base(scope)}/confirm`}>
@@ -445,6 +453,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
         ) : (
           ''
         )}
+        <CandidatesSection platform={platform} scope={scope} session={session} csrf={csrf} />
         <p>
           <a href={base(scope)}>All exam sessions</a>
         </p>

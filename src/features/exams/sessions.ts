@@ -2,9 +2,11 @@ import { and, asc, count, desc, eq, gte, inArray, lt, type SQL } from 'drizzle-o
 import type { Db } from '../../platform/db/client.ts'
 import { ConflictError, InvalidError, NotFoundError } from '../../platform/errors.ts'
 import type { Platform } from '../../platform/platform.ts'
+import { utcToZoned } from '../../platform/time-zones.ts'
 import { type OrgScope, type Page, requireRole } from '../orgs/service.ts'
 import { checkPlanned, loadBookings, loadCatalog, lockScheduling, type PlannedSession } from './scheduling.ts'
-import { type ExamSessionStatus, examSessions, exams, proctors, rooms, testCentres } from './schema.ts'
+import { type ExamSessionStatus, examRegistrations, examSessions, exams, proctors, rooms, testCentres } from './schema.ts'
+import { fillFreeSeats } from './waitlist.ts'
 
 export type ExamSession = typeof examSessions.$inferSelect
 
@@ -56,6 +58,7 @@ export async function rescheduleExamSession(
       .where(and(eq(examSessions.orgId, scope.orgId), eq(examSessions.id, sessionId)))
       .returning()
     if (!session) throw new NotFoundError('exam_session', sessionId)
+    await fillFreeSeats(platform, tx, scope, session)
     await platform.audit.recordIn(tx, {
       action: 'exams.session_rescheduled',
       orgId: scope.orgId,
@@ -76,6 +79,7 @@ async function changeStatus(
   scope: OrgScope,
   sessionIds: string[],
   change: { from: ExamSessionStatus[]; to: ExamSessionStatus; action: string; reason?: string },
+  alsoInTransaction?: (tx: Db, changed: ExamSession[]) => Promise<void>,
 ): Promise<ExamSession[]> {
   requireRole(scope, 'staff')
   const ids = [...new Set(sessionIds)]
@@ -112,6 +116,7 @@ async function changeStatus(
         data: change.reason ? { reason: change.reason } : undefined,
       })
     }
+    await alsoInTransaction?.(tx, changed)
     return changed
   })
 }
@@ -123,9 +128,52 @@ export function confirmExamSessions(platform: Platform, scope: OrgScope, session
 export async function cancelExamSessions(platform: Platform, scope: OrgScope, sessionIds: string[], reason: string): Promise<ExamSession[]> {
   const trimmed = reason.trim()
   if (trimmed.length < 3) throw new InvalidError('reason_required', 'Give a reason for cancelling.', { reason: 'Give a reason (3 to 500 characters).' })
-  // Registrations come later: that step emails each cancelled exam session's registered candidates
-  // the reason here, enqueued in the same transaction as the status change.
-  return changeStatus(platform, scope, sessionIds, { from: ['scheduled', 'confirmed'], to: 'cancelled', action: 'exams.session_cancelled', reason: trimmed })
+  return changeStatus(
+    platform,
+    scope,
+    sessionIds,
+    { from: ['scheduled', 'confirmed'], to: 'cancelled', action: 'exams.session_cancelled', reason: trimmed },
+    (tx, changed) => emailCancellation(platform, tx, changed, trimmed),
+  )
+}
+
+/** Tells every candidate of the cancelled exam sessions, seated or waitlisted, why; queued with the cancellation. */
+async function emailCancellation(platform: Platform, tx: Db, cancelled: ExamSession[], reason: string) {
+  if (cancelled.length === 0) return
+  const candidates = await tx
+    .select({
+      name: examRegistrations.name,
+      email: examRegistrations.email,
+      orgId: examSessions.orgId,
+      startsAt: examSessions.startsAt,
+      timeZone: testCentres.timeZone,
+      centreName: testCentres.name,
+      examTitle: exams.title,
+    })
+    .from(examRegistrations)
+    .innerJoin(examSessions, eq(examSessions.id, examRegistrations.examSessionId))
+    .innerJoin(exams, eq(exams.id, examSessions.examId))
+    .innerJoin(testCentres, eq(testCentres.id, examSessions.centreId))
+    .where(
+      inArray(
+        examRegistrations.examSessionId,
+        cancelled.map((session) => session.id),
+      ),
+    )
+  await platform.mailer.sendMany(
+    tx,
+    candidates.map((candidate) => ({
+      to: candidate.email,
+      orgId: candidate.orgId,
+      subject: `Cancelled: ${candidate.examTitle} on ${utcToZoned(candidate.startsAt, candidate.timeZone).slice(0, 10)}`,
+      text: `Dear ${candidate.name},\n\nYour exam session for ${candidate.examTitle} at ${candidate.centreName}, starting ${utcToZoned(candidate.startsAt, candidate.timeZone).replace('T', ' ')} (${candidate.timeZone}), is cancelled.\n\nReason: ${reason}\n`,
+    })),
+  )
+}
+
+/** Marks held exam sessions completed: they take no more registrations, results can still be entered. */
+export function completeExamSessions(platform: Platform, scope: OrgScope, sessionIds: string[]): Promise<ExamSession[]> {
+  return changeStatus(platform, scope, sessionIds, { from: ['confirmed'], to: 'completed', action: 'exams.session_completed' })
 }
 
 export async function getExamSession(db: Db, scope: { orgId: string }, sessionId: string): Promise<ExamSession> {

@@ -1,0 +1,276 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { MAX_CSV_BYTES } from '../../platform/csv.ts'
+import { ConflictError, InvalidError } from '../../platform/errors.ts'
+import { parseForm, uploadedFile } from '../../platform/http/forms.ts'
+import type { Platform } from '../../platform/platform.ts'
+import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, TableHead } from '../../platform/ui/components.tsx'
+import { CsvPreview, CsvUploadForm } from '../../platform/ui/csv-import.tsx'
+import { type OrgScope, requireRole, scopeOf } from '../orgs/service.ts'
+import { CandidateFields, ExamSessionParams, RegistrationImportParams, RegistrationParams } from './contract.ts'
+import {
+  checkInCandidate,
+  confirmRegistrationImport,
+  importResults,
+  listRegistrations,
+  MAX_REGISTRATION_ROWS,
+  previewRegistrationImport,
+  REGISTRATION_COLUMNS,
+  RESULT_COLUMNS,
+  type RegistrationImportPreview,
+  recordResults,
+  registerCandidate,
+  removeRegistration,
+} from './registrations.ts'
+import { completeExamSessions, type ExamSessionView, getExamSession } from './sessions.ts'
+
+const sessionPath = (scope: OrgScope, sessionId: string) => `/orgs/${scope.orgId}/exam-sessions/${sessionId}`
+
+/** The candidates part of an exam session's page: register, check in, remove, enter or import results, mark completed. */
+export async function CandidatesSection({ platform, scope, session, csrf }: { platform: Platform; scope: OrgScope; session: ExamSessionView; csrf: string }) {
+  const registrations = await listRegistrations(platform.db, scope, session.id)
+  const path = sessionPath(scope, session.id)
+  const isOpen = session.status === 'scheduled' || session.status === 'confirmed'
+  const takesResults = session.status === 'confirmed' || session.status === 'completed'
+  const seated = registrations.filter((row) => row.status === 'seated')
+  return (
+    <section id="candidates">
+      <h2>Candidates</h2>
+      <p safe>{`${seated.length} of ${session.seats} seats taken, ${registrations.length - seated.length} on the waitlist.`}</p>
+      {registrations.length === 0 ? (
+        <EmptyState>No candidates yet: register one below, or upload a CSV file of candidates.</EmptyState>
+      ) : (
+        <form method="post" action={`${path}/results`} id="results-form">
+          <CsrfField token={csrf} />
+          <table id="registrations">
+            <TableHead columns={['Candidate', 'Email', 'Place', 'Present', 'Score', 'Result', 'Actions']} />
+            <tbody>
+              {registrations.map((row) => (
+                <tr>
+                  <td safe>{row.name}</td>
+                  <td safe>{row.email}</td>
+                  <td>{row.status === 'seated' ? 'Seated' : 'Waitlisted'}</td>
+                  <td>{row.checkedInAt ? 'Present' : '—'}</td>
+                  <td>
+                    {takesResults && row.status === 'seated' ? (
+                      <input
+                        type="number"
+                        name={`score_${row.id}`}
+                        min="0"
+                        value={row.score === null ? '' : String(row.score)}
+                        aria-label={`Score of ${row.email}`}
+                      />
+                    ) : (
+                      <span safe>{row.score === null ? '—' : String(row.score)}</span>
+                    )}
+                  </td>
+                  <td>
+                    {row.passed === null ? '—' : row.passed ? 'Pass' : 'Fail'}
+                    {row.credentialId ? (
+                      <>
+                        {' · '}
+                        <a href={`/orgs/${scope.orgId}/credentials/${row.credentialId}`}>credential</a>
+                      </>
+                    ) : (
+                      ''
+                    )}
+                  </td>
+                  <td>
+                    {row.status === 'seated' && !row.checkedInAt && session.status !== 'cancelled' ? (
+                      <button type="submit" class="outline" formaction={`${path}/registrations/${row.id}/check-in`}>
+                        Check in
+                      </button>
+                    ) : (
+                      ''
+                    )}{' '}
+                    {isOpen && !row.resultRecordedAt ? (
+                      <button type="submit" class="secondary outline" formaction={`${path}/registrations/${row.id}/remove`}>
+                        Remove
+                      </button>
+                    ) : (
+                      ''
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {takesResults && seated.length > 0 ? <button type="submit">Save scores</button> : ''}
+        </form>
+      )}
+      {isOpen ? (
+        <details>
+          <summary>Register a candidate</summary>
+          <form method="post" action={`${path}/registrations`} novalidate>
+            <CsrfField token={csrf} />
+            <div class="grid">
+              <Field name="name" label="Name" required />
+              <Field name="email" label="Email" type="email" required />
+            </div>
+            <button type="submit">Register</button>
+          </form>
+          <p>
+            <a href={`/orgs/${scope.orgId}/exam-registrations/import`}>Register many from a CSV file</a>
+          </p>
+        </details>
+      ) : (
+        ''
+      )}
+      {takesResults && seated.length > 0 ? (
+        <details>
+          <summary>Import results from a CSV file</summary>
+          <p>
+            Columns <code>{RESULT_COLUMNS}</code>. A score at or above the exam's pass mark issues its credential, once: importing the same file again issues
+            nothing new.
+          </p>
+          <form method="post" action={`${path}/results/import`} enctype="multipart/form-data">
+            <CsrfField token={csrf} />
+            <input type="file" name="file" accept=".csv,text/csv" required aria-label="Results CSV file" />
+            <button type="submit">Import results</button>
+          </form>
+        </details>
+      ) : (
+        ''
+      )}
+      {session.status === 'confirmed' ? (
+        <form method="post" action={`${path}/complete`}>
+          <CsrfField token={csrf} />
+          <button type="submit" class="secondary">
+            Mark completed
+          </button>
+        </form>
+      ) : (
+        ''
+      )}
+    </section>
+  )
+}
+
+/** Runs an action from the exam session page (which must be the org's) and returns there, with what happened or what stopped it. */
+async function backToSession(platform: Platform, request: FastifyRequest, reply: FastifyReply, work: () => Promise<string>) {
+  const scope = scopeOf(request)
+  const { examSessionId } = request.params as { examSessionId: string }
+  await getExamSession(platform.db, scope, examSessionId)
+  try {
+    reply.flash('success', await work())
+  } catch (error) {
+    if (!(error instanceof InvalidError || error instanceof ConflictError)) throw error
+    reply.flash('error', error.message)
+  }
+  return reply.redirect(`${sessionPath(scope, examSessionId)}#candidates`)
+}
+
+export async function registrationRoutes(app: FastifyInstance): Promise<void> {
+  const { platform } = app
+  const params = { schema: { params: ExamSessionParams } }
+  const registrationParams = { schema: { params: RegistrationParams } }
+  const ids = (request: FastifyRequest) => request.params as { examSessionId: string; registrationId: string }
+
+  app.post('/orgs/:orgId/exam-sessions/:examSessionId/registrations', params, (request, reply) =>
+    backToSession(platform, request, reply, async () => {
+      const form = parseForm(CandidateFields, request.body)
+      if (!form.ok) throw new InvalidError('candidate_invalid', Object.values(form.errors).join(' '))
+      const row = await registerCandidate(platform, scopeOf(request), ids(request).examSessionId, form.value)
+      return row.status === 'seated' ? `${row.email} is registered.` : `The exam session is full: ${row.email} is on the waitlist.`
+    }),
+  )
+  app.post('/orgs/:orgId/exam-sessions/:examSessionId/registrations/:registrationId/check-in', registrationParams, (request, reply) =>
+    backToSession(platform, request, reply, async () => {
+      const row = await checkInCandidate(platform, scopeOf(request), ids(request).examSessionId, ids(request).registrationId)
+      return `${row.email} is checked in.`
+    }),
+  )
+  app.post('/orgs/:orgId/exam-sessions/:examSessionId/registrations/:registrationId/remove', registrationParams, (request, reply) =>
+    backToSession(platform, request, reply, async () => {
+      const { promoted } = await removeRegistration(platform, scopeOf(request), ids(request).examSessionId, ids(request).registrationId)
+      return promoted ? `Removed; ${promoted.email} moves from the waitlist to the freed seat.` : 'Removed.'
+    }),
+  )
+  app.post('/orgs/:orgId/exam-sessions/:examSessionId/results', params, (request, reply) =>
+    backToSession(platform, request, reply, async () => {
+      const scope = scopeOf(request)
+      const { examSessionId } = ids(request)
+      const body = (request.body ?? {}) as Record<string, unknown>
+      const registrations = await listRegistrations(platform.db, scope, examSessionId)
+      const entries = registrations.flatMap((row) => {
+        const value = body[`score_${row.id}`]
+        if (typeof value !== 'string' || value.trim() === '') return []
+        return [{ email: row.email, score: /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN }]
+      })
+      return outcomeText(await recordResults(platform, scope, examSessionId, entries))
+    }),
+  )
+  app.post('/orgs/:orgId/exam-sessions/:examSessionId/results/import', params, (request, reply) =>
+    backToSession(platform, request, reply, async () => {
+      const file = uploadedFile(request.body, 'file')
+      if (!file) throw new InvalidError('file_required', 'Choose a CSV file of results.')
+      return outcomeText(await importResults(platform, scopeOf(request), ids(request).examSessionId, file.data))
+    }),
+  )
+  app.post('/orgs/:orgId/exam-sessions/:examSessionId/complete', params, (request, reply) =>
+    backToSession(platform, request, reply, async () => {
+      await completeExamSessions(platform, scopeOf(request), [ids(request).examSessionId])
+      return 'The exam session is completed.'
+    }),
+  )
+
+  // Registering candidates from a CSV file: upload, preview every row, confirm.
+  const importPath = (scope: OrgScope) => `/orgs/${scope.orgId}/exam-registrations/import`
+  const uploadPage = (request: FastifyRequest, reply: FastifyReply, state: FormState = {}) => {
+    const scope = scopeOf(request)
+    requireRole(scope, 'staff')
+    return reply.page(
+      'Register candidates from a CSV file',
+      <article>
+        <h1>Register candidates from a CSV file</h1>
+        <p>
+          One candidate per line, with a header line naming the columns <code>{REGISTRATION_COLUMNS}</code>. The exam session ID is on each exam session's page.
+          Rows for a full, cancelled or completed exam session are refused; candidates already registered are skipped. Nobody is registered until you have seen
+          the preview and confirmed.
+        </p>
+        <CsvUploadForm action={importPath(scope)} csrfToken={reply.csrfToken()} state={state} maxRows={MAX_REGISTRATION_ROWS} />
+      </article>,
+      { orgId: scope.orgId },
+    )
+  }
+  app.get('/orgs/:orgId/exam-registrations/import', async (request, reply) => uploadPage(request, reply))
+  app.post('/orgs/:orgId/exam-registrations/import', async (request, reply) => {
+    const scope = scopeOf(request)
+    const file = uploadedFile(request.body, 'file')
+    if (!file) return uploadPage(request, reply.status(422), { errors: { file: 'Choose a CSV file.' } })
+    let preview: RegistrationImportPreview
+    try {
+      preview = await previewRegistrationImport(platform, scope, { fileName: file.fileName, content: file.data })
+    } catch (error) {
+      if (error instanceof InvalidError) return uploadPage(request, reply.status(422), { errors: { file: error.message } })
+      throw error
+    }
+    return reply.page(
+      'Check the file',
+      <CsvPreview
+        preview={{ ...preview, alreadyDone: preview.alreadyRegistered }}
+        verb={{ base: 'register', past: 'registered' }}
+        problemsId="import-problems"
+        confirm={{ action: `${importPath(scope)}/${preview.id}/confirm`, label: `Register ${preview.validRows} candidates` }}
+        uploadHref={importPath(scope)}
+        csrfToken={reply.csrfToken()}
+      />,
+      { orgId: scope.orgId },
+    )
+  })
+  app.post('/orgs/:orgId/exam-registrations/import/:registrationImportId/confirm', { schema: { params: RegistrationImportParams } }, async (request, reply) => {
+    const scope = scopeOf(request)
+    const { registrationImportId } = request.params as { registrationImportId: string }
+    try {
+      const { saved } = await confirmRegistrationImport(platform, scope, registrationImportId)
+      reply.flash('success', `${saved} candidates registered.`)
+      return reply.redirect(`/orgs/${scope.orgId}/exam-sessions`)
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error
+      reply.flash('error', error.message)
+      return reply.redirect(importPath(scope))
+    }
+  })
+}
+
+const outcomeText = ({ recorded, passed, issued }: { recorded: number; passed: number; issued: number }) =>
+  `${recorded} results saved: ${passed} passed, ${issued} credentials issued.`

@@ -1,0 +1,386 @@
+import { and, asc, count, eq, inArray, max } from 'drizzle-orm'
+import { parseCsvUpload } from '../../platform/csv.ts'
+import type { Db } from '../../platform/db/client.ts'
+import { ConflictError, InvalidError, NotFoundError } from '../../platform/errors.ts'
+import type { Platform } from '../../platform/platform.ts'
+import { type CredentialRow, issueCredentials } from '../credentials/service.ts'
+import { normalizeEmail } from '../identity/service.ts'
+import { type OrgScope, requireRole } from '../orgs/service.ts'
+import type { RowProblem } from './bulk.ts'
+import { getExam } from './catalog.ts'
+import { type ExamSessionStatus, examRegistrationImports, examRegistrations, examSessions, type RegistrationImportRow } from './schema.ts'
+import { getExamSession } from './sessions.ts'
+import { fillFreeSeats } from './waitlist.ts'
+
+export type Registration = typeof examRegistrations.$inferSelect
+export interface Candidate {
+  name: string
+  email: string
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
+const OPEN: ExamSessionStatus[] = ['scheduled', 'confirmed']
+export const MAX_REGISTRATION_ROWS = 10_000
+export const REGISTRATION_COLUMNS = 'session (the exam session ID), name, email'
+export const RESULT_COLUMNS = 'email, score'
+
+/** Locks the exam session row so registrations to it are counted and placed one at a time. */
+async function lockSession(tx: Db, scope: OrgScope, sessionId: string) {
+  const [session] = await tx
+    .select()
+    .from(examSessions)
+    .where(and(eq(examSessions.orgId, scope.orgId), eq(examSessions.id, sessionId)))
+    .for('update')
+  if (!session) throw new NotFoundError('exam_session', sessionId)
+  return session
+}
+
+/** Seats the candidates while seats are free, then waitlists them, in the order given. Call with the session locked. */
+async function addCandidates(platform: Platform, tx: Db, scope: OrgScope, session: { id: string; seats: number }, candidates: Candidate[]) {
+  const [totals] = await tx
+    .select({ last: max(examRegistrations.position) })
+    .from(examRegistrations)
+    .where(eq(examRegistrations.examSessionId, session.id))
+  const [seatedRows] = await tx
+    .select({ seated: count() })
+    .from(examRegistrations)
+    .where(and(eq(examRegistrations.examSessionId, session.id), eq(examRegistrations.status, 'seated')))
+  const seated = seatedRows?.seated ?? 0
+  const last = totals?.last ?? 0
+  const rows = await tx
+    .insert(examRegistrations)
+    .values(
+      candidates.map((candidate, i) => ({
+        orgId: scope.orgId,
+        examSessionId: session.id,
+        name: candidate.name.trim(),
+        email: normalizeEmail(candidate.email),
+        status: seated + i < session.seats ? ('seated' as const) : ('waitlisted' as const),
+        position: last + i + 1,
+        createdByAccountId: scope.accountId,
+      })),
+    )
+    .onConflictDoNothing()
+    .returning()
+  for (const row of rows) {
+    await platform.audit.recordIn(tx, {
+      action: 'exams.candidate_registered',
+      orgId: scope.orgId,
+      actorAccountId: scope.accountId,
+      target: row.id,
+      data: { examSessionId: session.id, status: row.status },
+    })
+  }
+  return rows
+}
+
+function requireOpen(session: { id: string; status: ExamSessionStatus }) {
+  if (!OPEN.includes(session.status)) throw new ConflictError('exam_session_closed', `This exam session is ${session.status}; it takes no registrations.`)
+}
+
+/** Registers one candidate: seated if a seat is free, otherwise on the waitlist. */
+export async function registerCandidate(platform: Platform, scope: OrgScope, sessionId: string, candidate: Candidate): Promise<Registration> {
+  requireRole(scope, 'staff')
+  const email = normalizeEmail(candidate.email)
+  if (!EMAIL.test(email))
+    throw new InvalidError('bad_email', 'Enter an email address like name@example.org.', { email: 'Enter an email address like name@example.org.' })
+  if (!candidate.name.trim()) throw new InvalidError('name_required', "Enter the candidate's name.", { name: "Enter the candidate's name." })
+  return platform.db.transaction(async (tx) => {
+    const session = await lockSession(tx, scope, sessionId)
+    requireOpen(session)
+    const [row] = await addCandidates(platform, tx, scope, session, [{ name: candidate.name, email }])
+    if (!row)
+      throw new InvalidError('duplicate', `${email} is already registered for this exam session.`, { email: 'Already registered for this exam session.' })
+    return row
+  })
+}
+
+async function getRegistration(db: Db, scope: OrgScope, sessionId: string, registrationId: string): Promise<Registration> {
+  const [row] = await db
+    .select()
+    .from(examRegistrations)
+    .where(and(eq(examRegistrations.orgId, scope.orgId), eq(examRegistrations.examSessionId, sessionId), eq(examRegistrations.id, registrationId)))
+  if (!row) throw new NotFoundError('exam_registration', registrationId)
+  return row
+}
+
+/** Removes a registration; a freed seat goes to the first candidate on the waitlist. */
+export async function removeRegistration(platform: Platform, scope: OrgScope, sessionId: string, registrationId: string): Promise<{ promoted?: Registration }> {
+  requireRole(scope, 'staff')
+  return platform.db.transaction(async (tx) => {
+    const session = await lockSession(tx, scope, sessionId)
+    requireOpen(session)
+    const registration = await getRegistration(tx, scope, sessionId, registrationId)
+    if (registration.resultRecordedAt) throw new ConflictError('has_result', 'This candidate has a result; it cannot be removed.')
+    await tx.delete(examRegistrations).where(eq(examRegistrations.id, registration.id))
+    await platform.audit.recordIn(tx, { action: 'exams.candidate_removed', orgId: scope.orgId, actorAccountId: scope.accountId, target: registration.id })
+    const [promoted] = await fillFreeSeats(platform, tx, scope, session)
+    return { promoted }
+  })
+}
+
+/** Marks a seated candidate present. */
+export async function checkInCandidate(platform: Platform, scope: OrgScope, sessionId: string, registrationId: string): Promise<Registration> {
+  requireRole(scope, 'staff')
+  return platform.db.transaction(async (tx) => {
+    const session = await lockSession(tx, scope, sessionId)
+    if (session.status === 'cancelled') throw new ConflictError('exam_session_closed', 'This exam session is cancelled.')
+    const registration = await getRegistration(tx, scope, sessionId, registrationId)
+    if (registration.status !== 'seated') throw new ConflictError('waitlisted', 'This candidate is on the waitlist, without a seat.')
+    if (registration.checkedInAt) return registration
+    const [row] = await tx.update(examRegistrations).set({ checkedInAt: platform.clock.now() }).where(eq(examRegistrations.id, registration.id)).returning()
+    await platform.audit.recordIn(tx, { action: 'exams.candidate_checked_in', orgId: scope.orgId, actorAccountId: scope.accountId, target: registration.id })
+    return row ?? registration
+  })
+}
+
+/** The exam session's candidates: seated first, then the waitlist, each in registration order. */
+export function listRegistrations(db: Db, scope: { orgId: string }, sessionId: string): Promise<Registration[]> {
+  return db
+    .select()
+    .from(examRegistrations)
+    .where(and(eq(examRegistrations.orgId, scope.orgId), eq(examRegistrations.examSessionId, sessionId)))
+    .orderBy(asc(examRegistrations.status), asc(examRegistrations.position))
+}
+
+export interface RegistrationImportPreview {
+  id: string
+  fileName: string
+  totalRows: number
+  validRows: number
+  alreadyRegistered: number
+  problems: RowProblem[]
+}
+
+/**
+ * Reads a CSV of registrations (exam session ID, name, email) and checks every row: the email, the
+ * exam session (known, open, with a free seat counting the file's earlier rows) and duplicates in
+ * the file. Nothing is saved: the preview is stored until confirmed. Candidates already registered
+ * (by an earlier upload, say) are counted, not registered again.
+ */
+export async function previewRegistrationImport(
+  platform: Platform,
+  scope: OrgScope,
+  file: { fileName: string; content: Buffer },
+): Promise<RegistrationImportPreview> {
+  requireRole(scope, 'staff')
+  const records = parseCsvUpload(file.content, { required: ['session', 'name', 'email'], expected: REGISTRATION_COLUMNS, maxRows: MAX_REGISTRATION_ROWS })
+  const sessionIds = [...new Set(records.map((record) => record.session ?? ''))].filter(Boolean)
+  const sessions = new Map(
+    (sessionIds.length > 0
+      ? await platform.db
+          .select({ id: examSessions.id, status: examSessions.status, seats: examSessions.seats })
+          .from(examSessions)
+          .where(and(eq(examSessions.orgId, scope.orgId), inArray(examSessions.id, sessionIds)))
+      : []
+    ).map((session) => [session.id, session]),
+  )
+  const existing =
+    sessions.size > 0
+      ? await platform.db
+          .select()
+          .from(examRegistrations)
+          .where(inArray(examRegistrations.examSessionId, [...sessions.keys()]))
+      : []
+  const registered = new Set(existing.map((row) => `${row.examSessionId}\n${row.email}`))
+  const taken = new Map<string, number>()
+  for (const row of existing) if (row.status === 'seated') taken.set(row.examSessionId, (taken.get(row.examSessionId) ?? 0) + 1)
+
+  const problems: RowProblem[] = []
+  const rows: RegistrationImportRow[] = []
+  const inFile = new Map<string, number>()
+  let alreadyRegistered = 0
+  records.forEach((record, i) => {
+    const line = i + 2
+    const email = normalizeEmail(record.email ?? '')
+    const name = (record.name ?? '').trim()
+    const session = sessions.get(record.session ?? '')
+    const key = `${session?.id}\n${email}`
+    const seats = session ? session.seats - (taken.get(session.id) ?? 0) : 0
+    const reason = !EMAIL.test(email)
+      ? `bad email "${record.email ?? ''}"`
+      : !name || name.length > 200
+        ? 'a name of 1 to 200 characters is needed'
+        : !session
+          ? `unknown exam session "${record.session ?? ''}"`
+          : !OPEN.includes(session.status)
+            ? `exam session ${session.id} is ${session.status}`
+            : inFile.has(key)
+              ? `duplicate of line ${inFile.get(key)}`
+              : registered.has(key)
+                ? undefined
+                : seats <= 0
+                  ? `exam session ${session.id} is full (${session.seats} seats)`
+                  : undefined
+    if (reason || !session) {
+      problems.push({ line, reason: reason ?? 'incomplete row' })
+      return
+    }
+    inFile.set(key, line)
+    if (registered.has(key)) {
+      alreadyRegistered++
+      return
+    }
+    taken.set(session.id, (taken.get(session.id) ?? 0) + 1)
+    rows.push({ line, examSessionId: session.id, name, email })
+  })
+  const [stored] = await platform.db
+    .insert(examRegistrationImports)
+    .values({
+      orgId: scope.orgId,
+      fileName: file.fileName.slice(0, 200),
+      rows,
+      totalRows: records.length,
+      validRows: rows.length,
+      alreadyRegistered,
+      createdByAccountId: scope.accountId,
+    })
+    .returning()
+  if (!stored) throw new Error('The preview was not stored.')
+  return { id: stored.id, fileName: stored.fileName, totalRows: records.length, validRows: rows.length, alreadyRegistered, problems }
+}
+
+/**
+ * Registers every valid row of a previewed upload in one transaction, checking each exam session
+ * again (all or nothing). Confirming twice, or re-uploading the file, registers nobody twice.
+ */
+export async function confirmRegistrationImport(platform: Platform, scope: OrgScope, importId: string): Promise<{ saved: number }> {
+  requireRole(scope, 'staff')
+  return platform.db.transaction(async (tx) => {
+    const [upload] = await tx
+      .select()
+      .from(examRegistrationImports)
+      .where(and(eq(examRegistrationImports.orgId, scope.orgId), eq(examRegistrationImports.id, importId)))
+      .for('update')
+    if (!upload) throw new NotFoundError('exam_registration_import', importId)
+    if (upload.state === 'saved') return { saved: upload.saved }
+    if (upload.rows.length === 0) throw new ConflictError('nothing_to_save', 'This file has no new valid rows: there is nobody to register.')
+    const bySession = new Map<string, RegistrationImportRow[]>()
+    for (const row of upload.rows) bySession.set(row.examSessionId, [...(bySession.get(row.examSessionId) ?? []), row])
+    let saved = 0
+    for (const [sessionId, rows] of [...bySession].sort(([a], [b]) => a.localeCompare(b))) {
+      const session = await lockSession(tx, scope, sessionId)
+      requireOpen(session)
+      const added = await addCandidates(platform, tx, scope, session, rows)
+      const waitlisted = added.find((row) => row.status === 'waitlisted')
+      if (waitlisted) throw new ConflictError('import_stale', `Exam session ${sessionId} filled up since the preview; upload the file again.`)
+      saved += added.length
+    }
+    await tx.update(examRegistrationImports).set({ state: 'saved', rows: [], saved }).where(eq(examRegistrationImports.id, upload.id))
+    return { saved }
+  })
+}
+
+export interface ResultEntry {
+  email: string
+  score: number
+}
+
+const resultKey = (registrationId: string) => `exam-registration:${registrationId}`
+
+/**
+ * Records the scores of seated candidates (all or nothing, naming each bad entry). A pass — score at
+ * or above the exam's pass mark — issues the exam's achievement credential, once per registration:
+ * recording or importing the same results again issues nothing new.
+ */
+export async function recordResults(
+  platform: Platform,
+  scope: OrgScope,
+  sessionId: string,
+  entries: (ResultEntry & { line?: number })[],
+): Promise<{ recorded: number; passed: number; issued: number }> {
+  requireRole(scope, 'staff')
+  const session = await getExamSession(platform.db, scope, sessionId)
+  if (session.status !== 'confirmed' && session.status !== 'completed') {
+    throw new ConflictError('exam_session_not_held', `This exam session is ${session.status}; results are entered once it is confirmed.`)
+  }
+  const exam = await getExam(platform.db, scope, session.examId)
+  const byEmail = new Map((await listRegistrations(platform.db, scope, sessionId)).map((row) => [row.email, row]))
+  const problems: string[] = []
+  const seen = new Set<string>()
+  const updates = entries.flatMap((entry, i) => {
+    const where = `line ${entry.line ?? i + 1}`
+    const email = normalizeEmail(entry.email)
+    const registration = byEmail.get(email)
+    const passed = entry.score >= exam.passMark
+    const reason = !registration
+      ? `${email || '(no email)'} is not registered for this exam session`
+      : registration.status !== 'seated'
+        ? `${email} is on the waitlist`
+        : seen.has(email)
+          ? `${email} appears twice`
+          : !Number.isInteger(entry.score) || entry.score < 0 || entry.score > exam.maxScore
+            ? `score must be a whole number from 0 to ${exam.maxScore}`
+            : registration.credentialId && !passed
+              ? `${email} already passed and holds credential ${registration.credentialId}; revoke it before recording a fail`
+              : undefined
+    seen.add(email)
+    if (reason || !registration) {
+      problems.push(`${where}: ${reason}`)
+      return []
+    }
+    return [{ registration, score: entry.score, passed }]
+  })
+  if (problems.length > 0) {
+    throw new InvalidError('results_invalid', `No results were saved. ${problems.slice(0, 20).join('; ')}${problems.length > 20 ? '; …' : ''}`)
+  }
+  if (updates.length === 0) throw new InvalidError('no_results', 'There are no results to save.')
+
+  const write = async (tx: Db, issued: CredentialRow[]) => {
+    const credentialByKey = new Map(issued.map((row) => [row.idempotencyKey, row.id]))
+    const now = platform.clock.now()
+    for (const { registration, score, passed } of updates) {
+      const credentialId = credentialByKey.get(resultKey(registration.id))
+      await tx
+        .update(examRegistrations)
+        .set({ score, passed, resultRecordedAt: now, ...(credentialId ? { credentialId } : {}) })
+        .where(eq(examRegistrations.id, registration.id))
+      await platform.audit.recordIn(tx, {
+        action: 'exams.result_recorded',
+        orgId: scope.orgId,
+        actorAccountId: scope.accountId,
+        target: registration.id,
+        data: { examSessionId: sessionId, score, passed },
+      })
+      if (credentialId) {
+        await platform.audit.recordIn(tx, {
+          action: 'exams.credential_issued',
+          orgId: scope.orgId,
+          actorAccountId: scope.accountId,
+          target: registration.id,
+          data: { examSessionId: sessionId, credentialId },
+        })
+      }
+    }
+  }
+  const toIssue = exam.achievementId ? updates.filter((update) => update.passed && !update.registration.credentialId) : []
+  if (exam.achievementId && toIssue.length > 0) {
+    const achievementId = exam.achievementId
+    const outcomes = await issueCredentials(
+      platform,
+      scope,
+      toIssue.map(({ registration, score }) => ({
+        achievementId,
+        recipientEmail: registration.email,
+        recipientName: registration.name,
+        result: { score, passMark: exam.passMark, maxScore: exam.maxScore, takenOn: session.endsAt },
+        idempotencyKey: resultKey(registration.id),
+      })),
+      { alsoInTransaction: write },
+    )
+    return { recorded: updates.length, passed: updates.filter((u) => u.passed).length, issued: outcomes.filter((o) => o.isNew).length }
+  }
+  await platform.db.transaction((tx) => write(tx, []))
+  return { recorded: updates.length, passed: updates.filter((u) => u.passed).length, issued: 0 }
+}
+
+/** Records results from a CSV file with columns email and score; see recordResults. */
+export function importResults(platform: Platform, scope: OrgScope, sessionId: string, content: Buffer) {
+  const records = parseCsvUpload(content, { required: ['email', 'score'], expected: RESULT_COLUMNS, maxRows: MAX_REGISTRATION_ROWS })
+  return recordResults(
+    platform,
+    scope,
+    sessionId,
+    records.map((record, i) => ({ line: i + 2, email: record.email ?? '', score: /^\d+$/.test(record.score ?? '') ? Number(record.score) : Number.NaN })),
+  )
+}

@@ -36,4 +36,11 @@ describe('laurel CLI', () => {
     assert.equal(admin.code, 0, admin.stderr)
     assert.match(admin.stdout, /Created platform administrator operator@example.org/)
   })
+
+  it('says plainly when the master key is not the one the data was created with', async () => {
+    const other = { ...environment.env, LAUREL_MASTER_KEY: 'ab'.repeat(32) }
+    const result = await runCli(['audit', 'verify'], other)
+    assert.equal(result.code, 1)
+    assert.match(result.stderr, /The master key does not open this database’s data keys/)
+  })
 })

@@ -115,11 +115,21 @@ export class Keyring {
     for (const id of this.keys.keys()) if (id !== this.activeKeyId) this.keys.delete(id)
   }
 
+  private unwrap(keyId: string, wrappedKey: string): Buffer {
+    try {
+      return open(this.masterKey, Buffer.from(wrappedKey, 'base64url'), keyId)
+    } catch {
+      throw new Error(
+        'The master key does not open this database’s data keys: LAUREL_MASTER_KEY (or master.key in DATA_DIR) is not the key this data was created with. Restore the original key.',
+      )
+    }
+  }
+
   private async reload(): Promise<void> {
     const rows = await this.db.select().from(dataKeys)
     for (const row of rows) {
       if (row.retiredAt) continue
-      if (!this.keys.has(row.id)) this.keys.set(row.id, open(this.masterKey, Buffer.from(row.wrappedKey, 'base64url'), row.id))
+      if (!this.keys.has(row.id)) this.keys.set(row.id, this.unwrap(row.id, row.wrappedKey))
       if (row.isActive) this.activeKeyId = row.id
     }
   }

@@ -16,9 +16,14 @@ export const FIELD_LABELS: Record<DisclosableField, string> = {
   evidence: 'Evidence',
 }
 
+/** The fields an org publishes: all of them until it chooses. */
+export function publishedFields(orgFields: DisclosableField[] | null | undefined): DisclosableField[] {
+  return orgFields ?? [...DISCLOSABLE_FIELDS]
+}
+
 export async function orgPublicFields(db: Db, orgId: string): Promise<DisclosableField[]> {
   const [settings] = await db.select({ publicFields: credentialSettings.publicFields }).from(credentialSettings).where(eq(credentialSettings.orgId, orgId))
-  return settings?.publicFields ?? [...DISCLOSABLE_FIELDS]
+  return publishedFields(settings?.publicFields)
 }
 
 /** What a credential's public page shows: what the org allows, minus what the holder hid. */
@@ -50,11 +55,10 @@ async function mayReadSignedFile(platform: Platform, auth: RequestAuth | null, c
 export async function signedFileAccess(
   platform: Platform,
   auth: RequestAuth | null,
-  credential: Pick<CredentialRow, 'recipientEmail' | 'orgId' | 'holderHiddenFields'>,
-  shown?: Set<DisclosableField>,
+  found: { credential: Pick<CredentialRow, 'recipientEmail' | 'orgId' | 'holderHiddenFields'>; orgPublicFields: DisclosableField[] | null },
 ): Promise<'public' | 'private' | 'denied'> {
-  if (isFullyDisclosed(shown ?? disclosedFields(await orgPublicFields(platform.db, credential.orgId), credential))) return 'public'
-  return (await mayReadSignedFile(platform, auth, credential)) ? 'private' : 'denied'
+  if (isFullyDisclosed(disclosedFields(publishedFields(found.orgPublicFields), found.credential))) return 'public'
+  return (await mayReadSignedFile(platform, auth, found.credential)) ? 'private' : 'denied'
 }
 
 export async function setOrgPublicFields(platform: Platform, scope: OrgScope, fields: DisclosableField[]): Promise<void> {

@@ -10,7 +10,7 @@ import { ANALYTICS_DISCLOSURE } from './analytics-pages.tsx'
 import { badgeFormat, badgePath, bakeBadge, type CredentialFileSource, credentialFromFile, MAX_CREDENTIAL_FILE_BYTES } from './baking.ts'
 import { PublicAchievementParams, PublicCredentialParams } from './contract.ts'
 import { credentialDetails } from './credential-details.ts'
-import { disclosedFields, fieldsFromForm, orgPublicFields, setHolderHiddenFields, signedFileAccess } from './disclosure.ts'
+import { disclosedFields, fieldsFromForm, publishedFields, setHolderHiddenFields, signedFileAccess } from './disclosure.ts'
 import { FieldCheckboxes } from './field-checkboxes.tsx'
 import { isCredentialHolder } from './holder.ts'
 import type { EvidenceInput, ResultInput } from './issuance.ts'
@@ -76,12 +76,12 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
     const isHolder = await isCredentialHolder(platform, request.auth, credential)
     const issuer = (credential.document.issuer ?? {}) as { id?: string; name?: string }
     const pageUrl = urls.credential(credential.id)
-    const orgFields = await orgPublicFields(platform.db, credential.orgId)
+    const orgFields = publishedFields(found.orgPublicFields)
     const shown = disclosedFields(orgFields, credential)
     const lineage = await lineageOf(platform.db, credential)
     const { result, evidence } = credentialDetails(credential.document)
     const isSuperseded = credential.revocationReason === SUPERSEDED && lineage.replacedBy
-    const mayDownload = (await signedFileAccess(platform, request.auth, credential, shown)) !== 'denied'
+    const mayDownload = (await signedFileAccess(platform, request.auth, found)) !== 'denied'
     if (!credential.isIndexable) reply.header('x-robots-tag', 'noindex')
     const achievementName = shared.achievementName
     return reply.page(
@@ -283,7 +283,7 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
       async (request, reply) => {
         const found = await findPublicCredential(platform.db, (request.params as { credentialId: string }).credentialId)
         if (!found) throw new NotFoundError('credential')
-        const access = await signedFileAccess(platform, request.auth, found.credential)
+        const access = await signedFileAccess(platform, request.auth, found)
         if (access === 'denied')
           throw new ForbiddenError('holder_keeps_private', 'The holder keeps some details of this credential private, so its badge file is not public.')
         const badge = bakeBadge(found.credential, found.achievement)

@@ -5,7 +5,7 @@ import { NotFoundError } from '../../platform/errors.ts'
 import type { MailStatus } from '../../platform/mail/schema.ts'
 import { mailMessages } from '../../platform/mail/schema.ts'
 import type { OrgScope } from '../orgs/service.ts'
-import { achievements, credentialDeliveries, credentials } from './schema.ts'
+import { achievements, credentialDeliveries, credentialSettings, credentials } from './schema.ts'
 
 export type CredentialStatus = 'valid' | 'revoked' | 'suspended' | 'expired' | 'not_yet_valid'
 export const CREDENTIAL_STATUSES: CredentialStatus[] = ['valid', 'revoked', 'suspended', 'expired', 'not_yet_valid']
@@ -115,12 +115,13 @@ export async function getCredential(db: Db, scope: OrgScope, credentialId: strin
   return row
 }
 
-/** A credential by its unguessable ID, for its public page; whichever org issued it. */
+/** A credential by its unguessable ID, for its public page, with the fields its org publishes; whichever org issued it. */
 export async function findPublicCredential(db: Db, credentialId: string) {
   const [row] = await db
-    .select({ credential: credentials, achievement: achievements })
+    .select({ credential: credentials, achievement: achievements, orgPublicFields: credentialSettings.publicFields })
     .from(credentials)
     .leftJoin(achievements, eq(achievements.id, credentials.achievementId))
+    .leftJoin(credentialSettings, eq(credentialSettings.orgId, credentials.orgId))
     .where(eq(credentials.id, credentialId))
   return row
 }

@@ -20,7 +20,7 @@ import {
   VerifyApiBody,
 } from './contract.ts'
 import { credentialDetails } from './credential-details.ts'
-import { disclosedFields, orgPublicFields, signedFileAccess } from './disclosure.ts'
+import { disclosedFields, publishedFields, signedFileAccess } from './disclosure.ts'
 import type { CredentialRow } from './issuance.ts'
 import { didDocumentOf } from './issuer.ts'
 import { reissueCredential } from './lineage.ts'
@@ -168,7 +168,7 @@ export async function credentialRoutes(app: FastifyInstance): Promise<void> {
     const found = await findPublicCredential(platform.db, (request.params as { credentialId: string }).credentialId)
     if (!found) throw new NotFoundError('credential')
     const { credential } = found
-    const access = await signedFileAccess(platform, request.auth, credential)
+    const access = await signedFileAccess(platform, request.auth, found)
     if (access !== 'public') reply.header('cache-control', 'private, no-store').header('vary', 'cookie')
     if (access !== 'denied') {
       recordCredentialAccess(platform, request, credential, 'json_downloaded')
@@ -177,7 +177,7 @@ export async function credentialRoutes(app: FastifyInstance): Promise<void> {
         .header('content-disposition', `attachment; filename="${credential.id}.json"`)
         .send(JSON.stringify(credential.document, null, 2))
     }
-    const shown = disclosedFields(await orgPublicFields(platform.db, credential.orgId), credential)
+    const shown = disclosedFields(publishedFields(found.orgPublicFields), credential)
     return reply.type('application/json; charset=utf-8').send(publicView(credential, found.achievement?.name ?? null, shown, platform.clock.now()))
   })
 

@@ -63,7 +63,7 @@ export async function certificatePages(app: FastifyInstance): Promise<void> {
       if (!found) throw new NotFoundError('credential')
       const { credential } = found
       // The certificate shows every field, so it follows the signed file's disclosure rule.
-      const access = await signedFileAccess(platform, request.auth, credential)
+      const access = await signedFileAccess(platform, request.auth, found)
       if (access === 'denied')
         throw new ForbiddenError('holder_keeps_private', 'The holder keeps some details of this credential private, so its certificate is not public.')
       const design = await findCertificateDesign(platform.db, credential.orgId, credential.achievementId)

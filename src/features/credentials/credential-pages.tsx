@@ -1,8 +1,7 @@
 import { stringify } from 'csv-stringify/sync'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { InvalidError } from '../../platform/errors.ts'
-import { type FieldErrors, parseForm, uploadedFile } from '../../platform/http/forms.ts'
+import { type FieldErrors, parseForm } from '../../platform/http/forms.ts'
 import type { MailStatus } from '../../platform/mail/schema.ts'
 import {
   CsrfField,
@@ -15,12 +14,12 @@ import {
   SelectField,
   TableHead,
 } from '../../platform/ui/components.tsx'
-import { CsvPreview, CsvUploadForm } from '../../platform/ui/csv-import.tsx'
+import { CsvPreview, CsvUploadForm, previewCsvUpload } from '../../platform/ui/csv-import.tsx'
 import { hasRole, requireRole, scopeOf } from '../orgs/service.ts'
 import { listAchievements } from './achievements.ts'
 import { loadVerificationLog, VerificationLog } from './analytics-pages.tsx'
 import { badgeFormat, badgeImageTypeOf, badgePath } from './baking.ts'
-import { type BulkPreview, confirmBulkIssuance, getBulkIssuance, previewBulkIssuance } from './bulk.ts'
+import { confirmBulkIssuance, getBulkIssuance, previewBulkIssuance } from './bulk.ts'
 import { BulkParams, CredentialParams, CredentialsQuery, IssueForm, ReissueForm, RevokeForm } from './contract.ts'
 import { bulkDeliveryCounts, DELIVERY_STATES, getDelivery } from './delivery.ts'
 import { BulkDeliverySummary, DeliveryBadge, DeliveryPanel } from './delivery-pages.tsx'
@@ -483,31 +482,23 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
   app.get('/orgs/:orgId/credentials/bulk', async (request, reply) => uploadPage(request, reply))
   app.post('/orgs/:orgId/credentials/bulk', async (request, reply) => {
     const scope = scopeOf(request)
-    const file = uploadedFile(request.body, 'file')
-    if (!file) return uploadPage(request, reply.status(422), { errors: { file: 'Choose a CSV file.' } })
-    let preview: BulkPreview
-    try {
-      preview = await previewBulkIssuance(platform, scope, { fileName: file.fileName, content: file.data })
-    } catch (error) {
-      if (error instanceof InvalidError) return uploadPage(request, reply.status(422), { errors: { file: error.message } })
-      throw error
-    }
+    const upload = await previewCsvUpload(request.body, (file) => previewBulkIssuance(platform, scope, file))
+    if ('state' in upload) return uploadPage(request, reply.status(422), upload.state)
+    const { preview } = upload
     return reply.page(
       'Check the file',
-      <>
-        <CsvPreview
-          preview={{ ...preview, alreadyDone: preview.alreadyIssued }}
-          verb={{ base: 'issue', past: 'issued' }}
-          problemsId="bulk-problems"
-          confirm={{
-            action: `/orgs/${scope.orgId}/credentials/bulk/${preview.id}/confirm`,
-            label: `Issue ${preview.validRows} credentials`,
-            question: `Sign and issue ${preview.validRows} credentials?`,
-          }}
-          uploadHref={`/orgs/${scope.orgId}/credentials/bulk`}
-          csrfToken={reply.csrfToken()}
-        />
-      </>,
+      <CsvPreview
+        preview={{ ...preview, alreadyDone: preview.alreadyIssued }}
+        verb={{ base: 'issue', past: 'issued' }}
+        problemsId="bulk-problems"
+        confirm={{
+          action: `/orgs/${scope.orgId}/credentials/bulk/${preview.id}/confirm`,
+          label: `Issue ${preview.validRows} credentials`,
+          question: `Sign and issue ${preview.validRows} credentials?`,
+        }}
+        uploadHref={`/orgs/${scope.orgId}/credentials/bulk`}
+        csrfToken={reply.csrfToken()}
+      />,
       { orgId: scope.orgId },
     )
   })

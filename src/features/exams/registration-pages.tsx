@@ -1,10 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { MAX_CSV_BYTES } from '../../platform/csv.ts'
 import { ConflictError, InvalidError } from '../../platform/errors.ts'
 import { parseForm, uploadedFile } from '../../platform/http/forms.ts'
 import type { Platform } from '../../platform/platform.ts'
-import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, TableHead } from '../../platform/ui/components.tsx'
-import { CsvPreview, CsvUploadForm } from '../../platform/ui/csv-import.tsx'
+import { CsrfField, EmptyState, Field, type FormState, TableHead } from '../../platform/ui/components.tsx'
+import { CsvPreview, CsvUploadForm, previewCsvUpload } from '../../platform/ui/csv-import.tsx'
 import { type OrgScope, requireRole, scopeOf } from '../orgs/service.ts'
 import { CandidateFields, ExamSessionParams, RegistrationImportParams, RegistrationParams } from './contract.ts'
 import {
@@ -16,7 +15,6 @@ import {
   previewRegistrationImport,
   REGISTRATION_COLUMNS,
   RESULT_COLUMNS,
-  type RegistrationImportPreview,
   recordResults,
   registerCandidate,
   removeRegistration,
@@ -235,15 +233,9 @@ export async function registrationRoutes(app: FastifyInstance): Promise<void> {
   app.get('/orgs/:orgId/exam-registrations/import', async (request, reply) => uploadPage(request, reply))
   app.post('/orgs/:orgId/exam-registrations/import', async (request, reply) => {
     const scope = scopeOf(request)
-    const file = uploadedFile(request.body, 'file')
-    if (!file) return uploadPage(request, reply.status(422), { errors: { file: 'Choose a CSV file.' } })
-    let preview: RegistrationImportPreview
-    try {
-      preview = await previewRegistrationImport(platform, scope, { fileName: file.fileName, content: file.data })
-    } catch (error) {
-      if (error instanceof InvalidError) return uploadPage(request, reply.status(422), { errors: { file: error.message } })
-      throw error
-    }
+    const upload = await previewCsvUpload(request.body, (file) => previewRegistrationImport(platform, scope, file))
+    if ('state' in upload) return uploadPage(request, reply.status(422), upload.state)
+    const { preview } = upload
     return reply.page(
       'Check the file',
       <CsvPreview

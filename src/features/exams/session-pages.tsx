@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ConflictError, InvalidError } from '../../platform/errors.ts'
-import { parseForm, uploadedFile } from '../../platform/http/forms.ts'
+import { parseForm } from '../../platform/http/forms.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { utcToZoned, zonedToUtc } from '../../platform/time-zones.ts'
 import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, Pagination, SelectField, TableHead } from '../../platform/ui/components.tsx'
-import { CsvPreview, CsvUploadForm } from '../../platform/ui/csv-import.tsx'
+import { CsvPreview, CsvUploadForm, previewCsvUpload } from '../../platform/ui/csv-import.tsx'
 import { getOrg, type OrgScope, requireRole, scopeOf } from '../orgs/service.ts'
-import { confirmExamSessionImport, EXPECTED_COLUMNS, type ExamSessionImportPreview, MAX_IMPORT_ROWS, previewExamSessionImport } from './bulk.ts'
+import { confirmExamSessionImport, EXPECTED_COLUMNS, MAX_IMPORT_ROWS, previewExamSessionImport } from './bulk.ts'
 import { activeChoices } from './catalog.ts'
 import { CalendarQuery, CancelFields, ExamSessionFields, ExamSessionParams, ExamSessionsQuery, ImportParams, RescheduleFields } from './contract.ts'
 import { CandidatesSection } from './registration-pages.tsx'
@@ -528,27 +528,19 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
   app.get('/orgs/:orgId/exam-sessions/import', async (request, reply) => uploadPage(request, reply))
   app.post('/orgs/:orgId/exam-sessions/import', async (request, reply) => {
     const scope = scopeOf(request)
-    const file = uploadedFile(request.body, 'file')
-    if (!file) return uploadPage(request, reply.status(422), { errors: { file: 'Choose a CSV file.' } })
-    let preview: ExamSessionImportPreview
-    try {
-      preview = await previewExamSessionImport(platform, scope, { fileName: file.fileName, content: file.data })
-    } catch (error) {
-      if (error instanceof InvalidError) return uploadPage(request, reply.status(422), { errors: { file: error.message } })
-      throw error
-    }
+    const upload = await previewCsvUpload(request.body, (file) => previewExamSessionImport(platform, scope, file))
+    if ('state' in upload) return uploadPage(request, reply.status(422), upload.state)
+    const { preview } = upload
     return reply.page(
       'Check the file',
-      <>
-        <CsvPreview
-          preview={{ ...preview, alreadyDone: preview.alreadyCreated }}
-          verb={{ base: 'create', past: 'created' }}
-          problemsId="import-problems"
-          confirm={{ action: `${base(scope)}/import/${preview.id}/confirm`, label: `Create ${preview.validRows} exam sessions` }}
-          uploadHref={`${base(scope)}/import`}
-          csrfToken={reply.csrfToken()}
-        />
-      </>,
+      <CsvPreview
+        preview={{ ...preview, alreadyDone: preview.alreadyCreated }}
+        verb={{ base: 'create', past: 'created' }}
+        problemsId="import-problems"
+        confirm={{ action: `${base(scope)}/import/${preview.id}/confirm`, label: `Create ${preview.validRows} exam sessions` }}
+        uploadHref={`${base(scope)}/import`}
+        csrfToken={reply.csrfToken()}
+      />,
       { orgId: scope.orgId },
     )
   })

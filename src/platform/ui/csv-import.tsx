@@ -1,4 +1,6 @@
 import { MAX_CSV_BYTES } from '../csv.ts'
+import { InvalidError } from '../errors.ts'
+import { type UploadedFile, uploadedFile } from '../http/forms.ts'
 import { CsrfField, FormErrorSummary, type FormState, TableHead } from './components.tsx'
 
 const MAX_LISTED_PROBLEMS = 500
@@ -82,4 +84,19 @@ export function CsvPreview(props: {
       </p>
     </>
   )
+}
+
+/** The preview of the CSV file in a form's `file` field, or what to say beside that field: no file chosen, or why the file was refused. */
+export async function previewCsvUpload<T>(
+  body: unknown,
+  preview: (file: { fileName: string; content: Buffer }) => Promise<T>,
+): Promise<{ preview: T } | { state: FormState }> {
+  const file: UploadedFile | undefined = uploadedFile(body, 'file')
+  if (!file) return { state: { errors: { file: 'Choose a CSV file.' } } }
+  try {
+    return { preview: await preview({ fileName: file.fileName, content: file.data }) }
+  } catch (error) {
+    if (error instanceof InvalidError) return { state: { errors: { file: error.message } } }
+    throw error
+  }
 }

@@ -61,11 +61,23 @@ export const proctors = pgTable(
     email: text().notNull(),
     /** The org member this proctor is, when they have an account. */
     memberId: text(),
+    /** Who this proctor is at the org's testing portal (the portal's `proctorId`). */
+    portalProctorId: text(),
     archivedAt: timestamp({ withTimezone: true }),
     ...timestamps,
   },
   (table) => [uniqueIndex('proctors_org_email_idx').on(table.orgId, table.email)],
 )
+
+/** The org's external testing portal: where it is and how fast it may be called. */
+export const portalConnections = pgTable('portal_connections', {
+  orgId: text().primaryKey(),
+  /** Base URL of a portal speaking docs/portal-protocol.md. */
+  baseUrl: text().notNull(),
+  /** Requests per second Laurel sends at most; at or under the portal's own limit. */
+  requestsPerSecond: integer().notNull().default(10),
+  ...timestamps,
+})
 
 export const EXAM_SESSION_STATUSES = ['scheduled', 'confirmed', 'cancelled', 'completed'] as const
 export type ExamSessionStatus = (typeof EXAM_SESSION_STATUSES)[number]
@@ -87,9 +99,12 @@ export const examSessions = pgTable(
     /** Same key, same exam session: re-uploaded CSV rows create nothing twice. */
     idempotencyKey: text(),
     createdByAccountId: text(),
+    /** The same exam session at the org's testing portal, once created there. */
+    portalSessionId: text(),
     ...timestamps,
   },
   (table) => [
+    uniqueIndex('exam_sessions_portal_idx').on(table.orgId, table.portalSessionId).where(sql`portal_session_id is not null`),
     index('exam_sessions_org_starts_idx').on(table.orgId, table.startsAt),
     index('exam_sessions_room_idx').on(table.roomId, table.startsAt),
     uniqueIndex('exam_sessions_idempotency_idx').on(table.orgId, table.idempotencyKey).where(sql`idempotency_key is not null`),

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { boolean, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
+import { boolean, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
 import { createdAt, idColumn, timestamps } from '../../platform/db/columns.ts'
 
 export const accounts = pgTable(
@@ -38,6 +38,25 @@ export const loginSessions = pgTable(
     expiresAt: timestamp({ withTimezone: true }).notNull(),
   },
   (table) => [uniqueIndex('login_sessions_token_hash_idx').on(table.tokenHash), index('login_sessions_account_idx').on(table.accountId)],
+)
+
+/**
+ * A secret kept for one login session only (e.g. a testing-portal password), AES-256-GCM encrypted
+ * with a key that lives only in the user's cookie: the database alone cannot decrypt it. Deleted with
+ * the login session (sign-out, expiry) or when the feature drops it.
+ */
+export const loginSessionSecrets = pgTable(
+  'login_session_secrets',
+  {
+    loginSessionId: text()
+      .notNull()
+      .references(() => loginSessions.id, { onDelete: 'cascade' }),
+    purpose: text().notNull(),
+    /** base64url of IV, ciphertext and tag. */
+    ciphertext: text().notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [primaryKey({ columns: [table.loginSessionId, table.purpose] })],
 )
 
 export type EmailTokenPurpose = 'verify_email' | 'reset_password' | 'unlock_sign_in'

@@ -218,6 +218,8 @@ const sessionView = {
   roomCapacity: rooms.capacity,
   proctorId: examSessions.proctorId,
   proctorName: proctors.name,
+  portalProctorId: proctors.portalProctorId,
+  portalSessionId: examSessions.portalSessionId,
 }
 
 export type ExamSessionView = {

@@ -364,9 +364,9 @@ const proctorKind: CatalogKind<Proctor, typeof ProctorFields> = {
   plural: 'Proctors',
   intro: 'The people who supervise exam sessions.',
   empty: 'No proctors yet: add the people who supervise your exam sessions.',
-  columns: ['Name', 'Email'],
+  columns: ['Name', 'Email', 'Portal proctor ID'],
   title: (proctor) => proctor.name,
-  cells: (proctor) => [<span safe>{proctor.email}</span>],
+  cells: (proctor) => [<span safe>{proctor.email}</span>, <span safe>{proctor.portalProctorId ?? '—'}</span>],
   list: listProctors,
   get: getProctor,
   fields: ProctorFields,
@@ -383,12 +383,19 @@ const proctorKind: CatalogKind<Proctor, typeof ProctorFields> = {
           state={state}
           value={item?.memberId ?? ''}
         />
+        <Field
+          name="portalProctorId"
+          label="Portal proctor ID (optional)"
+          value={item?.portalProctorId ?? undefined}
+          state={state}
+          hint="Who this proctor is at your testing portal; needed to create their exam sessions there."
+        />
       </>
     )
   },
   save: (platform, scope, value, id) => {
-    const form = value as { name: string; email: string; memberId?: string }
-    return saveProctor(platform, scope, { ...form, memberId: form.memberId || null }, id)
+    const form = value as { name: string; email: string; memberId?: string; portalProctorId?: string }
+    return saveProctor(platform, scope, { ...form, memberId: form.memberId || null, portalProctorId: form.portalProctorId || null }, id)
   },
 }
 

@@ -33,7 +33,12 @@ export interface ProctorInput {
   name: string
   email: string
   memberId: string | null
+  /** Who the proctor is at the org's testing portal; null or absent when not there (or unchanged on update when absent). */
+  portalProctorId?: string | null
 }
+
+/** Portal proctor IDs: 1 to 64 printable characters, no spaces at either end. */
+export const PORTAL_PROCTOR_ID = /^[!-~](?:[ -~]{0,62}[!-~])?$/
 
 export const CATALOG_PAGE_SIZE = 25
 
@@ -201,7 +206,13 @@ export async function listRooms(db: Db, scope: { orgId: string }, centreId: stri
 
 export async function saveProctor(platform: Platform, scope: OrgScope, input: ProctorInput, proctorId?: string): Promise<Proctor> {
   const email = input.email.trim().toLowerCase()
-  return save(platform, scope, proctors, proctorId, { ...input, email }, async (tx) => {
+  const portalProctorId = input.portalProctorId === undefined ? undefined : input.portalProctorId?.trim() || null
+  if (portalProctorId && !PORTAL_PROCTOR_ID.test(portalProctorId)) {
+    throw new InvalidError('invalid_portal_proctor_id', 'The portal proctor ID is 1 to 64 printable characters.', {
+      portalProctorId: 'Up to 64 letters, digits and punctuation, as the portal shows it.',
+    })
+  }
+  return save(platform, scope, proctors, proctorId, { ...input, email, portalProctorId }, async (tx) => {
     if (input.memberId) await getMember(tx, scope, input.memberId)
     const [taken] = await tx
       .select({ id: proctors.id })

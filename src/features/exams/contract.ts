@@ -37,6 +37,12 @@ export const ProctorFields = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200, errorMessage: "Enter the proctor's name (up to 200 characters)." }),
   email: Type.String({ format: 'email', maxLength: 254, errorMessage: 'Enter an email address like name@example.org.' }),
   memberId: optionalId('Choose a member of your organisation, or none.'),
+  portalProctorId: Type.Optional(
+    Type.String({
+      pattern: '^[!-~](?:[ -~]{0,62}[!-~])?$',
+      errorMessage: 'Portal proctor ID: up to 64 letters, digits and punctuation, as the portal shows it, or empty.',
+    }),
+  ),
 })
 
 const localTime = (what: string) => Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}$', errorMessage: `Enter the ${what} as date and time.` })

@@ -9,6 +9,7 @@ import { getOrg, type OrgScope, requireRole, scopeOf } from '../orgs/service.ts'
 import { confirmExamSessionImport, EXPECTED_COLUMNS, MAX_IMPORT_ROWS, previewExamSessionImport } from './bulk.ts'
 import { activeChoices } from './catalog.ts'
 import { CalendarQuery, CancelFields, ExamSessionFields, ExamSessionParams, ExamSessionsQuery, ImportParams, RescheduleFields } from './contract.ts'
+import { PortalSessionSection } from './portal-pages.tsx'
 import { CandidatesSection } from './registration-pages.tsx'
 import { loadCatalog, planFromLocalTimes } from './scheduling.ts'
 import { EXAM_SESSION_STATUSES, type ExamSessionStatus } from './schema.ts'
@@ -453,6 +454,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
         ) : (
           ''
         )}
+        <PortalSessionSection platform={platform} request={request} scope={scope} session={session} csrf={csrf} />
         <CandidatesSection platform={platform} scope={scope} session={session} csrf={csrf} />
         <p>
           <a href={base(scope)}>All exam sessions</a>

@@ -291,3 +291,10 @@ export async function listExamSessionsBetween(db: Db, scope: { orgId: string }, 
   const items = await selectViews(db).where(filterWhere(scope, filters)).orderBy(asc(examSessions.startsAt), asc(examSessions.id)).limit(CALENDAR_LIMIT)
   return items as ExamSessionView[]
 }
+
+/** The org's exam sessions linked to any of these portal sessions. */
+export async function listExamSessionsAtPortal(db: Db, scope: { orgId: string }, portalSessionIds: string[]): Promise<ExamSessionView[]> {
+  if (portalSessionIds.length === 0) return []
+  const items = await selectViews(db).where(and(eq(examSessions.orgId, scope.orgId), inArray(examSessions.portalSessionId, [...new Set(portalSessionIds)])))
+  return items as ExamSessionView[]
+}

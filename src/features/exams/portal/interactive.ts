@@ -4,7 +4,7 @@ import type { Platform } from '../../../platform/platform.ts'
 import { dropSessionSecret, keepSessionSecret, readSessionSecret } from '../../identity/service.ts'
 import { type OrgScope, requireRole } from '../../orgs/service.ts'
 import { connectorFor, getPortalConnection, type PortalConnection } from './connection.ts'
-import { type PortalActor, PortalAuthError, type PortalConnector } from './connector.ts'
+import { type PortalActor, PortalAuthError, type PortalConnector, PortalError } from './connector.ts'
 
 /*
  * Interactive mode: the portal username, password and current token live only in the user's login
@@ -77,6 +77,15 @@ export async function connectPortal(
     })
     return login.actor
   } catch (error) {
+    if (error instanceof PortalError) {
+      await platform.audit.recordIn(platform.db, {
+        action: 'exams.portal_error',
+        orgId: scope.orgId,
+        actorAccountId: scope.accountId,
+        target: connection.baseUrl,
+        data: { action: 'login', code: error.code, status: error.status },
+      })
+    }
     if (error instanceof PortalAuthError) {
       throw new InvalidError('portal_sign_in_failed', 'The portal did not accept that username and password.', { password: 'Check the username and password.' })
     }
@@ -84,21 +93,75 @@ export async function connectPortal(
   }
 }
 
-/** The portal this login session is connected to for the org, with a fresh token; null when not connected. */
-export async function openPortal(platform: Platform, request: FastifyRequest, reply: FastifyReply, scope: OrgScope): Promise<PortalAccess | null> {
+const isTokenRefused = (error: unknown) => error instanceof PortalAuthError && (error.code === 'token_expired' || error.code === 'token_invalid')
+
+/** Signs in again with the held credentials and keeps the new token; a refused password drops what is held. */
+async function signInAgain(platform: Platform, request: FastifyRequest, reply: FastifyReply, held: HeldPortalLogin, connector: PortalConnector) {
+  try {
+    const login = await connector.login(held.username, held.password)
+    await hold(platform, request, reply, { ...held, token: login.token, expiresAt: login.expiresAt.toISOString(), actor: login.actor })
+    return login
+  } catch (error) {
+    if (!(error instanceof PortalAuthError)) throw error
+    await dropSessionSecret(platform, request, reply, SECRET_PURPOSE)
+    await platform.audit.recordIn(platform.db, {
+      action: 'exams.portal_error',
+      orgId: held.orgId,
+      actorAccountId: request.auth?.accountId ?? null,
+      target: held.orgId,
+      data: { action: 'login', code: error.code, status: error.status },
+    })
+    throw new InvalidError('portal_sign_in_failed', 'The portal no longer accepts the username and password you connected with; connect again.')
+  }
+}
+
+async function readHeld(platform: Platform, request: FastifyRequest, scope: OrgScope): Promise<HeldPortalLogin | null> {
   const secret = await readSessionSecret(platform, request, SECRET_PURPOSE)
   if (!secret) return null
   const held = JSON.parse(secret) as HeldPortalLogin
-  if (held.orgId !== scope.orgId) return null
+  return held.orgId === scope.orgId ? held : null
+}
+
+/** The portal this login session is connected to for the org, with a fresh token; null when not connected. */
+export async function openPortal(platform: Platform, request: FastifyRequest, reply: FastifyReply, scope: OrgScope): Promise<PortalAccess | null> {
+  const held = await readHeld(platform, request, scope)
+  if (!held) return null
   const connection = await requireConnection(platform, scope.orgId)
   const connector = connectorFor(platform, connection)
   const credentials = { username: held.username, password: held.password }
   if (new Date(held.expiresAt).getTime() - TOKEN_MARGIN_MS <= platform.clock.now().getTime()) {
-    const login = await connector.login(held.username, held.password)
-    await hold(platform, request, reply, { ...held, token: login.token, expiresAt: login.expiresAt.toISOString(), actor: login.actor })
+    const login = await signInAgain(platform, request, reply, held, connector)
     return { connection, connector, actor: login.actor, token: login.token, credentials }
   }
   return { connection, connector, actor: held.actor, token: held.token, credentials }
+}
+
+/** Whether this login session holds a portal connection for the org (no portal request is made). */
+export async function isPortalConnected(platform: Platform, request: FastifyRequest, scope: OrgScope): Promise<boolean> {
+  return (await readHeld(platform, request, scope)) !== null
+}
+
+/**
+ * Runs `work` with the connected portal. When the portal refuses the token (expired early, or ended
+ * at the portal), signs in once more with the held credentials and runs `work` again.
+ */
+export async function withPortal<T>(
+  platform: Platform,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  scope: OrgScope,
+  work: (access: PortalAccess) => Promise<T>,
+): Promise<T> {
+  const access = await openPortal(platform, request, reply, scope)
+  if (!access) throw new InvalidError('portal_not_connected', 'Connect the testing portal first.')
+  try {
+    return await work(access)
+  } catch (error) {
+    const held = isTokenRefused(error) ? await readHeld(platform, request, scope) : null
+    if (!held) throw error
+    const login = await signInAgain(platform, request, reply, held, access.connector)
+    return work({ ...access, actor: login.actor, token: login.token })
+  }
 }
 
 /** Logs the token out at the portal (best effort) and deletes both halves of the secret. */

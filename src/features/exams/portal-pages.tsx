@@ -415,22 +415,10 @@ export async function portalRoutes(app: FastifyInstance): Promise<void> {
     return (
       <>
         <section id="portal-connection">
-          <p>
-            {actor ? (
-              <>
-                Connected as <strong safe>{actor.username}</strong>
-                {actor.proctorId ? (
-                  <>
-                    , proctor ID <code safe>{actor.proctorId}</code>
-                  </>
-                ) : (
-                  ' (not a proctor at the portal)'
-                )}
-                .
-              </>
-            ) : (
-              'Connected.'
-            )}
+          <p safe>
+            {actor
+              ? `Connected as ${actor.username}${actor.proctorId ? `, proctor ID ${actor.proctorId}` : ' (not a proctor at the portal)'}.`
+              : 'Connected.'}
           </p>
           <form method="post" action={`${home(scope)}/disconnect`} data-confirm="Disconnect the testing portal? Your portal sign-in is wiped from Laurel.">
             <CsrfField token={csrf} />

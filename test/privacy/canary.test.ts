@@ -37,6 +37,7 @@ const canary = {
   userAgent: `CanaryBrowser/${tag}`,
   apiKeyName: `canary key ${tag}`,
   otherEmail: `canary-other-${tag}@example.org`,
+  portalProctorId: `PRC-${tag}`,
 }
 let subject: Subject
 
@@ -70,7 +71,11 @@ before(async () => {
   const accept = await linkFromOutbox(testApp, canary.email, '/invitations/accept')
   await client.submit('/invitations/accept', { token: new URL(accept, 'http://x').searchParams.get('token') ?? '' })
   await createApiKey(platform, { accountId: account.id, orgId: org.id, name: canary.apiKeyName, scope: 'read' })
-  await saveProctor(platform, { orgId: org.id, accountId: owner.account.id, role: 'owner' }, { name: canary.name, email: canary.email, memberId: null })
+  await saveProctor(
+    platform,
+    { orgId: org.id, accountId: owner.account.id, role: 'owner' },
+    { name: canary.name, email: canary.email, memberId: null, portalProctorId: canary.portalProctorId },
+  )
   await startTotpEnrollment(platform, account.id)
   // A second address, confirmed, and credentials (with their delivery records) sent to both.
   await client.submit('/account/emails', { email: canary.otherEmail })

@@ -123,6 +123,13 @@ const plausibleBody = {
 describe('tenant isolation', () => {
   it('finds org-scoped routes to check', () => {
     assert.ok(orgRoutes.length >= 15, `only ${orgRoutes.length} org-scoped routes found`)
+    // The testing-portal pages take portal session IDs in the form body, not the path; a fix naming another org's exam session is checked in portal/interactive.test.ts.
+    for (const url of ['/orgs/:orgId/portal', '/orgs/:orgId/portal/reconcile/fix', '/orgs/:orgId/exam-sessions/:examSessionId/portal/create']) {
+      assert.ok(
+        orgRoutes.some((route) => route.url === url),
+        url,
+      )
+    }
   })
 
   for (const useApiKey of [false, true]) {

@@ -416,9 +416,7 @@ export async function portalRoutes(app: FastifyInstance): Promise<void> {
       <>
         <section id="portal-connection">
           <p safe>
-            {actor
-              ? `Connected as ${actor.username}${actor.proctorId ? `, proctor ID ${actor.proctorId}` : ' (not a proctor at the portal)'}.`
-              : 'Connected.'}
+            {actor ? `Connected as ${actor.username}${actor.proctorId ? `, proctor ID ${actor.proctorId}` : ' (not a proctor at the portal)'}.` : 'Connected.'}
           </p>
           <form method="post" action={`${home(scope)}/disconnect`} data-confirm="Disconnect the testing portal? Your portal sign-in is wiped from Laurel.">
             <CsrfField token={csrf} />

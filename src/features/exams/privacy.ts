@@ -10,7 +10,7 @@ export const examsPrivacy = definePrivacyProvider({
   stores: [
     {
       table: 'proctors',
-      columns: ['name', 'email', 'member_id'],
+      columns: ['name', 'email', 'member_id', 'portal_proctor_id'],
       purpose: 'Naming who supervises each exam session and reaching them about it',
       legalBasis: 'legitimate_interest',
       retention: 'While the organisation keeps the proctor in its catalog; on erasure the proctor is anonymised and archived, their exam sessions stay',
@@ -36,7 +36,14 @@ export const examsPrivacy = definePrivacyProvider({
     const registrations = await db.select().from(examRegistrations).where(eq(examRegistrations.email, subject.email))
     const uploads = await db.select().from(examRegistrationImports).where(importsNaming(subject.email))
     return {
-      proctors: rows.map((row) => ({ id: row.id, orgId: row.orgId, name: row.name, email: row.email, archivedAt: row.archivedAt })),
+      proctors: rows.map((row) => ({
+        id: row.id,
+        orgId: row.orgId,
+        name: row.name,
+        email: row.email,
+        portalProctorId: row.portalProctorId,
+        archivedAt: row.archivedAt,
+      })),
       examRegistrations: registrations.map((row) => ({
         id: row.id,
         orgId: row.orgId,
@@ -63,7 +70,13 @@ export const examsPrivacy = definePrivacyProvider({
   async erase(db, subject) {
     await db
       .update(proctors)
-      .set({ name: 'Erased proctor', email: sql`'erased:' || ${proctors.id}`, memberId: null, archivedAt: sql`coalesce(${proctors.archivedAt}, now())` })
+      .set({
+        name: 'Erased proctor',
+        email: sql`'erased:' || ${proctors.id}`,
+        memberId: null,
+        portalProctorId: null,
+        archivedAt: sql`coalesce(${proctors.archivedAt}, now())`,
+      })
       .where(eq(proctors.email, subject.email))
     await db
       .update(examRegistrations)

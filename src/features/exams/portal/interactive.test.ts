@@ -289,7 +289,14 @@ describe('reconciliation', () => {
     const twinView = await getExamSession(platform.db, scope, twin.id)
     const extra = await admin.createSession(
       login.token,
-      { examCode: 'FA-1', centreCode: 'LON', proctorId: 'PRC-7', startsAt: new Date(twinView.startsAt.getTime() + 2 * HOUR), endsAt: new Date(twinView.startsAt.getTime() + 3 * HOUR), seats: 2 },
+      {
+        examCode: 'FA-1',
+        centreCode: 'LON',
+        proctorId: 'PRC-7',
+        startsAt: new Date(twinView.startsAt.getTime() + 2 * HOUR),
+        endsAt: new Date(twinView.startsAt.getTime() + 3 * HOUR),
+        seats: 2,
+      },
       'extra-1',
     )
     const twinAtPortal = await admin.createSession(
@@ -307,7 +314,9 @@ describe('reconciliation', () => {
     assert.equal(view.statusCode, 200)
     const rows = [...view.body.matchAll(/<tr data-drift="([a-z_]+)">([\s\S]*?)<\/tr>/g)].map(([, kind, html]) => ({ kind, html: html ?? '' }))
     const rowOf = (examSessionId: string | null, portalSessionId: string | null) =>
-      rows.filter((row) => (!examSessionId || row.html.includes(examSessionId)) && (!portalSessionId || row.html.includes(portalSessionId))).map((row) => row.kind)
+      rows
+        .filter((row) => (!examSessionId || row.html.includes(examSessionId)) && (!portalSessionId || row.html.includes(portalSessionId)))
+        .map((row) => row.kind)
     assert.deepEqual(rowOf(missing.id, null), ['missing_at_portal'])
     assert.deepEqual(rowOf(moved.id, null), ['different_time_or_seats'])
     assert.deepEqual(rowOf(fewerSeats.id, null), ['different_time_or_seats'])
@@ -346,6 +355,30 @@ describe('reconciliation', () => {
     const [linked] = await platform.db.select().from(examSessions).where(eq(examSessions.id, twin.id))
     assert.equal(linked?.portalSessionId, twinAtPortal.id)
     assert.equal(await auditCount('exams.portal_reconciled'), fixes.length - 1, 'every fix but the one without a reason')
+
+    // Another org's exam session named in a fix is not found, and nothing changes.
+    const other = await newOrg(testApp, 'Other Org')
+    const otherScope = { orgId: other.org.id, accountId: other.owner.account.id, role: 'owner' as const }
+    const otherExam = await saveExam(platform, otherScope, { code: 'FA-1', title: 'B', durationMinutes: 45, passMark: 1, maxScore: 2, achievementId: null })
+    const otherCentre = await saveCentre(platform, otherScope, { code: 'LON', name: 'B', timeZone: 'UTC' })
+    const otherRoom = await saveRoom(platform, otherScope, otherCentre.id, { name: 'B', capacity: 5 })
+    const startsAt = new Date(testApp.clock.now().getTime() + 60 * HOUR)
+    const theirs = await createExamSession(platform, otherScope, {
+      examId: otherExam.id,
+      roomId: otherRoom.id,
+      proctorId: null,
+      startsAt,
+      endsAt: new Date(startsAt.getTime() + HOUR),
+      seats: 5,
+    })
+    for (const fields of [
+      { fix: 'create_at_portal', examSessionId: theirs.id, portalSessionId: '' },
+      { fix: 'cancel_in_laurel', examSessionId: theirs.id, portalSessionId: extra.id },
+    ]) {
+      const response = await client.submit(`${base}/portal/reconcile/fix`, fields)
+      assert.equal(response.statusCode, 404, JSON.stringify(fields))
+    }
+    assert.equal((await getExamSession(platform.db, otherScope, theirs.id)).portalSessionId, null)
 
     const after = await client.get(`${base}/portal/reconcile?centreId=${centre.id}`)
     assert.doesNotMatch(after.body, /data-drift=/)

@@ -411,13 +411,14 @@ export async function portalRoutes(app: FastifyInstance): Promise<void> {
       ).map((session) => [session.portalSessionId, session]),
     )
     const actor = listed?.access.actor
+    const connectedAs = actor
+      ? `Connected as ${actor.username}${actor.proctorId ? `, proctor ID ${actor.proctorId}` : ' (not a proctor at the portal)'}.`
+      : 'Connected.'
     const pageCount = listed ? Math.max(1, Math.ceil(listed.page.total / listed.page.pageSize)) : 1
     return (
       <>
         <section id="portal-connection">
-          <p safe>
-            {actor ? `Connected as ${actor.username}${actor.proctorId ? `, proctor ID ${actor.proctorId}` : ' (not a proctor at the portal)'}.` : 'Connected.'}
-          </p>
+          <p safe>{connectedAs}</p>
           <form method="post" action={`${home(scope)}/disconnect`} data-confirm="Disconnect the testing portal? Your portal sign-in is wiped from Laurel.">
             <CsrfField token={csrf} />
             <button type="submit" class="secondary">

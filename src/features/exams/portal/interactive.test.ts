@@ -10,7 +10,6 @@ import type { OrgScope } from '../../orgs/service.ts'
 import { type Exam, type Proctor, type Room, saveCentre, saveExam, saveProctor, saveRoom, type TestCentre } from '../catalog.ts'
 import { examSessions } from '../schema.ts'
 import { cancelExamSessions, confirmExamSessions, createExamSession, getExamSession } from '../sessions.ts'
-import { savePortalConnection } from './connection.ts'
 import { HttpPortalConnector } from './http-connector.ts'
 import { PortalSimulator } from './simulator.ts'
 
@@ -28,11 +27,9 @@ let exam: Exam
 let centre: TestCentre
 let room: Room
 let proctor: Proctor
-let slot = 0
 
-/** A new Laurel exam session `hours` from now (a whole minute), in its own free slot of the room. */
+/** A new Laurel exam session `hours` from now (a whole minute); callers keep them apart in the room. */
 async function newExamSession(hours: number, seats = 10) {
-  slot += 1
   const startsAt = new Date(Math.floor((testApp.clock.now().getTime() + hours * HOUR) / 60_000) * 60_000)
   return createExamSession(testApp.platform, scope, {
     examId: exam.id,

@@ -231,6 +231,22 @@ describe('interactive mode', () => {
     assert.match(textOf((await client.get(`${base}/portal`)).body), /Connect the testing portal/)
   })
 
+  it('shows a portal that cannot be reached as a clear message, audited', async () => {
+    const client = await connectedClient()
+    const errorsBefore = await auditCount('exams.portal_error')
+    simulator.failNext(5)
+    const page = await client.get(`${base}/portal`)
+    assert.equal(page.statusCode, 200)
+    const text = textOf(page.body)
+    assert.match(text, /The testing portal cannot be reached right now .* try again later/)
+    assert.doesNotMatch(page.body, /at .*\.ts:\d+|Error:/)
+    assert.match(text, /Disconnect/)
+    assert.equal(await auditCount('exams.portal_error'), errorsBefore + 1)
+    simulator.failNext(0)
+    await client.submit(`${base}/portal/disconnect`, {})
+    assert.equal((await secretRows()).length, 0)
+  })
+
   it('wipes the held credentials at sign-out and at login-session expiry', async () => {
     const client = await connectedClient()
     assert.equal((await secretRows()).length, 1)

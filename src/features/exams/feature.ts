@@ -2,6 +2,7 @@ import type { Feature } from '../../platform/feature.ts'
 import { catalogRoutes } from './catalog-pages.tsx'
 import { examsPrivacy } from './privacy.ts'
 import { registrationRoutes } from './registration-pages.tsx'
+import { selfRegistrationRoutes } from './self-registration-pages.tsx'
 import { sessionRoutes } from './session-pages.tsx'
 
 export const exams: Feature = {
@@ -10,6 +11,7 @@ export const exams: Feature = {
     await app.register(catalogRoutes)
     await app.register(sessionRoutes)
     await app.register(registrationRoutes)
+    await app.register(selfRegistrationRoutes)
   },
   privacy: examsPrivacy,
 }

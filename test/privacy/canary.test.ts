@@ -15,6 +15,7 @@ import {
   saveExam,
   saveProctor,
   saveRoom,
+  setSelfRegistration,
 } from '../../src/features/exams/service.ts'
 import { createApiKey } from '../../src/features/identity/api-keys.ts'
 import { findAccountByEmail } from '../../src/features/identity/service.ts'
@@ -40,6 +41,8 @@ const canary = {
   portalProctorId: `PRC-${tag}`,
 }
 let subject: Subject
+/** The exam session the canary registered for by themselves. */
+let selfRegisteredSessionId = ''
 
 before(async () => {
   testApp = await startTestApp()
@@ -105,7 +108,7 @@ before(async () => {
   const centre = await saveCentre(platform, ownerScope, { code: 'C', name: 'Canary centre', timeZone: 'UTC' })
   const room = await saveRoom(platform, ownerScope, centre.id, { name: 'R', capacity: 5 })
   const examSessions = []
-  for (const days of [10, 11]) {
+  for (const days of [10, 11, 12]) {
     const startsAt = new Date(Date.now() + days * 86_400_000)
     examSessions.push(
       await createExamSession(platform, ownerScope, {
@@ -118,8 +121,8 @@ before(async () => {
       }),
     )
   }
-  const [held, cancelled] = examSessions.map((session) => session.id)
-  assert.ok(held && cancelled)
+  const [held, cancelled, open] = examSessions.map((session) => session.id)
+  assert.ok(held && cancelled && open)
   for (const session of [held, cancelled]) await registerCandidate(platform, ownerScope, session, { name: canary.name, email: canary.email })
   await confirmExamSessions(platform, ownerScope, [held])
   await recordResults(platform, ownerScope, held, [{ email: canary.email, score: 9 }])
@@ -128,6 +131,12 @@ before(async () => {
     fileName: 'c.csv',
     content: Buffer.from(`session,name,email\n${held},${canary.name} (again),${canary.otherEmail}`),
   })
+  // And registered by themselves, under their second confirmed address, through the candidate's page.
+  await setSelfRegistration(platform, ownerScope, open, { open: true, closesAt: null })
+  await client.get(`/exam-sessions/open/${org.id}`)
+  const selfRegistered = await client.submit(`/exam-sessions/open/${org.id}/${open}/register`, { email: canary.otherEmail })
+  assert.equal(selfRegistered.headers.location, '/me/exam-registrations', 'the canary registered themselves')
+  selfRegisteredSessionId = open
   await platform.audit.flush()
   subject = { accountId: account.id, email: canary.email }
 })
@@ -180,6 +189,7 @@ describe('privacy providers', () => {
   it('exports every canary', async () => {
     const exported = JSON.stringify(await exportSubject(testApp.platform.db, privacyProviders, subject))
     for (const [label, value] of Object.entries(canary)) assert.ok(exported.includes(value), `the export lacks the ${label}`)
+    assert.ok(exported.includes(selfRegisteredSessionId), 'the export holds the registration the canary made themselves')
   })
 
   it('erases every canary except what a provider declares as retained', async () => {

@@ -10,6 +10,7 @@ import {
   saveExam,
   saveProctor,
   saveRoom,
+  setSelfRegistration,
 } from '../../src/features/exams/service.ts'
 import { createApiKey } from '../../src/features/identity/api-keys.ts'
 import { addMember, inviteMember } from '../../src/features/orgs/service.ts'
@@ -72,6 +73,7 @@ before(async () => {
 B-1,B-C,B room,${new Date(startsAt.getTime() + 86_400_000).toISOString().slice(0, 16)}`),
   })
   const registration = await registerCandidate(platform, otherScope, examSession.id, { name: 'B candidate', email: uniqueEmail() })
+  await setSelfRegistration(platform, otherScope, examSession.id, { open: true, closesAt: null })
   const registrationImport = await previewRegistrationImport(platform, otherScope, {
     fileName: 'b.csv',
     content: Buffer.from(`session,name,email\n${examSession.id},B other,${uniqueEmail()}`),
@@ -162,6 +164,19 @@ describe('tenant isolation', () => {
       assert.deepEqual(failures, [])
     })
   }
+
+  it('candidate pages (no :orgId) reach an exam session only through its own org, and only one’s own registrations', async () => {
+    const client = testApp.client()
+    await client.signIn(actor.email, actor.password)
+    const { examSessionId, registrationId, orgId } = otherOrgIds
+    const listing = await client.get(`/exam-sessions/open/${orgId}`)
+    assert.equal(listing.statusCode, 200, 'B’s open exam sessions are for anyone signed in')
+    assert.ok(listing.body.includes(examSessionId ?? '-'))
+    const wrongOrg = await client.submit(`/exam-sessions/open/${ownOrgId.value}/${examSessionId}/register`, { email: actor.email })
+    assert.equal(wrongOrg.statusCode, 404, 'B’s exam session under A’s ID does not exist')
+    assert.equal((await client.get('/exam-sessions/open/org_00000000000000000000000000')).statusCode, 404)
+    assert.equal((await client.submit(`/me/exam-registrations/${registrationId}/withdraw`, {})).statusCode, 404, 'someone else’s registration')
+  })
 
   it('still serves the same routes for the caller’s own org', async () => {
     const client = testApp.client()

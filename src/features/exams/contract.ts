@@ -99,3 +99,12 @@ export const CandidateFields = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200, errorMessage: "Enter the candidate's name (up to 200 characters)." }),
   email: Type.String({ format: 'email', maxLength: 254, errorMessage: 'Enter an email address like name@example.org.' }),
 })
+
+export const SelfRegistrationFields = Type.Object({
+  open: Type.Optional(Type.Literal('on')),
+  closesAt: Type.Optional(
+    Type.Union([Type.Literal(''), Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}$' })], {
+      errorMessage: 'Enter the closing time as date and time, or leave it empty.',
+    }),
+  ),
+})

@@ -3,6 +3,7 @@ import { catalogRoutes } from './catalog-pages.tsx'
 import { portalRoutes } from './portal-pages.tsx'
 import { examsPrivacy } from './privacy.ts'
 import { registrationRoutes } from './registration-pages.tsx'
+import { selfRegistrationRoutes } from './self-registration-pages.tsx'
 import { sessionRoutes } from './session-pages.tsx'
 
 export const exams: Feature = {
@@ -12,6 +13,7 @@ export const exams: Feature = {
     await app.register(sessionRoutes)
     await app.register(registrationRoutes)
     await app.register(portalRoutes)
+    await app.register(selfRegistrationRoutes)
   },
   privacy: examsPrivacy,
 }

@@ -2,10 +2,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ConflictError, InvalidError } from '../../platform/errors.ts'
 import { parseForm, uploadedFile } from '../../platform/http/forms.ts'
 import type { Platform } from '../../platform/platform.ts'
+import { utcToZoned, zonedToUtc } from '../../platform/time-zones.ts'
 import { CsrfField, EmptyState, Field, type FormState, TableHead } from '../../platform/ui/components.tsx'
 import { CsvPreview, CsvUploadForm, previewCsvUpload } from '../../platform/ui/csv-import.tsx'
 import { type OrgScope, requireRole, scopeOf } from '../orgs/service.ts'
-import { CandidateFields, ExamSessionParams, RegistrationImportParams, RegistrationParams } from './contract.ts'
+import { CandidateFields, ExamSessionParams, RegistrationImportParams, RegistrationParams, SelfRegistrationFields } from './contract.ts'
 import {
   checkInCandidate,
   confirmRegistrationImport,
@@ -19,7 +20,9 @@ import {
   registerCandidate,
   removeRegistration,
 } from './registrations.ts'
-import { completeExamSessions, type ExamSessionView, getExamSession } from './sessions.ts'
+import { setSelfRegistration } from './self-registration.ts'
+import { openSessionsPath } from './self-registration-pages.tsx'
+import { completeExamSessions, type ExamSessionView, getExamSession, getExamSessionView } from './sessions.ts'
 
 const sessionPath = (scope: OrgScope, sessionId: string) => `/orgs/${scope.orgId}/exam-sessions/${sessionId}`
 
@@ -30,10 +33,15 @@ export async function CandidatesSection({ platform, scope, session, csrf }: { pl
   const isOpen = session.status === 'scheduled' || session.status === 'confirmed'
   const takesResults = session.status === 'confirmed' || session.status === 'completed'
   const seated = registrations.filter((row) => row.status === 'seated')
+  const stored = await getExamSession(platform.db, scope, session.id)
   return (
     <section id="candidates">
       <h2>Candidates</h2>
       <p safe>{`${seated.length} of ${session.seats} seats taken, ${registrations.length - seated.length} on the waitlist.`}</p>
+      <p>
+        <a href={`${path}/attendance.pdf`}>Attendance sheet (PDF)</a>
+      </p>
+      <SelfRegistrationSettings session={session} stored={stored} path={path} csrf={csrf} isOpen={isOpen} />
       {registrations.length === 0 ? (
         <EmptyState>No candidates yet: register one below, or upload a CSV file of candidates.</EmptyState>
       ) : (
@@ -143,6 +151,54 @@ export async function CandidatesSection({ platform, scope, session, csrf }: { pl
   )
 }
 
+/** Whether candidates may register themselves for the exam session, until when, and the page they do it on. */
+function SelfRegistrationSettings({
+  session,
+  stored,
+  path,
+  csrf,
+  isOpen,
+}: {
+  session: ExamSessionView
+  stored: { orgId: string; selfRegistrationOpen: boolean; selfRegistrationClosesAt: Date | null }
+  path: string
+  csrf: string
+  isOpen: boolean
+}) {
+  const closes = stored.selfRegistrationClosesAt ? utcToZoned(stored.selfRegistrationClosesAt, session.timeZone) : ''
+  return (
+    <details id="self-registration">
+      <summary
+        safe
+      >{`Self-registration: ${stored.selfRegistrationOpen ? `open${closes ? ` until ${closes.replace('T', ' ')}` : ' until the start'}` : 'closed'}`}</summary>
+      <p>
+        When open, anyone signed in can register themselves on <a href={openSessionsPath(stored.orgId)}>your page of open exam sessions</a> (share its link),
+        with their account's name and confirmed email: seated while seats are free, then on the waitlist. They can withdraw until the start.
+      </p>
+      {isOpen ? (
+        <form method="post" action={`${path}/self-registration`}>
+          <CsrfField token={csrf} />
+          <label>
+            <input type="checkbox" name="open" checked={stored.selfRegistrationOpen} /> Candidates may register themselves
+          </label>
+          <Field
+            name="closesAt"
+            label={`Registration closes (optional, ${session.timeZone})`}
+            type="datetime-local"
+            value={closes}
+            hint="Empty: open until the exam session starts."
+          />
+          <button type="submit" class="secondary">
+            Save
+          </button>
+        </form>
+      ) : (
+        ''
+      )}
+    </details>
+  )
+}
+
 /** Runs an action from the exam session page (which must be the org's) and returns there, with what happened or what stopped it. */
 async function backToSession(platform: Platform, request: FastifyRequest, reply: FastifyReply, work: () => Promise<string>) {
   const scope = scopeOf(request)
@@ -204,6 +260,40 @@ export async function registrationRoutes(app: FastifyInstance): Promise<void> {
       return outcomeText(await importResults(platform, scopeOf(request), ids(request).examSessionId, file.data))
     }),
   )
+  app.post('/orgs/:orgId/exam-sessions/:examSessionId/self-registration', params, (request, reply) =>
+    backToSession(platform, request, reply, async () => {
+      const scope = scopeOf(request)
+      const form = parseForm(SelfRegistrationFields, request.body)
+      if (!form.ok) throw new InvalidError('self_registration_invalid', Object.values(form.errors).join(' '))
+      const session = await getExamSessionView(platform.db, scope, ids(request).examSessionId)
+      const closesAt = form.value.closesAt ? zonedToUtc(form.value.closesAt, session.timeZone) : null
+      if (closesAt === undefined) throw new InvalidError('closes_at_invalid', 'Enter the closing time as date and time, or leave it empty.')
+      const open = form.value.open === 'on'
+      await setSelfRegistration(platform, scope, session.id, { open, closesAt })
+      return open ? 'Candidates may now register themselves.' : 'Self-registration is closed.'
+    }),
+  )
+  app.get('/orgs/:orgId/exam-sessions/:examSessionId/attendance.pdf', params, async (request, reply) => {
+    const scope = scopeOf(request)
+    requireRole(scope, 'staff')
+    const session = await getExamSessionView(platform.db, scope, ids(request).examSessionId)
+    const registrations = await listRegistrations(platform.db, scope, session.id)
+    // pdf-lib and the fonts load with the first sheet, not at every start.
+    const { renderAttendanceSheet } = await import('./attendance-pdf.ts')
+    const pdf = await renderAttendanceSheet({
+      ...session,
+      seated: registrations.filter((row) => row.status === 'seated'),
+      waitlisted: registrations.filter((row) => row.status === 'waitlisted'),
+      printedAt: platform.clock.now(),
+    })
+    const day = utcToZoned(session.startsAt, session.timeZone).slice(0, 10)
+    const safeCode = session.examCode.replace(/[^A-Za-z0-9._-]/g, '_')
+    return reply
+      .type('application/pdf')
+      .header('cache-control', 'private, no-store')
+      .header('content-disposition', `attachment; filename="attendance-${safeCode}-${day}-${session.id}.pdf"`)
+      .send(Buffer.from(pdf))
+  })
   app.post('/orgs/:orgId/exam-sessions/:examSessionId/complete', params, (request, reply) =>
     backToSession(platform, request, reply, async () => {
       await completeExamSessions(platform, scopeOf(request), [ids(request).examSessionId])

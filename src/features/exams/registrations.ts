@@ -17,15 +17,17 @@ export interface Candidate {
   name: string
   email: string
 }
+/** Who changes registrations: staff of the org, or a candidate acting on their own registration. */
+export type RegistrationActor = Pick<OrgScope, 'orgId' | 'accountId'>
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
-const OPEN: ExamSessionStatus[] = ['scheduled', 'confirmed']
+export const OPEN: ExamSessionStatus[] = ['scheduled', 'confirmed']
 export const MAX_REGISTRATION_ROWS = 10_000
 export const REGISTRATION_COLUMNS = 'session (the exam session ID), name, email'
 export const RESULT_COLUMNS = 'email, score'
 
 /** Locks the exam session row so registrations to it are counted and placed one at a time. */
-async function lockSession(tx: Db, scope: OrgScope, sessionId: string) {
+export async function lockSession(tx: Db, scope: { orgId: string }, sessionId: string) {
   const [session] = await tx
     .select()
     .from(examSessions)
@@ -35,8 +37,18 @@ async function lockSession(tx: Db, scope: OrgScope, sessionId: string) {
   return session
 }
 
-/** Seats the candidates while seats are free, then waitlists them, in the order given. Call with the session locked. */
-async function addCandidates(platform: Platform, tx: Db, scope: OrgScope, session: { id: string; seats: number }, candidates: Candidate[]) {
+/**
+ * Seats the candidates while seats are free, then waitlists them, in the order given; a candidate
+ * already registered is skipped. Call with the session locked. Each registration is audited as `action`.
+ */
+export async function addCandidates(
+  platform: Platform,
+  tx: Db,
+  scope: RegistrationActor,
+  session: { id: string; seats: number },
+  candidates: Candidate[],
+  action = 'exams.candidate_registered',
+) {
   const [totals] = await tx
     .select({ last: max(examRegistrations.position) })
     .from(examRegistrations)
@@ -64,7 +76,7 @@ async function addCandidates(platform: Platform, tx: Db, scope: OrgScope, sessio
     .returning()
   for (const row of rows) {
     await platform.audit.recordIn(tx, {
-      action: 'exams.candidate_registered',
+      action,
       orgId: scope.orgId,
       actorAccountId: scope.accountId,
       target: row.id,
@@ -74,7 +86,7 @@ async function addCandidates(platform: Platform, tx: Db, scope: OrgScope, sessio
   return rows
 }
 
-function requireOpen(session: { id: string; status: ExamSessionStatus }) {
+export function requireOpen(session: { id: string; status: ExamSessionStatus }) {
   if (!OPEN.includes(session.status)) throw new ConflictError('exam_session_closed', `This exam session is ${session.status}; it takes no registrations.`)
 }
 
@@ -111,12 +123,33 @@ export async function removeRegistration(platform: Platform, scope: OrgScope, se
     const session = await lockSession(tx, scope, sessionId)
     requireOpen(session)
     const registration = await getRegistration(tx, scope, sessionId, registrationId)
-    if (registration.resultRecordedAt) throw new ConflictError('has_result', 'This candidate has a result; it cannot be removed.')
-    await tx.delete(examRegistrations).where(eq(examRegistrations.id, registration.id))
-    await platform.audit.recordIn(tx, { action: 'exams.candidate_removed', orgId: scope.orgId, actorAccountId: scope.accountId, target: registration.id })
-    const [promoted] = await fillFreeSeats(platform, tx, scope, session)
-    return { promoted }
+    return dropRegistration(platform, tx, scope, session, registration, 'exams.candidate_removed')
   })
+}
+
+/**
+ * Deletes a registration without a result and gives a freed seat to the first candidate on the
+ * waitlist. Call with the exam session locked (staff removal and a candidate's withdrawal both do).
+ */
+export async function dropRegistration(
+  platform: Platform,
+  tx: Db,
+  actor: RegistrationActor,
+  session: { id: string; seats: number },
+  registration: Registration,
+  action: string,
+): Promise<{ promoted?: Registration }> {
+  if (registration.resultRecordedAt) throw new ConflictError('has_result', 'This candidate has a result; it cannot be removed.')
+  await tx.delete(examRegistrations).where(eq(examRegistrations.id, registration.id))
+  await platform.audit.recordIn(tx, {
+    action,
+    orgId: actor.orgId,
+    actorAccountId: actor.accountId,
+    target: registration.id,
+    data: { examSessionId: session.id, status: registration.status },
+  })
+  const [promoted] = await fillFreeSeats(platform, tx, actor, session)
+  return { promoted }
 }
 
 /** Marks a seated candidate present. */

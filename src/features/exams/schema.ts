@@ -101,6 +101,10 @@ export const examSessions = pgTable(
     createdByAccountId: text(),
     /** The same exam session at the org's testing portal, once created there. */
     portalSessionId: text(),
+    /** Candidates may register themselves on the org's page of open exam sessions. */
+    selfRegistrationOpen: boolean().notNull().default(false),
+    /** When self-registration closes; none: it stays open until the exam session starts. */
+    selfRegistrationClosesAt: timestamp({ withTimezone: true }),
     ...timestamps,
   },
   (table) => [

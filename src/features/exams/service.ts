@@ -40,6 +40,15 @@ export {
 } from './registrations.ts'
 export { type Catalog, checkPlanned, loadCatalog, type PlannedSession, planFromLocalTimes, type ScheduleProblem } from './scheduling.ts'
 export {
+  listMyRegistrations,
+  listOpenExamSessions,
+  type MyRegistration,
+  type OpenExamSession,
+  selfRegister,
+  setSelfRegistration,
+  withdrawRegistration,
+} from './self-registration.ts'
+export {
   cancelExamSessions,
   completeExamSessions,
   confirmExamSessions,

@@ -8,7 +8,7 @@ import { examRegistrations } from './schema.ts'
  * Seats waitlisted candidates, first registered first, while the exam session has free seats. Call
  * with the exam session locked. Seated candidates are never unseated, even when seats shrink.
  */
-export async function fillFreeSeats(platform: Platform, tx: Db, scope: OrgScope, session: { id: string; seats: number }) {
+export async function fillFreeSeats(platform: Platform, tx: Db, scope: Pick<OrgScope, 'orgId' | 'accountId'>, session: { id: string; seats: number }) {
   const [taken] = await tx
     .select({ seated: count() })
     .from(examRegistrations)

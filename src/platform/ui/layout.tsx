@@ -105,6 +105,9 @@ export function Layout({ title, navigation, csrfToken, flash, head, children }: 
                             <a href="/me/credentials">My credentials</a>
                           </li>
                           <li>
+                            <a href="/me/exam-registrations">My exam registrations</a>
+                          </li>
+                          <li>
                             <a href="/account">Account</a>
                           </li>
                           <li>

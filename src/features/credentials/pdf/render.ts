@@ -2,11 +2,11 @@ import { PDFDocument, type PDFImage, type PDFPage, rgb } from 'pdf-lib'
 import QRCode from 'qrcode'
 import type { Db } from '../../../platform/db/client.ts'
 import { NotFoundError } from '../../../platform/errors.ts'
+import { FontSet, type Weight } from '../../../platform/pdf/fonts.ts'
 import type { Platform } from '../../../platform/platform.ts'
 import type { CredentialRow } from '../issuance.ts'
 import { publicUrls } from '../urls.ts'
 import { type CertificateDesign, findCertificateDesign } from './design.ts'
-import { FontSet, type Weight } from './fonts.ts'
 
 /** What a certificate says; taken from the signed credential, never from mutable rows. */
 export interface CertificateContent {

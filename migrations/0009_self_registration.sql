@@ -1,0 +1,2 @@
+ALTER TABLE "exam_sessions" ADD COLUMN "self_registration_open" boolean DEFAULT false NOT NULL;--> statement-breakpoint
+ALTER TABLE "exam_sessions" ADD COLUMN "self_registration_closes_at" timestamp with time zone;

@@ -1,5 +1,6 @@
 import type { Feature } from '../../platform/feature.ts'
 import { catalogRoutes } from './catalog-pages.tsx'
+import { portalRunJob, startPortalRunSweeper } from './portal/runs.ts'
 import { examsPrivacy } from './privacy.ts'
 import { registrationRoutes } from './registration-pages.tsx'
 import { sessionRoutes } from './session-pages.tsx'
@@ -12,4 +13,6 @@ export const exams: Feature = {
     await app.register(registrationRoutes)
   },
   privacy: examsPrivacy,
+  jobs: [portalRunJob as never],
+  onWorkerStart: startPortalRunSweeper,
 }

@@ -1,6 +1,7 @@
 import type { Feature } from '../../platform/feature.ts'
 import { catalogRoutes } from './catalog-pages.tsx'
 import { portalRunJob, startPortalRunSweeper } from './portal/runs.ts'
+import { portalRunRoutes } from './portal-run-pages.tsx'
 import { examsPrivacy } from './privacy.ts'
 import { registrationRoutes } from './registration-pages.tsx'
 import { sessionRoutes } from './session-pages.tsx'
@@ -11,6 +12,7 @@ export const exams: Feature = {
     await app.register(catalogRoutes)
     await app.register(sessionRoutes)
     await app.register(registrationRoutes)
+    await app.register(portalRunRoutes)
   },
   privacy: examsPrivacy,
   jobs: [portalRunJob as never],

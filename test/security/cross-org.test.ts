@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { createAchievement, issueCredential, previewBulkIssuance } from '../../src/features/credentials/service.ts'
+import { portalRuns } from '../../src/features/exams/schema.ts'
 import {
   createExamSession,
   previewExamSessionImport,
@@ -11,7 +12,6 @@ import {
   saveProctor,
   saveRoom,
 } from '../../src/features/exams/service.ts'
-import { portalRuns } from '../../src/features/exams/schema.ts'
 import { createApiKey } from '../../src/features/identity/api-keys.ts'
 import { addMember, inviteMember } from '../../src/features/orgs/service.ts'
 import { newOrg, newPerson, uniqueEmail } from '../support/factories.ts'

@@ -2,15 +2,17 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { eq } from 'drizzle-orm'
 import { newOrg } from '../../../../test/support/factories.ts'
-import { startTestApp, type TestApp } from '../../../../test/support/harness.ts'
+import { startTestApp, type TestApp, textOf } from '../../../../test/support/harness.ts'
+import { utcToZoned } from '../../../platform/time-zones.ts'
 import type { OrgScope } from '../../orgs/service.ts'
+import { previewExamSessionImport } from '../bulk.ts'
 import { type Exam, type Room, saveCentre, saveExam, saveProctor, saveRoom } from '../catalog.ts'
 import { examSessions, proctors } from '../schema.ts'
 import { createExamSession, type ExamSession, getExamSession } from '../sessions.ts'
-import { portalIdempotencyKey } from './actions.ts'
+import { checkPortalAction, portalIdempotencyKey } from './actions.ts'
 import { connectorFor, savePortalConnection } from './connection.ts'
 import type { PortalAccess } from './interactive.ts'
-import { getPortalRun, isRunFinished, listPortalRunItems, type PortalRun, previewPortalRun, startPortalRun } from './runs.ts'
+import { getPortalRun, isRunFinished, listPortalRunItems, type PortalRun, previewPortalRun, startPortalRun, stopPortalRun } from './runs.ts'
 import { type PortalAccount, PortalSimulator } from './simulator.ts'
 
 const HOUR = 3_600_000
@@ -25,12 +27,16 @@ let exam: Exam
 let rulesRoom: Room
 let runRoom: Room
 let proctorId: string
+let owner: Awaited<ReturnType<typeof newOrg>>['owner']
+let lastRunId = ''
 
 before(async () => {
   testApp = await startTestApp({ worker: true })
   for (const account of [PROCTOR, CLERK]) testApp.secrets.add(account.password)
   const { platform } = testApp
-  const { org, owner } = await newOrg(testApp)
+  const created = await newOrg(testApp)
+  const { org } = created
+  owner = created.owner
   scope = { orgId: org.id, accountId: owner.account.id, role: 'owner' }
   simulator = await PortalSimulator.start({ accounts: [PROCTOR, CLERK], failureRate: 0.15 })
   await savePortalConnection(platform, scope, { baseUrl: simulator.url, requestsPerSecond: 100 })
@@ -73,7 +79,8 @@ const sessionAt = (room: Room, startsAt: Date, withProctor = true): Promise<Exam
 async function finished(runId: string): Promise<PortalRun> {
   for (let i = 0; i < 600; i++) {
     const run = await getPortalRun(testApp.platform.db, scope, runId)
-    if (isRunFinished(run.state)) return run
+    // Finished, and its token logged out and wiped (the last thing a run does).
+    if (isRunFinished(run.state) && run.tokenWipedAt) return run
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
   throw new Error(`The run ${runId} did not finish.`)
@@ -187,6 +194,7 @@ describe('portal runs', () => {
     assert.ok((await platform.cache.keys()).includes(`portal-run:${started.id}`), 'the run token waits in the cache')
     const sealed = (await platform.cache.get(`portal-run:${started.id}`)) ?? ''
     const run = await finished(started.id)
+    lastRunId = run.id
     assert.equal(run.state, 'completed')
     const items = await listPortalRunItems(platform.db, scope, run.id)
     assert.deepEqual(
@@ -215,5 +223,92 @@ describe('portal runs', () => {
     assert.ok(!(await platform.cache.keys()).includes(`portal-run:${run.id}`), 'the run token is wiped from the cache')
     assert.equal((await getPortalRun(platform.db, scope, run.id)).tokenWipedAt instanceof Date, true)
     for (const token of tokens.loggedOut) assert.ok(!sealed.includes(token), 'the cache holds the token encrypted')
+  })
+
+  it('pages: the list offers the portal actions, a login session not connected is told to connect first, the run page shows each result', async () => {
+    const client = testApp.client()
+    await client.signIn(owner.email, owner.password)
+    const list = await client.get(`/orgs/${scope.orgId}/exam-sessions`)
+    assert.equal(list.statusCode, 200)
+    for (const label of ['Create at portal', 'Confirm at portal', 'Cancel at portal']) assert.ok(textOf(list.body).includes(label), label)
+    const sessionId = /name="ids" value="([^"]+)"/.exec(list.body)?.[1] ?? ''
+    const preview = await client.submit(`/orgs/${scope.orgId}/portal-runs/preview`, { ids: sessionId, portalAction: 'create' })
+    assert.equal(preview.statusCode, 200)
+    assert.match(preview.body, new RegExp(`href="/orgs/${scope.orgId}/portal"`))
+    assert.match(textOf(preview.body), /connect to the testing portal first/)
+    const upload = await client.get(`/orgs/${scope.orgId}/exam-sessions/import`)
+    assert.match(textOf(upload.body), /To also create these at the testing portal, connect to the testing portal first/)
+    assert.ok(!upload.body.includes('name="portal"'), 'no portal box before connecting')
+
+    const runPage = await client.get(`/orgs/${scope.orgId}/portal-runs/${lastRunId}`)
+    assert.equal(runPage.statusCode, 200)
+    assert.match(runPage.body, /<progress value="100"/)
+    assert.equal((runPage.body.match(/<tr data-state="done">/g) ?? []).length, 30)
+    assert.ok(!textOf(runPage.body).includes('Stop run'), 'a finished run has no Stop button')
+    const fragment = await client.get(`/orgs/${scope.orgId}/portal-runs/${lastRunId}/progress`)
+    assert.equal(fragment.statusCode, 200)
+    assert.equal(fragment.headers['hx-refresh'], 'true')
+  })
+
+  it('Stop run: items not yet sent are skipped, never sent, and the token is still logged out and wiped', async () => {
+    const { platform } = testApp
+    const sessions: ExamSession[] = []
+    for (let i = 0; i < 8; i++) sessions.push(await sessionAt(runRoom, new Date(Date.now() + 6 * DAY + i * HOUR)))
+    const access = await accessAs(PROCTOR)
+    const started = await startPortalRun(platform, scope, access, { action: 'create', examSessionIds: sessions.map((session) => session.id) })
+    await stopPortalRun(platform, scope, started.id)
+    const run = await finished(started.id)
+    assert.equal(run.state, 'stopped')
+    const items = await listPortalRunItems(platform.db, scope, run.id)
+    assert.ok(items.every((item) => item.state === 'done' || (item.state === 'skipped' && item.rule === 'run_stopped')))
+    for (const item of items.filter((item) => item.state === 'skipped')) assert.deepEqual(requestsFor({ id: item.examSessionId }), [])
+    assert.ok(run.tokenWipedAt)
+    assert.ok(!(await platform.cache.keys()).includes(`portal-run:${run.id}`))
+    await logOut(access)
+  })
+
+  it('CSV import with the portal box: rows that break a portal rule are bad rows naming the rule, and are not kept to create', async () => {
+    const { platform } = testApp
+    await saveRoom(platform, scope, rulesRoom.centreId, { name: 'Csv', capacity: 20 })
+    const access = await accessAs(PROCTOR)
+    const local = (ms: number) =>
+      utcToZoned(new Date(Date.now() + ms), 'Europe/London')
+        .replace('T', ' ')
+        .slice(0, 16)
+    const content = Buffer.from(
+      [
+        'exam,centre,room,start,proctor',
+        `FA-101,LON,Rules,${local(20 * DAY)},pat@example.org`,
+        `FA-101,LON,Rules,${local(20 * DAY + 2 * HOUR)},`,
+        `FA-101,LON,Csv,${local(35 * 60_000)},pat@example.org`,
+        `FA-101,LON,Run,${local(32 * DAY)},pat@example.org`,
+      ].join('\n'),
+    )
+    const now = platform.clock.now()
+    const preview = await previewExamSessionImport(
+      platform,
+      scope,
+      { fileName: 'portal.csv', content },
+      {
+        portalCheck: (planned, portalProctorId) =>
+          checkPortalAction(
+            access.connector.rules,
+            'create',
+            { status: 'scheduled', startsAt: planned.startsAt, portalSessionId: null, portalProctorId },
+            now,
+            access.actor,
+          ),
+      },
+    )
+    assert.equal(preview.validRows, 1)
+    assert.deepEqual(
+      preview.problems.map((problem) => [problem.line, problem.reason.split(':')[0]]),
+      [
+        [3, 'breaks the portal rule proctor_not_at_portal'],
+        [4, 'breaks the portal rule create_min_lead_time'],
+        [5, 'breaks the portal rule create_max_horizon'],
+      ],
+    )
+    await logOut(access)
   })
 })

@@ -6,7 +6,7 @@ import { ConflictError, InvalidError, NotFoundError } from '../../../platform/er
 import { newId, newSecret } from '../../../platform/ids.ts'
 import { defineJob, type JobRunContext } from '../../../platform/jobs/jobs.ts'
 import type { Platform } from '../../../platform/platform.ts'
-import { type OrgScope, requireRole } from '../../orgs/service.ts'
+import { type OrgScope, requireRole, resolveOrgScope } from '../../orgs/service.ts'
 import { type PortalRunItemState, type PortalRunState, portalRunItems, portalRuns } from '../schema.ts'
 import { type ExamSessionView, getExamSessionViews } from '../sessions.ts'
 import { applyPortalAction, checkPortalAction } from './actions.ts'
@@ -300,7 +300,6 @@ export async function processPortalRun(platform: Platform, runId: string, progre
   const claimId = newSecret(12)
   const run = await claimRun(platform, runId, claimId)
   if (!run) return
-  const scope: OrgScope = { orgId: run.orgId, accountId: run.createdByAccountId, role: 'staff' }
   let isStopRequested = run.state === 'cancelling'
   let isClaimLost = false
   const beat = async () => {
@@ -320,7 +319,15 @@ export async function processPortalRun(platform: Platform, runId: string, progre
   let outcome: { state: PortalRunState; message: string | null } = { state: 'completed', message: null }
   try {
     const secret = await readRunSecret(platform, runId)
-    if (!connector) outcome = { state: 'failed', message: 'The organisation has no testing portal set up any more.' }
+    // The run acts as the person who started it, as long as they are still staff of the org.
+    const scope = await resolveOrgScope(platform.db, { orgId: run.orgId, accountId: run.createdByAccountId, isPlatformAdmin: false })
+      .then((found) => {
+        requireRole(found, 'staff')
+        return found
+      })
+      .catch(() => null)
+    if (!scope) outcome = { state: 'failed', message: 'The person who started this run can no longer act for the organisation; nothing more was sent.' }
+    else if (!connector) outcome = { state: 'failed', message: 'The organisation has no testing portal set up any more.' }
     else if (!secret) outcome = { state: 'failed', message: TOKEN_LOST_MESSAGE }
     else
       outcome = await sendItems(
@@ -361,7 +368,7 @@ export async function processPortalRun(platform: Platform, runId: string, progre
         .returning({ id: portalRuns.id })
       if (finished) {
         await wipeRunToken(platform, run, connector ?? undefined)
-        const counts = await countPortalRunItems(platform.db, scope, runId)
+        const counts = await countPortalRunItems(platform.db, run, runId)
         await platform.audit.recordIn(platform.db, {
           action: 'exams.portal_run_finished',
           orgId: run.orgId,

@@ -19,7 +19,7 @@ import {
   startPortalRun,
   stopPortalRun,
 } from './portal/runs.ts'
-import type { ExamSessionView } from './sessions.ts'
+import { type ExamSessionView, getExamSessionViews } from './sessions.ts'
 
 export const PortalRunParams = Type.Object({ orgId: Type.String({ maxLength: 64 }), portalRunId: Type.String({ maxLength: 64 }) })
 
@@ -210,6 +210,11 @@ export async function portalRunRoutes(app: FastifyInstance) {
     const { portalRunId } = request.params as { portalRunId: string }
     const run = await getPortalRun(platform.db, scope, portalRunId)
     const [counts, items] = await Promise.all([countPortalRunItems(platform.db, scope, run.id), listPortalRunItems(platform.db, scope, run.id)])
+    const views = await getExamSessionViews(
+      platform.db,
+      scope,
+      items.map((item) => item.examSessionId),
+    )
     return reply.page(
       ACTIONS[run.action].done,
       <>
@@ -232,21 +237,25 @@ export async function portalRunRoutes(app: FastifyInstance) {
           <EmptyState>No exam sessions in this run.</EmptyState>
         ) : (
           <table id="portal-run-items">
-            <TableHead columns={['Exam session', 'Result', 'Rule', 'Message', 'Portal session']} />
+            <TableHead columns={['Exam session', 'Starts', 'Result', 'Rule', 'Message', 'Portal session']} />
             <tbody>
-              {items.map((item) => (
-                <tr data-state={item.state}>
-                  <td>
-                    <a href={`/orgs/${scope.orgId}/exam-sessions/${item.examSessionId}`} safe>
-                      {item.examSessionId}
-                    </a>
-                  </td>
-                  <td>{item.state}</td>
-                  <td>{item.rule ? <code safe>{item.rule}</code> : ''}</td>
-                  <td safe>{item.message ?? ''}</td>
-                  <td safe>{item.portalSessionId ?? ''}</td>
-                </tr>
-              ))}
+              {items.map((item) => {
+                const view = views.get(item.examSessionId)
+                return (
+                  <tr data-state={item.state}>
+                    <td>
+                      <a href={`/orgs/${scope.orgId}/exam-sessions/${item.examSessionId}`} safe>
+                        {view ? `${view.examCode} · ${view.centreCode} ${view.roomName}` : item.examSessionId}
+                      </a>
+                    </td>
+                    <td>{view ? span(view) : ''}</td>
+                    <td>{item.state}</td>
+                    <td>{item.rule ? <code safe>{item.rule}</code> : ''}</td>
+                    <td safe>{item.message ?? ''}</td>
+                    <td safe>{item.portalSessionId ?? ''}</td>
+                  </tr>
+                )
+              })}
             </tbody>
           </table>
         )}

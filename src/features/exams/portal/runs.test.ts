@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import { newOrg } from '../../../../test/support/factories.ts'
 import { startTestApp, type TestApp, textOf } from '../../../../test/support/harness.ts'
 import { utcToZoned } from '../../../platform/time-zones.ts'
@@ -310,5 +310,29 @@ describe('portal runs', () => {
       ],
     )
     await logOut(access)
+  })
+
+  it('leaves no portal password or token in plaintext in any table (job tables included) or in the cache', async () => {
+    const { db } = testApp.platform
+    const tokens = simulator.tokens()
+    const needles = [PROCTOR.password, CLERK.password, ...tokens.live, ...tokens.loggedOut, ...tokens.expired]
+    assert.ok(tokens.loggedOut.length >= 5)
+    const columns = await db.execute<{ table_schema: string; table_name: string; column_name: string }>(sql`
+      select table_schema, table_name, column_name from information_schema.columns
+      where table_schema not in ('pg_catalog', 'information_schema') and data_type in ('text', 'character varying', 'json', 'jsonb')`)
+    const found: string[] = []
+    for (const column of columns.rows) {
+      const patterns = `{${needles.map((needle) => `"%${needle}%"`).join(',')}}`
+      const result = await db.execute<{ count: string }>(
+        sql`select count(*) as count from ${sql.identifier(column.table_schema)}.${sql.identifier(column.table_name)}
+            where ${sql.identifier(column.column_name)}::text like any(${patterns}::text[])`,
+      )
+      if (Number(result.rows[0]?.count) > 0) found.push(`${column.table_schema}.${column.table_name}.${column.column_name}`)
+    }
+    assert.deepEqual(found, [])
+    for (const key of await testApp.platform.cache.keys()) {
+      const value = (await testApp.platform.cache.get(key)) ?? ''
+      assert.ok(!needles.some((needle) => value.includes(needle)), `cache key ${key} holds a secret in plaintext`)
+    }
   })
 })

@@ -18,6 +18,7 @@ import { confirmExamSessionImport, previewExamSessionImport, saveCentre, saveExa
 import { createAccount } from '../src/features/identity/service.ts'
 import { createOrg, type OrgScope } from '../src/features/orgs/service.ts'
 import { createLogger } from '../src/platform/log.ts'
+import type { Platform } from '../src/platform/platform.ts'
 import { utcToZoned } from '../src/platform/time-zones.ts'
 import { withDatabase } from './support/database.ts'
 import { printFigures } from './support/figures.ts'
@@ -29,17 +30,35 @@ const CENTRES = [
 ]
 const ROOMS_PER_CENTRE = 5
 
-/** `count` rows: room by room, 90-minute exam sessions at the given times each day, from `firstDay` days ahead. */
-function csv(count: number, firstDay: number, slots: string[]): Buffer {
-  const lines = ['exam,centre,room,start,seats']
+/** `count` rows: room by room, 90-minute exam sessions at the given times each day, from `firstDay` days ahead (with `proctorEmail` as proctor when given). */
+export function csv(count: number, firstDay: number, slots: string[], proctorEmail?: string): Buffer {
+  const lines = [`exam,centre,room,start,seats${proctorEmail ? ',proctor' : ''}`]
   for (let i = 0; i < count; i++) {
     const centre = CENTRES[i % CENTRES.length] ?? CENTRES[0]
     const room = Math.floor(i / CENTRES.length) % ROOMS_PER_CENTRE
     const slot = Math.floor(i / (CENTRES.length * ROOMS_PER_CENTRE))
     const day = utcToZoned(new Date(Date.now() + (firstDay + Math.floor(slot / slots.length)) * 86_400_000), centre?.timeZone ?? 'UTC').slice(0, 10)
-    lines.push(`SAFE-1,${centre?.code},Room ${room + 1},${day} ${slots[slot % slots.length]},${10 + (i % 10)}`)
+    lines.push(`SAFE-1,${centre?.code},Room ${room + 1},${day} ${slots[slot % slots.length]},${10 + (i % 10)}${proctorEmail ? `,${proctorEmail}` : ''}`)
   }
   return Buffer.from(lines.join('\n'))
+}
+
+/** An org with its owner, exam SAFE-1 and the rooms the CSV rows name. */
+export async function setUpCatalog(platform: Platform): Promise<OrgScope> {
+  const account = await createAccount(platform, {
+    email: `bench.${randomBytes(4).toString('hex')}@example.org`,
+    name: 'Bench Person',
+    password: `Bq7!${randomBytes(12).toString('base64url')}`,
+    isEmailVerified: true,
+  })
+  const org = await createOrg(platform, account.id, { name: 'Bench Org' })
+  const scope: OrgScope = { orgId: org.id, accountId: account.id, role: 'owner' }
+  await saveExam(platform, scope, { code: 'SAFE-1', title: 'Site safety', durationMinutes: 90, passMark: 80, maxScore: 100, achievementId: null })
+  for (const { code, timeZone } of CENTRES) {
+    const centre = await saveCentre(platform, scope, { code, name: `Centre ${code}`, timeZone })
+    for (let room = 1; room <= ROOMS_PER_CENTRE; room++) await saveRoom(platform, scope, centre.id, { name: `Room ${room}`, capacity: 20 })
+  }
+  return scope
 }
 
 export default async function exams(): Promise<number> {
@@ -47,19 +66,7 @@ export default async function exams(): Promise<number> {
   const seconds = await withDatabase('embedded', async (env) => {
     const platform = await startPlatform(loadConfig(env), { log: createLogger('warn', process.stderr) })
     try {
-      const account = await createAccount(platform, {
-        email: `bench.${randomBytes(4).toString('hex')}@example.org`,
-        name: 'Bench Person',
-        password: `Bq7!${randomBytes(12).toString('base64url')}`,
-        isEmailVerified: true,
-      })
-      const org = await createOrg(platform, account.id, { name: 'Bench Org' })
-      const scope: OrgScope = { orgId: org.id, accountId: account.id, role: 'owner' }
-      await saveExam(platform, scope, { code: 'SAFE-1', title: 'Site safety', durationMinutes: 90, passMark: 80, maxScore: 100, achievementId: null })
-      for (const { code, timeZone } of CENTRES) {
-        const centre = await saveCentre(platform, scope, { code, name: `Centre ${code}`, timeZone })
-        for (let room = 1; room <= ROOMS_PER_CENTRE; room++) await saveRoom(platform, scope, centre.id, { name: `Room ${room}`, capacity: 20 })
-      }
+      const scope = await setUpCatalog(platform)
       const earlier = await previewExamSessionImport(platform, scope, { fileName: 'earlier.csv', content: csv(200, 30, ['16:00', '18:00']) })
       await confirmExamSessionImport(platform, scope, earlier.id)
 
@@ -70,7 +77,7 @@ export default async function exams(): Promise<number> {
       const { created } = await confirmExamSessionImport(platform, scope, preview.id)
       const finished = performance.now()
 
-      const stored = await platform.db.$count(examSessions, and(eq(examSessions.orgId, org.id), like(examSessions.idempotencyKey, 'csv:%')))
+      const stored = await platform.db.$count(examSessions, and(eq(examSessions.orgId, scope.orgId), like(examSessions.idempotencyKey, 'csv:%')))
       if (preview.problems.length > 0) throw new Error(`The bench file has problems: ${JSON.stringify(preview.problems.slice(0, 3))}`)
       if (created !== COUNT || stored !== COUNT + 200) throw new Error(`${created} created and ${stored} stored, not ${COUNT} (+200 earlier).`)
       console.log(`preview ${((previewed - started) / 1000).toFixed(2)} s, confirm ${((finished - previewed) / 1000).toFixed(2)} s`)

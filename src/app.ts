@@ -7,7 +7,7 @@ import { identity } from './features/identity/feature.ts'
 import { orgs } from './features/orgs/feature.ts'
 import { auditPrivacy } from './platform/audit/privacy.ts'
 import type { Clock } from './platform/clock.ts'
-import type { Command, Feature } from './platform/feature.ts'
+import type { Command, Feature, WorkerTask } from './platform/feature.ts'
 import { buildServer } from './platform/http/server.tsx'
 import { mailPrivacy } from './platform/mail/privacy.ts'
 import { openPlatform, type Platform } from './platform/platform.ts'
@@ -33,4 +33,16 @@ export function startPlatform(config: Config, options: { log: Logger; clock?: Cl
 
 export function buildApp(platform: Platform): Promise<FastifyInstance> {
   return buildServer(platform, features)
+}
+
+/** Makes this process a worker: takes jobs from every queue and starts each feature's worker tasks. Stop it before closing the platform. */
+export async function startWorker(platform: Platform): Promise<WorkerTask> {
+  await platform.jobs.start()
+  await platform.jobs.work(platform)
+  const tasks = features.flatMap((feature) => (feature.onWorkerStart ? [feature.onWorkerStart(platform)] : []))
+  return {
+    async stop() {
+      await Promise.all(tasks.map((task) => task.stop()))
+    },
+  }
 }

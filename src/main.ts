@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import { buildApp, featureCommands, startPlatform } from './app.ts'
+import { buildApp, featureCommands, startPlatform, startWorker } from './app.ts'
 import { type Config, ConfigError, loadConfig } from './config.ts'
 import { createDemoData, DEMO_ADMIN, isDatabaseEmpty } from './demo.ts'
 import { verifyAuditChain } from './platform/audit/verify.ts'
@@ -42,7 +42,7 @@ const serve: CliCommand = {
     // Serve first; the queue starts right after (an enqueue waits for that start).
     await app.listen({ port: config.port, host: config.host })
     await platform.jobs.start()
-    if (!values['no-worker']) await platform.jobs.work(platform)
+    const tasks = values['no-worker'] ? undefined : await startWorker(platform)
     const seconds = ((performance.now() - startedAt) / 1000).toFixed(1)
     console.log(`Laurel is ready at ${config.publicUrl.origin} (started in ${seconds} s, ${platform.database.kind} database).`)
     if (values.demo && (isDemoCreated || (await hasDemoAdmin(platform)))) {
@@ -50,6 +50,7 @@ const serve: CliCommand = {
     }
     await waitForShutdown(async () => {
       await app.close()
+      await tasks?.stop()
       await platform.close()
     })
     return 0
@@ -67,10 +68,12 @@ const worker: CliCommand = {
   usage: 'laurel worker',
   async run(config) {
     const platform = await startPlatform(config, { log: createLogger(config.logLevel) })
-    await platform.jobs.start()
-    await platform.jobs.work(platform)
+    const tasks = await startWorker(platform)
     console.log('Laurel worker is running.')
-    await waitForShutdown(() => platform.close())
+    await waitForShutdown(async () => {
+      await tasks.stop()
+      await platform.close()
+    })
     return 0
   },
 }

@@ -26,4 +26,10 @@ export interface Feature {
   mailAttachments?: Record<string, MailAttachmentSource>
   onMailSent?: MailSentHandler
   commands?: Command[]
+  /** Background work of a worker process besides its jobs (e.g. a sweeper), started with the worker; `stop` runs before the platform closes. */
+  onWorkerStart?(platform: Platform): WorkerTask
+}
+
+export interface WorkerTask {
+  stop(): Promise<void>
 }

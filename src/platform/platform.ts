@@ -4,6 +4,7 @@ import { Redis as RedisClient } from 'ioredis'
 import type { Logger } from 'pino'
 import type { Config } from '../config.ts'
 import { AuditLog, deriveAuditKey } from './audit/log.ts'
+import { type EphemeralCache, MemoryCache, RedisCache } from './cache.ts'
 import { type Clock, systemClock } from './clock.ts'
 import { rotateKeysJob } from './crypto/jobs.ts'
 import { type EncryptedColumn, Keyring, loadMasterKey } from './crypto/keyring.ts'
@@ -26,6 +27,8 @@ export interface Platform {
   mailer: Mailer
   jobs: Jobs<Platform>
   redis: Redis | undefined
+  /** Short-lived values with a time limit: Redis when REDIS_URL is set, else this process's memory. */
+  cache: EphemeralCache
   clock: Clock
   log: Logger
   privacyProviders: PrivacyProvider[]
@@ -79,6 +82,7 @@ export async function openPlatform(config: Config, options: PlatformOptions): Pr
       },
     })
     const redis = config.redisUrl ? new RedisClient(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 }) : undefined
+    const clock = options.clock ?? systemClock
     const platform: Platform = {
       config,
       database,
@@ -90,7 +94,8 @@ export async function openPlatform(config: Config, options: PlatformOptions): Pr
       mailer,
       jobs,
       redis,
-      clock: options.clock ?? systemClock,
+      cache: redis ? new RedisCache(redis) : new MemoryCache(clock),
+      clock,
       log: options.log,
       privacyProviders: options.privacyProviders,
       encryptedColumns: [

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { createAchievement, issueCredential, previewBulkIssuance } from '../../src/features/credentials/service.ts'
+import { portalRuns } from '../../src/features/exams/schema.ts'
 import {
   createExamSession,
   previewExamSessionImport,
@@ -78,7 +79,13 @@ B-1,B-C,B room,${new Date(startsAt.getTime() + 86_400_000).toISOString().slice(0
     fileName: 'b.csv',
     content: Buffer.from(`session,name,email\n${examSession.id},B other,${uniqueEmail()}`),
   })
+  // A portal run needs a portal login to start; the row alone is enough to be found (or not).
+  const [portalRun] = await platform.db
+    .insert(portalRuns)
+    .values({ orgId: other.org.id, action: 'create', total: 1, createdByAccountId: other.owner.account.id })
+    .returning()
   Object.assign(otherOrgIds, {
+    portalRunId: portalRun?.id,
     registrationId: registration.id,
     registrationImportId: registrationImport.id,
     examId: exam.id,

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import pg from 'pg'
-import { buildApp, startPlatform } from '../../src/app.ts'
+import { buildApp, startPlatform, startWorker } from '../../src/app.ts'
 import { type Config, loadConfig } from '../../src/config.ts'
 import { ManualClock } from '../../src/platform/clock.ts'
 import { createLogger } from '../../src/platform/log.ts'
@@ -89,10 +89,7 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
   const platform = await startPlatform(config, { log: createLogger('debug', destination), clock })
   const app = await buildApp(platform)
   await app.ready()
-  if (options.worker) {
-    await platform.jobs.start()
-    await platform.jobs.work(platform)
-  }
+  const worker = options.worker ? await startWorker(platform) : undefined
   const secrets = new Set<string>()
   let isClosed = false
   return {
@@ -108,6 +105,7 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
       if (isClosed) return
       isClosed = true
       await app.close()
+      await worker?.stop()
       await platform.close()
       if (!options.environment) await environment.dispose()
       const logs = lines.join('')

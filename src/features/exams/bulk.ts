@@ -17,6 +17,9 @@ export interface RowProblem {
   reason: string
 }
 
+/** Why a valid row could not be created at the testing portal (the first broken rule), given its proctor's portal ID; empty when it could. */
+export type PortalRowCheck = (planned: PlannedSession, portalProctorId: string | null) => { rule: string; message: string }[]
+
 export interface ExamSessionImportPreview {
   id: string
   fileName: string
@@ -44,6 +47,7 @@ export async function previewExamSessionImport(
   platform: Platform,
   scope: OrgScope,
   file: { fileName: string; content: Buffer },
+  options: { portalCheck?: PortalRowCheck } = {},
 ): Promise<ExamSessionImportPreview> {
   requireRole(scope, 'staff')
   const records = parseCsvUpload(file.content, { required: REQUIRED_COLUMNS, expected: EXPECTED_COLUMNS, maxRows: MAX_IMPORT_ROWS })
@@ -103,7 +107,9 @@ export async function previewExamSessionImport(
   const rows: ExamSessionImportRow[] = []
   for (const { planned, key } of fresh) {
     const problem = checkPlanned(planned, { catalog, bookings, now, accepted })
+    const portalProblem = problem ? undefined : options.portalCheck?.(planned, catalog.proctors.get(planned.proctorId ?? '')?.portalProctorId ?? null)[0]
     if (problem) problems.push({ line: planned.line ?? 0, reason: problem.reason })
+    else if (portalProblem) problems.push({ line: planned.line ?? 0, reason: `breaks the portal rule ${portalProblem.rule}: ${portalProblem.message}` })
     else rows.push({ ...planned, line: planned.line ?? 0, startsAt: planned.startsAt.toISOString(), endsAt: planned.endsAt.toISOString(), idempotencyKey: key })
   }
   problems.sort((a, b) => a.line - b.line)
@@ -139,7 +145,7 @@ async function existingKeys(platform: Platform, scope: OrgScope, keys: string[])
  * Creates every valid row of a previewed upload in one transaction, after checking them again
  * against what was booked since the preview (all or nothing). Confirming twice creates nothing new.
  */
-export async function confirmExamSessionImport(platform: Platform, scope: OrgScope, importId: string): Promise<{ created: number }> {
+export async function confirmExamSessionImport(platform: Platform, scope: OrgScope, importId: string): Promise<{ created: number; examSessionIds: string[] }> {
   requireRole(scope, 'staff')
   return platform.db.transaction(async (tx) => {
     const [upload] = await tx
@@ -148,7 +154,7 @@ export async function confirmExamSessionImport(platform: Platform, scope: OrgSco
       .where(and(eq(examSessionImports.orgId, scope.orgId), eq(examSessionImports.id, importId)))
       .for('update')
     if (!upload) throw new NotFoundError('exam_session_import', importId)
-    if (upload.state === 'created') return { created: upload.created }
+    if (upload.state === 'created') return { created: upload.created, examSessionIds: [] }
     if (upload.rows.length === 0) throw new ConflictError('nothing_to_create', 'This file has no new valid rows: there is nothing to create.')
     await lockScheduling(tx, scope)
     const planned = upload.rows.map(toPlanned)
@@ -196,6 +202,6 @@ export async function confirmExamSessionImport(platform: Platform, scope: OrgSco
       target: upload.id,
       data: { fileName: upload.fileName, created: ids.length, examSessionIds: ids },
     })
-    return { created: ids.length }
+    return { created: ids.length, examSessionIds: ids }
   })
 }

@@ -1,6 +1,8 @@
 import type { Feature } from '../../platform/feature.ts'
 import { catalogRoutes } from './catalog-pages.tsx'
+import { portalRunJob, startPortalRunSweeper } from './portal/runs.ts'
 import { portalRoutes } from './portal-pages.tsx'
+import { portalRunRoutes } from './portal-run-pages.tsx'
 import { examsPrivacy } from './privacy.ts'
 import { registrationRoutes } from './registration-pages.tsx'
 import { selfRegistrationRoutes } from './self-registration-pages.tsx'
@@ -14,6 +16,9 @@ export const exams: Feature = {
     await app.register(registrationRoutes)
     await app.register(portalRoutes)
     await app.register(selfRegistrationRoutes)
+    await app.register(portalRunRoutes)
   },
   privacy: examsPrivacy,
+  jobs: [portalRunJob as never],
+  onWorkerStart: startPortalRunSweeper,
 }

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
+import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
 import { createdAt, idColumn, timestamps } from '../../platform/db/columns.ts'
 
 // Exam sessions (area: exams)
@@ -197,3 +197,60 @@ export const examRegistrationImports = pgTable('exam_registration_imports', {
   createdAt: createdAt(),
   updatedAt: timestamps.updatedAt,
 })
+
+// Portal runs (area: portal)
+
+export const PORTAL_RUN_STATES = ['queued', 'running', 'cancelling', 'completed', 'failed', 'stopped'] as const
+export type PortalRunState = (typeof PORTAL_RUN_STATES)[number]
+
+/**
+ * A batch action (create, confirm or cancel) sent to the org's testing portal by a job. Privacy: a
+ * run holds IDs, counts and the cancel reason the admin typed only; no personal data, and never a
+ * portal password or token (the token lives encrypted in the ephemeral cache, keyed by the run ID).
+ */
+export const portalRuns = pgTable(
+  'portal_runs',
+  {
+    id: idColumn('prun'),
+    orgId: text().notNull(),
+    action: text().$type<'create' | 'confirm' | 'cancel'>().notNull(),
+    cancelReason: text(),
+    state: text().$type<PortalRunState>().notNull().default('queued'),
+    total: integer().notNull(),
+    /** The worker that holds the run; a claim takes it over only once `heartbeatAt` is stale. */
+    claimId: text(),
+    heartbeatAt: timestamp({ withTimezone: true }),
+    /** The latest pg-boss job for the run (a resumed run gets a new one). */
+    jobId: text(),
+    /** Why the run failed, in words safe to show. */
+    message: text(),
+    /** Set once the run's portal token was logged out and wiped from the cache. */
+    tokenWipedAt: timestamp({ withTimezone: true }),
+    createdByAccountId: text().notNull(),
+    finishedAt: timestamp({ withTimezone: true }),
+    ...timestamps,
+  },
+  (table) => [index('portal_runs_org_idx').on(table.orgId, table.createdAt), index('portal_runs_state_idx').on(table.state)],
+)
+
+export const PORTAL_RUN_ITEM_STATES = ['pending', 'done', 'failed', 'skipped'] as const
+export type PortalRunItemState = (typeof PORTAL_RUN_ITEM_STATES)[number]
+
+/** One exam session of a portal run and what happened to it (IDs and portal messages only). */
+export const portalRunItems = pgTable(
+  'portal_run_items',
+  {
+    runId: text().notNull(),
+    examSessionId: text().notNull(),
+    orgId: text().notNull(),
+    position: integer().notNull(),
+    state: text().$type<PortalRunItemState>().notNull().default('pending'),
+    /** The portal rule (or Laurel precondition) that kept a skipped item from being sent. */
+    rule: text(),
+    message: text(),
+    portalSessionId: text(),
+    attempts: integer().notNull().default(0),
+    updatedAt: timestamps.updatedAt,
+  },
+  (table) => [primaryKey({ columns: [table.runId, table.examSessionId] }), index('portal_run_items_run_idx').on(table.runId, table.state, table.position)],
+)

@@ -9,7 +9,11 @@ import { getOrg, type OrgScope, requireRole, scopeOf } from '../orgs/service.ts'
 import { confirmExamSessionImport, EXPECTED_COLUMNS, MAX_IMPORT_ROWS, previewExamSessionImport } from './bulk.ts'
 import { activeChoices } from './catalog.ts'
 import { CalendarQuery, CancelFields, ExamSessionFields, ExamSessionParams, ExamSessionsQuery, ImportParams, RescheduleFields } from './contract.ts'
+import { checkPortalAction } from './portal/actions.ts'
+import { getPortalConnection } from './portal/connection.ts'
+import { startPortalRun } from './portal/runs.ts'
 import { PortalSessionSection } from './portal-pages.tsx'
+import { ConnectFirst, PortalSelectionActions, portalAccessOf } from './portal-run-pages.tsx'
 import { CandidatesSection } from './registration-pages.tsx'
 import { loadCatalog, planFromLocalTimes } from './scheduling.ts'
 import { EXAM_SESSION_STATUSES, type ExamSessionStatus } from './schema.ts'
@@ -170,6 +174,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     const href = (pageNumber: number) =>
       `${base(scope)}?${new URLSearchParams({ ...Object.fromEntries(Object.entries(query).map(([key, value]) => [key, String(value ?? '')])), page: String(pageNumber) })}`
     const isFiltered = Boolean(query.from || query.to || query.status || query.examId || query.centreId || query.proctorId)
+    const hasPortal = (await getPortalConnection(platform, scope.orgId)) !== null
     const csrf = reply.csrfToken()
     return reply.page(
       'Exam sessions',
@@ -254,6 +259,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
                 Cancel selected
               </button>
             </div>
+            {hasPortal ? <PortalSelectionActions scope={scope} /> : ''}
           </form>
         )}
         <Pagination page={page.page} pageCount={page.pageCount} href={href} />
@@ -510,9 +516,11 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
   statusAction('cancel')
 
   // Creating from a CSV file: upload, preview every row, confirm.
-  const uploadPage = (request: FastifyRequest, reply: FastifyReply, state: FormState = {}) => {
+  const uploadPage = async (request: FastifyRequest, reply: FastifyReply, state: FormState = {}) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
+    const hasPortal = (await getPortalConnection(platform, scope.orgId)) !== null
+    const isConnected = hasPortal && (await portalAccessOf(platform, request, reply, scope)) !== null
     return reply.page(
       'Create exam sessions from a CSV file',
       <article>
@@ -522,7 +530,17 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
           name at that centre, start and end <code>YYYY-MM-DD HH:MM</code> in the centre's time zone (the end defaults to the start plus the exam's duration),
           seats default to the room's capacity, and the proctor is their email. Nothing is created until you have seen the preview and confirmed.
         </p>
-        <CsvUploadForm action={`${base(scope)}/import`} csrfToken={reply.csrfToken()} state={state} maxRows={MAX_IMPORT_ROWS} />
+        <CsvUploadForm action={`${base(scope)}/import`} csrfToken={reply.csrfToken()} state={state} maxRows={MAX_IMPORT_ROWS}>
+          {isConnected ? (
+            <label>
+              <input type="checkbox" name="portal" value="1" /> Also create these at the testing portal (rows that break a portal rule are listed, not created)
+            </label>
+          ) : hasPortal ? (
+            <ConnectFirst scope={scope} what="also create these at the testing portal" />
+          ) : (
+            ''
+          )}
+        </CsvUploadForm>
       </article>,
       { orgId: scope.orgId },
     )
@@ -530,7 +548,25 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
   app.get('/orgs/:orgId/exam-sessions/import', async (request, reply) => uploadPage(request, reply))
   app.post('/orgs/:orgId/exam-sessions/import', async (request, reply) => {
     const scope = scopeOf(request)
-    const upload = await previewCsvUpload(request.body, (file) => previewExamSessionImport(platform, scope, file))
+    const alsoAtPortal = (request.body as Record<string, unknown> | undefined)?.portal === '1'
+    const access = alsoAtPortal ? await portalAccessOf(platform, request, reply, scope) : null
+    if (alsoAtPortal && !access)
+      return uploadPage(request, reply.status(422), { errors: { file: 'Connect to the testing portal first, or upload without the portal box.' } })
+    const now = platform.clock.now()
+    const upload = await previewCsvUpload(request.body, (file) =>
+      previewExamSessionImport(platform, scope, file, {
+        portalCheck: access
+          ? (planned, portalProctorId) =>
+              checkPortalAction(
+                access.connector.rules,
+                'create',
+                { status: 'scheduled', startsAt: planned.startsAt, portalSessionId: null, portalProctorId },
+                now,
+                access.actor,
+              )
+          : undefined,
+      }),
+    )
     if ('state' in upload) return uploadPage(request, reply.status(422), upload.state)
     const { preview } = upload
     return reply.page(
@@ -539,7 +575,14 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
         preview={{ ...preview, alreadyDone: preview.alreadyCreated }}
         verb={{ base: 'create', past: 'created' }}
         problemsId="import-problems"
-        confirm={{ action: `${base(scope)}/import/${preview.id}/confirm`, label: `Create ${preview.validRows} exam sessions` }}
+        confirm={
+          access
+            ? {
+                action: `${base(scope)}/import/${preview.id}/confirm?portal=1`,
+                label: `Create ${preview.validRows} exam sessions here and at the testing portal`,
+              }
+            : { action: `${base(scope)}/import/${preview.id}/confirm`, label: `Create ${preview.validRows} exam sessions` }
+        }
         uploadHref={`${base(scope)}/import`}
         csrfToken={reply.csrfToken()}
       />,
@@ -549,9 +592,19 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
   app.post('/orgs/:orgId/exam-sessions/import/:examSessionImportId/confirm', { schema: { params: ImportParams } }, async (request, reply) => {
     const scope = scopeOf(request)
     const { examSessionImportId } = request.params as { examSessionImportId: string }
+    const alsoAtPortal = (request.query as { portal?: string }).portal === '1'
+    const access = alsoAtPortal ? await portalAccessOf(platform, request, reply, scope) : null
+    if (alsoAtPortal && !access) {
+      reply.flash('error', 'Your login session is no longer connected to the testing portal: connect again, then upload the file again. Nothing was created.')
+      return reply.redirect(`${base(scope)}/import`)
+    }
     try {
-      const { created } = await confirmExamSessionImport(platform, scope, examSessionImportId)
+      const { created, examSessionIds } = await confirmExamSessionImport(platform, scope, examSessionImportId)
       reply.flash('success', `${created} exam sessions created.`)
+      if (access && examSessionIds.length > 0) {
+        const run = await startPortalRun(platform, scope, access, { action: 'create', examSessionIds })
+        return reply.redirect(`/orgs/${scope.orgId}/portal-runs/${run.id}`)
+      }
       return reply.redirect(base(scope))
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error

@@ -283,9 +283,9 @@ describe('creating exam sessions from CSV', () => {
     assert.equal(preview.validRows, 8)
     assert.equal(await sessionCount(), before, 'nothing is created before confirmation')
 
-    assert.deepEqual(await confirmExamSessionImport(platform, scope, preview.id), { created: 8 })
+    assert.equal((await confirmExamSessionImport(platform, scope, preview.id)).created, 8)
     assert.equal(await sessionCount(), before + 8)
-    assert.deepEqual(await confirmExamSessionImport(platform, scope, preview.id), { created: 8 }, 'confirming twice creates nothing new')
+    assert.deepEqual(await confirmExamSessionImport(platform, scope, preview.id), { created: 8, examSessionIds: [] }, 'confirming twice creates nothing new')
     assert.equal(await sessionCount(), before + 8)
     const created = await platform.db
       .select()

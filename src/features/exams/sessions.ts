@@ -298,3 +298,14 @@ export async function listExamSessionsAtPortal(db: Db, scope: { orgId: string },
   const items = await selectViews(db).where(and(eq(examSessions.orgId, scope.orgId), inArray(examSessions.portalSessionId, [...new Set(portalSessionIds)])))
   return items as ExamSessionView[]
 }
+
+/** The exam sessions of the org among `sessionIds`, by ID (IDs of other orgs or unknown ones are left out). */
+export async function getExamSessionViews(db: Db, scope: { orgId: string }, sessionIds: string[]): Promise<Map<string, ExamSessionView>> {
+  const found = new Map<string, ExamSessionView>()
+  const ids = [...new Set(sessionIds)]
+  for (let start = 0; start < ids.length; start += 1000) {
+    const rows = await selectViews(db).where(and(eq(examSessions.orgId, scope.orgId), inArray(examSessions.id, ids.slice(start, start + 1000))))
+    for (const row of rows as ExamSessionView[]) found.set(row.id, row)
+  }
+  return found
+}

@@ -167,6 +167,7 @@ export function JobProgress({
   done,
   total,
   message,
+  pollUrl,
 }: {
   jobId: string
   title: string
@@ -174,15 +175,17 @@ export function JobProgress({
   done: number
   total: number
   message: string | null
+  /** Where the bar polls for itself, when not the job's own progress fragment (e.g. a run that outlives one job). */
+  pollUrl?: string
 }) {
-  const isFinished = state === 'completed' || state === 'failed'
+  const isFinished = state === 'completed' || state === 'failed' || state === 'stopped'
   const percent = total > 0 ? Math.round((done / total) * 100) : isFinished ? 100 : 0
   return (
     <article
       id={`job-${jobId}`}
       class="job-progress"
       data-state={state}
-      hx-get={isFinished ? undefined : `/jobs/${jobId}/progress`}
+      hx-get={isFinished ? undefined : (pollUrl ?? `/jobs/${jobId}/progress`)}
       hx-trigger={isFinished ? undefined : 'every 500ms'}
       hx-swap="outerHTML"
     >

@@ -1,3 +1,4 @@
+import type { Children } from '@kitajs/html'
 import { MAX_CSV_BYTES } from '../csv.ts'
 import { InvalidError } from '../errors.ts'
 import { type UploadedFile, uploadedFile } from '../http/forms.ts'
@@ -6,7 +7,7 @@ import { CsrfField, FormErrorSummary, type FormState, TableHead } from './compon
 const MAX_LISTED_PROBLEMS = 500
 
 /** The file field of a CSV upload; what the rows mean is said by the page around it. */
-export function CsvUploadForm(props: { action: string; csrfToken: string; state: FormState; maxRows?: number }) {
+export function CsvUploadForm({ children, ...props }: { action: string; csrfToken: string; state: FormState; maxRows?: number; children?: Children }) {
   const limits = props.maxRows ? ` and ${props.maxRows.toLocaleString('en')} rows` : ''
   return (
     <>
@@ -15,6 +16,7 @@ export function CsvUploadForm(props: { action: string; csrfToken: string; state:
         <CsrfField token={props.csrfToken} />
         <label for="field-file" safe>{`CSV file (up to ${MAX_CSV_BYTES / 1024 / 1024} MB${limits})`}</label>
         <input id="field-file" type="file" name="file" accept=".csv,text/csv" required />
+        {children}
         <button type="submit">Check the file</button>
       </form>
     </>

@@ -26,7 +26,7 @@ export const portalIdempotencyKey = (examSessionId: string) => `laurel-${examSes
 export function checkPortalAction(
   rules: PortalConnector['rules'],
   action: PortalAction,
-  session: ExamSessionView,
+  session: Pick<ExamSessionView, 'status' | 'startsAt' | 'portalSessionId' | 'portalProctorId'>,
   now: Date,
   actor: PortalActor,
 ): PortalRuleViolation[] {

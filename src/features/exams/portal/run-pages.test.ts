@@ -7,39 +7,24 @@ import { newOrg } from '../../../../test/support/factories.ts'
 import { createTestEnvironment, type TestApp, TestClient, type TestEnvironment, textOf } from '../../../../test/support/harness.ts'
 import { features, startPlatform, startWorker } from '../../../app.ts'
 import { loadConfig } from '../../../config.ts'
-import type { Feature, WorkerTask } from '../../../platform/feature.ts'
+import type { WorkerTask } from '../../../platform/feature.ts'
 import { buildServer } from '../../../platform/http/server.tsx'
 import { createLogger } from '../../../platform/log.ts'
 import type { Platform } from '../../../platform/platform.ts'
 import { utcToZoned } from '../../../platform/time-zones.ts'
-import { type OrgScope, scopeOf } from '../../orgs/service.ts'
+import type { OrgScope } from '../../orgs/service.ts'
 import { saveCentre, saveExam, saveProctor, saveRoom } from '../catalog.ts'
 import { proctors } from '../schema.ts'
 import { createExamSession } from '../sessions.ts'
 import { portalIdempotencyKey } from './actions.ts'
 import { savePortalConnection } from './connection.ts'
-import { connectPortal } from './interactive.ts'
 import { getPortalRun, isRunFinished, listPortalRunItems } from './runs.ts'
 import { PortalSimulator } from './simulator.ts'
 
-/*
- * The run pages end to end over HTTP with a login session connected to the portal. The Connect page
- * is built elsewhere; this test adds a route that calls the same `connectPortal` the Connect form uses.
- */
+/* The run pages end to end over HTTP with a login session connected to the portal through the Connect form. */
 
 const HOUR = 3_600_000
 const PROCTOR = { username: 'pages-proctor', password: 'canary-pages-portal-password-9b27', proctorId: 'prc-pages' }
-
-const connectRoute: Feature = {
-  name: 'test-portal-connect',
-  async routes(app) {
-    app.post('/orgs/:orgId/test-portal-connect', async (request, reply) => {
-      const { username, password } = request.body as { username: string; password: string }
-      await connectPortal(app.platform, request, reply, scopeOf(request), { username, password })
-      return reply.redirect(`/orgs/${scopeOf(request).orgId}/exam-sessions`)
-    })
-  },
-}
 
 let environment: TestEnvironment
 let platform: Platform
@@ -63,7 +48,7 @@ before(async () => {
     },
   })
   platform = await startPlatform(loadConfig(environment.env), { log: createLogger('debug', destination) })
-  app = await buildServer(platform, [...features, connectRoute])
+  app = await buildServer(platform, features)
   await app.ready()
   worker = await startWorker(platform)
   simulator = await PortalSimulator.start({ accounts: [PROCTOR], latencyMs: 5 })
@@ -114,7 +99,8 @@ async function finishedRun(runId: string) {
 describe('portal run pages, connected', () => {
   it('selection → preview naming the refused rows → confirm → run page; and the CSV import creates here and at the portal', async () => {
     const list = await client.get(`/orgs/${scope.orgId}/exam-sessions`)
-    const connected = await client.submit(`/orgs/${scope.orgId}/test-portal-connect`, { username: PROCTOR.username, password: PROCTOR.password })
+    await client.get(`/orgs/${scope.orgId}/portal`)
+    const connected = await client.submit(`/orgs/${scope.orgId}/portal/connect`, { username: PROCTOR.username, password: PROCTOR.password })
     assert.equal(connected.statusCode, 302, textOf(connected.body).slice(0, 300))
     assert.ok(list.statusCode === 200)
 

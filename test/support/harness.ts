@@ -155,14 +155,16 @@ export class TestClient {
   }
 
   /** Submits a form as a browser would, with the CSRF token of a page this client has seen. */
-  async submit(url: string, fields: Record<string, string>): Promise<LightMyRequestResponse> {
+  /** Posts a form with the last CSRF token seen; a field given a list is sent once per value. */
+  async submit(url: string, fields: Record<string, string | string[]>): Promise<LightMyRequestResponse> {
     if (!this.csrfToken) await this.get('/sign-in')
-    for (const [name, value] of Object.entries(fields)) if (/password|token|code/i.test(name) && value.length >= 8) this.secrets.add(value)
+    const entries = Object.entries(fields).flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((one) => [name, one]))
+    for (const [name, value] of entries) if (/password|token|code/i.test(name ?? '') && (value ?? '').length >= 8) this.secrets.add(value ?? '')
     return this.request({
       method: 'POST',
       url,
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams({ ...fields, _csrf: this.csrfToken ?? '' }).toString(),
+      payload: new URLSearchParams([...entries, ['_csrf', this.csrfToken ?? '']] as [string, string][]).toString(),
     })
   }
 

@@ -8,10 +8,11 @@ import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, Paginat
 import { getOrg, hasRole, type OrgScope, requireRole, scopeOf } from '../orgs/service.ts'
 import { activeChoices, getCentre, type TestCentre } from './catalog.ts'
 import { ExamSessionParams } from './contract.ts'
+import { auditedPortalCall } from './portal/actions.ts'
 import { getPortalConnection, MAX_REQUESTS_PER_SECOND, type PortalConnection, savePortalConnection } from './portal/connection.ts'
 import { PortalError, type PortalSession, type PortalSessionPage } from './portal/connector.ts'
 import { connectPortal, disconnectPortal, isPortalConnected, type PortalAccess, withPortal } from './portal/interactive.ts'
-import { auditedPortalCall, createAtPortal, livePortalAction, portalErrorMessage } from './portal/live.ts'
+import { createAtPortal, livePortalAction, portalErrorMessage } from './portal/live.ts'
 import { applyFix, type Drift, FIXES, type FixKind, type Reconciliation, reconcile } from './portal/reconcile.ts'
 import { type ExamSessionView, getExamSessionView, listExamSessionsAtPortal } from './sessions.ts'
 

@@ -62,17 +62,7 @@ export async function applyPortalAction(
   session: ExamSessionView,
   reason = '',
 ): Promise<PortalSession> {
-  const audit = (auditAction: string, data: Record<string, unknown>) =>
-    platform.audit.recordIn(platform.db, { action: auditAction, orgId: scope.orgId, actorAccountId: scope.accountId, target: session.id, data })
-  let result: PortalSession
-  try {
-    result = await send(portal, action, session, reason)
-  } catch (error) {
-    if (error instanceof PortalError) {
-      await audit('exams.portal_error', { action, code: error.code, status: error.status, ...(error instanceof PortalRuleError ? { rule: error.rule } : {}) })
-    }
-    throw error
-  }
+  const result = await auditedPortalCall(platform, scope, { action, target: session.id }, () => send(portal, action, session, reason))
   if (action === 'create') {
     await platform.db
       .update(examSessions)
@@ -83,7 +73,13 @@ export async function applyPortalAction(
   } else if (action === 'cancel' && session.status !== 'cancelled') {
     await cancelExamSessions(platform, scope, [session.id], reason)
   }
-  await audit(`exams.portal_session_${action === 'create' ? 'created' : action === 'confirm' ? 'confirmed' : 'cancelled'}`, { portalSessionId: result.id })
+  await platform.audit.recordIn(platform.db, {
+    action: `exams.portal_session_${action === 'create' ? 'created' : action === 'confirm' ? 'confirmed' : 'cancelled'}`,
+    orgId: scope.orgId,
+    actorAccountId: scope.accountId,
+    target: session.id,
+    data: { portalSessionId: result.id },
+  })
   return result
 }
 
@@ -106,5 +102,23 @@ function send({ connector, token }: PortalTarget, action: PortalAction, session:
       return connector.confirmSession(token, session.portalSessionId ?? '')
     case 'cancel':
       return connector.cancelSession(token, session.portalSessionId ?? '', reason)
+  }
+}
+
+/** Runs one portal request; a portal error is audited (with `what` and the target) and rethrown. */
+export async function auditedPortalCall<T>(platform: Platform, scope: OrgScope, what: { action: string; target: string }, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call()
+  } catch (error) {
+    if (error instanceof PortalError) {
+      await platform.audit.recordIn(platform.db, {
+        action: 'exams.portal_error',
+        orgId: scope.orgId,
+        actorAccountId: scope.accountId,
+        target: what.target,
+        data: { action: what.action, code: error.code, status: error.status, ...(error instanceof PortalRuleError ? { rule: error.rule } : {}) },
+      })
+    }
+    throw error
   }
 }

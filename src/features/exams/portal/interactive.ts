@@ -3,8 +3,9 @@ import { InvalidError } from '../../../platform/errors.ts'
 import type { Platform } from '../../../platform/platform.ts'
 import { dropSessionSecret, keepSessionSecret, readSessionSecret } from '../../identity/service.ts'
 import { type OrgScope, requireRole } from '../../orgs/service.ts'
+import { auditedPortalCall } from './actions.ts'
 import { connectorFor, getPortalConnection, type PortalConnection } from './connection.ts'
-import { type PortalActor, PortalAuthError, type PortalConnector, PortalError } from './connector.ts'
+import { type PortalActor, PortalAuthError, type PortalConnector } from './connector.ts'
 
 /*
  * Interactive mode: the portal username, password and current token live only in the user's login
@@ -61,7 +62,9 @@ export async function connectPortal(
   const connection = await requireConnection(platform, scope.orgId)
   const connector = connectorFor(platform, connection)
   try {
-    const login = await connector.login(credentials.username, credentials.password)
+    const login = await auditedPortalCall(platform, scope, { action: 'login', target: connection.baseUrl }, () =>
+      connector.login(credentials.username, credentials.password),
+    )
     await hold(platform, request, reply, {
       orgId: scope.orgId,
       ...credentials,
@@ -77,15 +80,6 @@ export async function connectPortal(
     })
     return login.actor
   } catch (error) {
-    if (error instanceof PortalError) {
-      await platform.audit.recordIn(platform.db, {
-        action: 'exams.portal_error',
-        orgId: scope.orgId,
-        actorAccountId: scope.accountId,
-        target: connection.baseUrl,
-        data: { action: 'login', code: error.code, status: error.status },
-      })
-    }
     if (error instanceof PortalAuthError) {
       throw new InvalidError('portal_sign_in_failed', 'The portal did not accept that username and password.', { password: 'Check the username and password.' })
     }

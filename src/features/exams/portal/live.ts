@@ -2,11 +2,11 @@ import { InvalidError } from '../../../platform/errors.ts'
 import type { Platform } from '../../../platform/platform.ts'
 import { type OrgScope, requireRole } from '../../orgs/service.ts'
 import { type ExamSessionView, getExamSessionView, listExamSessionsAtPortal } from '../sessions.ts'
-import { applyPortalAction, checkPortalAction, type PortalTarget } from './actions.ts'
+import { applyPortalAction, auditedPortalCall, checkPortalAction, type PortalTarget } from './actions.ts'
 import {
   findRuleViolations,
   PortalAuthError,
-  PortalError,
+  type PortalError,
   PortalRuleError,
   type PortalRuleViolation,
   type PortalSession,
@@ -38,24 +38,6 @@ export function portalErrorMessage(error: PortalError): string {
 export function refuseViolations(violations: PortalRuleViolation[]): void {
   if (violations.length === 0) return
   throw new InvalidError('portal_rule', `Not sent to the portal: ${violations.map((violation) => violation.message).join(' ')}`)
-}
-
-/** Runs one portal request; a portal error is audited (with `what` and the target) and rethrown. */
-export async function auditedPortalCall<T>(platform: Platform, scope: OrgScope, what: { action: string; target: string }, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call()
-  } catch (error) {
-    if (error instanceof PortalError) {
-      await platform.audit.recordIn(platform.db, {
-        action: 'exams.portal_error',
-        orgId: scope.orgId,
-        actorAccountId: scope.accountId,
-        target: what.target,
-        data: { action: what.action, code: error.code, status: error.status, ...(error instanceof PortalRuleError ? { rule: error.rule } : {}) },
-      })
-    }
-    throw error
-  }
 }
 
 const reasonOf = (reason: string) => {

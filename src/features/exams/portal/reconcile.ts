@@ -13,9 +13,10 @@ import {
   listExamSessionsBetween,
   rescheduleExamSession,
 } from '../sessions.ts'
+import { auditedPortalCall } from './actions.ts'
 import { PortalRequestError, type PortalSession } from './connector.ts'
 import type { PortalAccess } from './interactive.ts'
-import { applyCheckedPortalAction, applyUnlinkedPortalAction, auditedPortalCall } from './live.ts'
+import { applyCheckedPortalAction, applyUnlinkedPortalAction } from './live.ts'
 
 /*
  * Reconciliation: the centre's plan in Laurel next to the portal's actual sessions for the centre,

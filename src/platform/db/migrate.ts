@@ -1,9 +1,9 @@
-import { fileURLToPath } from 'node:url'
 import { drizzle } from 'drizzle-orm/node-postgres'
 import { migrate } from 'drizzle-orm/node-postgres/migrator'
 import type pg from 'pg'
+import { projectPath } from '../paths.ts'
 
-export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../../migrations', import.meta.url))
+export const MIGRATIONS_FOLDER = projectPath('migrations')
 
 const MIGRATION_LOCK = 7_340_001
 

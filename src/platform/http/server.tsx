@@ -1,5 +1,4 @@
 import { hkdfSync } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
 import fastifyCookie from '@fastify/cookie'
 import fastifyCsrf from '@fastify/csrf-protection'
 import fastifyFormbody from '@fastify/formbody'
@@ -13,6 +12,7 @@ import { sql } from 'drizzle-orm'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify'
 import { Type } from 'typebox'
 import type { Feature } from '../feature.ts'
+import { projectPath } from '../paths.ts'
 import type { Platform } from '../platform.ts'
 import { type Flash, Layout, type Navigation } from '../ui/layout.tsx'
 import { platformPages } from './admin-pages.tsx'
@@ -51,8 +51,8 @@ declare module 'fastify' {
 }
 
 const FLASH_COOKIE = 'laurel_flash'
-const ASSETS = fileURLToPath(new URL('../ui/assets', import.meta.url))
-const nodeModule = (path: string) => fileURLToPath(new URL(`../../../node_modules/${path}`, import.meta.url))
+const ASSETS = projectPath('src/platform/ui/assets')
+const nodeModule = (path: string) => projectPath('node_modules', path)
 
 const ReadyResponse = Type.Object({ status: Type.String(), database: Type.String(), jobs: Type.String() })
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { Ajv2019, type ValidateFunction } from 'ajv/dist/2019.js'
 import addFormats from 'ajv-formats'
+import { projectPath } from '../../../platform/paths.ts'
 
 /** Where 1EdTech publishes the AchievementCredential schema; our copy's `$id` is the json-ld one. */
 export const OB3_SCHEMA_URLS = [
@@ -13,7 +14,7 @@ let validator: ValidateFunction | undefined
 // Compiled on first use: it takes a moment, and most processes never validate.
 function ob3Validator(): ValidateFunction {
   if (validator) return validator
-  const schema = JSON.parse(readFileSync(new URL('./ob_v3p0_achievementcredential_schema.json', import.meta.url), 'utf8')) as { $id?: string }
+  const schema = JSON.parse(readFileSync(projectPath('src/features/credentials/signing/ob_v3p0_achievementcredential_schema.json'), 'utf8')) as { $id?: string }
   const ajv = new Ajv2019({ allErrors: true, strict: false })
   // ajv-formats is CommonJS: under nodenext its plugin is the `default` property of the module.
   addFormats.default(ajv)

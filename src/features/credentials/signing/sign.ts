@@ -5,6 +5,7 @@ import { DataIntegrityProof } from '@digitalbazaar/data-integrity'
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey'
 import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite'
 import { issue } from '@digitalbazaar/vc'
+import { isBundled } from '../../../platform/paths.ts'
 import type { DocumentLoader, JsonObject } from './contexts.ts'
 import { fastEddsaRdfc2022 } from './fast-canonicalize.ts'
 
@@ -111,7 +112,8 @@ interface PoolWorker {
   completed: number
 }
 
-const WORKER_URL = new URL('./signing-worker.ts', import.meta.url)
+// `npm start` runs a bundle, which carries the worker as a bundle of its own beside it.
+const WORKER_URL = isBundled ? new URL('./signing-worker.mjs', import.meta.url) : new URL('./signing-worker.ts', import.meta.url)
 // Small enough to spread a batch over every worker, large enough that messaging costs little.
 const MAX_CHUNK = 32
 

@@ -153,8 +153,7 @@ export const CatalogApiQuery = Type.Object({
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
 const DateTime = Type.String({ format: 'date-time' })
-const pageOf = <T extends TSchema>(item: T) =>
-  Type.Object({ items: Type.Array(item), total: Type.Integer(), page: Type.Integer(), pageCount: Type.Integer() })
+const pageOf = <T extends TSchema>(item: T) => Type.Object({ items: Type.Array(item), total: Type.Integer(), page: Type.Integer(), pageCount: Type.Integer() })
 
 export const ExamView = Type.Object({
   id: Type.String({ examples: ['exam_01jc5d8y4k9q2t8v1n3m6p7r2s'] }),

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { LightMyRequestResponse } from 'fastify'
-import { newOrg, uniqueEmail } from '../../../test/support/factories.ts'
+import { newOrg, newPerson, uniqueEmail } from '../../../test/support/factories.ts'
 import { startTestApp, type TestApp } from '../../../test/support/harness.ts'
 import { zonedToUtc } from '../../platform/time-zones.ts'
 import { createAchievement } from '../credentials/service.ts'
 import { createApiKey } from '../identity/api-keys.ts'
-import type { OrgScope } from '../orgs/service.ts'
+import { addMember, type OrgScope } from '../orgs/service.ts'
 import { createExamSession, registerCandidate, saveCentre, saveExam, saveProctor, saveRoom } from './service.ts'
 
 const ZONE = 'Europe/Paris'
@@ -34,7 +34,14 @@ before(async () => {
     alignments: [],
     validityMonths: null,
   })
-  const exam = await saveExam(platform, scope, { code: 'WLD-1', title: 'Welding', durationMinutes: 90, passMark: 60, maxScore: 100, achievementId: achievement.id })
+  const exam = await saveExam(platform, scope, {
+    code: 'WLD-1',
+    title: 'Welding',
+    durationMinutes: 90,
+    passMark: 60,
+    maxScore: 100,
+    achievementId: achievement.id,
+  })
   const otherExam = await saveExam(platform, scope, { code: 'WLD-2', title: 'Welding II', durationMinutes: 60, passMark: 1, maxScore: 2, achievementId: null })
   const centre = await saveCentre(platform, scope, { code: 'PAR-1', name: 'Paris centre', timeZone: ZONE })
   const room = await saveRoom(platform, scope, centre.id, { name: 'Room A', capacity: 2 })
@@ -163,7 +170,9 @@ describe('exams JSON API: exam sessions', () => {
   it('reschedules, confirms and cancels', async () => {
     const session = ok(await schedule(), 201)
     const day = freshDay()
-    const moved = ok(await api('POST', `exam-sessions/${session.id}/reschedule`, { roomId: ids.bigRoomId, start: `${day}T14:30`, end: `${day}T16:00`, seats: 20 }))
+    const moved = ok(
+      await api('POST', `exam-sessions/${session.id}/reschedule`, { roomId: ids.bigRoomId, start: `${day}T14:30`, end: `${day}T16:00`, seats: 20 }),
+    )
     assert.equal(moved.roomName, 'Room B')
     assert.equal(moved.seats, 20)
     assert.equal(moved.proctorId, null)
@@ -258,6 +267,17 @@ describe('exams JSON API: access and bad input', () => {
     ]
     for (const [path, body] of writes) assert.equal(problem(await api('POST', path, body, readKey), 403).code, 'read_only_api_key', path)
     assert.equal(ok(await api('GET', `exam-sessions/${session.id}`)).status, 'scheduled', 'nothing changed')
+  })
+
+  it('needs the staff role, like the pages', async () => {
+    const person = await newPerson(testApp)
+    await addMember(testApp.platform, scope, { accountId: person.account.id, role: 'member' })
+    const { secret } = await createApiKey(testApp.platform, { accountId: person.account.id, orgId: scope.orgId, name: 'member key', scope: 'write' })
+    testApp.secrets.add(secret)
+    assert.equal(problem(await api('GET', 'exam-sessions', undefined, secret), 403).code, 'role_required')
+    assert.equal(problem(await api('GET', 'exams', undefined, secret), 403).code, 'role_required')
+    const refused = await api('POST', 'exam-sessions', { examId: ids.examId, roomId: ids.roomId, start: `${freshDay()}T09:00` }, secret)
+    assert.equal(problem(refused, 403).code, 'role_required')
   })
 
   it('asks for an API key or a login session', async () => {

@@ -129,11 +129,27 @@ const plausibleBody = {
   criteria: 'c',
 }
 
+/** JSON API bodies must pass their schema (checked before the org scope) to reach the 404; IDs are org B's. */
+const plausibleApiBody = () => ({
+  ...plausibleBody,
+  examId: otherOrgIds.examId,
+  roomId: otherOrgIds.roomId,
+  start: '2099-01-01T09:00',
+  ids: [otherOrgIds.examSessionId],
+  results: [{ email: 'someone@example.org', score: 1 }],
+})
+
 describe('tenant isolation', () => {
   it('finds org-scoped routes to check', () => {
     assert.ok(orgRoutes.length >= 15, `only ${orgRoutes.length} org-scoped routes found`)
     // The testing-portal pages take portal session IDs in the form body, not the path; a fix naming another org's exam session is checked in portal/interactive.test.ts.
-    for (const url of ['/orgs/:orgId/portal', '/orgs/:orgId/portal/reconcile/fix', '/orgs/:orgId/exam-sessions/:examSessionId/portal/create']) {
+    for (const url of [
+      '/orgs/:orgId/portal',
+      '/orgs/:orgId/portal/reconcile/fix',
+      '/orgs/:orgId/exam-sessions/:examSessionId/portal/create',
+      '/api/v1/orgs/:orgId/exam-sessions/confirm',
+      '/api/v1/orgs/:orgId/exam-sessions/:examSessionId/results',
+    ]) {
       assert.ok(
         orgRoutes.some((route) => route.url === url),
         url,
@@ -158,12 +174,12 @@ describe('tenant isolation', () => {
                 method: route.method as 'GET',
                 url,
                 headers: { authorization: `Bearer ${apiKeySecret}` },
-                payload: route.method === 'GET' ? undefined : plausibleBody,
+                payload: route.method === 'GET' ? undefined : plausibleApiBody(),
               })
             : route.method === 'GET'
               ? await client.get(url)
               : isApi
-                ? await client.request({ method: route.method as 'POST', url, payload: plausibleBody, headers: { 'x-csrf-token': await csrfOf(client) } })
+                ? await client.request({ method: route.method as 'POST', url, payload: plausibleApiBody(), headers: { 'x-csrf-token': await csrfOf(client) } })
                 : await client.submit(url, plausibleBody)
           if (response.statusCode !== 404) failures.push(`${route.method} ${url} -> ${response.statusCode}`)
         }

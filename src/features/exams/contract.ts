@@ -1,4 +1,4 @@
-import { Type } from 'typebox'
+import { type TSchema, Type } from 'typebox'
 import { EXAM_SESSION_STATUSES } from './schema.ts'
 import { EXAM_SESSION_SORTS } from './sessions.ts'
 
@@ -107,4 +107,129 @@ export const SelfRegistrationFields = Type.Object({
       errorMessage: 'Enter the closing time as date and time, or leave it empty.',
     }),
   ),
+})
+
+// JSON API (routes.ts): request and response shapes, shown in the OpenAPI document at /api/docs.
+
+export const OrgParams = Type.Object({ orgId: Param })
+
+const API_LOCAL_TIMES =
+  'start and end are wall-clock times in the room’s testing centre’s time zone (YYYY-MM-DDTHH:mm, as on the forms and in CSV files); ' +
+  'end defaults to start plus the exam’s duration, seats to the room’s capacity.'
+export const ExamSessionApiBody = Type.Object(ExamSessionFields.properties, { description: `A new exam session. ${API_LOCAL_TIMES}` })
+export const RescheduleApiBody = Type.Object(RescheduleFields.properties, {
+  description: `Where and when the exam session moves to; it needs confirming again. ${API_LOCAL_TIMES}`,
+})
+
+const ExamSessionIds = Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 200, description: 'Exam session IDs; all change or none.' })
+export const ExamSessionIdsBody = Type.Object({ ids: ExamSessionIds })
+export const CancelApiBody = Type.Object({ ids: ExamSessionIds, reason: CancelFields.properties.reason })
+
+export const ResultsApiBody = Type.Object({
+  results: Type.Array(
+    Type.Object({
+      email: Type.String({ minLength: 1, maxLength: 254 }),
+      score: Type.Integer({ minimum: 0, maximum: 100_000 }),
+    }),
+    { minItems: 1, maxItems: 10_000, description: 'Scores of seated candidates; a pass issues the exam’s credential, once per candidate.' },
+  ),
+})
+
+export const ExamSessionsApiQuery = Type.Object({
+  from: Type.Optional(Type.String({ format: 'date-time', description: 'Exam sessions starting at or after this instant (RFC 3339)' })),
+  to: Type.Optional(Type.String({ format: 'date-time', description: 'Exam sessions starting before this instant (RFC 3339)' })),
+  status: Type.Optional(Type.Enum(EXAM_SESSION_STATUSES)),
+  examId: optionalFilterId,
+  centreId: optionalFilterId,
+  proctorId: optionalFilterId,
+  sort: ExamSessionsQuery.properties.sort,
+  page: ExamSessionsQuery.properties.page,
+})
+
+export const CatalogApiQuery = Type.Object({
+  archived: Type.Optional(Type.Boolean({ description: 'true: archived items instead of active ones' })),
+  page: ArchivedQuery.properties.page,
+})
+
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
+const DateTime = Type.String({ format: 'date-time' })
+const pageOf = <T extends TSchema>(item: T) => Type.Object({ items: Type.Array(item), total: Type.Integer(), page: Type.Integer(), pageCount: Type.Integer() })
+
+export const ExamView = Type.Object({
+  id: Type.String({ examples: ['exam_01jc5d8y4k9q2t8v1n3m6p7r2s'] }),
+  code: Type.String(),
+  title: Type.String(),
+  durationMinutes: Type.Integer(),
+  passMark: Type.Integer(),
+  maxScore: Type.Integer(),
+  achievementId: Nullable(Type.String()),
+  archivedAt: Nullable(DateTime),
+})
+export const ExamPage = pageOf(ExamView)
+
+export const RoomView = Type.Object({ id: Type.String(), name: Type.String(), capacity: Type.Integer(), archivedAt: Nullable(DateTime) })
+export const CentreView = Type.Object({
+  id: Type.String({ examples: ['ctr_01jc5d8y4k9q2t8v1n3m6p7r2s'] }),
+  code: Type.String(),
+  name: Type.String(),
+  timeZone: Type.String({ description: 'IANA time zone: exam session times at this centre are entered in it' }),
+  archivedAt: Nullable(DateTime),
+  rooms: Type.Array(RoomView),
+})
+export const CentrePage = pageOf(CentreView)
+
+export const ProctorView = Type.Object({
+  id: Type.String({ examples: ['proc_01jc5d8y4k9q2t8v1n3m6p7r2s'] }),
+  name: Type.String(),
+  email: Type.String(),
+  memberId: Nullable(Type.String()),
+  portalProctorId: Nullable(Type.String()),
+  archivedAt: Nullable(DateTime),
+})
+export const ProctorPage = pageOf(ProctorView)
+
+export const ExamSessionView = Type.Object({
+  id: Type.String({ examples: ['exs_01jc5d8y4k9q2t8v1n3m6p7r2s'] }),
+  status: Type.Enum(EXAM_SESSION_STATUSES),
+  startsAt: DateTime,
+  endsAt: DateTime,
+  timeZone: Type.String({ description: 'The testing centre’s time zone' }),
+  seats: Type.Integer(),
+  cancellationReason: Nullable(Type.String()),
+  examId: Type.String(),
+  examCode: Type.String(),
+  examTitle: Type.String(),
+  centreId: Type.String(),
+  centreCode: Type.String(),
+  centreName: Type.String(),
+  roomId: Type.String(),
+  roomName: Type.String(),
+  roomCapacity: Type.Integer(),
+  proctorId: Nullable(Type.String()),
+  proctorName: Nullable(Type.String()),
+  portalSessionId: Nullable(Type.String({ description: 'The same exam session at the org’s testing portal, once created there' })),
+})
+export const ExamSessionPage = pageOf(ExamSessionView)
+export const ExamSessionList = Type.Object({ items: Type.Array(ExamSessionView) })
+
+export const RegistrationView = Type.Object({
+  id: Type.String({ examples: ['exreg_01jc5d8y4k9q2t8v1n3m6p7r2s'] }),
+  examSessionId: Type.String(),
+  name: Type.String(),
+  email: Type.String(),
+  status: Type.Union([Type.Literal('seated'), Type.Literal('waitlisted')]),
+  position: Type.Integer({ description: 'Order of registration; the waitlist moves up in this order' }),
+  checkedInAt: Nullable(DateTime),
+  score: Nullable(Type.Integer()),
+  passed: Nullable(Type.Boolean()),
+  resultRecordedAt: Nullable(DateTime),
+  credentialId: Nullable(Type.String({ description: 'The credential a pass issued' })),
+  createdAt: DateTime,
+})
+export const RegistrationList = Type.Object({ items: Type.Array(RegistrationView) })
+
+export const ResultsOutcome = Type.Object({
+  recorded: Type.Integer(),
+  passed: Type.Integer(),
+  issued: Type.Integer({ description: 'Credentials newly issued for passes (recording the same results again issues none)' }),
 })

@@ -5,6 +5,7 @@ import { portalRoutes } from './portal-pages.tsx'
 import { portalRunRoutes } from './portal-run-pages.tsx'
 import { examsPrivacy } from './privacy.ts'
 import { registrationRoutes } from './registration-pages.tsx'
+import { examApiRoutes } from './routes.ts'
 import { selfRegistrationRoutes } from './self-registration-pages.tsx'
 import { sessionRoutes } from './session-pages.tsx'
 
@@ -17,6 +18,7 @@ export const exams: Feature = {
     await app.register(portalRoutes)
     await app.register(selfRegistrationRoutes)
     await app.register(portalRunRoutes)
+    await app.register(examApiRoutes)
   },
   privacy: examsPrivacy,
   jobs: [portalRunJob as never],

@@ -81,6 +81,7 @@ export async function addCandidates(
     .returning()
   rows.sort((a, b) => a.position - b.position)
   const notices: CandidateNotice[] = []
+  let onWaitlist = waitlisted
   for (const row of rows) {
     await platform.audit.recordIn(tx, {
       action: options.action ?? 'exams.candidate_registered',
@@ -90,8 +91,7 @@ export async function addCandidates(
       data: { examSessionId: session.id, status: row.status },
     })
     // Every new row comes after the whole waitlist so far, so its number is those before it plus one.
-    const position = waitlisted + notices.filter((notice) => notice.event.kind === 'waitlisted').length + 1
-    notices.push({ registration: row, event: row.status === 'seated' ? { kind: 'registered' } : { kind: 'waitlisted', position } })
+    notices.push({ registration: row, event: row.status === 'seated' ? { kind: 'registered' } : { kind: 'waitlisted', position: ++onWaitlist } })
   }
   if (options.collect) options.collect.push(...notices)
   else await emailCandidates(platform, tx, notices)

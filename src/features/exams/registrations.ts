@@ -7,6 +7,7 @@ import { type CredentialRow, issueCredentials } from '../credentials/service.ts'
 import { normalizeEmail } from '../identity/service.ts'
 import { type OrgScope, requireRole } from '../orgs/service.ts'
 import type { RowProblem } from './bulk.ts'
+import { type CandidateNotice, emailCandidates } from './candidate-mail.ts'
 import { getExam } from './catalog.ts'
 import { type ExamSessionStatus, examRegistrationImports, examRegistrations, examSessions, type RegistrationImportRow } from './schema.ts'
 import { getExamSession } from './sessions.ts'
@@ -39,7 +40,9 @@ export async function lockSession(tx: Db, scope: { orgId: string }, sessionId: s
 
 /**
  * Seats the candidates while seats are free, then waitlists them, in the order given; a candidate
- * already registered is skipped. Call with the session locked. Each registration is audited as `action`.
+ * already registered is skipped. Call with the session locked. Each registration is audited as
+ * `action`, and each candidate is emailed (seated, or their number on the waitlist) in the same
+ * transaction; with `collect`, the messages are added to it for the caller to send in one go instead.
  */
 export async function addCandidates(
   platform: Platform,
@@ -47,17 +50,19 @@ export async function addCandidates(
   scope: RegistrationActor,
   session: { id: string; seats: number },
   candidates: Candidate[],
-  action = 'exams.candidate_registered',
+  options: { action?: string; collect?: CandidateNotice[] } = {},
 ) {
   const [totals] = await tx
     .select({ last: max(examRegistrations.position) })
     .from(examRegistrations)
     .where(eq(examRegistrations.examSessionId, session.id))
-  const [seatedRows] = await tx
-    .select({ seated: count() })
+  const counts = await tx
+    .select({ status: examRegistrations.status, total: count() })
     .from(examRegistrations)
-    .where(and(eq(examRegistrations.examSessionId, session.id), eq(examRegistrations.status, 'seated')))
-  const seated = seatedRows?.seated ?? 0
+    .where(eq(examRegistrations.examSessionId, session.id))
+    .groupBy(examRegistrations.status)
+  const seated = counts.find((row) => row.status === 'seated')?.total ?? 0
+  const waitlisted = counts.find((row) => row.status === 'waitlisted')?.total ?? 0
   const last = totals?.last ?? 0
   const rows = await tx
     .insert(examRegistrations)
@@ -74,15 +79,22 @@ export async function addCandidates(
     )
     .onConflictDoNothing()
     .returning()
+  rows.sort((a, b) => a.position - b.position)
+  const notices: CandidateNotice[] = []
+  let onWaitlist = waitlisted
   for (const row of rows) {
     await platform.audit.recordIn(tx, {
-      action,
+      action: options.action ?? 'exams.candidate_registered',
       orgId: scope.orgId,
       actorAccountId: scope.accountId,
       target: row.id,
       data: { examSessionId: session.id, status: row.status },
     })
+    // Every new row comes after the whole waitlist so far, so its number is those before it plus one.
+    notices.push({ registration: row, event: row.status === 'seated' ? { kind: 'registered' } : { kind: 'waitlisted', position: ++onWaitlist } })
   }
+  if (options.collect) options.collect.push(...notices)
+  else await emailCandidates(platform, tx, notices)
   return rows
 }
 
@@ -123,13 +135,14 @@ export async function removeRegistration(platform: Platform, scope: OrgScope, se
     const session = await lockSession(tx, scope, sessionId)
     requireOpen(session)
     const registration = await getRegistration(tx, scope, sessionId, registrationId)
-    return dropRegistration(platform, tx, scope, session, registration, 'exams.candidate_removed')
+    return dropRegistration(platform, tx, scope, session, registration, { action: 'exams.candidate_removed', event: 'removed' })
   })
 }
 
 /**
- * Deletes a registration without a result and gives a freed seat to the first candidate on the
- * waitlist. Call with the exam session locked (staff removal and a candidate's withdrawal both do).
+ * Deletes a registration without a result, emails its candidate (`event`) and gives a freed seat to
+ * the first candidate on the waitlist. Call with the exam session locked (staff removal and a
+ * candidate's withdrawal both do).
  */
 export async function dropRegistration(
   platform: Platform,
@@ -137,7 +150,7 @@ export async function dropRegistration(
   actor: RegistrationActor,
   session: { id: string; seats: number },
   registration: Registration,
-  action: string,
+  { action, event }: { action: string; event: 'removed' | 'withdrawn' },
 ): Promise<{ promoted?: Registration }> {
   if (registration.resultRecordedAt) throw new ConflictError('has_result', 'This candidate has a result; it cannot be removed.')
   await tx.delete(examRegistrations).where(eq(examRegistrations.id, registration.id))
@@ -148,6 +161,7 @@ export async function dropRegistration(
     target: registration.id,
     data: { examSessionId: session.id, status: registration.status },
   })
+  await emailCandidates(platform, tx, [{ registration, event: { kind: event } }])
   const [promoted] = await fillFreeSeats(platform, tx, actor, session)
   return { promoted }
 }
@@ -291,14 +305,16 @@ export async function confirmRegistrationImport(platform: Platform, scope: OrgSc
     const bySession = new Map<string, RegistrationImportRow[]>()
     for (const row of upload.rows) bySession.set(row.examSessionId, [...(bySession.get(row.examSessionId) ?? []), row])
     let saved = 0
+    const notices: CandidateNotice[] = []
     for (const [sessionId, rows] of [...bySession].sort(([a], [b]) => a.localeCompare(b))) {
       const session = await lockSession(tx, scope, sessionId)
       requireOpen(session)
-      const added = await addCandidates(platform, tx, scope, session, rows)
+      const added = await addCandidates(platform, tx, scope, session, rows, { collect: notices })
       const waitlisted = added.find((row) => row.status === 'waitlisted')
       if (waitlisted) throw new ConflictError('import_stale', `Exam session ${sessionId} filled up since the preview; upload the file again.`)
       saved += added.length
     }
+    await emailCandidates(platform, tx, notices)
     await tx.update(examRegistrationImports).set({ state: 'saved', rows: [], saved }).where(eq(examRegistrationImports.id, upload.id))
     return { saved }
   })

@@ -147,14 +147,9 @@ export async function selfRegister(platform: Platform, actor: SelfActor, orgId: 
     const [centre] = await tx.select({ timeZone: testCentres.timeZone }).from(testCentres).where(eq(testCentres.id, session.centreId))
     const refusal = selfRegistrationRefusal({ ...session, timeZone: centre?.timeZone }, platform.clock.now())
     if (refusal) throw new ConflictError('self_registration_closed', refusal)
-    const [row] = await addCandidates(
-      platform,
-      tx,
-      { orgId, accountId: actor.accountId },
-      session,
-      [{ name: actor.name, email: address }],
-      'exams.candidate_self_registered',
-    )
+    const [row] = await addCandidates(platform, tx, { orgId, accountId: actor.accountId }, session, [{ name: actor.name, email: address }], {
+      action: 'exams.candidate_self_registered',
+    })
     if (!row) throw new ConflictError('duplicate', `${address} is already registered for this exam session.`)
     return row
   })
@@ -270,7 +265,10 @@ export async function withdrawRegistration(
     const registration = await findOwnRegistration(tx, emails, registrationId)
     const refusal = withdrawRefusal(session, registration, platform.clock.now())
     if (refusal) throw new ConflictError('cannot_withdraw', `You cannot withdraw: ${refusal}`)
-    const { promoted } = await dropRegistration(platform, tx, { orgId: registration.orgId, accountId }, session, registration, 'exams.candidate_withdrew')
+    const { promoted } = await dropRegistration(platform, tx, { orgId: registration.orgId, accountId }, session, registration, {
+      action: 'exams.candidate_withdrew',
+      event: 'withdrawn',
+    })
     return { withdrawn: registration, promoted }
   })
 }

@@ -2,8 +2,8 @@ import { and, asc, count, desc, eq, gte, inArray, lt, type SQL } from 'drizzle-o
 import type { Db } from '../../platform/db/client.ts'
 import { ConflictError, InvalidError, NotFoundError } from '../../platform/errors.ts'
 import type { Platform } from '../../platform/platform.ts'
-import { utcToZoned } from '../../platform/time-zones.ts'
 import { type OrgScope, type Page, requireRole } from '../orgs/service.ts'
+import { emailCandidates } from './candidate-mail.ts'
 import { checkPlanned, loadBookings, loadCatalog, lockScheduling, type PlannedSession } from './scheduling.ts'
 import { type ExamSessionStatus, examRegistrations, examSessions, exams, proctors, rooms, testCentres } from './schema.ts'
 import { fillFreeSeats } from './waitlist.ts'
@@ -142,32 +142,23 @@ async function emailCancellation(platform: Platform, tx: Db, cancelled: ExamSess
   if (cancelled.length === 0) return
   const candidates = await tx
     .select({
+      orgId: examRegistrations.orgId,
+      examSessionId: examRegistrations.examSessionId,
       name: examRegistrations.name,
       email: examRegistrations.email,
-      orgId: examSessions.orgId,
-      startsAt: examSessions.startsAt,
-      timeZone: testCentres.timeZone,
-      centreName: testCentres.name,
-      examTitle: exams.title,
     })
     .from(examRegistrations)
-    .innerJoin(examSessions, eq(examSessions.id, examRegistrations.examSessionId))
-    .innerJoin(exams, eq(exams.id, examSessions.examId))
-    .innerJoin(testCentres, eq(testCentres.id, examSessions.centreId))
     .where(
       inArray(
         examRegistrations.examSessionId,
         cancelled.map((session) => session.id),
       ),
     )
-  await platform.mailer.sendMany(
+    .orderBy(asc(examRegistrations.examSessionId), asc(examRegistrations.position))
+  await emailCandidates(
+    platform,
     tx,
-    candidates.map((candidate) => ({
-      to: candidate.email,
-      orgId: candidate.orgId,
-      subject: `Cancelled: ${candidate.examTitle} on ${utcToZoned(candidate.startsAt, candidate.timeZone).slice(0, 10)}`,
-      text: `Dear ${candidate.name},\n\nYour exam session for ${candidate.examTitle} at ${candidate.centreName}, starting ${utcToZoned(candidate.startsAt, candidate.timeZone).replace('T', ' ')} (${candidate.timeZone}), is cancelled.\n\nReason: ${reason}\n`,
-    })),
+    candidates.map((registration) => ({ registration, event: { kind: 'cancelled', reason } })),
   )
 }
 

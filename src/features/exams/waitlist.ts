@@ -2,11 +2,13 @@ import { and, asc, count, eq } from 'drizzle-orm'
 import type { Db } from '../../platform/db/client.ts'
 import type { Platform } from '../../platform/platform.ts'
 import type { OrgScope } from '../orgs/service.ts'
+import { emailCandidates } from './candidate-mail.ts'
 import { examRegistrations } from './schema.ts'
 
 /**
  * Seats waitlisted candidates, first registered first, while the exam session has free seats. Call
- * with the exam session locked. Seated candidates are never unseated, even when seats shrink.
+ * with the exam session locked. Seated candidates are never unseated, even when seats shrink. Each
+ * one seated is emailed in the same transaction.
  */
 export async function fillFreeSeats(platform: Platform, tx: Db, scope: Pick<OrgScope, 'orgId' | 'accountId'>, session: { id: string; seats: number }) {
   const [taken] = await tx
@@ -27,5 +29,10 @@ export async function fillFreeSeats(platform: Platform, tx: Db, scope: Pick<OrgS
     if (row) promoted.push(row)
     await platform.audit.recordIn(tx, { action: 'exams.candidate_promoted', orgId: scope.orgId, actorAccountId: scope.accountId, target: id })
   }
+  await emailCandidates(
+    platform,
+    tx,
+    promoted.map((registration) => ({ registration, event: { kind: 'promoted' } })),
+  )
   return promoted
 }

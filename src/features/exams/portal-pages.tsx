@@ -10,7 +10,7 @@ import { activeChoices, getCentre, type TestCentre } from './catalog.ts'
 import { ExamSessionParams } from './contract.ts'
 import { auditedPortalCall } from './portal/actions.ts'
 import { getPortalConnection, MAX_REQUESTS_PER_SECOND, type PortalConnection, savePortalConnection } from './portal/connection.ts'
-import { PortalError, type PortalSession, type PortalSessionPage } from './portal/connector.ts'
+import { findRuleViolations, PortalError, type PortalSession, type PortalSessionPage } from './portal/connector.ts'
 import { connectPortal, disconnectPortal, isPortalConnected, type PortalAccess, withPortal } from './portal/interactive.ts'
 import { createAtPortal, livePortalAction, portalErrorMessage } from './portal/live.ts'
 import { applyFix, type Drift, FIXES, type FixKind, type Reconciliation, reconcile } from './portal/reconcile.ts'
@@ -155,6 +155,7 @@ function ConnectForm({ scope, csrf, state }: { scope: OrgScope; csrf: string; st
 function SessionRow({
   portal,
   linked,
+  refusals,
   zone,
   scope,
   csrf,
@@ -162,6 +163,8 @@ function SessionRow({
 }: {
   portal: PortalSession
   linked: ExamSessionView | undefined
+  /** Why the portal's rules would refuse each action now (null: allowed), so the page offers only what can succeed. */
+  refusals: Record<'confirm' | 'cancel', string | null>
   zone: string
   scope: OrgScope
   csrf: string
@@ -196,16 +199,24 @@ function SessionRow({
         )}
       </td>
       <td>
-        {portal.status === 'scheduled' ? (
+        {portal.status !== 'scheduled' ? (
+          ''
+        ) : refusals.confirm ? (
+          <p>
+            <small safe>{`Confirm: ${refusals.confirm}`}</small>
+          </p>
+        ) : (
           <form method="post" action={`/orgs/${scope.orgId}/portal/confirm`} class="inline">
             {keep}
             <button type="submit">Confirm</button>
           </form>
-        ) : (
-          ''
         )}
         {portal.status === 'cancelled' ? (
           ''
+        ) : refusals.cancel ? (
+          <p>
+            <small safe>{`Cancel: ${refusals.cancel}`}</small>
+          </p>
         ) : (
           <form method="post" action={`/orgs/${scope.orgId}/portal/cancel`} class="inline">
             {keep}
@@ -350,7 +361,8 @@ export async function portalRoutes(app: FastifyInstance): Promise<void> {
           <p>Your exam sessions at the external testing portal, live.</p>
         </hgroup>
         <p>
-          {connection ? <a href={`${home(scope)}/reconcile`}>Reconcile with Laurel</a> : ''}{' '}
+          {connection ? <a href={`${home(scope)}/reconcile`}>Reconcile with Laurel</a> : ''}
+          {connection && isAdmin ? ' · ' : ''}
           {isAdmin ? <a href={`${home(scope)}/settings`}>Portal settings</a> : ''}
         </p>
         <PortalBody request={request} reply={reply} scope={scope} connection={connection} csrf={csrf} state={state} query={query} />
@@ -412,6 +424,11 @@ export async function portalRoutes(app: FastifyInstance): Promise<void> {
       ).map((session) => [session.portalSessionId, session]),
     )
     const actor = listed?.access.actor
+    const now = platform.clock.now()
+    const refusalOf = (action: 'confirm' | 'cancel', session: PortalSession) => {
+      const violations = listed && actor ? findRuleViolations(listed.access.connector.rules, action, session, now, actor) : []
+      return violations.length > 0 ? violations.map((violation) => violation.message).join(' ') : null
+    }
     const connectedAs = actor
       ? `Connected as ${actor.username}${actor.proctorId ? `, proctor ID ${actor.proctorId}` : ' (not a proctor at the portal)'}.`
       : 'Connected.'
@@ -452,6 +469,7 @@ export async function portalRoutes(app: FastifyInstance): Promise<void> {
                   <SessionRow
                     portal={item}
                     linked={linked.get(item.id)}
+                    refusals={{ confirm: refusalOf('confirm', item), cancel: refusalOf('cancel', item) }}
                     zone={centres.get(item.centreCode) ?? timeZone}
                     scope={scope}
                     csrf={csrf}

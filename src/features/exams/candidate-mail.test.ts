@@ -166,6 +166,36 @@ describe('candidate mail', () => {
     )
   })
 
+  it('a reschedule to another time tells every candidate, seated or waitlisted, the new and the old time; a seats-only change tells nobody', async () => {
+    const session = await newSession(1, 5, 6)
+    const gus = candidate('Gus')
+    const hal = candidate('Hal')
+    await registerCandidate(testApp.platform, scope, session.id, gus)
+    await registerCandidate(testApp.platform, scope, session.id, hal)
+    const later = {
+      roomId: room.id,
+      proctorId: null,
+      startsAt: new Date(session.startsAt.getTime() + 2 * HOUR),
+      endsAt: new Date(session.endsAt.getTime() + 2 * HOUR),
+    }
+    await rescheduleExamSession(testApp.platform, scope, session.id, { ...later, seats: 1 })
+    await rescheduleExamSession(testApp.platform, scope, session.id, { ...later, seats: 1 })
+    const day = dateOf(session.startsAt)
+    const moved = (name: string) =>
+      message(name, 'Your exam session has moved: the room and time below are the new ones, and your registration stays as it was.', `${day} 16:00–17:00`, [
+        '',
+        `Before: room Room 3, ${day} 14:00–15:00 (Asia/Tokyo)`,
+      ])
+    for (const [person, name] of [
+      [gus, 'Gus'],
+      [hal, 'Hal'],
+    ] as const) {
+      const mails = await mailsTo(person.email)
+      assert.equal(mails.length, 2, `${name}: registration and one move`)
+      assert.deepEqual([mails[1]?.subject, mails[1]?.text], [`Moved: ${TITLE} on ${day}`, moved(name)])
+    }
+  })
+
   it('keeps a name on its own line: a line break in it cannot add lines to the message', async () => {
     const session = await newSession(5)
     const email = uniqueEmail('liner')

@@ -14,6 +14,8 @@ export type CandidateEvent =
   | { kind: 'withdrawn' }
   | { kind: 'removed' }
   | { kind: 'cancelled'; reason: string }
+  /** `roomName` is null when the earlier room is no longer in the catalog. */
+  | { kind: 'moved'; before: { roomName: string | null; startsAt: Date; endsAt: Date } }
 
 export interface CandidateNotice {
   /** The registration as it is (or was, once deleted): who, and for which exam session. */
@@ -45,7 +47,7 @@ export function localTimes(startsAt: Date, endsAt: Date, timeZone: string): stri
   return `${start}–${end.slice(0, 10) === start.slice(0, 10) ? end.slice(11) : end} (${timeZone})`
 }
 
-function wordingOf(event: CandidateEvent): { subject: string; lead: string; after?: string } {
+function wordingOf(event: CandidateEvent, session: SessionFacts): { subject: string; lead: string; after?: string } {
   switch (event.kind) {
     case 'registered':
       return { subject: 'Registered', lead: 'You are registered for this exam session: a seat is yours.' }
@@ -62,13 +64,19 @@ function wordingOf(event: CandidateEvent): { subject: string; lead: string; afte
       return { subject: 'Registration removed', lead: 'Your registration was removed by the organisers of this exam session.' }
     case 'cancelled':
       return { subject: 'Cancelled', lead: 'This exam session is cancelled.', after: `Reason: ${oneLine(event.reason)}` }
+    case 'moved':
+      return {
+        subject: 'Moved',
+        lead: 'Your exam session has moved: the room and time below are the new ones, and your registration stays as it was.',
+        after: `Before: ${event.before.roomName ? `room ${oneLine(event.before.roomName)}, ` : ''}${localTimes(event.before.startsAt, event.before.endsAt, session.timeZone)}`,
+      }
   }
 }
 
 /** The message telling a candidate what happened to their registration. */
 export function candidateMessage(platform: Platform, notice: CandidateNotice, session: SessionFacts): MailInput {
   const { registration, event } = notice
-  const wording = wordingOf(event)
+  const wording = wordingOf(event, session)
   const title = oneLine(session.examTitle)
   const day = utcToZoned(session.startsAt, session.timeZone).slice(0, 10)
   const lines = [

@@ -59,6 +59,24 @@ export async function rescheduleExamSession(
       .returning()
     if (!session) throw new NotFoundError('exam_session', sessionId)
     await fillFreeSeats(platform, tx, scope, session)
+    const isMoved =
+      before.roomId !== session.roomId || before.startsAt.getTime() !== session.startsAt.getTime() || before.endsAt.getTime() !== session.endsAt.getTime()
+    if (isMoved) {
+      const candidates = await tx
+        .select()
+        .from(examRegistrations)
+        .where(eq(examRegistrations.examSessionId, sessionId))
+        .orderBy(asc(examRegistrations.position))
+      const beforeRoom = catalog.rooms.get(before.roomId)?.name ?? null
+      await emailCandidates(
+        platform,
+        tx,
+        candidates.map((registration) => ({
+          registration,
+          event: { kind: 'moved', before: { roomName: beforeRoom, startsAt: before.startsAt, endsAt: before.endsAt } },
+        })),
+      )
+    }
     await platform.audit.recordIn(tx, {
       action: 'exams.session_rescheduled',
       orgId: scope.orgId,

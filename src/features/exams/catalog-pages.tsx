@@ -308,7 +308,7 @@ const centreKind: CatalogKind<TestCentre, typeof CentreFields> = {
   ),
   save: (platform, scope, value, id) => saveCentre(platform, scope, value as { code: string; name: string; timeZone: string }, id),
   async extra(platform, scope, centre, csrf) {
-    const centreRooms = await listRooms(platform.db, scope, centre.id)
+    const centreRooms = await listRooms(platform.db, scope, [centre.id])
     const base = `/orgs/${scope.orgId}/test-centres/${centre.id}/rooms`
     return (
       <section>

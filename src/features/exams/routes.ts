@@ -169,9 +169,20 @@ export async function examApiRoutes(app: FastifyInstance): Promise<void> {
       const scope = staffScope(request)
       const query = request.query as Static<typeof CatalogApiQuery>
       const page = await listCentres(platform.db, scope, { isArchived: query.archived === true, page: query.page })
-      const items = []
-      for (const centre of page.items) items.push(centreJson(centre, await listRooms(platform.db, scope, centre.id)))
-      return { ...page, items }
+      const centreRooms = await listRooms(
+        platform.db,
+        scope,
+        page.items.map((centre) => centre.id),
+      )
+      return {
+        ...page,
+        items: page.items.map((centre) =>
+          centreJson(
+            centre,
+            centreRooms.filter((room) => room.centreId === centre.id),
+          ),
+        ),
+      }
     },
   )
 

@@ -1,10 +1,9 @@
-import { eq, inArray } from 'drizzle-orm'
 import type { Db } from '../../platform/db/client.ts'
 import type { MailInput } from '../../platform/mail/mailer.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { utcToZoned } from '../../platform/time-zones.ts'
 import { link } from '../identity/service.ts'
-import { examSessions, exams, rooms, testCentres } from './schema.ts'
+import { type ExamSessionView, getExamSessionViews } from './session-views.ts'
 
 /** What happened to a candidate's registration. */
 export type CandidateEvent =
@@ -23,14 +22,7 @@ export interface CandidateNotice {
   event: CandidateEvent
 }
 
-interface SessionFacts {
-  examTitle: string
-  centreName: string
-  roomName: string
-  timeZone: string
-  startsAt: Date
-  endsAt: Date
-}
+type SessionFacts = Pick<ExamSessionView, 'examTitle' | 'centreName' | 'roomName' | 'timeZone' | 'startsAt' | 'endsAt'>
 
 export const MY_REGISTRATIONS_PATH = '/me/exam-registrations'
 
@@ -102,25 +94,10 @@ export function candidateMessage(platform: Platform, notice: CandidateNotice, se
  */
 export async function emailCandidates(platform: Platform, tx: Db, notices: CandidateNotice[]): Promise<void> {
   if (notices.length === 0) return
-  const sessionIds = [...new Set(notices.map((notice) => notice.registration.examSessionId))]
   const facts = new Map<string, SessionFacts>()
-  for (let start = 0; start < sessionIds.length; start += 1000) {
-    const rows = await tx
-      .select({
-        id: examSessions.id,
-        examTitle: exams.title,
-        centreName: testCentres.name,
-        roomName: rooms.name,
-        timeZone: testCentres.timeZone,
-        startsAt: examSessions.startsAt,
-        endsAt: examSessions.endsAt,
-      })
-      .from(examSessions)
-      .innerJoin(exams, eq(exams.id, examSessions.examId))
-      .innerJoin(testCentres, eq(testCentres.id, examSessions.centreId))
-      .innerJoin(rooms, eq(rooms.id, examSessions.roomId))
-      .where(inArray(examSessions.id, sessionIds.slice(start, start + 1000)))
-    for (const { id, ...row } of rows) facts.set(id, row)
+  for (const orgId of new Set(notices.map((notice) => notice.registration.orgId))) {
+    const sessionIds = notices.filter((notice) => notice.registration.orgId === orgId).map((notice) => notice.registration.examSessionId)
+    for (const [id, view] of await getExamSessionViews(tx, { orgId }, sessionIds)) facts.set(id, view)
   }
   await platform.mailer.sendMany(
     tx,

@@ -5,8 +5,11 @@ import type { Platform } from '../../platform/platform.ts'
 import { type OrgScope, type Page, requireRole } from '../orgs/service.ts'
 import { emailCandidates } from './candidate-mail.ts'
 import { checkPlanned, loadBookings, loadCatalog, lockScheduling, type PlannedSession } from './scheduling.ts'
-import { type ExamSessionStatus, examRegistrations, examSessions, exams, proctors, rooms, testCentres } from './schema.ts'
+import { type ExamSessionStatus, examRegistrations, examSessions, exams, testCentres } from './schema.ts'
+import { type ExamSessionView, selectViews } from './session-views.ts'
 import { fillFreeSeats } from './waitlist.ts'
+
+export { type ExamSessionView, getExamSessionViews } from './session-views.ts'
 
 export type ExamSession = typeof examSessions.$inferSelect
 
@@ -208,35 +211,6 @@ export interface ExamSessionFilters {
   proctorId?: string
 }
 
-const sessionView = {
-  id: examSessions.id,
-  status: examSessions.status,
-  startsAt: examSessions.startsAt,
-  endsAt: examSessions.endsAt,
-  seats: examSessions.seats,
-  cancellationReason: examSessions.cancellationReason,
-  examId: examSessions.examId,
-  examCode: exams.code,
-  examTitle: exams.title,
-  centreId: examSessions.centreId,
-  centreCode: testCentres.code,
-  centreName: testCentres.name,
-  timeZone: testCentres.timeZone,
-  roomId: examSessions.roomId,
-  roomName: rooms.name,
-  roomCapacity: rooms.capacity,
-  proctorId: examSessions.proctorId,
-  proctorName: proctors.name,
-  portalProctorId: proctors.portalProctorId,
-  portalSessionId: examSessions.portalSessionId,
-}
-
-export type ExamSessionView = {
-  [K in keyof typeof sessionView]: (typeof sessionView)[K]['_']['notNull'] extends true
-    ? (typeof sessionView)[K]['_']['data']
-    : (typeof sessionView)[K]['_']['data'] | null
-}
-
 function filterWhere(scope: { orgId: string }, filters: ExamSessionFilters): SQL | undefined {
   return and(
     eq(examSessions.orgId, scope.orgId),
@@ -247,16 +221,6 @@ function filterWhere(scope: { orgId: string }, filters: ExamSessionFilters): SQL
     filters.centreId ? eq(examSessions.centreId, filters.centreId) : undefined,
     filters.proctorId ? eq(examSessions.proctorId, filters.proctorId) : undefined,
   )
-}
-
-function selectViews(db: Db) {
-  return db
-    .select(sessionView)
-    .from(examSessions)
-    .innerJoin(exams, eq(exams.id, examSessions.examId))
-    .innerJoin(testCentres, eq(testCentres.id, examSessions.centreId))
-    .innerJoin(rooms, eq(rooms.id, examSessions.roomId))
-    .leftJoin(proctors, eq(proctors.id, examSessions.proctorId))
 }
 
 /** One exam session with the names of its exam, centre, room and proctor. */
@@ -306,15 +270,4 @@ export async function listExamSessionsAtPortal(db: Db, scope: { orgId: string },
   if (portalSessionIds.length === 0) return []
   const items = await selectViews(db).where(and(eq(examSessions.orgId, scope.orgId), inArray(examSessions.portalSessionId, [...new Set(portalSessionIds)])))
   return items as ExamSessionView[]
-}
-
-/** The exam sessions of the org among `sessionIds`, by ID (IDs of other orgs or unknown ones are left out). */
-export async function getExamSessionViews(db: Db, scope: { orgId: string }, sessionIds: string[]): Promise<Map<string, ExamSessionView>> {
-  const found = new Map<string, ExamSessionView>()
-  const ids = [...new Set(sessionIds)]
-  for (let start = 0; start < ids.length; start += 1000) {
-    const rows = await selectViews(db).where(and(eq(examSessions.orgId, scope.orgId), inArray(examSessions.id, ids.slice(start, start + 1000))))
-    for (const row of rows as ExamSessionView[]) found.set(row.id, row)
-  }
-  return found
 }

@@ -66,7 +66,7 @@ function wordingOf(event: CandidateEvent, session: SessionFacts): { subject: str
 }
 
 /** The message telling a candidate what happened to their registration. */
-export function candidateMessage(platform: Platform, notice: CandidateNotice, session: SessionFacts): MailInput {
+function candidateMessage(platform: Platform, notice: CandidateNotice, session: SessionFacts): MailInput {
   const { registration, event } = notice
   const wording = wordingOf(event, session)
   const title = oneLine(session.examTitle)

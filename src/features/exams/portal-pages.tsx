@@ -14,6 +14,8 @@ import { findRuleViolations, PortalError, type PortalSession, type PortalSession
 import { connectPortal, disconnectPortal, isPortalConnected, type PortalAccess, withPortal } from './portal/interactive.ts'
 import { createAtPortal, livePortalAction, portalErrorMessage } from './portal/live.ts'
 import { applyFix, type Drift, FIXES, type FixKind, type Reconciliation, reconcile } from './portal/reconcile.ts'
+import { listPortalRuns } from './portal/runs.ts'
+import { RecentPortalRuns } from './portal-run-pages.tsx'
 import { type ExamSessionView, getExamSessionView, listExamSessionsAtPortal } from './sessions.ts'
 
 /*
@@ -353,6 +355,7 @@ export async function portalRoutes(app: FastifyInstance): Promise<void> {
     const connection = await getPortalConnection(platform, scope.orgId)
     const csrf = reply.csrfToken()
     const isAdmin = hasRole(scope.role, 'admin')
+    const [runs, org] = await Promise.all([listPortalRuns(platform.db, scope), getOrg(platform.db, scope)])
     return reply.page(
       'Testing portal',
       <>
@@ -365,7 +368,8 @@ export async function portalRoutes(app: FastifyInstance): Promise<void> {
           {connection && isAdmin ? ' · ' : ''}
           {isAdmin ? <a href={`${home(scope)}/settings`}>Portal settings</a> : ''}
         </p>
-        <PortalBody request={request} reply={reply} scope={scope} connection={connection} csrf={csrf} state={state} query={query} />
+        <PortalBody request={request} reply={reply} scope={scope} connection={connection} timeZone={org.timeZone} csrf={csrf} state={state} query={query} />
+        <RecentPortalRuns runs={runs} scope={scope} timeZone={org.timeZone} />
       </>,
       { orgId: scope.orgId },
     )
@@ -376,6 +380,7 @@ export async function portalRoutes(app: FastifyInstance): Promise<void> {
     reply,
     scope,
     connection,
+    timeZone,
     csrf,
     state,
     query,
@@ -384,6 +389,8 @@ export async function portalRoutes(app: FastifyInstance): Promise<void> {
     reply: FastifyReply
     scope: OrgScope
     connection: PortalConnection | null
+    /** The org's: dates are entered and shown in it. */
+    timeZone: string
     csrf: string
     state: FormState
     query: { from?: string; to?: string; page?: number }
@@ -392,7 +399,6 @@ export async function portalRoutes(app: FastifyInstance): Promise<void> {
       return <EmptyState>No testing portal is set up yet: an organisation admin enters its address under Portal settings.</EmptyState>
     }
     if (!(await isPortalConnected(platform, request, scope))) return <ConnectForm scope={scope} csrf={csrf} state={state} />
-    const { timeZone } = await getOrg(platform.db, scope)
     const today = utcToZoned(platform.clock.now(), timeZone).slice(0, 10)
     const from = query.from || today
     const range = dayRange(from, query.to || from, timeZone)

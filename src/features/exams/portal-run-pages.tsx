@@ -35,6 +35,31 @@ export const portalPageHref = (scope: { orgId: string }) => `/orgs/${scope.orgId
 const span = (session: Pick<ExamSessionView, 'startsAt' | 'timeZone'>) =>
   `${utcToZoned(session.startsAt, session.timeZone).replace('T', ' ')} (${session.timeZone})`
 
+/** The org's latest portal runs, newest first, each linking to its run page; times in the org's time zone. */
+export function RecentPortalRuns({ runs, scope, timeZone }: { runs: PortalRun[]; scope: OrgScope; timeZone: string }) {
+  if (runs.length === 0) return ''
+  return (
+    <table id="portal-runs">
+      <caption>Recent portal runs</caption>
+      <TableHead columns={['Started', 'Action', 'Exam sessions', 'State']} />
+      <tbody>
+        {runs.map((run) => (
+          <tr data-state={run.state}>
+            <td>
+              <a href={`${runsBase(scope)}/${run.id}`} safe>
+                {utcToZoned(run.createdAt, timeZone).replace('T', ' ')}
+              </a>
+            </td>
+            <td safe>{ACTIONS[run.action].verb}</td>
+            <td safe>{String(run.total)}</td>
+            <td safe>{run.state}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  )
+}
+
 /** The user's connected portal for this request, or null (not connected, or the org has no portal any more). */
 export async function portalAccessOf(platform: Platform, request: FastifyRequest, reply: FastifyReply, scope: OrgScope): Promise<PortalAccess | null> {
   try {

@@ -240,7 +240,7 @@ export function accountDirectory(db: Db) {
 
 export { revokeApiKeysForOrg } from './api-keys.ts'
 export { verifiedEmailsOf } from './emails.ts'
-export { dropSessionSecret, hasSessionSecret, keepSessionSecret, readSessionSecret } from './session-secrets.ts'
+export { dropSessionSecret, keepSessionSecret, readSessionSecret } from './session-secrets.ts'
 export { unlockSignIn } from './sign-in.ts'
 
 export function link(platform: Platform, path: string): string {

@@ -67,17 +67,6 @@ export async function readSessionSecret(platform: Platform, request: FastifyRequ
   }
 }
 
-/** Whether this login session holds the secret (without needing the key). */
-export async function hasSessionSecret(platform: Platform, request: FastifyRequest, purpose: string): Promise<boolean> {
-  const loginSessionId = request.auth?.loginSessionId
-  if (!loginSessionId) return false
-  const [row] = await platform.db
-    .select({ purpose: loginSessionSecrets.purpose })
-    .from(loginSessionSecrets)
-    .where(and(eq(loginSessionSecrets.loginSessionId, loginSessionId), eq(loginSessionSecrets.purpose, purpose)))
-  return row !== undefined
-}
-
 /** Deletes both halves: the stored ciphertext and the key cookie. */
 export async function dropSessionSecret(platform: Platform, request: FastifyRequest, reply: FastifyReply, purpose: string): Promise<void> {
   const loginSessionId = request.auth?.loginSessionId

@@ -144,6 +144,12 @@ describe('portal run pages, connected', () => {
     assert.match(textOf(finished.body), /PG-1 · PGC Hall/)
     assert.equal((finished.body.match(/<tr data-state="done">/g) ?? []).length, 1)
     assert.equal(simulator.requests().filter((request) => request.idempotencyKey === portalIdempotencyKey(soon.id)).length, 0)
+    const portalHome = await client.get(`/orgs/${scope.orgId}/portal`)
+    assert.match(
+      portalHome.body,
+      new RegExp(`<tr data-state="completed"><td><a href="/orgs/${scope.orgId}/portal-runs/${runId}"`),
+      'the run is listed under recent runs',
+    )
 
     // The CSV import, with the portal box: a row breaking a portal rule is a bad row; confirming creates the rest here and starts a run.
     const upload = await client.get(`/orgs/${scope.orgId}/exam-sessions/import`)

@@ -52,7 +52,7 @@ export function RecentPortalRuns({ runs, scope, timeZone }: { runs: PortalRun[];
             </td>
             <td safe>{ACTIONS[run.action].verb}</td>
             <td safe>{String(run.total)}</td>
-            <td safe>{run.state}</td>
+            <td>{run.state}</td>
           </tr>
         ))}
       </tbody>

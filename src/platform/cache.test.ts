@@ -22,7 +22,7 @@ async function checkBasics(cache: EphemeralCache) {
 
 describe('ephemeral cache', () => {
   it('memory: stores, replaces, lists and deletes, and forgets a value at its time limit', async () => {
-    const clock = new ManualClock()
+    const clock = new ManualClock(new Date('2026-01-01T00:00:00Z'))
     const cache = new MemoryCache(clock)
     await checkBasics(cache)
     await cache.set('short', 'x', 1000)

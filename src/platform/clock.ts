@@ -5,10 +5,16 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => new Date() }
 
+/**
+ * A clock tests move by hand. Without a start it follows real time plus what was advanced (for tests
+ * that also meet the database's own clock); with a start it stands still until advanced, for tests
+ * that assert a limit to the millisecond.
+ */
 export class ManualClock implements Clock {
   private offsetMs = 0
+  constructor(private readonly frozenAt?: Date) {}
   now(): Date {
-    return new Date(Date.now() + this.offsetMs)
+    return new Date((this.frozenAt?.getTime() ?? Date.now()) + this.offsetMs)
   }
   advance(ms: number): void {
     this.offsetMs += ms

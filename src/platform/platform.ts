@@ -13,6 +13,7 @@ import { migrateDatabase } from './db/migrate.ts'
 import { type JobDefinition, Jobs } from './jobs/jobs.ts'
 import { deliverMailJob } from './mail/jobs.ts'
 import { Mailer, type RenderedAttachment } from './mail/mailer.ts'
+import { Memo } from './memo.ts'
 import type { PrivacyProvider } from './privacy/registry.ts'
 
 /** The shared services every route, page, command and job receives. */
@@ -29,6 +30,8 @@ export interface Platform {
   redis: Redis | undefined
   /** Short-lived values with a time limit: Redis when REDIS_URL is set, else this process's memory. */
   cache: EphemeralCache
+  /** Per-process copies of what nearly every request reads; see memo.ts. */
+  memo: Memo
   clock: Clock
   log: Logger
   privacyProviders: PrivacyProvider[]
@@ -83,6 +86,8 @@ export async function openPlatform(config: Config, options: PlatformOptions): Pr
     })
     const redis = config.redisUrl ? new RedisClient(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 }) : undefined
     const clock = options.clock ?? systemClock
+    const memo = new Memo(clock, redis)
+    await memo.listen()
     const platform: Platform = {
       config,
       database,
@@ -95,6 +100,7 @@ export async function openPlatform(config: Config, options: PlatformOptions): Pr
       jobs,
       redis,
       cache: redis ? new RedisCache(redis) : new MemoryCache(clock),
+      memo,
       clock,
       log: options.log,
       privacyProviders: options.privacyProviders,
@@ -107,6 +113,7 @@ export async function openPlatform(config: Config, options: PlatformOptions): Pr
         await jobs.stop()
         await audit.close()
         await mailer.close()
+        memo.close()
         redis?.disconnect()
         await database.close()
       },

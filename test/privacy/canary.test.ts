@@ -193,7 +193,7 @@ describe('privacy providers', () => {
   })
 
   it('erases every canary except what a provider declares as retained', async () => {
-    await eraseSubject(testApp.platform.db, privacyProviders, subject)
+    await eraseSubject(testApp.platform.db, testApp.platform.memo, privacyProviders, subject)
     const allowed = new Set(privacyProviders.flatMap((provider) => provider.retainedAfterErasure.map((retained) => `${retained.table}.${retained.column}`)))
     for (const [label, value] of Object.entries(canary)) {
       const leftovers = (await findEverywhere(value)).filter((place) => !allowed.has(place))

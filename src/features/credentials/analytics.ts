@@ -158,7 +158,7 @@ async function viewerOf(platform: Platform, request: FastifyRequest, credential:
   if (!auth) return 'third_party'
   if (await isCredentialHolder(platform, auth, credential)) return 'holder'
   if (auth.apiKey) return auth.apiKey.orgId === credential.orgId ? 'staff' : 'third_party'
-  const memberships = await listOrgsForAccount(platform.db, auth.accountId)
+  const memberships = await listOrgsForAccount(platform, auth.accountId)
   return memberships.some((membership) => membership.id === credential.orgId && hasRole(membership.role, 'staff')) ? 'staff' : 'third_party'
 }
 

@@ -42,7 +42,7 @@ describe('several email addresses per account', () => {
     const old = await testApp.client().submit('/sign-in', { email: owner.email, password: owner.password, next: '/' })
     assert.equal(old.statusCode, 401, 'only the primary address signs in')
     assert.deepEqual(
-      (await listOrgsForAccount(testApp.platform.db, owner.account.id)).map((membership) => membership.id),
+      (await listOrgsForAccount(testApp.platform, owner.account.id)).map((membership) => membership.id),
       [org.id],
     )
     assert.deepEqual(new Set(await verifiedEmailsOf(testApp.platform, owner.account.id)), new Set([owner.email, extra.toLowerCase()]), 'the old one stays')

@@ -4,6 +4,7 @@ import type { Db } from '../../platform/db/client.ts'
 import { ConflictError, InvalidError, NotFoundError } from '../../platform/errors.ts'
 import { newSecret } from '../../platform/ids.ts'
 import type { Platform } from '../../platform/platform.ts'
+import { forgetLoginSessionsOf } from './login-sessions.ts'
 import { accountEmails, accounts } from './schema.ts'
 import { getAccount, link, normalizeEmail } from './service.ts'
 
@@ -137,4 +138,5 @@ export async function makeAccountEmailPrimary(platform: Platform, accountId: str
     await tx.insert(accountEmails).values({ accountId, email: account.email, verifiedAt: account.emailVerifiedAt })
     await platform.audit.recordIn(tx, { action: 'identity.primary_email_changed', actorAccountId: accountId, target: accountId })
   })
+  await forgetLoginSessionsOf(platform, accountId)
 }

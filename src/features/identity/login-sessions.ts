@@ -15,10 +15,13 @@ const LAST_SEEN_GRANULARITY_MS = 60_000
 
 export type LoginSession = typeof loginSessions.$inferSelect
 
+/** What a request needs to know about the login session behind its cookie. */
 export interface ResolvedLoginSession {
-  loginSession: LoginSession
-  account: typeof accounts.$inferSelect
+  loginSession: Pick<LoginSession, 'id' | 'isPendingSecondFactor' | 'lastSeenAt' | 'expiresAt'>
+  account: Pick<typeof accounts.$inferSelect, 'id' | 'email' | 'name' | 'isPlatformAdmin'>
 }
+
+const LOGIN_SESSION_MEMO = 'identity.login_session'
 
 /** Starts a login session and returns the cookie token; only its hash is stored. */
 export async function startLoginSession(
@@ -44,32 +47,64 @@ export async function startLoginSession(
   return { token, loginSession }
 }
 
-/** Finds the live login session for a cookie token, ending it when idle or past its absolute limit. */
+/**
+ * Finds the live login session for a cookie token, ending it when idle or past its absolute limit.
+ * The answer is remembered for a few seconds (platform.memo); whatever changes a login session or
+ * its account calls `forgetLoginSessionsOf` afterwards.
+ */
 export async function resolveLoginSession(platform: Platform, token: string): Promise<ResolvedLoginSession | undefined> {
-  const [row] = await platform.db
-    .select({ loginSession: loginSessions, account: accounts })
-    .from(loginSessions)
-    .innerJoin(accounts, eq(accounts.id, loginSessions.accountId))
-    .where(eq(loginSessions.tokenHash, hashToken(token)))
-  if (!row) return undefined
+  const tokenHash = hashToken(token)
+  const memo = platform.memo.table<ResolvedLoginSession>(LOGIN_SESSION_MEMO)
+  const remembered = memo.get(tokenHash)
+  const resolved = remembered ?? (await readLoginSession(platform.db, tokenHash))
+  if (!resolved) return undefined
+  const { loginSession, account } = resolved
   const now = platform.clock.now()
-  const isIdle = now.getTime() - row.loginSession.lastSeenAt.getTime() > IDLE_TIMEOUT_MS
-  if (isIdle || row.loginSession.expiresAt <= now) {
-    await platform.db.delete(loginSessions).where(eq(loginSessions.id, row.loginSession.id))
+  const isIdle = now.getTime() - loginSession.lastSeenAt.getTime() > IDLE_TIMEOUT_MS
+  if (isIdle || loginSession.expiresAt <= now) {
+    await platform.db.delete(loginSessions).where(eq(loginSessions.id, loginSession.id))
+    await forgetLoginSessionsOf(platform, account.id)
     return undefined
   }
-  if (now.getTime() - row.loginSession.lastSeenAt.getTime() > LAST_SEEN_GRANULARITY_MS) {
-    await platform.db.update(loginSessions).set({ lastSeenAt: now }).where(eq(loginSessions.id, row.loginSession.id))
+  if (remembered) return remembered
+  if (now.getTime() - loginSession.lastSeenAt.getTime() > LAST_SEEN_GRANULARITY_MS) {
+    await platform.db.update(loginSessions).set({ lastSeenAt: now }).where(eq(loginSessions.id, loginSession.id))
+    loginSession.lastSeenAt = now
   }
+  memo.set(tokenHash, resolved, [account.id])
+  return resolved
+}
+
+async function readLoginSession(db: Db, tokenHash: string): Promise<ResolvedLoginSession | undefined> {
+  const [row] = await db
+    .select({
+      loginSession: {
+        id: loginSessions.id,
+        isPendingSecondFactor: loginSessions.isPendingSecondFactor,
+        lastSeenAt: loginSessions.lastSeenAt,
+        expiresAt: loginSessions.expiresAt,
+      },
+      account: { id: accounts.id, email: accounts.email, name: accounts.name, isPlatformAdmin: accounts.isPlatformAdmin },
+    })
+    .from(loginSessions)
+    .innerJoin(accounts, eq(accounts.id, loginSessions.accountId))
+    .where(eq(loginSessions.tokenHash, tokenHash))
   return row
 }
 
-export async function completeSecondFactor(db: Db, loginSessionId: string): Promise<void> {
-  await db.update(loginSessions).set({ isPendingSecondFactor: false }).where(eq(loginSessions.id, loginSessionId))
+/** Call after a committed change to an account or its login sessions, so no request sees the old one. */
+export async function forgetLoginSessionsOf(platform: Platform, accountId: string): Promise<void> {
+  await platform.memo.forget(accountId)
 }
 
-export async function endLoginSession(db: Db, loginSessionId: string): Promise<void> {
-  await db.delete(loginSessions).where(eq(loginSessions.id, loginSessionId))
+export async function completeSecondFactor(platform: Platform, accountId: string, loginSessionId: string): Promise<void> {
+  await platform.db.update(loginSessions).set({ isPendingSecondFactor: false }).where(eq(loginSessions.id, loginSessionId))
+  await forgetLoginSessionsOf(platform, accountId)
+}
+
+export async function endLoginSession(platform: Platform, accountId: string, loginSessionId: string): Promise<void> {
+  await platform.db.delete(loginSessions).where(eq(loginSessions.id, loginSessionId))
+  await forgetLoginSessionsOf(platform, accountId)
 }
 
 export async function listLoginSessions(platform: Platform, accountId: string): Promise<LoginSession[]> {
@@ -86,10 +121,11 @@ export async function signOutLoginSession(platform: Platform, accountId: string,
     .where(and(eq(loginSessions.accountId, accountId), eq(loginSessions.id, loginSessionId)))
     .returning({ id: loginSessions.id })
   if (deleted.length === 0) throw new NotFoundError('login_session', loginSessionId)
+  await forgetLoginSessionsOf(platform, accountId)
   await platform.audit.recordIn(platform.db, { action: 'identity.login_session_ended', actorAccountId: accountId, target: loginSessionId })
 }
 
-/** "Sign out everywhere else": ends every login session of the account but the given one. */
+/** "Sign out everywhere else": ends every login session of the account but the given one. Forget them once committed. */
 export async function signOutOtherLoginSessions(db: Db, accountId: string, keepLoginSessionId: string): Promise<number> {
   const deleted = await db
     .delete(loginSessions)

@@ -22,6 +22,7 @@ import {
 import {
   ABSOLUTE_TIMEOUT_MS,
   endLoginSession,
+  forgetLoginSessionsOf,
   LOGIN_SESSION_COOKIE,
   listLoginSessions,
   signOutLoginSession,
@@ -235,8 +236,10 @@ export async function identityPages(app: FastifyInstance): Promise<void> {
   })
 
   app.post('/sign-out', async (request, reply) => {
-    const loginSessionId = request.auth?.loginSessionId ?? request.pendingLoginSession?.loginSessionId
-    if (loginSessionId) await endLoginSession(platform.db, loginSessionId)
+    const signedIn = request.auth?.loginSessionId
+      ? { accountId: request.auth.accountId, loginSessionId: request.auth.loginSessionId }
+      : request.pendingLoginSession
+    if (signedIn) await endLoginSession(platform, signedIn.accountId, signedIn.loginSessionId)
     reply.clearCookie(LOGIN_SESSION_COOKIE, { path: '/' })
     reply.flash('info', 'You are signed out.')
     return reply.redirect('/sign-in')
@@ -559,6 +562,7 @@ export async function identityPages(app: FastifyInstance): Promise<void> {
       const auth = signedInAuth(request)
       if (!auth.loginSessionId) throw new InvalidError('login_session_required', 'Use a browser login session for this.')
       const count = await signOutOtherLoginSessions(platform.db, auth.accountId, auth.loginSessionId)
+      await forgetLoginSessionsOf(platform, auth.accountId)
       await platform.audit.recordIn(platform.db, { action: 'identity.other_login_sessions_ended', actorAccountId: auth.accountId, data: { count } })
       reply.flash('success', `Signed out ${count} other login session${count === 1 ? '' : 's'}.`)
       return reply.redirect('/account/sessions')
@@ -571,7 +575,7 @@ export async function identityPages(app: FastifyInstance): Promise<void> {
 
     const apiKeysPage = async (request: FastifyRequest, reply: FastifyReply, state: FormState = {}, created?: string) => {
       const auth = signedInAuth(request)
-      const [keys, orgs] = await Promise.all([listApiKeys(platform.db, auth.accountId), listOrgsForAccount(platform.db, auth.accountId)])
+      const [keys, orgs] = await Promise.all([listApiKeys(platform.db, auth.accountId), listOrgsForAccount(platform, auth.accountId)])
       const orgNames = new Map(orgs.map((org) => [org.id, org.name]))
       const csrf = reply.csrfToken()
       return reply.page(
@@ -663,7 +667,7 @@ export async function identityPages(app: FastifyInstance): Promise<void> {
       const form = parseForm(ApiKeyForm, request.body)
       if (!form.ok) return apiKeysPage(request, reply.status(422), form)
       const auth = signedInAuth(request)
-      const orgs = await listOrgsForAccount(platform.db, auth.accountId)
+      const orgs = await listOrgsForAccount(platform, auth.accountId)
       if (!orgs.some((org) => org.id === form.value.orgId)) {
         return apiKeysPage(request, reply.status(422), { values: form.values, errors: { orgId: 'Choose one of your organisations.' } })
       }

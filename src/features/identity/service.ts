@@ -5,7 +5,7 @@ import { ConflictError, InvalidError, NotFoundError } from '../../platform/error
 import { newSecret } from '../../platform/ids.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { isEmailInUse } from './emails.ts'
-import { signOutOtherLoginSessions } from './login-sessions.ts'
+import { forgetLoginSessionsOf, signOutOtherLoginSessions } from './login-sessions.ts'
 import { checkPasswordRules, hashPassword, verifyPassword } from './passwords.ts'
 import { accounts, type EmailTokenPurpose, emailTokens, loginSessions, signInThrottles } from './schema.ts'
 
@@ -140,7 +140,7 @@ export async function requestPasswordReset(platform: Platform, email: string, or
 
 /** Sets a new password from an emailed link; signs out every login session and lifts sign-in blocks. */
 export async function resetPassword(platform: Platform, token: string, password: string, origin: RequestOrigin): Promise<Account> {
-  return platform.db.transaction(async (tx) => {
+  const reset = await platform.db.transaction(async (tx) => {
     const accountId = await peekEmailToken(platform, tx, token, 'reset_password')
     const account = await getAccount(tx, accountId)
     const problem = checkPasswordRules(password, { email: account.email, name: account.name })
@@ -155,6 +155,8 @@ export async function resetPassword(platform: Platform, token: string, password:
     await platform.audit.recordIn(tx, { action: 'identity.password_reset', actorAccountId: accountId, target: accountId, ...origin })
     return account
   })
+  await forgetLoginSessionsOf(platform, reset.id)
+  return reset
 }
 
 export async function changePassword(
@@ -174,11 +176,13 @@ export async function changePassword(
     if (input.keepLoginSessionId) await signOutOtherLoginSessions(tx, accountId, input.keepLoginSessionId)
     await platform.audit.recordIn(tx, { action: 'identity.password_changed', actorAccountId: accountId, target: accountId })
   })
+  await forgetLoginSessionsOf(platform, accountId)
 }
 
 export async function updateProfile(platform: Platform, accountId: string, input: { name: string }): Promise<Account> {
   const [account] = await platform.db.update(accounts).set({ name: input.name.trim() }).where(eq(accounts.id, accountId)).returning()
   if (!account) throw new NotFoundError('account', accountId)
+  await forgetLoginSessionsOf(platform, accountId)
   return account
 }
 
@@ -193,6 +197,7 @@ export async function setPlatformAdmin(platform: Platform, email: string, isPlat
     action: isPlatformAdmin ? 'identity.platform_admin_granted' : 'identity.platform_admin_revoked',
     target: account.id,
   })
+  await forgetLoginSessionsOf(platform, account.id)
   return account
 }
 

@@ -143,7 +143,7 @@ export async function completeSignIn(
     audit(isNowBlocked ? 'blocked' : 'failed', 'wrong_code')
     return isNowBlocked ? { outcome: 'blocked' } : { outcome: 'failed', reason: 'bad_credentials' }
   }
-  await completeSecondFactor(platform.db, input.loginSessionId)
+  await completeSecondFactor(platform, input.accountId, input.loginSessionId)
   await platform.db.delete(signInThrottles).where(eq(signInThrottles.key, key))
   audit('success')
   return { outcome: 'signed_in', token: '', account }

@@ -39,7 +39,7 @@ export async function orgPages(app: FastifyInstance): Promise<void> {
 
   app.get('/', async (request, reply) => {
     if (!request.auth) return reply.redirect('/sign-in')
-    const orgs = await listOrgsForAccount(platform.db, request.auth.accountId)
+    const orgs = await listOrgsForAccount(platform, request.auth.accountId)
     const remembered = orgs.find((org) => org.id === request.cookies[ORG_COOKIE]) ?? orgs[0]
     return reply.redirect(remembered ? `/orgs/${remembered.id}` : '/orgs')
   })
@@ -63,7 +63,7 @@ export async function orgPages(app: FastifyInstance): Promise<void> {
     signedIn.addHook('preHandler', requireSignedIn)
 
     signedIn.get('/orgs', async (request, reply) => {
-      const orgs = await listOrgsForAccount(platform.db, signedInAuth(request).accountId)
+      const orgs = await listOrgsForAccount(platform, signedInAuth(request).accountId)
       return reply.page(
         'Organisations',
         <>
@@ -143,7 +143,7 @@ export async function orgPages(app: FastifyInstance): Promise<void> {
   app.get('/orgs/:orgId', { schema: { params: OrgParams } }, async (request, reply) => {
     const scope = scopeOf(request)
     const org = request.memberships?.find((membership) => membership.id === scope.orgId) ?? (await getOrg(platform.db, scope))
-    const memberCount = hasRole(scope.role, 'staff') ? await countMembers(platform.db, scope) : undefined
+    const memberCount = hasRole(scope.role, 'staff') ? await countMembers(platform, scope) : undefined
     return reply.page(
       org.name,
       <>

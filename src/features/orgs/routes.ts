@@ -30,7 +30,7 @@ export async function orgRoutes(app: FastifyInstance): Promise<void> {
     { preHandler: requireSignedIn, config, schema: { tags, summary: 'Organisations you belong to', response: { 200: Type.Array(MyOrgView) } } },
     async (request) => {
       const auth = signedInAuth(request)
-      const orgs = await listOrgsForAccount(platform.db, auth.accountId)
+      const orgs = await listOrgsForAccount(platform, auth.accountId)
       return auth.apiKey ? orgs.filter((org) => org.id === auth.apiKey?.orgId) : orgs
     },
   )

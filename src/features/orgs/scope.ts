@@ -23,7 +23,7 @@ export function installOrgScope(app: FastifyInstance): void {
   app.decorateRequest('orgScope', null)
   app.decorateRequest('memberships', null)
   const membershipsOf = async (request: FastifyRequest, accountId: string) => {
-    request.memberships ??= await listOrgsForAccount(platform.db, accountId)
+    request.memberships ??= await listOrgsForAccount(platform, accountId)
     return request.memberships
   }
   app.addHook('preHandler', async (request, reply) => {

@@ -40,24 +40,43 @@ export async function createOrg(platform: Platform, accountId: string, input: { 
   if (!Intl.supportedValuesOf('timeZone').includes(timeZone) && timeZone !== 'UTC') {
     throw new InvalidError('invalid_time_zone', `Unknown time zone ${timeZone}.`, { timeZone: 'Choose a time zone from the list.' })
   }
-  return platform.db.transaction(async (tx) => {
+  const created = await platform.db.transaction(async (tx) => {
     const [org] = await tx.insert(orgs).values({ name: input.name.trim(), timeZone }).returning()
     if (!org) throw new Error('The organisation was not created.')
     await tx.insert(members).values({ orgId: org.id, accountId, role: 'owner' })
     await platform.audit.recordIn(tx, { action: 'orgs.created', orgId: org.id, actorAccountId: accountId, target: org.id })
     return org
   })
+  await platform.memo.forget(accountId)
+  return created
 }
 
-export type Membership = Awaited<ReturnType<typeof listOrgsForAccount>>[number]
+export interface Membership {
+  id: string
+  name: string
+  timeZone: string
+  role: Role
+}
 
-export async function listOrgsForAccount(db: Db, accountId: string) {
-  return db
+const MEMBERSHIPS_MEMO = 'orgs.memberships'
+const MEMBER_COUNT_MEMO = 'orgs.member_count'
+
+/**
+ * The account's orgs and its role in each. Read on every signed-in request, so remembered for a few
+ * seconds (platform.memo); every change to a membership or an org forgets the account's and the org's copies.
+ */
+export async function listOrgsForAccount(platform: Platform, accountId: string): Promise<Membership[]> {
+  const memo = platform.memo.table<Membership[]>(MEMBERSHIPS_MEMO)
+  const remembered = memo.get(accountId)
+  if (remembered) return remembered
+  const memberships = await platform.db
     .select({ id: orgs.id, name: orgs.name, timeZone: orgs.timeZone, role: members.role })
     .from(members)
     .innerJoin(orgs, eq(orgs.id, members.orgId))
     .where(eq(members.accountId, accountId))
     .orderBy(asc(orgs.name))
+  memo.set(accountId, memberships, [accountId, ...memberships.map((membership) => membership.id)])
+  return memberships
 }
 
 /**
@@ -86,12 +105,14 @@ export async function updateOrg(platform: Platform, scope: OrgScope, input: { na
   if (!Intl.supportedValuesOf('timeZone').includes(input.timeZone) && input.timeZone !== 'UTC') {
     throw new InvalidError('invalid_time_zone', `Unknown time zone ${input.timeZone}.`, { timeZone: 'Choose a time zone from the list.' })
   }
-  return platform.db.transaction(async (tx) => {
+  const updated = await platform.db.transaction(async (tx) => {
     const [org] = await tx.update(orgs).set({ name: input.name.trim(), timeZone: input.timeZone }).where(eq(orgs.id, scope.orgId)).returning()
     if (!org) throw new NotFoundError('org', scope.orgId)
     await platform.audit.recordIn(tx, { action: 'orgs.updated', orgId: scope.orgId, actorAccountId: scope.accountId, target: scope.orgId })
     return org
   })
+  await platform.memo.forget(scope.orgId)
+  return updated
 }
 
 export interface MemberView {
@@ -138,9 +159,14 @@ export async function listMembers(
   return { items, total, page, pageCount: Math.max(1, Math.ceil(total / PAGE_SIZE)) }
 }
 
-export async function countMembers(db: Db, scope: OrgScope): Promise<number> {
-  const [row] = await db.select({ total: count() }).from(members).where(eq(members.orgId, scope.orgId))
-  return row?.total ?? 0
+export async function countMembers(platform: Platform, scope: OrgScope): Promise<number> {
+  const memo = platform.memo.table<number>(MEMBER_COUNT_MEMO)
+  const remembered = memo.get(scope.orgId)
+  if (remembered !== undefined) return remembered
+  const [row] = await platform.db.select({ total: count() }).from(members).where(eq(members.orgId, scope.orgId))
+  const total = row?.total ?? 0
+  memo.set(scope.orgId, total, [scope.orgId])
+  return total
 }
 
 export async function getMember(db: Db, scope: OrgScope, memberId: string): Promise<Member> {
@@ -245,7 +271,7 @@ export async function describeInvitation(platform: Platform, token: string) {
 
 /** Joins the org named by an invitation; the signed-in account must own the invited address. */
 export async function acceptInvitation(platform: Platform, token: string, accountId: string): Promise<OrgScope> {
-  return platform.db.transaction(async (tx) => {
+  const scope = await platform.db.transaction(async (tx) => {
     const { invitation } = await findLiveInvitation(platform, tx, token)
     const account = await getAccount(tx, accountId)
     if (account.email !== invitation.email) {
@@ -256,12 +282,14 @@ export async function acceptInvitation(platform: Platform, token: string, accoun
     await platform.audit.recordIn(tx, { action: 'orgs.invitation_accepted', orgId: invitation.orgId, actorAccountId: accountId, target: invitation.id })
     return { orgId: invitation.orgId, accountId, role: invitation.role }
   })
+  await platform.memo.forget(accountId, scope.orgId)
+  return scope
 }
 
 /** Adds an existing account directly, without an invitation (CLI and demo data). */
 export async function addMember(platform: Platform, scope: OrgScope, input: { accountId: string; role: Role }): Promise<Member> {
   requireRole(scope, input.role === 'owner' ? 'owner' : 'admin')
-  return platform.db.transaction(async (tx) => {
+  const added = await platform.db.transaction(async (tx) => {
     const [member] = await tx.insert(members).values({ orgId: scope.orgId, accountId: input.accountId, role: input.role }).onConflictDoNothing().returning()
     if (!member) throw new ConflictError('already_member', 'That account is already a member.')
     await platform.audit.recordIn(tx, {
@@ -273,12 +301,14 @@ export async function addMember(platform: Platform, scope: OrgScope, input: { ac
     })
     return member
   })
+  await platform.memo.forget(input.accountId, scope.orgId)
+  return added
 }
 
 export async function changeMemberRole(platform: Platform, scope: OrgScope, memberId: string, role: Role): Promise<void> {
   requireRole(scope, 'admin')
   if (!ROLES.includes(role)) throw new InvalidError('invalid_role', `Unknown role ${role}.`)
-  await platform.db.transaction(async (tx) => {
+  const accountId = await platform.db.transaction(async (tx) => {
     const member = await getMember(tx, scope, memberId)
     if ((member.role === 'owner' || role === 'owner') && !hasRole(scope.role, 'owner')) {
       throw new ForbiddenError('owner_required', 'Only owners can make or unmake owners.')
@@ -292,12 +322,14 @@ export async function changeMemberRole(platform: Platform, scope: OrgScope, memb
       target: member.id,
       data: { from: member.role, to: role },
     })
+    return member.accountId
   })
+  await platform.memo.forget(accountId, scope.orgId)
 }
 
 export async function removeMember(platform: Platform, scope: OrgScope, memberId: string): Promise<void> {
   requireRole(scope, 'admin')
-  await platform.db.transaction(async (tx) => {
+  const accountId = await platform.db.transaction(async (tx) => {
     const member = await getMember(tx, scope, memberId)
     if (member.role === 'owner') {
       if (!hasRole(scope.role, 'owner')) throw new ForbiddenError('owner_required', 'Only owners can remove an owner.')
@@ -306,7 +338,9 @@ export async function removeMember(platform: Platform, scope: OrgScope, memberId
     await tx.delete(members).where(eq(members.id, member.id))
     await revokeApiKeysForOrg(tx, member.accountId, scope.orgId, platform.clock.now())
     await platform.audit.recordIn(tx, { action: 'orgs.member_removed', orgId: scope.orgId, actorAccountId: scope.accountId, target: member.id })
+    return member.accountId
   })
+  await platform.memo.forget(accountId, scope.orgId)
 }
 
 /** An org admin lifts sign-in blocks on a member's account (the member can also do it by emailed link). */

@@ -1,4 +1,5 @@
 import type { Db } from '../db/client.ts'
+import type { Memo } from '../memo.ts'
 
 /** The person a privacy request is about. */
 export interface Subject {
@@ -67,11 +68,14 @@ export async function exportSubject(db: Db, providers: PrivacyProvider[], subjec
 
 /**
  * Erases the subject, under every address they are known by, in every provider, in one transaction:
- * all or nothing. Providers run in reverse order of registration.
+ * all or nothing. Providers run in reverse order of registration. Afterwards no request is served
+ * from a remembered copy of the erased accounts (their login sessions, their orgs).
  */
-export async function eraseSubject(db: Db, providers: PrivacyProvider[], subject: Subject): Promise<void> {
-  await db.transaction(async (tx) => {
-    const subjects = [subject, ...(await otherAddresses(tx, providers, subject))]
-    for (const provider of [...providers].reverse()) for (const one of subjects) await provider.erase(tx, one)
+export async function eraseSubject(db: Db, memo: Memo, providers: PrivacyProvider[], subject: Subject): Promise<void> {
+  const subjects = await db.transaction(async (tx) => {
+    const all = [subject, ...(await otherAddresses(tx, providers, subject))]
+    for (const provider of [...providers].reverse()) for (const one of all) await provider.erase(tx, one)
+    return all
   })
+  await memo.forget(...subjects.flatMap((one) => (one.accountId ? [one.accountId] : [])))
 }

@@ -28,7 +28,11 @@ async function bundle() {
   const { build } = await import('esbuild')
   const result = await build({
     absWorkingDir: ROOT,
-    entryPoints: { laurel: 'src/main.ts', 'signing-worker': 'src/features/credentials/signing/signing-worker.ts' },
+    entryPoints: {
+      laurel: 'src/main.ts',
+      'signing-worker': 'src/features/credentials/signing/signing-worker.ts',
+      'pglite-worker': 'src/platform/db/pglite-worker.ts',
+    },
     outdir: OUT,
     outExtension: { '.js': '.mjs' },
     bundle: true,

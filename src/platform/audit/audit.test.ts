@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test'
 import { asc, eq, isNotNull } from 'drizzle-orm'
 import { runCli } from '../../../test/support/cli.ts'
 import { startTestApp, type TestApp } from '../../../test/support/harness.ts'
+import { canonicalContent, canonicalJson } from './log.ts'
 import { auditEntries } from './schema.ts'
 import { verifyAuditChain } from './verify.ts'
 
@@ -19,6 +20,28 @@ after(async () => {
 })
 
 describe('audit chain', () => {
+  it('writes the MACed content exactly as the general canonical JSON, for random entries', () => {
+    const pieces = ['', 'a', 'Zoë', '"quoted"', 'back\\slash', 'line\nbreak', '名前', '🙂', '\u2028', 'tab\t']
+    const pick = <T>(items: T[]): T => items[Math.floor(Math.random() * items.length)] as T
+    const text = () => Array.from({ length: 1 + Math.floor(Math.random() * 3) }, () => pick(pieces)).join('')
+    const maybe = () => (Math.random() < 0.3 ? null : text())
+    for (let i = 0; i < 500; i++) {
+      const entry = {
+        id: text(),
+        recordedAt: new Date(Math.floor(Math.random() * 4e12)),
+        orgId: maybe(),
+        actorAccountId: maybe(),
+        action: text(),
+        target: maybe(),
+        data: { [text()]: text(), nested: { z: [1, null, text()], a: Math.random() < 0.5 }, count: i },
+        ip: maybe(),
+        userAgent: maybe(),
+      }
+      const general = canonicalJson({ ...entry, recordedAt: entry.recordedAt.toISOString() })
+      assert.equal(canonicalContent(entry), general)
+    }
+  })
+
   it('stays intact with two writers appending batches and in-transaction entries at once', async () => {
     for (let i = 0; i < 150; i++) {
       testApp.platform.audit.record({ action: 'test.first_writer', data: { i } })

@@ -1,13 +1,15 @@
+import { once } from 'node:events'
 import { chmod, mkdir, rm, stat } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { join } from 'node:path'
-import { PGlite } from '@electric-sql/pglite'
+import { Worker } from 'node:worker_threads'
 import type { NodePgQueryResultHKT } from 'drizzle-orm/node-postgres'
 import { drizzle } from 'drizzle-orm/node-postgres'
 import type { PgDatabase } from 'drizzle-orm/pg-core'
 import pg from 'pg'
 import type { DatabaseConfig } from '../../config.ts'
-import { PgliteSocketServer } from './pglite-server.ts'
+import { isBundled } from '../paths.ts'
+import type { EngineOptions } from './pglite-worker.ts'
 
 /** A database or a transaction: services take either, so callers can pass their transaction down. */
 export type Db = PgDatabase<NodePgQueryResultHKT>
@@ -23,9 +25,12 @@ export interface Database {
 
 const SOCKET_PORT = 5432
 
+// `npm start` runs a bundle, which carries the engine thread as a bundle of its own beside it.
+const ENGINE_URL = isBundled ? new URL('./pglite-worker.mjs', import.meta.url) : new URL('./pglite-worker.ts', import.meta.url)
+
 /**
- * Opens the configured database. Embedded mode runs PGlite inside this process and serves it on a
- * unix socket in the data folder, so everything (Drizzle, pg-boss, the CLI) speaks the PostgreSQL
+ * Opens the configured database. Embedded mode runs PGlite in a thread of this process and serves it
+ * on a unix socket in the data folder, so everything (Drizzle, pg-boss, the CLI) speaks the PostgreSQL
  * protocol through node-postgres. When another Laurel process already serves that folder, this one
  * connects to its socket instead of opening the files twice.
  */
@@ -44,15 +49,26 @@ export async function openDatabase(config: DatabaseConfig, options: { poolSize?:
   if (await isServing(socketPath)) return fromPool(pool(), connection, 'embedded', async () => {})
 
   await rm(socketPath, { force: true })
-  const pglite = await PGlite.create(join(config.dataDir, 'pgdata'))
-  const server = new PgliteSocketServer(pglite)
-  await server.listen(socketPath)
-  await chmod(socketPath, 0o600)
+  const stopEngine = await startEngine({ dataDir: join(config.dataDir, 'pgdata'), socketPath })
   return fromPool(pool(), connection, 'embedded', async () => {
-    await server.close()
-    await pglite.close()
+    await stopEngine()
     await rm(socketPath, { force: true })
   })
+}
+
+/** Starts PGlite on its own thread (pglite-worker.ts) and returns how to stop it. */
+async function startEngine(options: EngineOptions): Promise<() => Promise<void>> {
+  const worker = new Worker(ENGINE_URL, { workerData: options })
+  const exited = once(worker, 'exit').then(([code]) => {
+    throw new Error(`The embedded database stopped while starting (exit code ${code}).`)
+  })
+  await Promise.race([once(worker, 'message'), exited])
+  exited.catch(() => {})
+  return async () => {
+    worker.postMessage('close')
+    await once(worker, 'message')
+    await worker.terminate()
+  }
 }
 
 function fromPool(pool: pg.Pool, connection: pg.PoolConfig, kind: DatabaseConfig['kind'], closeEngine: () => Promise<void>): Database {

@@ -29,7 +29,7 @@ async function bundle() {
   const result = await build({
     absWorkingDir: ROOT,
     entryPoints: {
-      laurel: 'src/main.ts',
+      laurel: 'src/entry.ts',
       'signing-worker': 'src/features/credentials/signing/signing-worker.ts',
       'pglite-worker': 'src/platform/db/pglite-worker.ts',
     },

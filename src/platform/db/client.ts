@@ -40,20 +40,47 @@ export async function openDatabase(config: DatabaseConfig, options: { poolSize?:
     return fromPool(new pg.Pool({ ...connection, max: options.poolSize ?? 10 }), connection, 'server', async () => {})
   }
 
-  await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
-  await chmod(config.dataDir, 0o700)
-  const socketPath = join(config.dataDir, `.s.PGSQL.${SOCKET_PORT}`)
   const connection: pg.PoolConfig = { host: config.dataDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres' }
-  const pool = () => new pg.Pool({ ...connection, max: options.poolSize ?? 4 })
+  const stopServing = await (takeEarlyEngine(config.dataDir) ?? serveEmbedded(config.dataDir))
+  return fromPool(new pg.Pool({ ...connection, max: options.poolSize ?? 4 }), connection, 'embedded', async () => {
+    await stopServing?.()
+  })
+}
 
-  if (await isServing(socketPath)) return fromPool(pool(), connection, 'embedded', async () => {})
+type StopServing = () => Promise<void>
 
+/** Serves the folder's database on its socket and returns how to stop; undefined when another process already serves it. */
+async function serveEmbedded(dataDir: string): Promise<StopServing | undefined> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 })
+  await chmod(dataDir, 0o700)
+  const socketPath = join(dataDir, `.s.PGSQL.${SOCKET_PORT}`)
+  if (await isServing(socketPath)) return undefined
   await rm(socketPath, { force: true })
-  const stopEngine = await startEngine({ dataDir: join(config.dataDir, 'pgdata'), socketPath })
-  return fromPool(pool(), connection, 'embedded', async () => {
+  const stopEngine = await startEngine({ dataDir: join(dataDir, 'pgdata'), socketPath })
+  return async () => {
     await stopEngine()
     await rm(socketPath, { force: true })
-  })
+  }
+}
+
+let earlyEngine: { dataDir: string; serving: Promise<StopServing | undefined> } | undefined
+
+/**
+ * Starts serving the embedded database before the rest of the app has loaded (src/entry.ts, the
+ * bundle's entry, calls it first), so PGlite's start overlaps module loading; openDatabase adopts it.
+ */
+export function serveEmbeddedEarly(config: DatabaseConfig): void {
+  if (config.kind !== 'embedded') return
+  const serving = serveEmbedded(config.dataDir)
+  serving.catch(() => {}) // openDatabase reports it
+  earlyEngine = { dataDir: config.dataDir, serving }
+}
+
+function takeEarlyEngine(dataDir: string): Promise<StopServing | undefined> | undefined {
+  if (earlyEngine?.dataDir !== dataDir) return undefined
+  const { serving } = earlyEngine
+  earlyEngine = undefined
+  return serving
 }
 
 /** Starts PGlite on its own thread (pglite-worker.ts) and returns how to stop it. */

@@ -82,7 +82,11 @@ export class Memo {
       const ids = parseIds(message)
       if (ids) this.forgetHere(ids)
     })
-    await this.subscriber.subscribe(MEMO_CHANNEL)
+    await this.subscriber.subscribe(MEMO_CHANNEL).catch((error: unknown) => {
+      this.subscriber?.disconnect()
+      const reason = (error instanceof Error ? error.message : String(error)).replace(/\.$/, '')
+      throw new Error(`Redis (REDIS_URL) did not answer: ${reason}. Start it, or unset REDIS_URL for a single instance.`)
+    })
   }
 
   close(): void {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
+import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -117,5 +118,14 @@ describe('npm start (the bundle)', () => {
     } finally {
       await worker.terminate()
     }
+  })
+
+  it('stops on SIGTERM and closes the embedded database (its socket is gone)', async () => {
+    const socket = join(dataDir, '.s.PGSQL.5432')
+    assert.ok(existsSync(socket), 'the embedded database serves on its socket')
+    child.kill('SIGTERM')
+    const [code] = await once(child, 'exit')
+    assert.equal(code, 0, output)
+    assert.ok(!existsSync(socket), 'the socket was removed when its engine closed')
   })
 })

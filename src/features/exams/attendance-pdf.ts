@@ -1,18 +1,13 @@
 import { PDFDocument, type PDFPage, rgb } from 'pdf-lib'
 import { FontSet, type Weight } from '../../platform/pdf/fonts.ts'
 import { utcToZoned } from '../../platform/time-zones.ts'
+import type { ExamSessionView } from './session-views.ts'
 
 /** What an attendance sheet shows; times are printed in the testing centre's time zone. */
-export interface AttendanceSheet {
-  examCode: string
-  examTitle: string
-  centreName: string
-  roomName: string
-  timeZone: string
-  startsAt: Date
-  endsAt: Date
-  proctorName: string | null
-  seats: number
+export type AttendanceSheet = Pick<
+  ExamSessionView,
+  'examCode' | 'examTitle' | 'centreName' | 'roomName' | 'timeZone' | 'startsAt' | 'endsAt' | 'proctorName' | 'seats'
+> & {
   seated: { name: string; email: string; checkedInAt: Date | null }[]
   waitlisted: { name: string; email: string }[]
   /** When the sheet was made (printed in the footer and the file's dates). */

@@ -32,6 +32,16 @@ const ACTIONS: Record<PortalAction, { verb: string; button: string; done: string
 const runsBase = (scope: { orgId: string }) => `/orgs/${scope.orgId}/portal-runs`
 export const portalPageHref = (scope: { orgId: string }) => `/orgs/${scope.orgId}/portal`
 
+/** A link to an exam session, named by exam, centre and room (by its ID when it is no longer there). */
+function SessionLink(props: { orgId: string; sessionId: string; view: Pick<ExamSessionView, 'examCode' | 'centreCode' | 'roomName'> | undefined }) {
+  const { view } = props
+  return (
+    <a href={`/orgs/${props.orgId}/exam-sessions/${props.sessionId}`} safe>
+      {view ? `${view.examCode} · ${view.centreCode} ${view.roomName}` : props.sessionId}
+    </a>
+  )
+}
+
 const span = (session: Pick<ExamSessionView, 'startsAt' | 'timeZone'>) =>
   `${utcToZoned(session.startsAt, session.timeZone).replace('T', ' ')} (${session.timeZone})`
 
@@ -120,9 +130,7 @@ function PreviewBody({ scope, preview, csrf }: { scope: OrgScope; preview: Porta
             {preview.refused.map(({ session, violations }) => (
               <tr>
                 <td>
-                  <a href={`/orgs/${scope.orgId}/exam-sessions/${session.id}`} safe>
-                    {`${session.examCode} · ${session.centreCode} ${session.roomName}`}
-                  </a>
+                  <SessionLink orgId={scope.orgId} sessionId={session.id} view={session} />
                 </td>
                 <td safe>{span(session)}</td>
                 <td>
@@ -145,9 +153,7 @@ function PreviewBody({ scope, preview, csrf }: { scope: OrgScope; preview: Porta
               {preview.toSend.map((session) => (
                 <tr>
                   <td>
-                    <a href={`/orgs/${scope.orgId}/exam-sessions/${session.id}`} safe>
-                      {`${session.examCode} · ${session.centreCode} ${session.roomName}`}
-                    </a>
+                    <SessionLink orgId={scope.orgId} sessionId={session.id} view={session} />
                   </td>
                   <td safe>{span(session)}</td>
                   <td safe>{session.portalSessionId ?? '—'}</td>
@@ -269,9 +275,7 @@ export async function portalRunRoutes(app: FastifyInstance) {
                 return (
                   <tr data-state={item.state}>
                     <td>
-                      <a href={`/orgs/${scope.orgId}/exam-sessions/${item.examSessionId}`} safe>
-                        {view ? `${view.examCode} · ${view.centreCode} ${view.roomName}` : item.examSessionId}
-                      </a>
+                      <SessionLink orgId={scope.orgId} sessionId={item.examSessionId} view={view} />
                     </td>
                     <td>{view ? span(view) : ''}</td>
                     <td>{item.state}</td>

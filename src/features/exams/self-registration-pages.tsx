@@ -84,10 +84,10 @@ export async function selfRegistrationRoutes(app: FastifyInstance): Promise<void
                     <td safe>{`${session.examCode} · ${session.examTitle}`}</td>
                     <td>
                       <span safe>{localSpan(session)}</span>
-                      {session.closesAt ? (
+                      {session.selfRegistrationClosesAt ? (
                         <>
                           <br />
-                          <small safe>{`Registration closes ${utcToZoned(session.closesAt, session.timeZone).replace('T', ' ')}`}</small>
+                          <small safe>{`Registration closes ${utcToZoned(session.selfRegistrationClosesAt, session.timeZone).replace('T', ' ')}`}</small>
                         </>
                       ) : (
                         ''

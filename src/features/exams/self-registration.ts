@@ -7,6 +7,7 @@ import { normalizeEmail, verifiedEmailsOf } from '../identity/service.ts'
 import { getOrg, type OrgScope, requireRole } from '../orgs/service.ts'
 import { addCandidates, dropRegistration, lockSession, OPEN, type Registration, requireOpen } from './registrations.ts'
 import { type ExamSessionStatus, examRegistrations, examSessions, exams, rooms, testCentres } from './schema.ts'
+import { type ExamSessionView, selectViews } from './session-views.ts'
 
 /** The signed-in person acting for themselves: any account, member of the org or not. */
 export interface SelfActor {
@@ -73,42 +74,16 @@ const isSelfRegistrable = (now: Date) =>
     or(isNull(examSessions.selfRegistrationClosesAt), gt(examSessions.selfRegistrationClosesAt, now)),
   )
 
-export interface OpenExamSession {
-  id: string
-  examCode: string
-  examTitle: string
-  centreName: string
-  roomName: string
-  timeZone: string
-  startsAt: Date
-  endsAt: Date
-  closesAt: Date | null
-  seats: number
-  seated: number
-  waitlisted: number
-}
+export type OpenExamSession = Pick<
+  ExamSessionView,
+  'id' | 'examCode' | 'examTitle' | 'centreName' | 'roomName' | 'timeZone' | 'startsAt' | 'endsAt' | 'selfRegistrationClosesAt' | 'seats'
+> & { seated: number; waitlisted: number }
 
 /** An org's exam sessions that candidates may register for themselves now, soonest first, with their seats taken. */
 export async function listOpenExamSessions(platform: Platform, orgId: string, accountId: string): Promise<{ orgName: string; sessions: OpenExamSession[] }> {
   // Read with a member-level scope: the org's name is all this reads, and a missing org is "not found".
   const org = await getOrg(platform.db, { orgId, accountId, role: 'member' })
-  const rows = await platform.db
-    .select({
-      id: examSessions.id,
-      examCode: exams.code,
-      examTitle: exams.title,
-      centreName: testCentres.name,
-      roomName: rooms.name,
-      timeZone: testCentres.timeZone,
-      startsAt: examSessions.startsAt,
-      endsAt: examSessions.endsAt,
-      closesAt: examSessions.selfRegistrationClosesAt,
-      seats: examSessions.seats,
-    })
-    .from(examSessions)
-    .innerJoin(exams, eq(exams.id, examSessions.examId))
-    .innerJoin(testCentres, eq(testCentres.id, examSessions.centreId))
-    .innerJoin(rooms, eq(rooms.id, examSessions.roomId))
+  const rows = await selectViews(platform.db)
     .where(and(eq(examSessions.orgId, orgId), isSelfRegistrable(platform.clock.now())))
     .orderBy(asc(examSessions.startsAt), asc(examSessions.id))
     .limit(500)

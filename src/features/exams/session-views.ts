@@ -25,6 +25,7 @@ const sessionView = {
   proctorName: proctors.name,
   portalProctorId: proctors.portalProctorId,
   portalSessionId: examSessions.portalSessionId,
+  selfRegistrationClosesAt: examSessions.selfRegistrationClosesAt,
 }
 
 export type ExamSessionView = {

@@ -77,7 +77,9 @@ export function serveEmbeddedEarly(config: DatabaseConfig): void {
 }
 
 function takeEarlyEngine(dataDir: string): Promise<StopServing | undefined> | undefined {
-  if (earlyEngine?.dataDir !== dataDir) return undefined
+  if (!earlyEngine) return undefined
+  // Two engines on one folder would corrupt it: the early one must be the one asked for.
+  if (earlyEngine.dataDir !== dataDir) throw new Error(`The embedded database was started for ${earlyEngine.dataDir}, not ${dataDir}.`)
   const { serving } = earlyEngine
   earlyEngine = undefined
   return serving

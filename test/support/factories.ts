@@ -3,6 +3,12 @@ import { type Account, createAccount } from '../../src/features/identity/service
 import { createOrg, type Org } from '../../src/features/orgs/service.ts'
 import type { TestApp } from './harness.ts'
 
+const HOUR_MS = 3_600_000
+const DAY_MS = 24 * HOUR_MS
+
+/** `hour` o'clock UTC on the day `days` days from today: whole hours, so schedules read plainly. */
+export const utcHourInDays = (days: number, hour: number) => new Date(Math.floor((Date.now() + days * DAY_MS) / DAY_MS) * DAY_MS + hour * HOUR_MS)
+
 export const strongPassword = () => `Tq9!${randomBytes(9).toString('base64url')}-laurel`
 
 export function uniqueEmail(label = 'person'): string {

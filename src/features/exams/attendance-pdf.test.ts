@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { promisify } from 'node:util'
-import { newOrg, newPerson, type PersonFixture, uniqueEmail } from '../../../test/support/factories.ts'
+import { newOrg, newPerson, type PersonFixture, uniqueEmail, utcHourInDays } from '../../../test/support/factories.ts'
 import { startTestApp, type TestApp, type TestClient } from '../../../test/support/harness.ts'
 import type { OrgScope } from '../orgs/service.ts'
 import { addMember } from '../orgs/service.ts'
@@ -22,13 +22,18 @@ let roomId: string
 let proctorId: string
 let scratch: string
 let staff: TestClient
-const DAY = 86_400_000
 let nextDay = 20
-const at = (days: number, hour: number) => new Date(Math.floor((Date.now() + days * DAY) / DAY) * DAY + hour * 3_600_000)
 
 async function newSession(seats: number): Promise<ExamSession> {
   const day = nextDay++
-  return createExamSession(testApp.platform, scope, { examId: exam.id, roomId, proctorId, startsAt: at(day, 8), endsAt: at(day, 10), seats })
+  return createExamSession(testApp.platform, scope, {
+    examId: exam.id,
+    roomId,
+    proctorId,
+    startsAt: utcHourInDays(day, 8),
+    endsAt: utcHourInDays(day, 10),
+    seats,
+  })
 }
 
 let fileCount = 0

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { eq } from 'drizzle-orm'
-import { newOrg, newPerson, type PersonFixture, uniqueEmail } from '../../../test/support/factories.ts'
+import { newOrg, newPerson, type PersonFixture, uniqueEmail, utcHourInDays } from '../../../test/support/factories.ts'
 import { startTestApp, type TestApp } from '../../../test/support/harness.ts'
 import { mailMessages } from '../../platform/mail/schema.ts'
 import type { OrgScope } from '../orgs/service.ts'
@@ -18,17 +18,21 @@ let scope: OrgScope
 let exam: Exam
 let room: Room
 const HOUR = 3_600_000
-const DAY = 24 * HOUR
 let nextDay = 50
-/** `hour` o'clock UTC, `days` days from now. */
-const at = (days: number, hour: number) => new Date(Math.floor((Date.now() + days * DAY) / DAY) * DAY + hour * HOUR)
 /** The date of an instant in Tokyo: UTC+9, with no daylight saving. */
 const dateOf = (date: Date) => new Date(date.getTime() + 9 * HOUR).toISOString().slice(0, 10)
 
 /** A new exam session on a day of its own, `from` to `to` o'clock UTC. */
 function newSession(seats: number, from = 1, to = 2): Promise<ExamSession> {
   const day = nextDay++
-  return createExamSession(testApp.platform, scope, { examId: exam.id, roomId: room.id, proctorId: null, startsAt: at(day, from), endsAt: at(day, to), seats })
+  return createExamSession(testApp.platform, scope, {
+    examId: exam.id,
+    roomId: room.id,
+    proctorId: null,
+    startsAt: utcHourInDays(day, from),
+    endsAt: utcHourInDays(day, to),
+    seats,
+  })
 }
 /** Messages to `to`, oldest first. */
 const mailsTo = async (to: string) => (await testApp.platform.mailer.listOutbox(testApp.platform.db, { to })).reverse()

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { and, eq, inArray } from 'drizzle-orm'
-import { newOrg, uniqueEmail } from '../../../test/support/factories.ts'
+import { newOrg, uniqueEmail, utcHourInDays } from '../../../test/support/factories.ts'
 import { startTestApp, type TestApp, textOf } from '../../../test/support/harness.ts'
 import { installFetch, verifyWithVerifierCore } from '../../../test/support/independent-verifiers.ts'
 import { auditEntries } from '../../platform/audit/schema.ts'
@@ -27,15 +27,19 @@ let owner: Awaited<ReturnType<typeof newOrg>>['owner']
 let exam: Exam
 let room: Room
 let restoreFetch: () => void
-const HOUR = 3_600_000
-const DAY = 24 * HOUR
 let nextDay = 30
-const at = (days: number, hour: number) => new Date(Math.floor((Date.now() + days * DAY) / DAY) * DAY + hour * HOUR)
 
 /** A new exam session on a day of its own, so none is double-booked. */
 const newSession = (seats: number, examId = exam.id): Promise<ExamSession> => {
   const day = nextDay++
-  return createExamSession(testApp.platform, scope, { examId, roomId: room.id, proctorId: null, startsAt: at(day, 9), endsAt: at(day, 10), seats })
+  return createExamSession(testApp.platform, scope, {
+    examId,
+    roomId: room.id,
+    proctorId: null,
+    startsAt: utcHourInDays(day, 9),
+    endsAt: utcHourInDays(day, 10),
+    seats,
+  })
 }
 const candidate = (name: string) => ({ name, email: uniqueEmail(name.toLowerCase().replace(/\W/g, '')) })
 const places = async (sessionId: string) => (await listRegistrations(testApp.platform.db, scope, sessionId)).map((row) => `${row.name}:${row.status}`)

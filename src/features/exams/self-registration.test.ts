@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { and, eq, inArray } from 'drizzle-orm'
-import { newOrg, newPerson, type PersonFixture } from '../../../test/support/factories.ts'
+import { newOrg, newPerson, type PersonFixture, utcHourInDays } from '../../../test/support/factories.ts'
 import { startTestApp, type TestApp, textOf } from '../../../test/support/harness.ts'
 import { auditEntries } from '../../platform/audit/schema.ts'
 import { createAccount } from '../identity/service.ts'
@@ -19,7 +19,6 @@ let room: Room
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
 let nextDay = 40
-const at = (days: number, hour: number) => new Date(Math.floor((Date.now() + days * DAY) / DAY) * DAY + hour * HOUR)
 
 /** A new exam session on a day of its own, open for self-registration unless told otherwise. */
 async function newSession(seats: number, options: { open?: boolean } = {}): Promise<ExamSession> {
@@ -28,8 +27,8 @@ async function newSession(seats: number, options: { open?: boolean } = {}): Prom
     examId: exam.id,
     roomId: room.id,
     proctorId: null,
-    startsAt: at(day, 9),
-    endsAt: at(day, 10),
+    startsAt: utcHourInDays(day, 9),
+    endsAt: utcHourInDays(day, 10),
     seats,
   })
   if (options.open ?? true) await setSelfRegistration(testApp.platform, scope, session.id, { open: true, closesAt: null })

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { and, count, eq, like } from 'drizzle-orm'
-import { newOrg, newPerson } from '../../../test/support/factories.ts'
+import { newOrg, newPerson, utcHourInDays } from '../../../test/support/factories.ts'
 import { startTestApp, type TestApp, textOf } from '../../../test/support/harness.ts'
 import { auditEntries } from '../../platform/audit/schema.ts'
 import { utcToZoned, zonedToUtc } from '../../platform/time-zones.ts'
@@ -25,7 +25,6 @@ const DAY = 24 * HOUR
 /** "YYYY-MM-DD HH:MM" in London, `days` from now. */
 const londonTime = (days: number, time: string) => `${utcToZoned(new Date(Date.now() + days * DAY), ZONE).slice(0, 10)} ${time}`
 const londonInstant = (days: number, time: string) => zonedToUtc(londonTime(days, time), ZONE) ?? new Date(Number.NaN)
-const at = (days: number, hour: number) => new Date(Math.floor((Date.now() + days * DAY) / DAY) * DAY + hour * HOUR)
 const sessionCount = async () => {
   const [row] = await testApp.platform.db.select({ total: count() }).from(examSessions).where(eq(examSessions.orgId, scope.orgId))
   return row?.total ?? 0
@@ -34,8 +33,8 @@ const plan = (overrides: Partial<Parameters<typeof createExamSession>[2]> = {}) 
   examId: exam.id,
   roomId: roomA.id,
   proctorId: proctor.id,
-  startsAt: at(40, 9),
-  endsAt: at(40, 10),
+  startsAt: utcHourInDays(40, 9),
+  endsAt: utcHourInDays(40, 10),
   seats: 10,
   ...overrides,
 })
@@ -98,7 +97,7 @@ describe('catalog pages', () => {
     const duplicate = await client.submit(`${base}/exams`, { code: 'ot-1', title: 'Again', durationMinutes: '45', passMark: '5', maxScore: '10' })
     assert.equal(duplicate.statusCode, 422)
     assert.match(textOf(duplicate.body), /already used/)
-    const mine = await createExamSession(testApp.platform, scope, plan({ startsAt: at(43, 9), endsAt: at(43, 10) }))
+    const mine = await createExamSession(testApp.platform, scope, plan({ startsAt: utcHourInDays(43, 9), endsAt: utcHourInDays(43, 10) }))
     const otherScope = { orgId: other.org.id, accountId: other.owner.account.id, role: 'owner' as const }
     await assert.rejects(confirmExamSessions(testApp.platform, otherScope, [mine.id]), /No exam session/)
     await cancelExamSessions(testApp.platform, scope, [mine.id], 'clean up')
@@ -108,34 +107,43 @@ describe('catalog pages', () => {
 describe('scheduling one exam session', () => {
   it('refuses the past, an end before the start, more seats than the room holds and a double-booked room', async () => {
     const { platform } = testApp
-    await assert.rejects(createExamSession(platform, scope, plan({ startsAt: at(-1, 9), endsAt: at(-1, 10) })), /starts in the past/)
-    await assert.rejects(createExamSession(platform, scope, plan({ endsAt: at(40, 8) })), /ends before it starts/)
+    await assert.rejects(createExamSession(platform, scope, plan({ startsAt: utcHourInDays(-1, 9), endsAt: utcHourInDays(-1, 10) })), /starts in the past/)
+    await assert.rejects(createExamSession(platform, scope, plan({ endsAt: utcHourInDays(40, 8) })), /ends before it starts/)
     await assert.rejects(createExamSession(platform, scope, plan({ roomId: roomB.id, seats: 11 })), /over capacity: 11 seats, but room B holds 10/)
     await assert.rejects(createExamSession(platform, scope, plan({ examId: 'exam_unknown' })), /unknown exam/)
     const first = await createExamSession(platform, scope, plan())
-    await assert.rejects(createExamSession(platform, scope, plan({ startsAt: at(40, 9.5), endsAt: at(40, 11) })), new RegExp(`double-booked.*${first.id}`))
-    const adjacent = await createExamSession(platform, scope, plan({ startsAt: at(40, 10), endsAt: at(40, 11) }))
+    await assert.rejects(
+      createExamSession(platform, scope, plan({ startsAt: utcHourInDays(40, 9.5), endsAt: utcHourInDays(40, 11) })),
+      new RegExp(`double-booked.*${first.id}`),
+    )
+    const adjacent = await createExamSession(platform, scope, plan({ startsAt: utcHourInDays(40, 10), endsAt: utcHourInDays(40, 11) }))
     const otherRoom = await createExamSession(platform, scope, plan({ roomId: roomB.id }))
     await cancelExamSessions(platform, scope, [first.id], 'Room flooded')
-    const replacement = await createExamSession(platform, scope, plan({ startsAt: at(40, 9), endsAt: at(40, 9.5) }))
+    const replacement = await createExamSession(platform, scope, plan({ startsAt: utcHourInDays(40, 9), endsAt: utcHourInDays(40, 9.5) }))
     await cancelExamSessions(platform, scope, [adjacent.id, otherRoom.id, replacement.id], 'clean up')
   })
 
   it('refuses an archived room', async () => {
     await setArchived(testApp.platform, scope, rooms, roomB.id, true)
-    await assert.rejects(createExamSession(testApp.platform, scope, plan({ roomId: roomB.id, startsAt: at(41, 9), endsAt: at(41, 10) })), /unknown room/)
+    await assert.rejects(
+      createExamSession(testApp.platform, scope, plan({ roomId: roomB.id, startsAt: utcHourInDays(41, 9), endsAt: utcHourInDays(41, 10) })),
+      /unknown room/,
+    )
     await setArchived(testApp.platform, scope, rooms, roomB.id, false)
   })
 
   it('reschedules under the same rules, back to scheduled, and audits every change', async () => {
     const { platform } = testApp
-    const one = await createExamSession(platform, scope, plan({ startsAt: at(42, 9), endsAt: at(42, 10) }))
-    const two = await createExamSession(platform, scope, plan({ startsAt: at(42, 12), endsAt: at(42, 13) }))
+    const one = await createExamSession(platform, scope, plan({ startsAt: utcHourInDays(42, 9), endsAt: utcHourInDays(42, 10) }))
+    const two = await createExamSession(platform, scope, plan({ startsAt: utcHourInDays(42, 12), endsAt: utcHourInDays(42, 13) }))
     await confirmExamSessions(platform, scope, [one.id, two.id])
-    await assert.rejects(rescheduleExamSession(platform, scope, one.id, { ...plan(), startsAt: at(42, 12.5), endsAt: at(42, 13.5) }), /double-booked/)
-    const moved = await rescheduleExamSession(platform, scope, one.id, { ...plan(), startsAt: at(42, 9.5), endsAt: at(42, 10.5) })
+    await assert.rejects(
+      rescheduleExamSession(platform, scope, one.id, { ...plan(), startsAt: utcHourInDays(42, 12.5), endsAt: utcHourInDays(42, 13.5) }),
+      /double-booked/,
+    )
+    const moved = await rescheduleExamSession(platform, scope, one.id, { ...plan(), startsAt: utcHourInDays(42, 9.5), endsAt: utcHourInDays(42, 10.5) })
     assert.equal(moved.status, 'scheduled')
-    assert.equal(moved.startsAt.getTime(), at(42, 9.5).getTime())
+    assert.equal(moved.startsAt.getTime(), utcHourInDays(42, 9.5).getTime())
     await assert.rejects(cancelExamSessions(platform, scope, [one.id, two.id], ' '), /reason/)
     await cancelExamSessions(platform, scope, [one.id, two.id], 'Proctor ill')
     await assert.rejects(confirmExamSessions(platform, scope, [one.id]), /is cancelled/)
@@ -162,24 +170,29 @@ describe('listing exam sessions', () => {
       await createExamSession(
         platform,
         scope,
-        plan({ roomId: i % 2 ? roomB.id : roomA.id, proctorId: i % 3 ? null : proctor.id, startsAt: at(60 + i, 9), endsAt: at(60 + i, 10) }),
+        plan({
+          roomId: i % 2 ? roomB.id : roomA.id,
+          proctorId: i % 3 ? null : proctor.id,
+          startsAt: utcHourInDays(60 + i, 9),
+          endsAt: utcHourInDays(60 + i, 10),
+        }),
       )
     }
     const all = await listed({ status: 'scheduled' })
     assert.equal(all.total, baseline + 30)
-    const first = await listed({ from: at(60, 0), to: at(90, 0), page: 1 })
-    const second = await listed({ from: at(60, 0), to: at(90, 0), page: 2 })
+    const first = await listed({ from: utcHourInDays(60, 0), to: utcHourInDays(90, 0), page: 1 })
+    const second = await listed({ from: utcHourInDays(60, 0), to: utcHourInDays(90, 0), page: 2 })
     assert.equal(first.total, 30)
     assert.equal(first.items.length, 25)
     assert.equal(second.items.length, 5)
     assert.equal(new Set([...first.items, ...second.items].map((item) => item.id)).size, 30)
     assert.ok(first.items.every((item, i) => i === 0 || item.startsAt >= (first.items[i - 1]?.startsAt ?? item.startsAt)))
-    const latest = await listed({ from: at(60, 0), to: at(90, 0), sort: '-starts' })
-    assert.equal(latest.items[0]?.startsAt.getTime(), at(89, 9).getTime())
-    assert.equal((await listed({ from: at(60, 0), to: at(70, 0) })).total, 10)
-    assert.equal((await listed({ from: at(60, 0), proctorId: proctor.id })).total, 10)
+    const latest = await listed({ from: utcHourInDays(60, 0), to: utcHourInDays(90, 0), sort: '-starts' })
+    assert.equal(latest.items[0]?.startsAt.getTime(), utcHourInDays(89, 9).getTime())
+    assert.equal((await listed({ from: utcHourInDays(60, 0), to: utcHourInDays(70, 0) })).total, 10)
+    assert.equal((await listed({ from: utcHourInDays(60, 0), proctorId: proctor.id })).total, 10)
     assert.equal([...first.items, ...second.items].filter((item) => item.roomName === 'B').length, 15)
-    assert.equal((await listed({ from: at(60, 0), status: 'confirmed' })).total, 0)
+    assert.equal((await listed({ from: utcHourInDays(60, 0), status: 'confirmed' })).total, 0)
   })
 
   it('shows the list, the calendar and a new exam session in the centre’s time zone through the pages', async () => {

@@ -1,4 +1,3 @@
-import type { KeyObject } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { Redis as RedisClient } from 'ioredis'
 import type { Logger } from 'pino'
@@ -6,6 +5,7 @@ import type { Config } from '../config.ts'
 import { AuditLog, deriveAuditKey } from './audit/log.ts'
 import { type EphemeralCache, MemoryCache, RedisCache } from './cache.ts'
 import { type Clock, systemClock } from './clock.ts'
+import type { HmacSha256 } from './crypto/hashing.ts'
 import { rotateKeysJob } from './crypto/jobs.ts'
 import { type EncryptedColumn, Keyring, loadMasterKey } from './crypto/keyring.ts'
 import { type Database, type Db, openDatabase } from './db/client.ts'
@@ -24,7 +24,7 @@ export interface Platform {
   keyring: Keyring
   masterKey: Buffer
   audit: AuditLog
-  auditKey: KeyObject
+  auditKey: HmacSha256
   mailer: Mailer
   jobs: Jobs<Platform>
   redis: Redis | undefined

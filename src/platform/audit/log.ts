@@ -1,6 +1,6 @@
-import { createSecretKey, hkdfSync, type KeyObject } from 'node:crypto'
+import { hkdfSync } from 'node:crypto'
 import { and, asc, desc, gt, isNotNull, isNull, sql } from 'drizzle-orm'
-import { hmacHex } from '../crypto/hashing.ts'
+import { HmacSha256 } from '../crypto/hashing.ts'
 import type { Db } from '../db/client.ts'
 import { newId } from '../ids.ts'
 import { auditEntries } from './schema.ts'
@@ -17,14 +17,26 @@ export interface AuditInput {
 
 type EntryContent = Omit<typeof auditEntries.$inferSelect, 'seq' | 'mac' | 'chainIndex' | 'prevHash' | 'hash'>
 
+/** An entry ready to write: its canonical content (a JSON object whose keys are the row's fields) and the MAC of that. */
+interface PreparedEntry {
+  content: string
+  mac: string
+}
+
+interface ChainLink {
+  chainIndex: number
+  prevHash: string
+  hash: string
+}
+
 const CHAIN_LOCK = 7_340_002
 const FLUSH_INTERVAL_MS = 200
 const MAX_BUFFER = 500
 const CHAIN_BATCH = 1000
 
 /** The key that authenticates audit entries, derived from the master key so a database dump alone cannot forge them. */
-export function deriveAuditKey(masterKey: Buffer): KeyObject {
-  return createSecretKey(Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'laurel audit chain v1', 32)))
+export function deriveAuditKey(masterKey: Buffer): HmacSha256 {
+  return new HmacSha256(Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'laurel audit chain v1', 32)))
 }
 
 /**
@@ -33,21 +45,44 @@ export function deriveAuditKey(masterKey: Buffer): KeyObject {
  * equal to the general form.
  */
 export function canonicalContent(entry: EntryContent): string {
-  const field = (value: string | null | undefined) => JSON.stringify(value ?? null)
-  return `{"action":${field(entry.action)},"actorAccountId":${field(entry.actorAccountId)},"data":${canonicalJson(entry.data)},"id":${field(entry.id)},"ip":${field(entry.ip)},"orgId":${field(entry.orgId)},"recordedAt":${field(entry.recordedAt.toISOString())},"target":${field(entry.target)},"userAgent":${field(entry.userAgent)}}`
+  return `{"action":${JSON.stringify(entry.action)},"actorAccountId":${JSON.stringify(entry.actorAccountId ?? null)},"data":${canonicalJson(entry.data)},"id":${JSON.stringify(entry.id)},"ip":${JSON.stringify(entry.ip ?? null)},"orgId":${JSON.stringify(entry.orgId ?? null)},"recordedAt":"${entry.recordedAt.toISOString()}","target":${JSON.stringify(entry.target ?? null)},"userAgent":${JSON.stringify(entry.userAgent ?? null)}}`
 }
 
+/** JSON with object keys sorted (by UTF-16 code units) and undefined members left out. */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null)
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, item]) => item !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-  return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`
+  if (Array.isArray(value)) {
+    let items = ''
+    for (const [i, item] of value.entries()) items += `${i === 0 ? '' : ','}${canonicalJson(item)}`
+    return `[${items}]`
+  }
+  const record = value as Record<string, unknown>
+  let members = ''
+  for (const key of Object.keys(record).sort()) {
+    if (record[key] === undefined) continue
+    members += `${members === '' ? '' : ','}${JSON.stringify(key)}:${canonicalJson(record[key])}`
+  }
+  return `{${members}}`
 }
 
-export function chainHash(key: KeyObject, prevHash: string, mac: string): string {
-  return hmacHex(key, `${prevHash}\n${mac}`)
+export function chainHash(key: HmacSha256, prevHash: string, mac: string): string {
+  return key.hex(`${prevHash}\n${mac}`)
+}
+
+/** An entry as a row for `insertRows`: its content plus its MAC and, once chained, its link. */
+function rowJson({ content, mac }: PreparedEntry, link?: ChainLink): string {
+  const chain = link ? `,"chainIndex":${link.chainIndex},"prevHash":"${link.prevHash}","hash":"${link.hash}"` : ''
+  return `${content.slice(0, -1)},"mac":"${mac}"${chain}}`
+}
+
+/**
+ * Inserts rows made by `rowJson`, all through one JSON parameter: building and binding 13
+ * parameters a row cost more than the insert itself.
+ */
+async function insertRows(tx: Db, rows: string[]): Promise<void> {
+  await tx.execute(sql`insert into audit_entries (id, recorded_at, org_id, actor_account_id, action, target, data, ip, user_agent, mac, chain_index, prev_hash, hash)
+    select id, "recordedAt", "orgId", "actorAccountId", action, target, data, ip, "userAgent", mac, "chainIndex", "prevHash", hash
+    from json_to_recordset(${`[${rows.join(',')}]`}::json) as entry(id text, "recordedAt" timestamptz, "orgId" text, "actorAccountId" text, action text, target text, data jsonb, ip text, "userAgent" text, mac text, "chainIndex" bigint, "prevHash" text, hash text)`)
 }
 
 export const GENESIS_HASH = '0'.repeat(64)
@@ -58,14 +93,14 @@ export const GENESIS_HASH = '0'.repeat(64)
  * commit together. Appends are serialised across processes by an advisory lock held while chaining.
  */
 export class AuditLog {
-  private buffer: (typeof auditEntries.$inferInsert)[] = []
+  private buffer: PreparedEntry[] = []
   private timer: NodeJS.Timeout | undefined
   private flushing: Promise<void> = Promise.resolve()
   private hasUnchained = true
 
   constructor(
     private readonly db: Db,
-    private readonly key: KeyObject,
+    private readonly key: HmacSha256,
     private readonly onError: (error: unknown) => void = () => {},
   ) {}
 
@@ -78,7 +113,7 @@ export class AuditLog {
 
   /** Writes an entry in the caller's transaction; it joins the chain after that transaction commits. */
   async recordIn(tx: Db, input: AuditInput): Promise<void> {
-    await tx.insert(auditEntries).values(this.prepare(input))
+    await insertRows(tx, [rowJson(this.prepare(input))])
     this.hasUnchained = true
     this.timer ??= setTimeout(() => void this.flush(), FLUSH_INTERVAL_MS)
   }
@@ -91,8 +126,8 @@ export class AuditLog {
     return this.flushing
   }
 
-  private prepare(input: AuditInput): typeof auditEntries.$inferInsert {
-    const content: EntryContent = {
+  private prepare(input: AuditInput): PreparedEntry {
+    const content = canonicalContent({
       id: newId('aud'),
       recordedAt: new Date(),
       orgId: input.orgId ?? null,
@@ -102,8 +137,8 @@ export class AuditLog {
       data: input.data ?? {},
       ip: input.ip ?? null,
       userAgent: input.userAgent ?? null,
-    }
-    return { ...content, mac: hmacHex(this.key, canonicalContent(content)) }
+    })
+    return { content, mac: this.key.hex(content) }
   }
 
   private async writeAndChain(): Promise<void> {
@@ -121,7 +156,7 @@ export class AuditLog {
     }
   }
 
-  private async appendToChain(pending: (typeof auditEntries.$inferInsert)[], shouldChainExisting: boolean): Promise<void> {
+  private async appendToChain(pending: PreparedEntry[], shouldChainExisting: boolean): Promise<void> {
     await this.db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${CHAIN_LOCK})`)
       const [tail] = await tx
@@ -147,7 +182,7 @@ export class AuditLog {
           const updates = []
           for (const row of rows) {
             // A row that Laurel did not write (no valid MAC) is never chained: verification reports it.
-            if (hmacHex(this.key, canonicalContent(row)) !== row.mac) {
+            if (this.key.hex(canonicalContent(row)) !== row.mac) {
               this.onError(new Error(`Audit entry ${row.id} has an invalid MAC and was not chained.`))
               continue
             }
@@ -164,17 +199,11 @@ export class AuditLog {
 
       if (pending.length > 0) {
         const rows = pending.map((entry) => {
-          index++
-          const hash = chainHash(this.key, prevHash, entry.mac)
-          const row = { ...entry, chainIndex: index, prevHash, hash }
-          prevHash = hash
-          return row
+          const link = { chainIndex: ++index, prevHash, hash: chainHash(this.key, prevHash, entry.mac) }
+          prevHash = link.hash
+          return rowJson(entry, link)
         })
-        // One JSON parameter instead of 13 per row: building and binding thousands of parameters cost
-        // more than the insert itself.
-        await tx.execute(sql`insert into audit_entries (id, recorded_at, org_id, actor_account_id, action, target, data, ip, user_agent, mac, chain_index, prev_hash, hash)
-          select id, "recordedAt", "orgId", "actorAccountId", action, target, data, ip, "userAgent", mac, "chainIndex", "prevHash", hash
-          from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as entry(id text, "recordedAt" timestamptz, "orgId" text, "actorAccountId" text, action text, target text, data jsonb, ip text, "userAgent" text, mac text, "chainIndex" bigint, "prevHash" text, hash text)`)
+        await insertRows(tx, rows)
       }
     })
   }

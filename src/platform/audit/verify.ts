@@ -1,6 +1,5 @@
-import type { KeyObject } from 'node:crypto'
 import { asc, gt, isNull } from 'drizzle-orm'
-import { hmacHex } from '../crypto/hashing.ts'
+import type { HmacSha256 } from '../crypto/hashing.ts'
 import type { Db } from '../db/client.ts'
 import { canonicalContent, chainHash, GENESIS_HASH } from './log.ts'
 import { auditEntries } from './schema.ts'
@@ -12,7 +11,7 @@ export type AuditVerdict =
 const PAGE = 5000
 
 /** Walks the chain from the start; reports the first entry that was edited, inserted or deleted. */
-export async function verifyAuditChain(db: Db, key: KeyObject): Promise<AuditVerdict> {
+export async function verifyAuditChain(db: Db, key: HmacSha256): Promise<AuditVerdict> {
   let expectedIndex = 1
   let prevHash = GENESIS_HASH
   let checked = 0
@@ -26,7 +25,7 @@ export async function verifyAuditChain(db: Db, key: KeyObject): Promise<AuditVer
     if (rows.length === 0) break
     for (const row of rows) {
       const index = row.chainIndex ?? 0
-      if (hmacHex(key, canonicalContent(row)) !== row.mac) {
+      if (key.hex(canonicalContent(row)) !== row.mac) {
         return { ok: false, entries: checked, problem: 'edited', entryId: row.id, chainIndex: index, detail: 'its content no longer matches its MAC' }
       }
       if (index !== expectedIndex || row.prevHash !== prevHash) {
@@ -50,7 +49,7 @@ export async function verifyAuditChain(db: Db, key: KeyObject): Promise<AuditVer
   }
   const unchained = await db.select().from(auditEntries).where(isNull(auditEntries.chainIndex))
   for (const row of unchained) {
-    if (hmacHex(key, canonicalContent(row)) !== row.mac) {
+    if (key.hex(canonicalContent(row)) !== row.mac) {
       return { ok: false, entries: checked, problem: 'inserted', entryId: row.id, chainIndex: null, detail: 'it was not written by Laurel (bad MAC)' }
     }
   }

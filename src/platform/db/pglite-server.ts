@@ -47,6 +47,11 @@ export class PgliteSocketServer {
     const connectionId = this.nextConnectionId++
     this.sockets.add(socket)
     let buffer = Buffer.alloc(0)
+    // Chunks of a message still incomplete, joined only once it is whole: joining on every chunk
+    // copied a large message (an audit batch is hundreds of kilobytes) once per chunk.
+    const incomplete: Buffer[] = []
+    let incompleteBytes = 0
+    let bytesNeeded = 0
     let pending: Buffer[] = []
     let hasStarted = false
     let previous = Promise.resolve()
@@ -80,12 +85,23 @@ export class PgliteSocketServer {
     }
 
     socket.on('data', (chunk) => {
-      buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk])
+      incomplete.push(chunk)
+      incompleteBytes += chunk.length
+      if (buffer.length + incompleteBytes < bytesNeeded) return
+      buffer = buffer.length === 0 && incomplete.length === 1 ? chunk : Buffer.concat([buffer, ...incomplete])
+      incomplete.length = 0
+      incompleteBytes = 0
       for (;;) {
         if (!hasStarted) {
-          if (buffer.length < 8) return
+          if (buffer.length < 8) {
+            bytesNeeded = 8
+            return
+          }
           const length = buffer.readInt32BE(0)
-          if (buffer.length < length) return
+          if (buffer.length < length) {
+            bytesNeeded = length
+            return
+          }
           const code = buffer.readInt32BE(4)
           const message = buffer.subarray(0, length)
           buffer = buffer.subarray(length)
@@ -101,9 +117,15 @@ export class PgliteSocketServer {
           submit([message])
           continue
         }
-        if (buffer.length < 5) return
+        if (buffer.length < 5) {
+          bytesNeeded = 5
+          return
+        }
         const length = buffer.readInt32BE(1) + 1
-        if (buffer.length < length) return
+        if (buffer.length < length) {
+          bytesNeeded = length
+          return
+        }
         const message = buffer.subarray(0, length)
         buffer = buffer.subarray(length)
         const type = message[0]

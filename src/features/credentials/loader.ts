@@ -32,6 +32,11 @@ export function documentLoader(platform: Platform): DocumentLoader {
   return loader
 }
 
+/** `loader`, except that `url` gives `document`, already at hand. */
+export function withDocument(loader: DocumentLoader, url: string, document: Record<string, unknown>): DocumentLoader {
+  return async (requested) => (requested === url ? { contextUrl: null, documentUrl: url, document } : loader(requested))
+}
+
 /** did:web:example.com:path:to → https://example.com/path/to/did.json (no path: /.well-known/did.json). */
 export function didWebUrl(did: string): string {
   const [host = '', ...path] = did.slice('did:web:'.length).split(':').map(decodeURIComponent)

@@ -5,7 +5,7 @@ import { NotFoundError } from '../../platform/errors.ts'
 import type { MailStatus } from '../../platform/mail/schema.ts'
 import { mailMessages } from '../../platform/mail/schema.ts'
 import type { OrgScope } from '../orgs/service.ts'
-import { achievements, credentialDeliveries, credentialSettings, credentials } from './schema.ts'
+import { achievements, credentialDeliveries, credentialSettings, credentials, statusLists } from './schema.ts'
 
 export type CredentialStatus = 'valid' | 'revoked' | 'suspended' | 'expired' | 'not_yet_valid'
 export const CREDENTIAL_STATUSES: CredentialStatus[] = ['valid', 'revoked', 'suspended', 'expired', 'not_yet_valid']
@@ -116,6 +116,26 @@ export async function getCredential(db: Db, scope: OrgScope, credentialId: strin
 }
 
 /** A credential by its unguessable ID, for its public page, with the fields its org publishes; whichever org issued it. */
+/**
+ * What verifying one of our credentials by ID reads, in one query: the document, its suspension
+ * (which its single OB 3.0 status entry cannot carry), and the revocation list its status entry
+ * points at, which the status check would otherwise load next.
+ */
+export async function findCredentialToVerify(db: Db, credentialId: string) {
+  const [row] = await db
+    .select({
+      document: credentials.document,
+      suspendedAt: credentials.suspendedAt,
+      revocationListId: credentials.revocationListId,
+      revocationList: statusLists.document,
+      isRevocationListStale: statusLists.isStale,
+    })
+    .from(credentials)
+    .innerJoin(statusLists, eq(statusLists.id, credentials.revocationListId))
+    .where(eq(credentials.id, credentialId))
+  return row
+}
+
 export async function findPublicCredential(db: Db, credentialId: string) {
   const [row] = await db
     .select({ credential: credentials, achievement: achievements, orgPublicFields: credentialSettings.publicFields })

@@ -1,7 +1,7 @@
 import type { Platform } from '../../platform/platform.ts'
-import { documentLoader } from './loader.ts'
-import { findPublicCredential } from './queries.ts'
-import { type VerificationReport, verifyCredential, verifyPresentation } from './signing/verify.ts'
+import { documentLoader, withDocument } from './loader.ts'
+import { findCredentialToVerify, findPublicCredential } from './queries.ts'
+import { type ProofOutcome, type VerificationReport, type VerifyOptions, verifyCredential, verifyPresentation } from './signing/verify.ts'
 import { publicUrls } from './urls.ts'
 
 export type { VerificationReport }
@@ -12,23 +12,29 @@ export type { VerificationReport }
  * in their single status entry.
  */
 export async function verifyDocument(platform: Platform, document: unknown): Promise<VerificationReport> {
-  const report = await verifyCredential(document, { documentLoader: documentLoader(platform), now: platform.clock.now() })
+  const report = await verifyCredential(document, verifyOptions(platform))
   if (report.verdict !== 'valid') return report
   const credentialId = ourCredentialIdOf(platform, document)
   const issued = credentialId ? await findPublicCredential(platform.db, credentialId) : undefined
-  if (!issued?.credential.suspendedAt) return report
-  return {
-    verdict: 'suspended',
-    checks: report.checks.map((check) =>
-      check.name === 'status'
-        ? { name: 'status', ok: false, detail: `suspended by its issuer on ${issued.credential.suspendedAt?.toISOString().slice(0, 10)}` }
-        : check,
-    ),
-  }
+  return withSuspension(report, issued?.credential.suspendedAt)
 }
 
 export function verifyPresentationDocument(platform: Platform, presentation: unknown, options: { challenge?: string; domain?: string }) {
-  return verifyPresentation(presentation, { documentLoader: documentLoader(platform), ...options })
+  return verifyPresentation(presentation, { ...verifyOptions(platform), ...options })
+}
+
+function verifyOptions(platform: Platform): VerifyOptions {
+  return { documentLoader: documentLoader(platform), now: platform.clock.now(), proofMemo: platform.memo.table<ProofOutcome[]>('verified-proofs') }
+}
+
+function withSuspension(report: VerificationReport, suspendedAt: Date | null | undefined): VerificationReport {
+  if (report.verdict !== 'valid' || !suspendedAt) return report
+  return {
+    verdict: 'suspended',
+    checks: report.checks.map((check) =>
+      check.name === 'status' ? { name: 'status', ok: false, detail: `suspended by its issuer on ${suspendedAt.toISOString().slice(0, 10)}` } : check,
+    ),
+  }
 }
 
 /** The ID of the credential a document says it is, when that is one issued here (its `id` is our public URL). */
@@ -48,7 +54,15 @@ export function credentialIdFrom(text: string): string | undefined {
 export async function verifyById(platform: Platform, idOrUrl: string): Promise<{ credentialId: string; report: VerificationReport } | undefined> {
   const credentialId = credentialIdFrom(idOrUrl)
   if (!credentialId) return undefined
-  const found = await findPublicCredential(platform.db, credentialId)
+  const found = await findCredentialToVerify(platform.db, credentialId)
   if (!found) return undefined
-  return { credentialId, report: await verifyDocument(platform, found.credential.document) }
+  const options = verifyOptions(platform)
+  // The revocation list as read with the credential; a stale one (bits changed, not yet re-signed) is
+  // left to the loader, which re-signs it first.
+  if (found.revocationList && !found.isRevocationListStale) {
+    const listUrl = publicUrls(platform.config).statusList(found.revocationListId)
+    options.documentLoader = withDocument(options.documentLoader, listUrl, found.revocationList)
+  }
+  const report = await verifyCredential(found.document, options)
+  return { credentialId, report: withSuspension(report, found.suspendedAt) }
 }

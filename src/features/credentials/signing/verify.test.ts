@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
+import { ManualClock } from '../../../platform/clock.ts'
+import { MEMO_TTL_MS, MemoTable } from '../../../platform/memo.ts'
 import { createDocumentLoader, ED25519_2020_URL, type JsonObject, OPEN_BADGES_V3_URL } from './contexts.ts'
 import { type CredentialSigner, signCredential } from './sign.ts'
 import { addProof, didKeySigner, didWebIssuer, openBadgeCredential, presentationOf, TestWeb } from './test-fixtures.ts'
-import { type VerificationReport, verifyCredential, verifyPresentation } from './verify.ts'
+import { type ProofOutcome, type VerificationReport, verifyCredential, verifyPresentation } from './verify.ts'
 
 function check(report: VerificationReport, name: string) {
   const found = report.checks.find((entry) => entry.name === name)
@@ -122,7 +124,7 @@ describe('verifyCredential', () => {
       assertVerdict(report, 'status_unknown')
       assert.match(
         check(report, 'status').detail,
-        /revocation status unknown: "BitstringStatusListCredential" not verified; reason: Verification error\(s\)\. \(Invalid signature\.\)/,
+        /revocation status unknown: the status list \S+sl_revocation_1 does not verify: DataIntegrityProof \(eddsa-rdfc-2022\) signature does not match the document;/,
       )
     })
 
@@ -144,6 +146,40 @@ describe('verifyCredential', () => {
       credential.credentialStatus = { id: 'https://laurel.example/status/1', type: 'BitstringStatusListEntry', statusPurpose: 'revocation' }
       const report = await verifyCredential(await signCredential(credential, signer, web.loader), { documentLoader: web.loader })
       assertVerdict(report, 'status_unknown')
+    })
+  })
+
+  describe('with a proof memo', () => {
+    const memoAt = () => {
+      const clock = new ManualClock(new Date('2027-01-01T00:00:00Z'))
+      return { clock, proofMemo: new MemoTable<ProofOutcome[]>(clock) }
+    }
+
+    it('checks a changed document afresh, and shows a status change at once', async () => {
+      const web = new TestWeb()
+      const { credential, revocation, index } = await issued(web, await didKeySigner())
+      const { proofMemo } = memoAt()
+      const options = { documentLoader: web.loader, proofMemo }
+      assertVerdict(await verifyCredential(credential, options), 'valid')
+      const altered = { ...credential, name: `${String(credential.name)}!` }
+      assertVerdict(await verifyCredential(altered, options), 'invalid_signature')
+      await web.setBit(revocation.statusListCredential, index, true)
+      assertVerdict(await verifyCredential(credential, options), 'revoked')
+    })
+
+    it('answers from the memo until MEMO_TTL_MS has passed, then checks again', async () => {
+      const web = new TestWeb()
+      const { signer, didDocument } = await didWebIssuer('org_memo')
+      web.addDidDocument(didDocument)
+      const { credential } = await issued(web, signer)
+      const { clock, proofMemo } = memoAt()
+      const options = { documentLoader: web.loader, proofMemo }
+      assertVerdict(await verifyCredential(credential, options), 'valid')
+      // Without the DID document no proof can be checked: only the memo can still say valid.
+      web.didDocuments.delete(didDocument.id)
+      assertVerdict(await verifyCredential(credential, options), 'valid')
+      clock.advance(MEMO_TTL_MS)
+      assertVerdict(await verifyCredential(credential, options), 'invalid_signature')
     })
   })
 

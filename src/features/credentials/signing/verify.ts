@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto'
 import { DataIntegrityProof, type LinkedDataSuite, type ProofVerification } from '@digitalbazaar/data-integrity'
 import { Ed25519Signature2020 } from '@digitalbazaar/ed25519-signature-2020'
 import { createVerifyCryptosuite } from '@digitalbazaar/eddsa-jcs-2022-cryptosuite'
 import { dateRegex } from '@digitalbazaar/vc'
 import { checkStatus } from '@digitalbazaar/vc-bitstring-status-list'
-import { CREDENTIALS_V1_URL, CREDENTIALS_V2_URL, type DocumentLoader, ED25519_2020_URL, type JsonObject } from './contexts.ts'
+import type { MemoTable } from '../../../platform/memo.ts'
+import { CREDENTIALS_V1_URL, CREDENTIALS_V2_URL, type DocumentLoader, ED25519_2020_URL, type JsonObject, type LoadedDocument } from './contexts.ts'
 import { fastEddsaRdfc2022 } from './fast-canonicalize.ts'
 import { validateOb3Schema } from './ob3-schema.ts'
 
@@ -20,14 +22,23 @@ export interface VerifyOptions {
   documentLoader: DocumentLoader
   /** The time validity dates are compared with; the current time by default. */
   now?: Date
+  /**
+   * Where the proof checks of credentials (and of the status lists they point to) are remembered, by
+   * the exact JSON of the document: the same document checked again while remembered skips the
+   * cryptography. A document's proofs hold or fail the same way until its issuer's DID document
+   * changes, and the memo's time limit bounds that. Without it, every proof is checked.
+   */
+  proofMemo?: ProofMemo
 }
+
+export type ProofMemo = MemoTable<ProofOutcome[]>
 
 // As @digitalbazaar/vc: tolerate clocks a few minutes apart at validFrom and validUntil.
 const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000
 
 type ProofPurpose = 'assertionMethod' | 'authentication'
 
-interface ProofOutcome {
+export interface ProofOutcome {
   proof: unknown
   ok: boolean
   /** The DID (or controller document) that controls the key, once the proof verified. */
@@ -80,15 +91,6 @@ function verificationSuiteFor(proof: JsonObject): LinkedDataSuite | undefined {
   if (proof.cryptosuite === 'eddsa-rdfc-2022') return new DataIntegrityProof({ cryptosuite: fastEddsaRdfc2022 })
   if (proof.cryptosuite === 'eddsa-jcs-2022') return new DataIntegrityProof({ cryptosuite: createVerifyCryptosuite() })
   return undefined
-}
-
-/** Every suite Laurel verifies with, for status-list credentials checked by @digitalbazaar/vc-bitstring-status-list. */
-function allVerificationSuites(): LinkedDataSuite[] {
-  return [
-    new DataIntegrityProof({ cryptosuite: fastEddsaRdfc2022 }),
-    new DataIntegrityProof({ cryptosuite: createVerifyCryptosuite() }),
-    new Ed25519Signature2020(),
-  ]
 }
 
 /**
@@ -170,11 +172,21 @@ async function verifyOneProof(
 }
 
 /** Verifies every proof (set or chain) of a credential or presentation; all of them must hold. */
-async function verifyProofs(document: JsonObject, purpose: ProofPurpose, documentLoader: DocumentLoader): Promise<ProofOutcome[]> {
+async function verifyProofs(document: JsonObject, purpose: ProofPurpose, documentLoader: DocumentLoader, memo?: ProofMemo): Promise<ProofOutcome[]> {
+  const key =
+    memo &&
+    createHash('sha256')
+      .update(`${purpose}\n${JSON.stringify(document)}`)
+      .digest('base64url')
+  const remembered = key && memo.get(key)
+  if (remembered) return remembered
   const proofs = toArray(document.proof)
   const unsecured = { ...document }
   delete unsecured.proof
-  return Promise.all(proofs.map((proof) => verifyOneProof(proof, { proofs, unsecured, purpose, documentLoader })))
+  const outcomes = await Promise.all(proofs.map((proof) => verifyOneProof(proof, { proofs, unsecured, purpose, documentLoader })))
+  // Keyed by content, so nothing in the database can make a remembered outcome wrong: it only expires.
+  if (key) memo.set(key, outcomes, [])
+  return outcomes
 }
 
 function structuralProblem(vc: unknown): string | undefined {
@@ -198,30 +210,45 @@ function structuralProblem(vc: unknown): string | undefined {
 
 type StatusOutcome = { purpose: string; state: 'set' | 'clear' | 'unknown'; detail: string }
 
-async function checkStatusEntry(vc: JsonObject, entry: unknown, documentLoader: DocumentLoader): Promise<StatusOutcome> {
+async function checkStatusEntry(vc: JsonObject, entry: unknown, options: VerifyOptions): Promise<StatusOutcome> {
   if (!isObject(entry)) return { purpose: 'unknown', state: 'unknown', detail: 'a credentialStatus entry is not an object' }
   const purpose = String(entry.statusPurpose)
+  const unknown = (reason: string): StatusOutcome => ({ purpose, state: 'unknown', detail: `${purpose} status unknown: ${reason}` })
   if (entry.type !== 'BitstringStatusListEntry') return { purpose, state: 'unknown', detail: `unsupported status type ${String(entry.type)}` }
+  const listUrl = entry.statusListCredential
+  if (typeof listUrl !== 'string') return unknown('the entry names no statusListCredential')
+  let statusList: LoadedDocument
+  try {
+    statusList = await options.documentLoader(listUrl)
+  } catch (error) {
+    return unknown(`cannot load ${listUrl}: ${messageOf(error)}`)
+  }
+  // The list is verified here, like a credential (and remembered with the proofMemo), rather than by
+  // the library, which would check its proof again on every call; the library then reads the bit
+  // from this same document.
+  const listReport = await verifyCredentialOnly(statusList.document, options)
+  if (listReport.verdict !== 'valid') {
+    const firstFailure = listReport.checks.find((check) => !check.ok)
+    return unknown(`the status list ${listUrl} does not verify: ${firstFailure?.detail ?? listReport.verdict}`)
+  }
   const result = await checkStatus({
     credential: { ...vc, credentialStatus: entry },
-    documentLoader,
-    suite: allVerificationSuites(),
-    verifyBitstringStatusListCredential: true,
+    documentLoader: async (url) => (url === listUrl ? statusList : options.documentLoader(url)),
+    suite: [],
+    verifyBitstringStatusListCredential: false,
     verifyMatchingIssuers: true,
   })
   // The library's `verified: true` only means the status list was loaded and verified; a revoked
   // credential gets it too. The bit itself is `results[].status`.
   const bit = result.results?.[0]
-  if (!result.verified || !bit) {
-    return { purpose, state: 'unknown', detail: `${purpose} status unknown: ${messageOf(result.error)}` }
-  }
+  if (!result.verified || !bit) return unknown(messageOf(result.error))
   return { purpose, state: bit.status ? 'set' : 'clear', detail: `${purpose} bit ${bit.status ? 'set' : 'clear'} (index ${String(entry.statusListIndex)})` }
 }
 
-async function checkCredentialStatus(vc: JsonObject, documentLoader: DocumentLoader): Promise<{ check: VerificationCheck; verdict?: Verdict }> {
+async function checkCredentialStatus(vc: JsonObject, options: VerifyOptions): Promise<{ check: VerificationCheck; verdict?: Verdict }> {
   const entries = toArray(vc.credentialStatus)
   if (entries.length === 0) return { check: { name: 'status', ok: true, detail: 'the credential has no status entry' } }
-  const outcomes = await Promise.all(entries.map((entry) => checkStatusEntry(vc, entry, documentLoader)))
+  const outcomes = await Promise.all(entries.map((entry) => checkStatusEntry(vc, entry, options)))
   const detail = outcomes.map((outcome) => outcome.detail).join('; ')
   const isSet = (purpose: string) => outcomes.some((outcome) => outcome.purpose === purpose && outcome.state === 'set')
   if (isSet('revocation')) return { check: { name: 'status', ok: false, detail }, verdict: 'revoked' }
@@ -282,7 +309,16 @@ function notChecked(name: CheckName, reason: string): VerificationCheck {
  * the most serious finding, in the order malformed (unreadable), invalid_signature, revoked,
  * suspended, expired, not_yet_valid, status_unknown, malformed (schema), valid.
  */
-export async function verifyCredential(vc: unknown, options: VerifyOptions): Promise<VerificationReport> {
+export function verifyCredential(vc: unknown, options: VerifyOptions): Promise<VerificationReport> {
+  return verifyCredentialWith(vc, options, { checksStatus: true })
+}
+
+/** The checks of a credential but its status entries: for status lists, which need none and must not recurse. */
+function verifyCredentialOnly(vc: unknown, options: VerifyOptions): Promise<VerificationReport> {
+  return verifyCredentialWith(vc, options, { checksStatus: false })
+}
+
+async function verifyCredentialWith(vc: unknown, options: VerifyOptions, { checksStatus }: { checksStatus: boolean }): Promise<VerificationReport> {
   const problem = structuralProblem(vc)
   if (problem !== undefined || !isObject(vc)) {
     const reason = 'the document is not a well-formed credential'
@@ -299,7 +335,7 @@ export async function verifyCredential(vc: unknown, options: VerifyOptions): Pro
   }
 
   const { documentLoader } = options
-  const outcomes = await verifyProofs(vc, 'assertionMethod', documentLoader)
+  const outcomes = await verifyProofs(vc, 'assertionMethod', documentLoader, options.proofMemo)
   const failed = outcomes.filter((outcome) => !outcome.ok)
   const signature: VerificationCheck = {
     name: 'signature',
@@ -316,9 +352,10 @@ export async function verifyCredential(vc: unknown, options: VerifyOptions): Pro
   const isReadable = !failed.some((outcome) => outcome.isMalformed)
   const isAuthentic = signature.ok && issuer.ok
 
-  const status = isAuthentic
-    ? await checkCredentialStatus(vc, documentLoader)
-    : { check: notChecked('status', 'the signature is not valid'), verdict: undefined }
+  let status: { check: VerificationCheck; verdict?: Verdict }
+  if (!isAuthentic) status = { check: notChecked('status', 'the signature is not valid') }
+  else if (!checksStatus) status = { check: { name: 'status', ok: true, detail: 'a status list carries no status of its own' } }
+  else status = await checkCredentialStatus(vc, options)
   const validity = checkValidity(vc, options.now ?? new Date())
   const schema = checkSchema(vc)
   const checks = [signature, issuer, status.check, validity.check, schema]

@@ -11,10 +11,11 @@ describe('memo', () => {
     const memo = new Memo(clock)
     const sessions = memo.table<string>('sessions')
     const orgs = memo.table<string[]>('orgs')
-    sessions.set('token-a', 'session of ann', ['acc_ann'])
-    sessions.set('token-b', 'session of bob', ['acc_bob'])
-    orgs.set('acc_ann', ['org_1', 'org_2'], ['acc_ann', 'org_1', 'org_2'])
-    orgs.set('acc_bob', ['org_2'], ['acc_bob', 'org_2'])
+    const read = sessions.beginRead()
+    sessions.set('token-a', 'session of ann', ['acc_ann'], read)
+    sessions.set('token-b', 'session of bob', ['acc_bob'], read)
+    orgs.set('acc_ann', ['org_1', 'org_2'], ['acc_ann', 'org_1', 'org_2'], read)
+    orgs.set('acc_bob', ['org_2'], ['acc_bob', 'org_2'], read)
 
     await memo.forget('org_1')
     assert.equal(orgs.get('acc_ann'), undefined)
@@ -29,6 +30,18 @@ describe('memo', () => {
     assert.equal(sessions.get('token-a'), undefined)
   })
 
+  it('does not remember what was read while something was forgotten: it may predate the change', async () => {
+    const memo = new Memo(new ManualClock(new Date('2026-01-01T00:00:00Z')))
+    const sessions = memo.table<string>('sessions')
+    const read = sessions.beginRead()
+    // The session is read, then signed out (and forgotten) before the reader remembers it.
+    await memo.forget('acc_ann')
+    sessions.set('token-a', 'session of ann', ['acc_ann'], read)
+    assert.equal(sessions.get('token-a'), undefined)
+    sessions.set('token-a', 'session of ann', ['acc_ann'], sessions.beginRead())
+    assert.equal(sessions.get('token-a'), 'session of ann')
+  })
+
   const { redisUrl } = loadConfig()
   it('tells every other process sharing the Redis what to forget', { skip: redisUrl ? false : 'REDIS_URL is not set' }, async () => {
     const clock = new ManualClock(new Date('2026-01-01T00:00:00Z'))
@@ -36,7 +49,8 @@ describe('memo', () => {
     const [here, there] = [new Memo(clock, redisA), new Memo(clock, redisB)]
     try {
       await there.listen()
-      there.table<string>('sessions').set('token', 'session', ['acc_remote'])
+      const sessions = there.table<string>('sessions')
+      sessions.set('token', 'session', ['acc_remote'], sessions.beginRead())
       await here.forget('acc_remote')
       for (let attempt = 0; there.table<string>('sessions').get('token') !== undefined; attempt++) {
         assert.ok(attempt < 200, 'the other process forgot within two seconds')

@@ -12,11 +12,23 @@ interface Entry<V> {
   expiresAt: number
 }
 
+/** When a read began, in forgets seen so far: see `MemoTable.beginRead`. */
+export type MemoRead = { readonly forgetsBefore: number }
+
 /** One kind of remembered value (say, login sessions by token hash). */
 export class MemoTable<V> {
   private readonly entries = new Map<string, Entry<V>>()
 
-  constructor(private readonly clock: Clock) {}
+  /** `forgets` counts the forgets so far, in this table's Memo (a table of its own counts none). */
+  constructor(
+    private readonly clock: Clock,
+    private readonly forgets: () => number = () => 0,
+  ) {}
+
+  /** Call before reading what `set` will remember, so a change forgotten during the read is not remembered stale. */
+  beginRead(): MemoRead {
+    return { forgetsBefore: this.forgets() }
+  }
 
   get(key: string): V | undefined {
     const entry = this.entries.get(key)
@@ -28,8 +40,13 @@ export class MemoTable<V> {
     return entry.value
   }
 
-  /** Remembers `value`, which was read from the rows whose IDs are in `derivedFrom`. */
-  set(key: string, value: V, derivedFrom: readonly string[]): void {
+  /**
+   * Remembers `value`, which `read` read from the rows whose IDs are in `derivedFrom`, unless
+   * something was forgotten since the read began: the value may predate that change (say, a
+   * sign-out committed while the read was under way), and a later read will remember it.
+   */
+  set(key: string, value: V, derivedFrom: readonly string[], read: MemoRead): void {
+    if (this.forgets() !== read.forgetsBefore) return
     this.entries.delete(key)
     if (this.entries.size >= MAX_ENTRIES_PER_TABLE) {
       const oldest = this.entries.keys().next().value
@@ -54,6 +71,7 @@ export class MemoTable<V> {
 export class Memo {
   private readonly tables = new Map<string, MemoTable<unknown>>()
   private subscriber: Redis | undefined
+  private forgetCount = 0
 
   constructor(
     private readonly clock: Clock,
@@ -63,7 +81,7 @@ export class Memo {
   table<V>(name: string): MemoTable<V> {
     let table = this.tables.get(name)
     if (!table) {
-      table = new MemoTable<unknown>(this.clock)
+      table = new MemoTable<unknown>(this.clock, () => this.forgetCount)
       this.tables.set(name, table)
     }
     return table as MemoTable<V>
@@ -94,6 +112,7 @@ export class Memo {
   }
 
   private forgetHere(ids: string[]): void {
+    this.forgetCount++
     const set = new Set(ids)
     for (const table of this.tables.values()) table.forget(set)
   }

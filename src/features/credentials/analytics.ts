@@ -174,7 +174,7 @@ export function linkSourceOf(request: FastifyRequest): LinkSource | undefined {
   return LINK_SOURCES.find((source) => source === via)
 }
 
-interface ViewedCredential {
+export interface ViewedCredential {
   id: string
   orgId: string
   recipientEmail: string | null
@@ -228,23 +228,28 @@ export function recordVerification(
   platform: Platform,
   request: FastifyRequest,
   channel: VerificationChannel,
-  subject: { credentialId: string } | { document: unknown },
+  subject: { credential: ViewedCredential } | { document: unknown },
   report: VerificationReport,
 ): void {
-  let credentialId: string | undefined
-  if ('credentialId' in subject) credentialId = subject.credentialId
-  else if (report.checks.some((check) => check.name === 'signature' && check.ok)) credentialId = ourCredentialIdOf(platform, subject.document)
-  if (!credentialId) return
-  const id = credentialId
   const recorder = recorderOf(platform)
+  const record = async (credential: ViewedCredential | undefined) => {
+    if (!credential || (await viewerOf(platform, request, credential)) !== 'third_party') return
+    void recorder.add({ orgId: credential.orgId, credentialId: credential.id, kind: 'verified', channel, outcome: report.verdict })
+  }
+  if ('credential' in subject) {
+    recorder.track(record(subject.credential))
+    return
+  }
+  const isSigned = report.checks.some((check) => check.name === 'signature' && check.ok)
+  const credentialId = isSigned ? ourCredentialIdOf(platform, subject.document) : undefined
+  if (!credentialId) return
   recorder.track(
     (async () => {
       const [credential] = await platform.db
         .select({ id: credentials.id, orgId: credentials.orgId, recipientEmail: credentials.recipientEmail })
         .from(credentials)
-        .where(eq(credentials.id, id))
-      if (!credential || (await viewerOf(platform, request, credential)) !== 'third_party') return
-      void recorder.add({ orgId: credential.orgId, credentialId: id, kind: 'verified', channel, outcome: report.verdict })
+        .where(eq(credentials.id, credentialId))
+      await record(credential)
     })(),
   )
 }

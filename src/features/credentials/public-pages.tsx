@@ -354,7 +354,7 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
   const verifyByIdPage = async (request: FastifyRequest, reply: FastifyReply, id: string) => {
     const result = await verifyById(platform, id)
     if (!result) return verifyPage(reply.status(404), { id, error: `No credential ${id} is known here.` })
-    recordVerification(platform, request, 'verify-page', { credentialId: result.credentialId }, result.report)
+    recordVerification(platform, request, 'verify-page', { credential: result.credential }, result.report)
     return verifyPage(reply, { id, report: result.report })
   }
 

@@ -118,12 +118,15 @@ export async function getCredential(db: Db, scope: OrgScope, credentialId: strin
 /** A credential by its unguessable ID, for its public page, with the fields its org publishes; whichever org issued it. */
 /**
  * What verifying one of our credentials by ID reads, in one query: the document, its suspension
- * (which its single OB 3.0 status entry cannot carry), and the revocation list its status entry
- * points at, which the status check would otherwise load next.
+ * (which its single OB 3.0 status entry cannot carry), the revocation list its status entry points
+ * at, which the status check would otherwise load next, and what the analytics record of it.
  */
 export async function findCredentialToVerify(db: Db, credentialId: string) {
   const [row] = await db
     .select({
+      id: credentials.id,
+      orgId: credentials.orgId,
+      recipientEmail: credentials.recipientEmail,
       document: credentials.document,
       suspendedAt: credentials.suspendedAt,
       revocationListId: credentials.revocationListId,

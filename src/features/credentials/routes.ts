@@ -230,7 +230,7 @@ export async function credentialRoutes(app: FastifyInstance): Promise<void> {
       }
       const result = await verifyById(platform, body.id)
       if (!result) throw new NotFoundError('credential', body.id)
-      recordVerification(platform, request, 'api', { credentialId: result.credentialId }, result.report)
+      recordVerification(platform, request, 'api', { credential: result.credential }, result.report)
       return reportBody(result.report)
     },
   )

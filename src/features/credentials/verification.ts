@@ -1,7 +1,8 @@
 import type { Platform } from '../../platform/platform.ts'
+import type { ViewedCredential } from './analytics.ts'
 import { documentLoader, withDocument } from './loader.ts'
 import { findCredentialToVerify, findPublicCredential } from './queries.ts'
-import { type ProofOutcome, type VerificationReport, type VerifyOptions, verifyCredential, verifyPresentation } from './signing/verify.ts'
+import { type ProofOutcome, type StatusOutcome, type VerificationReport, type VerifyOptions, verifyCredential, verifyPresentation } from './signing/verify.ts'
 import { publicUrls } from './urls.ts'
 
 export type { VerificationReport }
@@ -24,7 +25,8 @@ export function verifyPresentationDocument(platform: Platform, presentation: unk
 }
 
 function verifyOptions(platform: Platform): VerifyOptions {
-  return { documentLoader: documentLoader(platform), now: platform.clock.now(), proofMemo: platform.memo.table<ProofOutcome[]>('verified-proofs') }
+  const memo = { proofs: platform.memo.table<ProofOutcome[]>('verified-proofs'), statusBits: platform.memo.table<StatusOutcome>('status-bits') }
+  return { documentLoader: documentLoader(platform), now: platform.clock.now(), memo }
 }
 
 function withSuspension(report: VerificationReport, suspendedAt: Date | null | undefined): VerificationReport {
@@ -51,7 +53,7 @@ export function credentialIdFrom(text: string): string | undefined {
 }
 
 /** Verifies one of our credentials by ID or URL; undefined when no such credential exists here. */
-export async function verifyById(platform: Platform, idOrUrl: string): Promise<{ credentialId: string; report: VerificationReport } | undefined> {
+export async function verifyById(platform: Platform, idOrUrl: string): Promise<{ credential: ViewedCredential; report: VerificationReport } | undefined> {
   const credentialId = credentialIdFrom(idOrUrl)
   if (!credentialId) return undefined
   const found = await findCredentialToVerify(platform.db, credentialId)
@@ -64,5 +66,5 @@ export async function verifyById(platform: Platform, idOrUrl: string): Promise<{
     options.documentLoader = withDocument(options.documentLoader, listUrl, found.revocationList)
   }
   const report = await verifyCredential(found.document, options)
-  return { credentialId, report: withSuspension(report, found.suspendedAt) }
+  return { credential: found, report: withSuspension(report, found.suspendedAt) }
 }

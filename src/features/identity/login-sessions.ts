@@ -56,6 +56,7 @@ export async function resolveLoginSession(platform: Platform, token: string): Pr
   const tokenHash = hashToken(token)
   const memo = platform.memo.table<ResolvedLoginSession>(LOGIN_SESSION_MEMO)
   const remembered = memo.get(tokenHash)
+  const read = memo.beginRead()
   const resolved = remembered ?? (await readLoginSession(platform.db, tokenHash))
   if (!resolved) return undefined
   const { loginSession, account } = resolved
@@ -71,7 +72,7 @@ export async function resolveLoginSession(platform: Platform, token: string): Pr
     await platform.db.update(loginSessions).set({ lastSeenAt: now }).where(eq(loginSessions.id, loginSession.id))
     loginSession.lastSeenAt = now
   }
-  memo.set(tokenHash, resolved, [account.id])
+  memo.set(tokenHash, resolved, [account.id], read)
   return resolved
 }
 

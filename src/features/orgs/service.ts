@@ -69,13 +69,14 @@ export async function listOrgsForAccount(platform: Platform, accountId: string):
   const memo = platform.memo.table<Membership[]>(MEMBERSHIPS_MEMO)
   const remembered = memo.get(accountId)
   if (remembered) return remembered
+  const read = memo.beginRead()
   const memberships = await platform.db
     .select({ id: orgs.id, name: orgs.name, timeZone: orgs.timeZone, role: members.role })
     .from(members)
     .innerJoin(orgs, eq(orgs.id, members.orgId))
     .where(eq(members.accountId, accountId))
     .orderBy(asc(orgs.name))
-  memo.set(accountId, memberships, [accountId, ...memberships.map((membership) => membership.id)])
+  memo.set(accountId, memberships, [accountId, ...memberships.map((membership) => membership.id)], read)
   return memberships
 }
 
@@ -163,9 +164,10 @@ export async function countMembers(platform: Platform, scope: OrgScope): Promise
   const memo = platform.memo.table<number>(MEMBER_COUNT_MEMO)
   const remembered = memo.get(scope.orgId)
   if (remembered !== undefined) return remembered
+  const read = memo.beginRead()
   const [row] = await platform.db.select({ total: count() }).from(members).where(eq(members.orgId, scope.orgId))
   const total = row?.total ?? 0
-  memo.set(scope.orgId, total, [scope.orgId])
+  memo.set(scope.orgId, total, [scope.orgId], read)
   return total
 }
 

@@ -6,7 +6,7 @@ import { MEMO_TTL_MS, MemoTable } from '../../../platform/memo.ts'
 import { createDocumentLoader, ED25519_2020_URL, type JsonObject, OPEN_BADGES_V3_URL } from './contexts.ts'
 import { type CredentialSigner, signCredential } from './sign.ts'
 import { addProof, didKeySigner, didWebIssuer, openBadgeCredential, presentationOf, TestWeb } from './test-fixtures.ts'
-import { type ProofOutcome, type VerificationReport, verifyCredential, verifyPresentation } from './verify.ts'
+import { type ProofOutcome, type StatusOutcome, type VerificationReport, verifyCredential, verifyPresentation } from './verify.ts'
 
 function check(report: VerificationReport, name: string) {
   const found = report.checks.find((entry) => entry.name === name)
@@ -152,14 +152,14 @@ describe('verifyCredential', () => {
   describe('with a proof memo', () => {
     const memoAt = () => {
       const clock = new ManualClock(new Date('2027-01-01T00:00:00Z'))
-      return { clock, proofMemo: new MemoTable<ProofOutcome[]>(clock) }
+      return { clock, memo: { proofs: new MemoTable<ProofOutcome[]>(clock), statusBits: new MemoTable<StatusOutcome>(clock) } }
     }
 
     it('checks a changed document afresh, and shows a status change at once', async () => {
       const web = new TestWeb()
       const { credential, revocation, index } = await issued(web, await didKeySigner())
-      const { proofMemo } = memoAt()
-      const options = { documentLoader: web.loader, proofMemo }
+      const { memo } = memoAt()
+      const options = { documentLoader: web.loader, memo }
       assertVerdict(await verifyCredential(credential, options), 'valid')
       const altered = { ...credential, name: `${String(credential.name)}!` }
       assertVerdict(await verifyCredential(altered, options), 'invalid_signature')
@@ -172,8 +172,8 @@ describe('verifyCredential', () => {
       const { signer, didDocument } = await didWebIssuer('org_memo')
       web.addDidDocument(didDocument)
       const { credential } = await issued(web, signer)
-      const { clock, proofMemo } = memoAt()
-      const options = { documentLoader: web.loader, proofMemo }
+      const { clock, memo } = memoAt()
+      const options = { documentLoader: web.loader, memo }
       assertVerdict(await verifyCredential(credential, options), 'valid')
       // Without the DID document no proof can be checked: only the memo can still say valid.
       web.didDocuments.delete(didDocument.id)

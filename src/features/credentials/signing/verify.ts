@@ -23,15 +23,24 @@ export interface VerifyOptions {
   /** The time validity dates are compared with; the current time by default. */
   now?: Date
   /**
-   * Where the proof checks of credentials (and of the status lists they point to) are remembered, by
-   * the exact JSON of the document: the same document checked again while remembered skips the
-   * cryptography. A document's proofs hold or fail the same way until its issuer's DID document
-   * changes, and the memo's time limit bounds that. Without it, every proof is checked.
+   * Where checks that depend only on the documents checked are remembered, keyed by their exact JSON:
+   * the proofs of credentials and status lists (the cryptography), and the bit a status list holds
+   * for an entry (its decoding). Checked again while remembered, the same documents skip that work;
+   * any change to them is a new key. A document's proofs hold or fail the same way until its
+   * issuer's DID document changes, which the memo's time limit bounds. Without it, all is checked.
    */
-  proofMemo?: ProofMemo
+  memo?: VerificationMemo
 }
 
-export type ProofMemo = MemoTable<ProofOutcome[]>
+export interface VerificationMemo {
+  proofs: MemoTable<ProofOutcome[]>
+  statusBits: MemoTable<StatusOutcome>
+}
+
+/** A memo key for exactly these strings. */
+function contentKey(...parts: string[]): string {
+  return createHash('sha256').update(parts.join('\n')).digest('base64url')
+}
 
 // As @digitalbazaar/vc: tolerate clocks a few minutes apart at validFrom and validUntil.
 const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000
@@ -172,21 +181,37 @@ async function verifyOneProof(
 }
 
 /** Verifies every proof (set or chain) of a credential or presentation; all of them must hold. */
-async function verifyProofs(document: JsonObject, purpose: ProofPurpose, documentLoader: DocumentLoader, memo?: ProofMemo): Promise<ProofOutcome[]> {
-  const key =
-    memo &&
-    createHash('sha256')
-      .update(`${purpose}\n${JSON.stringify(document)}`)
-      .digest('base64url')
-  const remembered = key && memo.get(key)
-  if (remembered) return remembered
-  const proofs = toArray(document.proof)
-  const unsecured = { ...document }
-  delete unsecured.proof
-  const outcomes = await Promise.all(proofs.map((proof) => verifyOneProof(proof, { proofs, unsecured, purpose, documentLoader })))
-  // Keyed by content, so nothing in the database can make a remembered outcome wrong: it only expires.
-  if (key) memo.set(key, outcomes, [])
-  return outcomes
+async function verifyProofs(
+  document: JsonObject,
+  purpose: ProofPurpose,
+  documentLoader: DocumentLoader,
+  memo?: MemoTable<ProofOutcome[]>,
+): Promise<ProofOutcome[]> {
+  return rememberedByContent(
+    memo,
+    () => contentKey(purpose, JSON.stringify(document)),
+    () => {
+      const proofs = toArray(document.proof)
+      const unsecured = { ...document }
+      delete unsecured.proof
+      return Promise.all(proofs.map((proof) => verifyOneProof(proof, { proofs, unsecured, purpose, documentLoader })))
+    },
+  )
+}
+
+/**
+ * `compute()`, or what `memo` remembers of it under `key()`, a key made from the exact content
+ * `compute` depends on: nothing in the database can make a remembered value wrong, it only expires.
+ */
+async function rememberedByContent<V>(memo: MemoTable<V> | undefined, key: () => string, compute: () => Promise<V>): Promise<V> {
+  if (!memo) return compute()
+  const contentKey = key()
+  const remembered = memo.get(contentKey)
+  if (remembered !== undefined) return remembered
+  const read = memo.beginRead()
+  const value = await compute()
+  memo.set(contentKey, value, [], read)
+  return value
 }
 
 function structuralProblem(vc: unknown): string | undefined {
@@ -208,7 +233,7 @@ function structuralProblem(vc: unknown): string | undefined {
   return undefined
 }
 
-type StatusOutcome = { purpose: string; state: 'set' | 'clear' | 'unknown'; detail: string }
+export type StatusOutcome = { purpose: string; state: 'set' | 'clear' | 'unknown'; detail: string }
 
 async function checkStatusEntry(vc: JsonObject, entry: unknown, options: VerifyOptions): Promise<StatusOutcome> {
   if (!isObject(entry)) return { purpose: 'unknown', state: 'unknown', detail: 'a credentialStatus entry is not an object' }
@@ -223,7 +248,7 @@ async function checkStatusEntry(vc: JsonObject, entry: unknown, options: VerifyO
   } catch (error) {
     return unknown(`cannot load ${listUrl}: ${messageOf(error)}`)
   }
-  // The list is verified here, like a credential (and remembered with the proofMemo), rather than by
+  // The list is verified here, like a credential (its proofs remembered in the memo), rather than by
   // the library, which would check its proof again on every call; the library then reads the bit
   // from this same document.
   const listReport = await verifyCredentialOnly(statusList.document, options)
@@ -231,9 +256,28 @@ async function checkStatusEntry(vc: JsonObject, entry: unknown, options: VerifyO
     const firstFailure = listReport.checks.find((check) => !check.ok)
     return unknown(`the status list ${listUrl} does not verify: ${firstFailure?.detail ?? listReport.verdict}`)
   }
+  return rememberedByContent(
+    options.memo?.statusBits,
+    () => contentKey(JSON.stringify(vc.issuer), JSON.stringify(entry), JSON.stringify(statusList.document)),
+    () => readStatusBit(vc, entry, listUrl, statusList, unknown),
+  )
+}
+
+/** The entry's bit in a status list that verified, read by @digitalbazaar/vc-bitstring-status-list. */
+async function readStatusBit(
+  vc: JsonObject,
+  entry: JsonObject,
+  listUrl: string,
+  statusList: LoadedDocument,
+  unknown: (reason: string) => StatusOutcome,
+): Promise<StatusOutcome> {
+  const purpose = String(entry.statusPurpose)
   const result = await checkStatus({
     credential: { ...vc, credentialStatus: entry },
-    documentLoader: async (url) => (url === listUrl ? statusList : options.documentLoader(url)),
+    documentLoader: async (url) => {
+      if (url !== listUrl) throw new Error(`Only the status list ${listUrl} was expected, not ${url}.`)
+      return statusList
+    },
     suite: [],
     verifyBitstringStatusListCredential: false,
     verifyMatchingIssuers: true,
@@ -335,7 +379,7 @@ async function verifyCredentialWith(vc: unknown, options: VerifyOptions, { check
   }
 
   const { documentLoader } = options
-  const outcomes = await verifyProofs(vc, 'assertionMethod', documentLoader, options.proofMemo)
+  const outcomes = await verifyProofs(vc, 'assertionMethod', documentLoader, options.memo?.proofs)
   const failed = outcomes.filter((outcome) => !outcome.ok)
   const signature: VerificationCheck = {
     name: 'signature',

@@ -285,7 +285,7 @@ describe('privacy', () => {
     const exported = await credentialsPrivacy.export(testApp.platform.db, { accountId: null, email })
     const events = exported.credentialEvents as { credentialId: string; kind: string }[]
     assert.deepEqual(events.map((event) => event.kind).sort(), ['delivered', 'page_viewed', 'verified'])
-    await testApp.platform.db.transaction((tx) => credentialsPrivacy.erase(tx, { accountId: null, email }))
+    await testApp.platform.db.transaction((tx) => credentialsPrivacy.erase(tx, { accountId: null, email }, () => {}))
     assert.equal((await eventsOf(own.id)).length, 0)
     assert.ok((await eventsOf(credential.id)).length > 0, 'other people’s events stay')
   })

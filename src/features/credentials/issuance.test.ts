@@ -3,13 +3,14 @@ import { after, before, describe, it } from 'node:test'
 import { newOrg, uniqueEmail } from '../../../test/support/factories.ts'
 import { startTestApp, type TestApp, textOf } from '../../../test/support/harness.ts'
 import { pngOfSize } from '../../../test/support/images.ts'
+import { eraseSubject } from '../../platform/privacy/registry.ts'
 import type { OrgScope } from '../orgs/service.ts'
 import { createAchievement } from './achievements.ts'
 import { checkImage } from './images.ts'
 import { issueCredential } from './issuance.ts'
 import { validateOb3Schema } from './signing/verify.ts'
 import { reinstateCredential, revokeCredential, suspendCredential } from './status.ts'
-import { verifyDocument } from './verification.ts'
+import { verifyById, verifyDocument } from './verification.ts'
 
 let testApp: TestApp
 let scope: OrgScope
@@ -73,6 +74,31 @@ describe('issuing an Open Badges 3.0 credential', () => {
     assert.equal((await verifyDocument(testApp.platform, suspended.document)).verdict, 'suspended')
     await reinstateCredential(testApp.platform, scope, suspended.id)
     assert.equal((await verifyDocument(testApp.platform, suspended.document)).verdict, 'valid')
+  })
+
+  it('verifies by ID from a remembered read, yet shows a revocation, suspension, reinstatement or erasure at once', async () => {
+    const verdictOf = async (id: string) => (await verifyById(testApp.platform, id))?.report.verdict
+    const issue = async (recipientEmail: string) =>
+      (await issueCredential(testApp.platform, scope, { achievementId, recipientEmail, recipientName: 'Remembered Holder' })).credential
+    const first = await issue(uniqueEmail())
+    // Another credential on the same revocation list, read (and remembered) before the first is revoked.
+    const neighbour = await issue(uniqueEmail())
+    assert.equal(await verdictOf(first.id), 'valid')
+    assert.equal(await verdictOf(neighbour.id), 'valid')
+    await revokeCredential(testApp.platform, scope, first.id, 'Exam result annulled')
+    assert.equal(await verdictOf(first.id), 'revoked')
+    assert.equal(await verdictOf(neighbour.id), 'valid')
+
+    await suspendCredential(testApp.platform, scope, neighbour.id)
+    assert.equal(await verdictOf(neighbour.id), 'suspended')
+    await reinstateCredential(testApp.platform, scope, neighbour.id)
+    assert.equal(await verdictOf(neighbour.id), 'valid')
+
+    const email = uniqueEmail()
+    const erased = await issue(email)
+    assert.equal(await verdictOf(erased.id), 'valid')
+    await eraseSubject(testApp.platform.db, testApp.platform.memo, testApp.platform.privacyProviders, { accountId: null, email })
+    assert.equal(await verdictOf(erased.id), 'malformed')
   })
 
   it('fails the signature after one changed character', async () => {

@@ -8,6 +8,7 @@ import { issueCredential } from './issuance.ts'
 import { reissueCredential } from './lineage.ts'
 import { getCredential } from './queries.ts'
 import { revokeCredential } from './status.ts'
+import { verifyById } from './verification.ts'
 
 let testApp: TestApp
 let scope: OrgScope
@@ -44,6 +45,7 @@ describe('correcting a credential', () => {
     const staff = testApp.client()
     await staff.signIn(owner.email, owner.password)
     await staff.get(`/orgs/${scope.orgId}/credentials/${credential.id}`)
+    assert.equal((await verifyById(testApp.platform, credential.id))?.report.verdict, 'valid')
     const response = await staff.submit(`/orgs/${scope.orgId}/credentials/${credential.id}/reissue`, {
       recipientName: 'John Smith',
       validFrom: '2026-01-15',
@@ -58,6 +60,7 @@ describe('correcting a credential', () => {
     assert.deepEqual((corrected.document.credentialSubject as { result: { value: string }[] }).result[0]?.value, '80')
     const old = await getCredential(testApp.platform.db, scope, credential.id)
     assert.equal(old.revocationReason, 'superseded')
+    assert.equal((await verifyById(testApp.platform, credential.id))?.report.verdict, 'revoked', 'verification by ID, remembered before, follows at once')
     const [message] = await testApp.platform.mailer.listOutbox(testApp.platform.db, { to: email })
     assert.match(message?.subject ?? '', /was corrected/)
     assert.ok(message?.text.includes(`/credentials/${newId}`))

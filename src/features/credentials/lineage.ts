@@ -7,7 +7,7 @@ import { credentialDetails } from './credential-details.ts'
 import { type CredentialRow, issueCredentials } from './issuance.ts'
 import { getCredential } from './queries.ts'
 import { credentials } from './schema.ts'
-import { revokeCredential } from './status.ts'
+import { forgetStatusOf, revokeCredential } from './status.ts'
 import { publicUrls } from './urls.ts'
 
 export const SUPERSEDED = 'superseded'
@@ -69,6 +69,7 @@ export async function reissueCredential(platform: Platform, scope: OrgScope, cre
     },
   )
   if (!outcome) throw new Error('The corrected credential was not issued.')
+  await forgetStatusOf(platform, old)
   return outcome.credential
 }
 

@@ -78,9 +78,15 @@ export const credentialsPrivacy = definePrivacyProvider({
    * copies the holder already has needs (the credential's status slots) stays. Orgs whose policy is
    * "revoke" also revoke the credential, so those copies stop verifying.
    */
-  async erase(db, subject) {
+  async erase(db, subject, forgetAfterCommit) {
     const rows = await db
-      .select({ id: credentials.id, orgId: credentials.orgId, policy: credentialSettings.erasurePolicy })
+      .select({
+        id: credentials.id,
+        orgId: credentials.orgId,
+        revocationListId: credentials.revocationListId,
+        suspensionListId: credentials.suspensionListId,
+        policy: credentialSettings.erasurePolicy,
+      })
       .from(credentials)
       .leftJoin(credentialSettings, eq(credentialSettings.orgId, credentials.orgId))
       .where(eq(credentials.recipientEmail, subject.email))
@@ -88,6 +94,8 @@ export const credentialsPrivacy = definePrivacyProvider({
       db,
       rows.map((row) => row.id),
     )
+    // What verification by ID remembers of these credentials (see verifyById) goes with them.
+    for (const row of rows) forgetAfterCommit(row.id, row.revocationListId, row.suspensionListId)
     const toRevoke = rows.filter((row) => (row.policy ?? 'revoke') === 'revoke').map((row) => row.id)
     if (toRevoke.length > 0) {
       const revoked = await db

@@ -121,6 +121,8 @@ export async function getCredential(db: Db, scope: OrgScope, credentialId: strin
  * (which its single OB 3.0 status entry cannot carry), the revocation list its status entry points
  * at, which the status check would otherwise load next, and what the analytics record of it.
  */
+export type CredentialToVerify = NonNullable<Awaited<ReturnType<typeof findCredentialToVerify>>>
+
 export async function findCredentialToVerify(db: Db, credentialId: string) {
   const [row] = await db
     .select({

@@ -179,7 +179,10 @@ async function changeStatus(
     list: 'revocation' | 'suspension'
     check: (row: typeof credentials.$inferSelect) => void
   },
-  /** A transaction the change joins; by default it runs in its own. */
+  /**
+   * A transaction the change joins, whose caller calls `forgetStatusOf` once it commits; by
+   * default the change runs in a transaction of its own, and forgets by itself.
+   */
   db?: Db,
 ) {
   requireRole(scope, 'staff')
@@ -203,7 +206,18 @@ async function changeStatus(
     if (!updated) throw new NotFoundError('credential', credentialId)
     return updated
   }
-  return db ? apply(db) : platform.db.transaction(apply)
+  if (db) return apply(db)
+  const updated = await platform.db.transaction(apply)
+  await forgetStatusOf(platform, updated)
+  return updated
+}
+
+/**
+ * Drops what is remembered of a credential's status (see `verifyById`), here and in every other
+ * process: call once a change to its revocation, suspension or status lists has committed.
+ */
+export function forgetStatusOf(platform: Platform, credential: Pick<typeof credentials.$inferSelect, 'id' | 'revocationListId' | 'suspensionListId'>) {
+  return platform.memo.forget(credential.id, credential.revocationListId, credential.suspensionListId)
 }
 
 /** Revocation is final: the credential's bit in the revocation list is set and stays set. */

@@ -1,7 +1,7 @@
 import type { Platform } from '../../platform/platform.ts'
 import type { ViewedCredential } from './analytics.ts'
 import { documentLoader, withDocument } from './loader.ts'
-import { findCredentialToVerify, findPublicCredential } from './queries.ts'
+import { type CredentialToVerify, findCredentialToVerify, findPublicCredential } from './queries.ts'
 import { type ProofOutcome, type StatusOutcome, type VerificationReport, type VerifyOptions, verifyCredential, verifyPresentation } from './signing/verify.ts'
 import { publicUrls } from './urls.ts'
 
@@ -52,12 +52,24 @@ export function credentialIdFrom(text: string): string | undefined {
   return /\bcred_[0-9a-z]{26}\b/.exec(text.trim())?.[0]
 }
 
-/** Verifies one of our credentials by ID or URL; undefined when no such credential exists here. */
+const CREDENTIAL_TO_VERIFY_MEMO = 'credentials.to_verify'
+
+/**
+ * Verifies one of our credentials by ID or URL; undefined when no such credential exists here. What
+ * it reads (the credential and its revocation list) is remembered for a few seconds (platform.memo):
+ * every change to a credential's status, or to a status list, calls `forgetStatusOf` once committed.
+ */
 export async function verifyById(platform: Platform, idOrUrl: string): Promise<{ credential: ViewedCredential; report: VerificationReport } | undefined> {
   const credentialId = credentialIdFrom(idOrUrl)
   if (!credentialId) return undefined
-  const found = await findCredentialToVerify(platform.db, credentialId)
-  if (!found) return undefined
+  const memo = platform.memo.table<CredentialToVerify>(CREDENTIAL_TO_VERIFY_MEMO)
+  let found = memo.get(credentialId)
+  if (!found) {
+    const read = memo.beginRead()
+    found = await findCredentialToVerify(platform.db, credentialId)
+    if (!found) return undefined
+    memo.set(credentialId, found, [found.id, found.revocationListId], read)
+  }
   const options = verifyOptions(platform)
   // The revocation list as read with the credential; a stale one (bits changed, not yet re-signed) is
   // left to the loader, which re-signs it first.

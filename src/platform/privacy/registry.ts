@@ -33,7 +33,11 @@ export interface PrivacyProvider {
   stores: StoredData[]
   retainedAfterErasure: RetainedData[]
   export(db: Db, subject: Subject): Promise<Record<string, unknown>>
-  erase(db: Db, subject: Subject): Promise<void>
+  /**
+   * Erases the subject's data. Rows it changes that remembered copies may be derived from (see
+   * platform/memo.ts) it names to `forgetAfterCommit`: they are forgotten once the erasure commits.
+   */
+  erase(db: Db, subject: Subject, forgetAfterCommit: (...ids: string[]) => void): Promise<void>
   /** Other addresses the subject is known by (an account's verified extra email addresses). */
   otherEmailsOf?(db: Db, subject: Subject): Promise<string[]>
 }
@@ -69,13 +73,16 @@ export async function exportSubject(db: Db, providers: PrivacyProvider[], subjec
 /**
  * Erases the subject, under every address they are known by, in every provider, in one transaction:
  * all or nothing. Providers run in reverse order of registration. Afterwards no request is served
- * from a remembered copy of the erased accounts (their login sessions, their orgs).
+ * from a remembered copy of what was erased (the accounts' login sessions and orgs, what providers
+ * report changed).
  */
 export async function eraseSubject(db: Db, memo: Memo, providers: PrivacyProvider[], subject: Subject): Promise<void> {
-  const subjects = await db.transaction(async (tx) => {
+  const changedIds = await db.transaction(async (tx) => {
     const all = [subject, ...(await otherAddresses(tx, providers, subject))]
-    for (const provider of [...providers].reverse()) for (const one of all) await provider.erase(tx, one)
-    return all
+    const changed = all.flatMap((one) => (one.accountId ? [one.accountId] : []))
+    const forgetAfterCommit = (...ids: string[]) => changed.push(...ids)
+    for (const provider of [...providers].reverse()) for (const one of all) await provider.erase(tx, one, forgetAfterCommit)
+    return changed
   })
-  await memo.forget(...subjects.flatMap((one) => (one.accountId ? [one.accountId] : [])))
+  await memo.forget(...changedIds)
 }

@@ -140,7 +140,7 @@ describe('PDF certificates', () => {
     const { credential } = await issueCredential(testApp.platform, scope, { achievementId, recipientEmail: email, recipientName: 'Erase Me' })
     const page = await testApp.client().get(`/credentials/${credential.id}`)
     assert.match(page.body, new RegExp(`href="/credentials/${credential.id}\\.pdf\\?download=1"`))
-    await credentialsPrivacy.erase(testApp.platform.db, { accountId: null, email })
+    await credentialsPrivacy.erase(testApp.platform.db, { accountId: null, email }, () => {})
     assert.equal((await testApp.client().get(`/credentials/${credential.id}.pdf`)).statusCode, 404)
   })
 

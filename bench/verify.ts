@@ -1,8 +1,9 @@
 /**
  * Verification throughput, embedded mode:
  *   - over HTTP with autocannon (50 connections, as bench/http.ts): the public credential page
- *     GET /credentials/:id, the JSON verification API POST /api/v1/verify {"id": …} (a full
- *     verification per request: proof, issuer, status list, validity, schema, suspension lookup),
+ *     GET /credentials/:id, the JSON verification API POST /api/v1/verify {"id": …} (every check:
+ *     proof, issuer, status list, validity, schema, suspension; as in production, the credential's
+ *     read and its proof checks are remembered for a few seconds, see docs/architecture.md "Memo"),
  *     and the status-list document GET /status-lists/:id;
  *   - in process, on one core: full verifications per second with Laurel's verifyCredential()
  *     (src/features/credentials/signing/verify.ts) and a document loader that resolves the status list
@@ -91,7 +92,7 @@ async function laurelVerifyRate(credential: object, statusListUrl: string, statu
 
 /*
  * Targets from the issue: the JSON status API at least 2,000 req/s with p99 under 50 ms (embedded),
- * applied both to POST /api/v1/verify (status via a full verification) and to the status-list
+ * applied both to POST /api/v1/verify (a credential's status with every check) and to the status-list
  * document (the status itself); full verification at least 2× the reference per core. The public
  * page targets are ours and informational: those of the signed-in page in bench/http.ts.
  */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { eq } from 'drizzle-orm'
 import { newOrg, uniqueEmail } from '../../../test/support/factories.ts'
 import { startTestApp, type TestApp, textOf } from '../../../test/support/harness.ts'
 import { pngOfSize } from '../../../test/support/images.ts'
@@ -8,6 +9,7 @@ import type { OrgScope } from '../orgs/service.ts'
 import { createAchievement } from './achievements.ts'
 import { checkImage } from './images.ts'
 import { issueCredential } from './issuance.ts'
+import { statusLists } from './schema.ts'
 import { validateOb3Schema } from './signing/verify.ts'
 import { reinstateCredential, revokeCredential, suspendCredential } from './status.ts'
 import { verifyById, verifyDocument } from './verification.ts'
@@ -99,6 +101,39 @@ describe('issuing an Open Badges 3.0 credential', () => {
     assert.equal(await verdictOf(erased.id), 'valid')
     await eraseSubject(testApp.platform.db, testApp.platform.memo, testApp.platform.privacyProviders, { accountId: null, email })
     assert.equal(await verdictOf(erased.id), 'malformed')
+  })
+
+  it('gives each credential its own random slot, and opens a new status list when one is full', async () => {
+    const { org, owner } = await newOrg(testApp, 'Tiny Lists Board')
+    const tinyScope: OrgScope = { orgId: org.id, accountId: owner.account.id, role: 'owner' }
+    const achievement = await createAchievement(testApp.platform, tinyScope, {
+      name: 'Small Badge',
+      description: 'For a test of full lists.',
+      criteria: 'None.',
+      tags: [],
+      alignments: [],
+      validityMonths: null,
+      image: checkImage(pngOfSize(200, 200)),
+    })
+    const issueOne = async () =>
+      (await issueCredential(testApp.platform, tinyScope, { achievementId: achievement.id, recipientEmail: uniqueEmail(), recipientName: 'Slot Holder' }))
+        .credential
+    const first = await issueOne()
+    // Lists of six slots: the first fills (drawn at random while mostly empty, then from what is left), then a second opens.
+    await testApp.platform.db.update(statusLists).set({ size: 6 }).where(eq(statusLists.orgId, org.id))
+    const issued = [first]
+    for (let i = 0; i < 7; i++) issued.push(await issueOne())
+    for (const [listOf, indexOf] of [
+      [(row: typeof first) => row.revocationListId, (row: typeof first) => row.revocationIndex],
+      [(row: typeof first) => row.suspensionListId, (row: typeof first) => row.suspensionIndex],
+    ] as const) {
+      const slots = issued.map((row) => `${listOf(row)}#${indexOf(row)}`)
+      assert.equal(new Set(slots).size, issued.length, 'no slot is given twice')
+      const inFirstList = issued.filter((row) => listOf(row) === listOf(first))
+      assert.equal(inFirstList.length, 6)
+      assert.ok(inFirstList.every((row) => row === first || indexOf(row) < 6))
+      assert.equal(new Set(issued.filter((row) => listOf(row) !== listOf(first)).map(listOf)).size, 1, 'the rest share one new list')
+    }
   })
 
   it('fails the signature after one changed character', async () => {

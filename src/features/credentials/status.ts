@@ -1,5 +1,5 @@
 import { createHash, randomInt } from 'node:crypto'
-import { and, asc, eq, isNotNull, sql } from 'drizzle-orm'
+import { and, asc, count as countRows, eq, inArray, isNotNull, sql } from 'drizzle-orm'
 import type { Db } from '../../platform/db/client.ts'
 import { ConflictError, NotFoundError } from '../../platform/errors.ts'
 import type { Platform } from '../../platform/platform.ts'
@@ -21,29 +21,6 @@ export interface StatusSlot {
 const PURPOSES: StatusPurpose[] = ['revocation', 'suspension']
 
 /** Serialises slot allocation per org for the rest of the transaction (slots are taken when the credentials are inserted). */
-/** `wanted` distinct random indexes in [0, size) not in `taken`. */
-function pickFreeIndexes(size: number, taken: Set<number>, wanted: number): number[] {
-  const picked: number[] = []
-  if (taken.size + wanted < size / 2) {
-    // Mostly empty: draw and retry on a collision, which stays rare.
-    const chosen = new Set(taken)
-    while (picked.length < wanted) {
-      const index = randomInt(size)
-      if (chosen.has(index)) continue
-      chosen.add(index)
-      picked.push(index)
-    }
-    return picked
-  }
-  const free = Array.from({ length: size }, (_, index) => index).filter((index) => !taken.has(index))
-  for (let i = 0; i < wanted; i++) {
-    const j = i + randomInt(free.length - i)
-    ;[free[i], free[j]] = [free[j] ?? 0, free[i] ?? 0]
-    picked.push(free[i] ?? 0)
-  }
-  return picked
-}
-
 export async function lockStatusAllocation(db: Db, orgId: string): Promise<void> {
   await db.execute(sql`select pg_advisory_xact_lock(hashtext(${`laurel status slots ${orgId}`}))`)
 }
@@ -56,8 +33,6 @@ export async function lockStatusAllocation(db: Db, orgId: string): Promise<void>
 export async function allocateStatusSlots(platform: Platform, db: Db, orgId: string, count: number, signer: IssuerSigner): Promise<StatusSlot[]> {
   const byPurpose = {} as Record<StatusPurpose, { listId: string; index: number }[]>
   for (const purpose of PURPOSES) {
-    const listColumn = purpose === 'revocation' ? credentials.revocationListId : credentials.suspensionListId
-    const indexColumn = purpose === 'revocation' ? credentials.revocationIndex : credentials.suspensionIndex
     const lists = await db
       .select()
       .from(statusLists)
@@ -66,11 +41,11 @@ export async function allocateStatusSlots(platform: Platform, db: Db, orgId: str
     const slots: { listId: string; index: number }[] = []
     for (let listNumber = 0; slots.length < count; listNumber++) {
       const list = lists[listNumber] ?? (await createStatusList(platform, db, orgId, purpose, signer))
-      const taken = new Set((await db.select({ index: indexColumn }).from(credentials).where(eq(listColumn, list.id))).map((row) => row.index))
-      const free = list.size - taken.size
-      if (free <= 0) continue
-      const wanted = Math.min(free, count - slots.length)
-      for (const index of pickFreeIndexes(list.size, taken, wanted)) slots.push({ listId: list.id, index })
+      const taken = new TakenIndexes(db, purpose, list.id)
+      const takenCount = await taken.count()
+      if (takenCount >= list.size) continue
+      const wanted = Math.min(list.size - takenCount, count - slots.length)
+      for (const index of await pickFreeIndexes(list.size, taken, takenCount, wanted)) slots.push({ listId: list.id, index })
     }
     byPurpose[purpose] = slots
   }
@@ -79,6 +54,68 @@ export async function allocateStatusSlots(platform: Platform, db: Db, orgId: str
     if (!suspension) throw new Error('Status slot allocation came up short.')
     return { revocationListId: revocation.listId, revocationIndex: revocation.index, suspensionListId: suspension.listId, suspensionIndex: suspension.index }
   })
+}
+
+/** The indexes credentials hold in one status list. */
+class TakenIndexes {
+  private readonly listColumn
+  private readonly indexColumn
+
+  constructor(
+    private readonly db: Db,
+    purpose: StatusPurpose,
+    private readonly listId: string,
+  ) {
+    this.listColumn = purpose === 'revocation' ? credentials.revocationListId : credentials.suspensionListId
+    this.indexColumn = purpose === 'revocation' ? credentials.revocationIndex : credentials.suspensionIndex
+  }
+
+  async count(): Promise<number> {
+    const [row] = await this.db.select({ taken: countRows() }).from(credentials).where(eq(this.listColumn, this.listId))
+    return row?.taken ?? 0
+  }
+
+  async all(): Promise<Set<number>> {
+    const rows = await this.db.select({ index: this.indexColumn }).from(credentials).where(eq(this.listColumn, this.listId))
+    return new Set(rows.map((row) => row.index))
+  }
+
+  async among(candidates: number[]): Promise<Set<number>> {
+    const rows = await this.db
+      .select({ index: this.indexColumn })
+      .from(credentials)
+      .where(and(eq(this.listColumn, this.listId), inArray(this.indexColumn, candidates)))
+    return new Set(rows.map((row) => row.index))
+  }
+}
+
+/** `wanted` distinct random indexes in [0, size) that no credential holds yet in the list. */
+async function pickFreeIndexes(size: number, taken: TakenIndexes, takenCount: number, wanted: number): Promise<number[]> {
+  if (takenCount + wanted < size / 2) {
+    // Mostly empty: draw, and ask the database about the drawn indexes only (not every taken one,
+    // which grows with the list); draw again for those taken, which stay rare.
+    const picked = new Set<number>()
+    while (picked.size < wanted) {
+      const candidates = new Set<number>()
+      while (candidates.size < wanted - picked.size) {
+        const index = randomInt(size)
+        if (!picked.has(index)) candidates.add(index)
+      }
+      const held = await taken.among([...candidates])
+      for (const index of candidates) if (!held.has(index)) picked.add(index)
+    }
+    return [...picked]
+  }
+  // Mostly full: shuffle the free indexes.
+  const held = await taken.all()
+  const free = Array.from({ length: size }, (_, index) => index).filter((index) => !held.has(index))
+  const picked: number[] = []
+  for (let i = 0; i < wanted; i++) {
+    const j = i + randomInt(free.length - i)
+    ;[free[i], free[j]] = [free[j] ?? 0, free[i] ?? 0]
+    picked.push(free[i] ?? 0)
+  }
+  return picked
 }
 
 async function createStatusList(platform: Platform, db: Db, orgId: string, purpose: StatusPurpose, signer: IssuerSigner) {

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { and, eq, inArray } from 'drizzle-orm'
 import type { Db } from '../../platform/db/client.ts'
+import { insertMany } from '../../platform/db/insert-many.ts'
 import { ConflictError, NotFoundError } from '../../platform/errors.ts'
 import { newId } from '../../platform/ids.ts'
 import type { Platform } from '../../platform/platform.ts'
@@ -265,7 +266,7 @@ export async function issueCredentials(
     }))
     // Only what the database fills in comes back: returning the signed documents too made the insert
     // take about a third longer.
-    const stored = values.length === 0 ? [] : await tx.insert(credentials).values(values).returning({ id: credentials.id, createdAt: credentials.createdAt })
+    const stored = await insertMany(tx, credentials, values, ['id', 'createdAt'])
     const createdAtById = new Map(stored.map((row) => [row.id, row.createdAt]))
     const rows: CredentialRow[] = values.map((value) => {
       const createdAt = createdAtById.get(value.id)

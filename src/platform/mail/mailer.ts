@@ -3,6 +3,7 @@ import nodemailer, { type Transporter } from 'nodemailer'
 import type { DkimConfig } from '../../config.ts'
 import type { Keyring } from '../crypto/keyring.ts'
 import type { Db } from '../db/client.ts'
+import { insertMany } from '../db/insert-many.ts'
 import { newId } from '../ids.ts'
 import { type MailAttachmentRef, mailMessages } from './schema.ts'
 
@@ -85,7 +86,9 @@ export class Mailer {
     for (let start = 0; start < inputs.length; start += BATCH) {
       // IDs made here, so each stays paired with its input whatever order the database returns rows in.
       const chunk = inputs.slice(start, start + BATCH).map((input) => ({ id: newId('mail'), input }))
-      await db.insert(mailMessages).values(
+      await insertMany(
+        db,
+        mailMessages,
         chunk.map(({ id, input }) => ({
           id,
           orgId: input.orgId ?? null,
@@ -96,6 +99,7 @@ export class Mailer {
           attachments: input.attachments ?? [],
           status: this.transport ? ('queued' as const) : ('outbox' as const),
         })),
+        [],
       )
       const batch = chunk.map(({ id }) => id)
       if (this.transport) await this.options.enqueueDelivery(db, batch)

@@ -31,7 +31,9 @@ interface ChainLink {
 
 const CHAIN_LOCK = 7_340_002
 const FLUSH_INTERVAL_MS = 200
-const MAX_BUFFER = 500
+// Each batch is a transaction of five statements. At 7,000 signed-in requests a second, batches of at
+// most 500 put the audit cost in bench/http at 15–23 %; of 2,000 (about 1 MB), at 15–17.5 %.
+const MAX_BUFFER = 2000
 const CHAIN_BATCH = 1000
 
 /** The key that authenticates audit entries, derived from the master key so a database dump alone cannot forge them. */

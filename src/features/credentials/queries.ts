@@ -1,6 +1,7 @@
-import { and, count, desc, eq, gt, ilike, isNotNull, isNull, lte, or, type SQL } from 'drizzle-orm'
+import { and, count, desc, eq, gt, ilike, isNotNull, isNull, lte, or, type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../../platform/db/client.ts'
 import { escapeLike } from '../../platform/db/columns.ts'
+import { prepared } from '../../platform/db/prepared.ts'
 import { NotFoundError } from '../../platform/errors.ts'
 import type { MailStatus } from '../../platform/mail/schema.ts'
 import { mailMessages } from '../../platform/mail/schema.ts'
@@ -141,12 +142,17 @@ export async function findCredentialToVerify(db: Db, credentialId: string) {
   return row
 }
 
-export async function findPublicCredential(db: Db, credentialId: string) {
-  const [row] = await db
+const publicCredentialQuery = (db: Db) =>
+  db
     .select({ credential: credentials, achievement: achievements, orgPublicFields: credentialSettings.publicFields })
     .from(credentials)
     .leftJoin(achievements, eq(achievements.id, credentials.achievementId))
     .leftJoin(credentialSettings, eq(credentialSettings.orgId, credentials.orgId))
-    .where(eq(credentials.id, credentialId))
+    .where(eq(credentials.id, sql.placeholder('credentialId')))
+    .prepare('')
+
+/** A credential with its achievement and its org's public fields, for public pages: read on every view. */
+export async function findPublicCredential(db: Db, credentialId: string) {
+  const [row] = await prepared(db, publicCredentialQuery).execute({ credentialId })
   return row
 }

@@ -42,6 +42,51 @@ describe('memo', () => {
     assert.equal(sessions.get('token-a'), 'session of ann')
   })
 
+  it('remembers what a read found, reads again for what it did not, and forgets by the IDs the value names', async () => {
+    const memo = new Memo(new ManualClock(new Date('2026-01-01T00:00:00Z')))
+    const orgs = memo.table<string[]>('orgs')
+    let reads = 0
+    const read = async (found: string[] | undefined) => {
+      reads++
+      return found
+    }
+    assert.equal(
+      await orgs.remember(
+        'acc_ann',
+        () => read(undefined),
+        () => [],
+      ),
+      undefined,
+    )
+    assert.deepEqual(
+      await orgs.remember(
+        'acc_ann',
+        () => read(['org_1']),
+        (ids) => ids,
+      ),
+      ['org_1'],
+    )
+    assert.deepEqual(
+      await orgs.remember(
+        'acc_ann',
+        () => read(['org_2']),
+        (ids) => ids,
+      ),
+      ['org_1'],
+    )
+    assert.equal(reads, 2)
+    await memo.forget('org_1')
+    assert.deepEqual(
+      await orgs.remember(
+        'acc_ann',
+        () => read(['org_2']),
+        (ids) => ids,
+      ),
+      ['org_2'],
+    )
+    assert.equal(reads, 3)
+  })
+
   const { redisUrl } = loadConfig()
   it('tells every other process sharing the Redis what to forget', { skip: redisUrl ? false : 'REDIS_URL is not set' }, async () => {
     const clock = new ManualClock(new Date('2026-01-01T00:00:00Z'))

@@ -55,6 +55,19 @@ export class MemoTable<V> {
     this.entries.set(key, { value, derivedFrom, expiresAt: this.clock.now().getTime() + MEMO_TTL_MS })
   }
 
+  /**
+   * The value remembered under `key`, or else what `read` returns, remembered as derived from the
+   * rows `derivedFrom` names (an undefined read, nothing found, is not remembered).
+   */
+  async remember<R extends V | undefined>(key: string, read: () => Promise<R>, derivedFrom: (value: V) => readonly string[]): Promise<V | R> {
+    const remembered = this.get(key)
+    if (remembered !== undefined) return remembered
+    const started = this.beginRead()
+    const value = await read()
+    if (value !== undefined) this.set(key, value as V, derivedFrom(value as V), started)
+    return value
+  }
+
   forget(ids: ReadonlySet<string>): void {
     for (const [key, entry] of this.entries) if (entry.derivedFrom.some((id) => ids.has(id))) this.entries.delete(key)
   }

@@ -116,14 +116,13 @@ export async function getCredential(db: Db, scope: OrgScope, credentialId: strin
   return row
 }
 
-/** A credential by its unguessable ID, for its public page, with the fields its org publishes; whichever org issued it. */
-/**
- * What verifying one of our credentials by ID reads, in one query: the document, its suspension
- * (which its single OB 3.0 status entry cannot carry), the revocation list its status entry points
- * at, which the status check would otherwise load next, and what the analytics record of it.
- */
 export type CredentialToVerify = NonNullable<Awaited<ReturnType<typeof findCredentialToVerify>>>
 
+/**
+ * What verifying one of our credentials reads, in one query: the document, its suspension (which its
+ * single OB 3.0 status entry cannot carry), the revocation list its status entry points at, which the
+ * status check would otherwise load next, and what the analytics record of it.
+ */
 export async function findCredentialToVerify(db: Db, credentialId: string) {
   const [row] = await db
     .select({
@@ -151,7 +150,10 @@ const publicCredentialQuery = (db: Db) =>
     .where(eq(credentials.id, sql.placeholder('credentialId')))
     .prepare('')
 
-/** A credential with its achievement and its org's public fields, for public pages: read on every view. */
+/**
+ * A credential by its unguessable ID, whichever org issued it, with its achievement and the fields its
+ * org publishes, for its public pages: read on every view.
+ */
 export async function findPublicCredential(db: Db, credentialId: string) {
   const [row] = await prepared(db, publicCredentialQuery).execute({ credentialId })
   return row

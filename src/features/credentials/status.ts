@@ -34,7 +34,7 @@ export async function allocateStatusSlots(platform: Platform, db: Db, orgId: str
   const byPurpose = {} as Record<StatusPurpose, { listId: string; index: number }[]>
   for (const purpose of PURPOSES) {
     const lists = await db
-      .select()
+      .select({ id: statusLists.id, size: statusLists.size })
       .from(statusLists)
       .where(and(eq(statusLists.orgId, orgId), eq(statusLists.purpose, purpose)))
       .orderBy(asc(statusLists.createdAt))

@@ -1,7 +1,7 @@
 import type { Platform } from '../../platform/platform.ts'
 import type { ViewedCredential } from './analytics.ts'
 import { documentLoader, withDocument } from './loader.ts'
-import { type CredentialToVerify, findCredentialToVerify, findPublicCredential } from './queries.ts'
+import { type CredentialToVerify, findCredentialToVerify } from './queries.ts'
 import { type ProofOutcome, type StatusOutcome, type VerificationReport, type VerifyOptions, verifyCredential, verifyPresentation } from './signing/verify.ts'
 import { publicUrls } from './urls.ts'
 
@@ -16,8 +16,8 @@ export async function verifyDocument(platform: Platform, document: unknown): Pro
   const report = await verifyCredential(document, verifyOptions(platform))
   if (report.verdict !== 'valid') return report
   const credentialId = ourCredentialIdOf(platform, document)
-  const issued = credentialId ? await findPublicCredential(platform.db, credentialId) : undefined
-  return withSuspension(report, issued?.credential.suspendedAt)
+  const issued = credentialId ? await credentialToVerify(platform, credentialId) : undefined
+  return withSuspension(report, issued?.suspendedAt)
 }
 
 export function verifyPresentationDocument(platform: Platform, presentation: unknown, options: { challenge?: string; domain?: string }) {
@@ -55,21 +55,23 @@ export function credentialIdFrom(text: string): string | undefined {
 const CREDENTIAL_TO_VERIFY_MEMO = 'credentials.to_verify'
 
 /**
- * Verifies one of our credentials by ID or URL; undefined when no such credential exists here. What
- * it reads (the credential and its revocation list) is remembered for a few seconds (platform.memo):
- * every change to a credential's status, or to a status list, calls `forgetStatusOf` once committed.
+ * One of our credentials as verification reads it (see `findCredentialToVerify`), remembered for a
+ * few seconds (platform.memo): every change to a credential's status, or to a status list, calls
+ * `forgetStatusOf` once committed.
  */
+function credentialToVerify(platform: Platform, credentialId: string): Promise<CredentialToVerify | undefined> {
+  return platform.memo.table<CredentialToVerify>(CREDENTIAL_TO_VERIFY_MEMO).remember(
+    credentialId,
+    () => findCredentialToVerify(platform.db, credentialId),
+    (found) => [found.id, found.revocationListId],
+  )
+}
+
+/** Verifies one of our credentials by ID or URL; undefined when no such credential exists here. */
 export async function verifyById(platform: Platform, idOrUrl: string): Promise<{ credential: ViewedCredential; report: VerificationReport } | undefined> {
   const credentialId = credentialIdFrom(idOrUrl)
-  if (!credentialId) return undefined
-  const memo = platform.memo.table<CredentialToVerify>(CREDENTIAL_TO_VERIFY_MEMO)
-  let found = memo.get(credentialId)
-  if (!found) {
-    const read = memo.beginRead()
-    found = await findCredentialToVerify(platform.db, credentialId)
-    if (!found) return undefined
-    memo.set(credentialId, found, [found.id, found.revocationListId], read)
-  }
+  const found = credentialId ? await credentialToVerify(platform, credentialId) : undefined
+  if (!found) return undefined
   const options = verifyOptions(platform)
   // The revocation list as read with the credential; a stale one (bits changed, not yet re-signed) is
   // left to the loader, which re-signs it first.

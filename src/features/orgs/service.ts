@@ -66,18 +66,17 @@ const MEMBER_COUNT_MEMO = 'orgs.member_count'
  * seconds (platform.memo); every change to a membership or an org forgets the account's and the org's copies.
  */
 export async function listOrgsForAccount(platform: Platform, accountId: string): Promise<Membership[]> {
-  const memo = platform.memo.table<Membership[]>(MEMBERSHIPS_MEMO)
-  const remembered = memo.get(accountId)
-  if (remembered) return remembered
-  const read = memo.beginRead()
-  const memberships = await platform.db
-    .select({ id: orgs.id, name: orgs.name, timeZone: orgs.timeZone, role: members.role })
-    .from(members)
-    .innerJoin(orgs, eq(orgs.id, members.orgId))
-    .where(eq(members.accountId, accountId))
-    .orderBy(asc(orgs.name))
-  memo.set(accountId, memberships, [accountId, ...memberships.map((membership) => membership.id)], read)
-  return memberships
+  return platform.memo.table<Membership[]>(MEMBERSHIPS_MEMO).remember(
+    accountId,
+    () =>
+      platform.db
+        .select({ id: orgs.id, name: orgs.name, timeZone: orgs.timeZone, role: members.role })
+        .from(members)
+        .innerJoin(orgs, eq(orgs.id, members.orgId))
+        .where(eq(members.accountId, accountId))
+        .orderBy(asc(orgs.name)),
+    (memberships) => [accountId, ...memberships.map((membership) => membership.id)],
+  )
 }
 
 /**
@@ -161,14 +160,14 @@ export async function listMembers(
 }
 
 export async function countMembers(platform: Platform, scope: OrgScope): Promise<number> {
-  const memo = platform.memo.table<number>(MEMBER_COUNT_MEMO)
-  const remembered = memo.get(scope.orgId)
-  if (remembered !== undefined) return remembered
-  const read = memo.beginRead()
-  const [row] = await platform.db.select({ total: count() }).from(members).where(eq(members.orgId, scope.orgId))
-  const total = row?.total ?? 0
-  memo.set(scope.orgId, total, [scope.orgId], read)
-  return total
+  return platform.memo.table<number>(MEMBER_COUNT_MEMO).remember(
+    scope.orgId,
+    async () => {
+      const [row] = await platform.db.select({ total: count() }).from(members).where(eq(members.orgId, scope.orgId))
+      return row?.total ?? 0
+    },
+    () => [scope.orgId],
+  )
 }
 
 export async function getMember(db: Db, scope: OrgScope, memberId: string): Promise<Member> {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { inArray } from 'drizzle-orm'
+import { eq, inArray } from 'drizzle-orm'
+import { customType, pgTable, text } from 'drizzle-orm/pg-core'
 import { startTestApp, type TestApp } from '../../../test/support/harness.ts'
 import { mailMessages } from '../mail/schema.ts'
 import { insertMany } from './insert-many.ts'
@@ -53,6 +54,18 @@ describe('insertMany', () => {
     assert.equal(second?.subject, '名前 🙂')
     assert.equal(second?.status, 'queued')
     assert.deepEqual(second?.attachments, rows[1]?.attachments)
+  })
+
+  it('refuses, before writing anything, what JSON cannot carry or a default only the database knows', async () => {
+    const { db } = testApp.platform
+    const row = { toAddress: 'refused@example.org', subject: 'refused', bodyEncrypted: 'x', status: 'outbox' as const }
+    await assert.rejects(
+      insertMany(db, mailMessages, [{ ...row, createdAt: new Date() }, row], ['id']),
+      /createdAt is set in some rows only, and its default is computed by the database/,
+    )
+    const binary = pgTable('binary_probe', { id: text().primaryKey(), bytes: customType<{ data: Buffer }>({ dataType: () => 'bytea' })() })
+    await assert.rejects(insertMany(db, binary, [{ id: 'b', bytes: Buffer.from([1, 2]) }], []), /bytes is binary, which JSON cannot carry/)
+    assert.equal((await db.select().from(mailMessages).where(eq(mailMessages.toAddress, 'refused@example.org'))).length, 0)
   })
 
   it('inserts nothing for no rows', async () => {

@@ -203,15 +203,8 @@ async function verifyProofs(
  * `compute()`, or what `memo` remembers of it under `key()`, a key made from the exact content
  * `compute` depends on: nothing in the database can make a remembered value wrong, it only expires.
  */
-async function rememberedByContent<V>(memo: MemoTable<V> | undefined, key: () => string, compute: () => Promise<V>): Promise<V> {
-  if (!memo) return compute()
-  const contentKey = key()
-  const remembered = memo.get(contentKey)
-  if (remembered !== undefined) return remembered
-  const read = memo.beginRead()
-  const value = await compute()
-  memo.set(contentKey, value, [], read)
-  return value
+function rememberedByContent<V>(memo: MemoTable<V> | undefined, key: () => string, compute: () => Promise<V>): Promise<V> {
+  return memo ? memo.remember(key(), compute, () => []) : compute()
 }
 
 function structuralProblem(vc: unknown): string | undefined {

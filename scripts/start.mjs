@@ -31,7 +31,6 @@ async function bundle() {
     entryPoints: {
       laurel: 'src/entry.ts',
       'signing-worker': 'src/features/credentials/signing/signing-worker.ts',
-      'pglite-worker': 'src/platform/db/pglite-worker.ts',
     },
     outdir: OUT,
     outExtension: { '.js': '.mjs' },

@@ -9,6 +9,7 @@ export const ENV_VARS = {
   PUBLIC_URL: 'the absolute http(s) URL people reach Laurel at (default http://localhost:PORT)',
   DATA_DIR: 'a folder for the embedded database, master key and uploads (default ./data)',
   DATABASE_URL: 'a postgres:// or postgresql:// URL; when set, Laurel uses that PostgreSQL server instead of the embedded one',
+  EMBEDDED_DB_PORT: 'an integer from 1 to 65535: the embedded PostgreSQL then also listens on 127.0.0.1 at that port (default: its unix socket in DATA_DIR only)',
   REDIS_URL: 'a redis:// or rediss:// URL; when set, rate limits and the ephemeral cache live in Redis',
   SMTP_URL: 'an smtp:// or smtps:// URL; when set, mail is sent through it, otherwise it stays in the outbox',
   MAIL_FROM: 'the sender address of outgoing mail (default "Laurel <no-reply@HOSTNAME-OF-PUBLIC_URL>")',
@@ -32,7 +33,7 @@ export interface DkimConfig {
   privateKey: string
 }
 
-export type DatabaseConfig = { kind: 'embedded'; dataDir: string } | { kind: 'server'; url: string }
+export type DatabaseConfig = { kind: 'embedded'; dataDir: string; tcpPort?: number } | { kind: 'server'; url: string }
 
 export interface Config {
   port: number
@@ -67,11 +68,11 @@ export function loadConfig(env: Env = process.env): Config {
 
   const portText = value('PORT') ?? '3000'
   const port = Number(portText)
-  if (!/^\d+$/.test(portText) || port < 1 || port > 65535) fail('PORT', portText)
+  if (!isPort(portText)) fail('PORT', portText)
 
   const host = value('HOST') ?? '127.0.0.1'
 
-  let publicUrl = new URL(`http://localhost:${Number.isInteger(port) && port >= 1 && port <= 65535 ? port : 3000}`)
+  let publicUrl = new URL(`http://localhost:${isPort(portText) ? port : 3000}`)
   const publicUrlText = value('PUBLIC_URL')
   if (publicUrlText) {
     const parsed = URL.canParse(publicUrlText) ? new URL(publicUrlText) : undefined
@@ -83,6 +84,10 @@ export function loadConfig(env: Env = process.env): Config {
 
   const databaseUrl = value('DATABASE_URL')
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) fail('DATABASE_URL', '(hidden: it may hold a password)')
+
+  const tcpPortText = value('EMBEDDED_DB_PORT')
+  const tcpPort = tcpPortText === undefined ? undefined : Number(tcpPortText)
+  if (tcpPortText !== undefined && !isPort(tcpPortText)) fail('EMBEDDED_DB_PORT', tcpPortText)
 
   const redisUrl = value('REDIS_URL')
   if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) fail('REDIS_URL', '(hidden: it may hold a password)')
@@ -105,7 +110,9 @@ export function loadConfig(env: Env = process.env): Config {
   if (!LOG_LEVELS.includes(logLevel)) fail('LOG_LEVEL', logLevel)
 
   if (problems.length > 0) throw new ConfigError(problems)
-  const database: DatabaseConfig = databaseUrl ? { kind: 'server', url: databaseUrl } : { kind: 'embedded', dataDir }
+  const database: DatabaseConfig = databaseUrl
+    ? { kind: 'server', url: databaseUrl }
+    : { kind: 'embedded', dataDir, ...(tcpPort === undefined ? {} : { tcpPort }) }
   return Object.freeze({
     port,
     host,
@@ -140,6 +147,10 @@ function loadDkim(
   }
   if (!privateKey) fail('DKIM_PRIVATE_KEY_FILE', keyFile)
   return domainName && keySelector && privateKey ? { domainName: domainName.toLowerCase(), keySelector, privateKey } : undefined
+}
+
+function isPort(text: string): boolean {
+  return /^\d+$/.test(text) && Number(text) >= 1 && Number(text) <= 65535
 }
 
 function parseKey(text: string): Buffer | undefined {

@@ -58,7 +58,7 @@ export interface PlatformOptions {
 }
 
 export async function openPlatform(config: Config, options: PlatformOptions): Promise<Platform> {
-  const database = await openDatabase(config.database)
+  const database = await openDatabase(config.database, { log: options.log })
   try {
     if (options.migrate !== false) await migrateDatabase(database.pool)
     const masterKey = await loadMasterKey(config.masterKey, config.dataDir)

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { cp, mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
@@ -18,7 +18,7 @@ export interface TestEnvironment {
   dispose(): Promise<void>
 }
 
-/** A fresh, migrated database for one test app: a copy of the run's template folder, or a clone of its template database. */
+/** A fresh, migrated database for one test app: a clone of the run's template database. */
 export async function createTestEnvironment(): Promise<TestEnvironment> {
   const masterKey = process.env.LAUREL_MASTER_KEY
   assert.ok(masterKey, 'Run tests through "npm test" (test/run.ts), which prepares the template database.')
@@ -28,29 +28,24 @@ export async function createTestEnvironment(): Promise<TestEnvironment> {
   const dataDir = await mkdtemp(join(scratch, 'app-'))
   const template = process.env.LAUREL_TEST_PG_TEMPLATE
   const server = process.env.LAUREL_TEST_PG_SERVER
-  if (template && server) {
-    const name = `${template}_${randomBytes(4).toString('hex')}`
-    const admin = new pg.Client({ connectionString: server })
-    await admin.connect()
-    await admin.query(`create database ${name} template ${template}`)
-    await admin.end()
-    const url = new URL(server)
-    url.pathname = `/${name}`
-    return {
-      env: { ...base, DATA_DIR: dataDir, DATABASE_URL: url.toString() },
-      async dispose() {
-        const client = new pg.Client({ connectionString: server })
-        await client.connect()
-        await client.query(`drop database if exists ${name} with (force)`)
-        await client.end()
-        await rm(dataDir, { recursive: true, force: true })
-      },
-    }
+  assert.ok(template && server, 'No template database: run tests through "npm test".')
+  const name = `${template}_${randomBytes(4).toString('hex')}`
+  const admin = new pg.Client({ connectionString: server })
+  await admin.connect()
+  await admin.query(`create database ${name} template ${template}`)
+  await admin.end()
+  const url = new URL(server)
+  url.pathname = `/${name}`
+  return {
+    env: { ...base, DATA_DIR: dataDir, DATABASE_URL: url.toString() },
+    async dispose() {
+      const client = new pg.Client({ connectionString: server })
+      await client.connect()
+      await client.query(`drop database if exists ${name} with (force)`)
+      await client.end()
+      await rm(dataDir, { recursive: true, force: true })
+    },
   }
-  const templateDir = process.env.LAUREL_TEST_TEMPLATE_DIR
-  assert.ok(templateDir, 'No template database: run tests through "npm test".')
-  await cp(templateDir, dataDir, { recursive: true })
-  return { env: { ...base, DATA_DIR: dataDir }, dispose: () => rm(dataDir, { recursive: true, force: true }) }
 }
 
 export interface TestApp {

@@ -97,6 +97,9 @@ async function engineProcess(dataDir: string): Promise<EngineProcess> {
   if (ids) {
     binaries = await binariesReachableBy(ids, binaries)
     await chown(dataDir, ids.uid, ids.gid)
+    // A folder copied back by root (a restore) holds root's files, which the server could not open.
+    const cluster = await stat(clusterDir(dataDir)).catch(() => undefined)
+    if (cluster && cluster.uid !== ids.uid) await run('chown', ['-R', `${ids.uid}:${ids.gid}`, clusterDir(dataDir)])
   }
   const env = { ...process.env, LC_ALL: 'C', LANG: 'C' }
   return {
@@ -106,7 +109,9 @@ async function engineProcess(dataDir: string): Promise<EngineProcess> {
         await run(binaries.pg_ctl, args, { ...ids, env })
       } catch (error) {
         const log = await readFile(join(cluster, 'server.log'), 'utf8').catch(() => '')
-        throw new Error(`The embedded PostgreSQL did not ${args[0]}: ${(error as Error).message.trim()}\n${log.split('\n').slice(-15).join('\n')}${rootHint(ids)}`)
+        throw new Error(
+          `The embedded PostgreSQL did not ${args[0]}: ${(error as Error).message.trim()}\n${log.split('\n').slice(-15).join('\n')}${rootHint(ids)}`,
+        )
       }
     },
     async initdb(args) {
@@ -134,7 +139,9 @@ async function packagedBinaries(): Promise<Binaries> {
   try {
     return (await import(name)) as Binaries
   } catch {
-    throw new Error(`The embedded PostgreSQL has no binaries for ${platform()}-${arch()} (${name} is not installed). Set DATABASE_URL to use a PostgreSQL server.`)
+    throw new Error(
+      `The embedded PostgreSQL has no binaries for ${platform()}-${arch()} (${name} is not installed). Set DATABASE_URL to use a PostgreSQL server.`,
+    )
   }
 }
 
@@ -206,7 +213,12 @@ async function writeSettings(engine: EngineProcess, cluster: string, dataDir: st
   }
   const quote = (value: string | number) => (typeof value === 'number' ? String(value) : `'${value.replaceAll("'", "''")}'`)
   const file = join(cluster, 'laurel.conf')
-  await writeFile(file, `# Written by Laurel at every start (src/platform/db/embedded.ts).\n${Object.entries(settings).map(([name, value]) => `${name} = ${quote(value)}`).join('\n')}\n`)
+  await writeFile(
+    file,
+    `# Written by Laurel at every start (src/platform/db/embedded.ts).\n${Object.entries(settings)
+      .map(([name, value]) => `${name} = ${quote(value)}`)
+      .join('\n')}\n`,
+  )
   if (engine.ids) await chown(file, engine.ids.uid, engine.ids.gid)
 }
 

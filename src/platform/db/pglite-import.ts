@@ -1,6 +1,6 @@
 import { rename, stat } from 'node:fs/promises'
-import type { PoolClient } from 'pg'
 import type pg from 'pg'
+import type { PoolClient } from 'pg'
 import { getConstructionPlans } from 'pg-boss'
 import type { Logger } from 'pino'
 import { MIGRATIONS_FOLDER, migrateDatabase } from './migrate.ts'
@@ -129,10 +129,9 @@ async function copyTable(source: Source, target: PoolClient, table: Table, colum
     for (;;) {
       const batch = (await source.query<{ row: string }>(`fetch ${BATCH_ROWS} from laurel_copy`)).rows
       if (batch.length === 0) break
-      await target.query(
-        `insert into ${quoted} (${list}) overriding system value select ${list} from json_populate_recordset(null::${quoted}, $1::json)`,
-        [`[${batch.map(({ row }) => row).join(',')}]`],
-      )
+      await target.query(`insert into ${quoted} (${list}) overriding system value select ${list} from json_populate_recordset(null::${quoted}, $1::json)`, [
+        `[${batch.map(({ row }) => row).join(',')}]`,
+      ])
       count += batch.length
     }
     return count

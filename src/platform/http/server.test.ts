@@ -59,6 +59,18 @@ describe('http baseline', () => {
     assert.equal((await testApp.app.inject({ url: '/api/docs' })).statusCode < 400, true)
   })
 
+  it('is not ready while a table the app needs is missing, though the database still answers', async () => {
+    await testApp.platform.db.execute(sql`alter table accounts rename to accounts_away`)
+    try {
+      const response = await testApp.app.inject({ url: '/ready' })
+      assert.equal(response.statusCode, 503)
+      assert.equal(response.json().database, 'unreachable')
+    } finally {
+      await testApp.platform.db.execute(sql`alter table accounts_away rename to accounts`)
+    }
+    assert.equal((await testApp.app.inject({ url: '/ready' })).statusCode, 200)
+  })
+
   it('keeps the outbox and key rotation to platform admins, and shows rotation progress live', async () => {
     const person = await newPerson(testApp)
     const client = testApp.client()

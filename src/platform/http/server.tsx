@@ -184,7 +184,9 @@ export async function buildServer(platform: Platform, features: Feature[]): Prom
 
   app.get('/health', { config: { skipAudit: true }, schema: { hide: true } }, async () => ({ status: 'ok' }))
   app.get('/ready', { config: { skipAudit: true }, schema: { hide: true, response: { 200: ReadyResponse, 503: ReadyResponse } } }, async (_request, reply) => {
-    const database = await platform.db.execute(sql`select 1`).then(
+    // A query on one of Laurel's own tables, as requests make them: a database that answers `select 1`
+    // but has lost its tables, or whose session cannot see them, is not ready.
+    const database = await platform.db.execute(sql`select count(*) from (select 1 from accounts limit 1) as one`).then(
       () => 'ok',
       () => 'unreachable',
     )

@@ -9,7 +9,8 @@ export const ENV_VARS = {
   PUBLIC_URL: 'the absolute http(s) URL people reach Laurel at (default http://localhost:PORT)',
   DATA_DIR: 'a folder for the embedded database, master key and uploads (default ./data)',
   DATABASE_URL: 'a postgres:// or postgresql:// URL; when set, Laurel uses that PostgreSQL server instead of the embedded one',
-  EMBEDDED_DB_PORT: 'an integer from 1 to 65535: the embedded PostgreSQL then also listens on 127.0.0.1 at that port (default: its unix socket in DATA_DIR only)',
+  EMBEDDED_DB_PORT:
+    'an integer from 1 to 65535: the embedded PostgreSQL then also listens on 127.0.0.1 at that port (default: its unix socket in DATA_DIR only)',
   REDIS_URL: 'a redis:// or rediss:// URL; when set, rate limits and the ephemeral cache live in Redis',
   SMTP_URL: 'an smtp:// or smtps:// URL; when set, mail is sent through it, otherwise it stays in the outbox',
   MAIL_FROM: 'the sender address of outgoing mail (default "Laurel <no-reply@HOSTNAME-OF-PUBLIC_URL>")',

@@ -48,7 +48,9 @@ async function main(): Promise<number> {
     serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
   } else {
     // Durability is not wanted for test data: without fsync a test file's clone and its writes cost far less.
-    const engine = await startEmbedded(join(scratch, 'engine'), { settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: 300 } })
+    const engine = await startEmbedded(join(scratch, 'engine'), {
+      settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: 300 },
+    })
     serverUrl = embeddedUrl(engine.connection, 'postgres')
     stopEngine = engine.stop
   }

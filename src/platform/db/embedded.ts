@@ -101,7 +101,8 @@ async function engineProcess(dataDir: string): Promise<EngineProcess> {
     const cluster = await stat(clusterDir(dataDir)).catch(() => undefined)
     if (cluster && cluster.uid !== ids.uid) await run('chown', ['-R', `${ids.uid}:${ids.gid}`, clusterDir(dataDir)])
   }
-  const env = { ...process.env, LC_ALL: 'C', LANG: 'C' }
+  // The C locale for the server's own messages (pg_ctl reads them); the database's locale is set at initdb.
+  const env = { LC_ALL: 'C', LANG: 'C' }
   return {
     ids,
     async pgCtl(args, cluster) {

@@ -41,6 +41,8 @@ export async function importPgliteFolder(folder: string, target: pg.Pool, log: L
     await migrateDatabase(target)
     const client = await target.connect()
     try {
+      // pg-boss's plans commit by themselves, so its schema is made before the copy's transaction.
+      if ((await source.query(`select 1 from pg_namespace where nspname = 'pgboss'`)).rows.length > 0) await ensurePgBossSchema(client)
       await client.query('begin')
       copied = await copyEverything(source, client)
       await client.query('commit')
@@ -89,7 +91,6 @@ async function copyEverything(source: Source, target: PoolClient): Promise<Copie
   // (and triggers) for this transaction, as logical replication does.
   await target.query('set local session_replication_role = replica')
   const sourceTables = (await source.query<Table>(TABLES)).rows
-  if (sourceTables.some((table) => table.schema === 'pgboss')) await ensurePgBossSchema(target)
   const targetTables = new Set((await target.query<Table>(TABLES)).rows.map(({ schema, name }) => `${schema}.${name}`))
 
   let rows = 0

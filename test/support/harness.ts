@@ -48,6 +48,16 @@ export async function createTestEnvironment(): Promise<TestEnvironment> {
   }
 }
 
+/** A new empty folder in the run's scratch folder, removed with it. */
+export function scratchFolder(prefix: string): Promise<string> {
+  return mkdtemp(join(process.env.LAUREL_TEST_SCRATCH ?? '', prefix))
+}
+
+/** The settings of a test app on the embedded database of its own data folder (no DATABASE_URL). */
+export function embeddedEnv(dataDir: string): Record<string, string> {
+  return { LAUREL_MASTER_KEY: process.env.LAUREL_MASTER_KEY ?? '', PUBLIC_URL: TEST_PUBLIC_URL, LOG_LEVEL: 'debug', DATA_DIR: dataDir }
+}
+
 export interface TestApp {
   app: FastifyInstance
   platform: Platform

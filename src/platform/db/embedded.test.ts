@@ -2,10 +2,11 @@ import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync } from 'node:fs'
-import { cp, mkdtemp, rm, stat } from 'node:fs/promises'
+import { cp, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import pg from 'pg'
+import { scratchFolder } from '../../../test/support/harness.ts'
 import { PROJECT_ROOT } from '../paths.ts'
 import { type EmbeddedEngine, startEmbedded } from './embedded.ts'
 
@@ -17,7 +18,7 @@ after(async () => {
 })
 
 async function newFolder(): Promise<string> {
-  const folder = await mkdtemp(join(process.env.LAUREL_TEST_SCRATCH ?? '', 'embedded-'))
+  const folder = await scratchFolder('embedded-')
   folders.push(folder)
   return folder
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { PGlite } from '@electric-sql/pglite'
@@ -8,7 +8,7 @@ import { drizzle } from 'drizzle-orm/pglite'
 import { migrate } from 'drizzle-orm/pglite/migrator'
 import { getConstructionPlans } from 'pg-boss'
 import { newOrg, uniqueEmail } from '../../../test/support/factories.ts'
-import { startTestApp, TEST_PUBLIC_URL } from '../../../test/support/harness.ts'
+import { embeddedEnv, scratchFolder, startTestApp } from '../../../test/support/harness.ts'
 import { loadConfig } from '../../config.ts'
 import { createAchievement, issueCredential, revokeCredential } from '../../features/credentials/service.ts'
 import { verifyAuditChain } from '../audit/verify.ts'
@@ -90,11 +90,11 @@ describe('moving a PGlite data folder into the embedded PostgreSQL', () => {
     }
     assert.ok((rows.get('public.credentials') ?? []).length >= 3 && (rows.get('public.audit_entries') ?? []).length > 0)
 
-    const dataDir = await mkdtemp(join(process.env.LAUREL_TEST_SCRATCH ?? '', 'pglite-import-'))
+    const dataDir = await scratchFolder('pglite-import-')
     folders.push(dataDir)
     await writePgliteFolder(join(dataDir, PGLITE_FOLDER), rows)
 
-    const env = { LAUREL_MASTER_KEY: process.env.LAUREL_MASTER_KEY ?? '', PUBLIC_URL: TEST_PUBLIC_URL, DATA_DIR: dataDir, LOG_LEVEL: 'debug' }
+    const env = embeddedEnv(dataDir)
     const database = await openDatabase(loadConfig(env).database)
     try {
       const moved = await snapshot((text) => database.pool.query(text))

@@ -2,12 +2,12 @@
 export interface Figure {
   name: string
   value: number
-  unit: 'req/s' | 'cred/s' | 'verif/s' | 'ratio' | 'ms' | 's' | '%' | 'count'
+  unit: 'req/s' | 'cred/s' | 'verif/s' | 'ratio' | 'ms' | 's' | '%' | 'count' | 'MB'
   op: '>=' | '<='
   target: number
 }
 
-const DECIMALS: Record<Figure['unit'], number> = { 'req/s': 0, 'cred/s': 0, 'verif/s': 0, ratio: 2, ms: 1, s: 1, '%': 1, count: 0 }
+const DECIMALS: Record<Figure['unit'], number> = { 'req/s': 0, 'cred/s': 0, 'verif/s': 0, ratio: 2, ms: 1, s: 1, '%': 1, count: 0, MB: 0 }
 
 const format = (figure: Figure, value: number) => value.toFixed(DECIMALS[figure.unit])
 

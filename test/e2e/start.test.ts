@@ -3,11 +3,12 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { existsSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { Worker } from 'node:worker_threads'
+import pg from 'pg'
 import { createDocumentLoader } from '../../src/features/credentials/signing/contexts.ts'
 import type { SigningResult, SigningTask } from '../../src/features/credentials/signing/sign.ts'
 import { didKeySigner, openBadgeCredential } from '../../src/features/credentials/signing/test-fixtures.ts'
@@ -117,6 +118,31 @@ describe('npm start (the bundle)', () => {
       assert.equal((await verifyCredential(signed, { documentLoader: createDocumentLoader() })).verdict, 'valid')
     } finally {
       await worker.terminate()
+    }
+  })
+
+  it('keeps answering while another client of the embedded server sets a hostile search_path and read-only transactions', async () => {
+    const password = (await readFile(join(dataDir, 'database.password'), 'utf8')).trim()
+    const intruder = new pg.Client({ host: dataDir, port: 5432, user: 'postgres', password, database: 'laurel' })
+    await intruder.connect()
+    try {
+      await intruder.query(`set search_path = ''`)
+      await intruder.query('set default_transaction_read_only = on')
+      await intruder.query(`select set_config('search_path', '', false)`)
+      const ready = await fetch(`${BASE}/ready`)
+      assert.equal(ready.status, 200, await ready.text())
+      // A page that reads and writes (the sign-in form's login session and audit entry).
+      const browser = new CookieJar()
+      const signInPage = await (await browser.fetch('/sign-in')).text()
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(signInPage)?.[1] ?? ''
+      const refused = await browser.fetch('/sign-in', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ email: 'nobody@demo.laurel.test', password: 'not-the-password-1', next: '/', _csrf: csrf }).toString(),
+      })
+      assert.match(textOf(await refused.text()), /The email or password is not correct/)
+    } finally {
+      await intruder.end()
     }
   })
 

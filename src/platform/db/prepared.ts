@@ -5,8 +5,8 @@ const built = new WeakMap<Db, Map<unknown, unknown>>()
 /**
  * The query `build` makes, built once per database handle and reused with new placeholder values:
  * for a hot read, Drizzle's building (a select over three tables checks every column) cost more
- * than running it. `build` must end in `.prepare('')`: an unnamed statement, because the embedded
- * engine is one session shared by every connection, where named statements would collide.
+ * than running it. `build` ends in `.prepare('')`: an unnamed statement, parsed by the server on each
+ * run, which costs far less than the building it saves.
  */
 export function prepared<Query>(db: Db, build: (db: Db) => Query): Query {
   let queries = built.get(db)

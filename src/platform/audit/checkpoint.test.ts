@@ -17,26 +17,29 @@ before(async () => {
 })
 after(() => testApp.close())
 
-/**
- * Replaces the audit log with `count` entries from a writer of its own, whose checkpoint file (named to
- * the CLI by AUDIT_CHECKPOINT_FILE) then names the newest. Its clock stands still until advanced.
- */
-async function writeCheckpointedLog(count: number) {
+/** A writer of its own, with its own checkpoint file (named to the CLI by AUDIT_CHECKPOINT_FILE) and a clock that stands still until advanced. */
+function newCheckpointingLog() {
   const { db, auditKey, masterKey } = testApp.platform
-  await db.delete(auditEntries)
   const file = new CheckpointFile(join(testApp.config.dataDir, `checkpoint-${randomUUID()}.json`), deriveAuditKey(masterKey, 'checkpoint'))
   const clock = new ManualClock(new Date('2026-01-01T00:00:00Z'))
   const errors: string[] = []
   const log = new AuditLog(db, auditKey, (error) => errors.push(String(error)), { file, clock })
-  for (let i = 0; i < count; i++) log.record({ action: 'test.checkpointed', data: { i } })
-  await log.checkpoint()
-  assert.equal((await file.read())?.index, count)
   return { log, file, clock, errors, env: { ...testApp.environment.env, AUDIT_CHECKPOINT_FILE: file.path } }
 }
 
 async function writeEntries(log: AuditLog, count: number): Promise<void> {
-  for (let i = 0; i < count; i++) log.record({ action: 'test.after_checkpoint', data: { i } })
+  for (let i = 0; i < count; i++) log.record({ action: 'test.entry', data: { i } })
   await log.flush()
+}
+
+/** Replaces the audit log with `count` entries from a new checkpointing writer, whose checkpoint then names the newest. */
+async function writeCheckpointedLog(count: number) {
+  await testApp.platform.db.delete(auditEntries)
+  const writer = newCheckpointingLog()
+  await writeEntries(writer.log, count)
+  await writer.log.checkpoint()
+  assert.equal((await writer.file.read())?.index, count)
+  return writer
 }
 
 describe('audit checkpoints', () => {
@@ -103,6 +106,7 @@ describe('audit checkpoints', () => {
     const result = await runCli(['audit', 'verify'], env)
     assert.equal(result.code, 1)
     assert.match(result.stderr, new RegExp(`The audit log cannot be checked for truncation: there is no checkpoint file at ${file.path}`))
+    assert.equal(await file.read(), undefined, 'verifying wrote a checkpoint')
   })
 
   it('refuses a checkpoint file that was edited', async () => {
@@ -122,5 +126,24 @@ describe('audit checkpoints', () => {
     await writeEntries(log, 1)
     await log.close()
     assert.equal((await file.read())?.index, 23)
+  })
+
+  it('anchors the first entries of an empty log at the next flush, whatever the interval', async () => {
+    await testApp.platform.db.delete(auditEntries)
+    const { log, file } = newCheckpointingLog()
+    await log.flush()
+    await writeEntries(log, 1)
+    assert.equal((await file.read())?.index, 1)
+  })
+
+  it('covers, at close, entries recorded while an earlier flush was running', async () => {
+    const { log, file } = await writeCheckpointedLog(20)
+    log.record({ action: 'test.first' })
+    const first = log.flush()
+    // The flush takes the buffered entry before this test continues (a microtask), not at a moment in time.
+    await null
+    log.record({ action: 'test.second' })
+    await Promise.all([first, log.close()])
+    assert.equal((await file.read())?.index, 22)
   })
 })

@@ -257,16 +257,18 @@ export class AuditLog {
     const now = this.checkpoints.clock.now()
     if (!isForced && now.getTime() < this.nextCheckpointAt) return
     this.nextCheckpointAt = now.getTime() + CHECKPOINT_INTERVAL_MS
-    await this.writeCheckpoint(this.checkpoints.file, now)
+    // An empty chain has nothing to anchor yet: the first entries get their checkpoint at the next flush.
+    if (!(await this.writeCheckpoint(this.checkpoints.file, now))) this.nextCheckpointAt = 0
   }
 
   /**
    * Moves the checkpoint to the chain's head, under the chain lock so processes sharing the file take
    * turns. It only ever moves forward along the same chain: when the table no longer holds the entry the
    * file names, or the file this process wrote is gone, it stays as it is (the evidence) and this throws.
+   * Returns false when the chain is empty.
    */
-  private async writeCheckpoint(file: CheckpointFile, now: Date): Promise<void> {
-    await this.db.transaction(async (tx) => {
+  private writeCheckpoint(file: CheckpointFile, now: Date): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
       const head = await this.lockChainHead(tx)
       const current = await file.read()
       if (!current && this.hasSeenCheckpoint) {
@@ -277,9 +279,11 @@ export class AuditLog {
       }
       this.hasSeenCheckpoint ||= current !== undefined
       const firstHash = current?.firstHash ?? (await hashAt(tx, 1))
-      if (!head?.chainIndex || !head.hash || !firstHash || head.chainIndex === current?.index) return
+      if (!head?.chainIndex || !head.hash || !firstHash) return false
+      if (head.chainIndex === current?.index) return true
       await file.write({ index: head.chainIndex, hash: head.hash, firstHash, at: now.toISOString() })
       this.hasSeenCheckpoint = true
+      return true
     })
   }
 

@@ -18,16 +18,15 @@ const PAGE = 5000
  * A log with entries but no checkpoint file is `unanchored`, since its end could have been cut off.
  */
 export async function verifyAuditLog(platform: Pick<Platform, 'db' | 'audit' | 'auditKey' | 'auditCheckpoint'>): Promise<AuditVerdict> {
+  await platform.audit.flush()
   const { path } = platform.auditCheckpoint
   let checkpoint: AuditCheckpoint | undefined
   try {
-    // Read before the flush, which may move the checkpoint on.
     checkpoint = await platform.auditCheckpoint.read()
   } catch (error) {
     if (error instanceof InvalidCheckpointError) return { ok: false, entries: 0, problem: 'unanchored', detail: error.message }
     throw error
   }
-  await platform.audit.flush()
   const verdict = await verifyAuditChain(platform.db, platform.auditKey, checkpoint)
   if (verdict.ok && !checkpoint && verdict.entries > 0) {
     return { ok: false, entries: verdict.entries, problem: 'unanchored', detail: `there is no checkpoint file at ${path}` }

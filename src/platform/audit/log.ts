@@ -264,7 +264,7 @@ export class AuditLog {
   /**
    * Moves the checkpoint to the chain's head, under the chain lock so processes sharing the file take
    * turns. It only ever moves forward along the same chain: when the table no longer holds the entry the
-   * file names, or the file this process wrote is gone, it stays as it is (the evidence) and this throws.
+   * file names, or a file this process has seen is gone, it stays as it is (the evidence) and this throws.
    * Returns false when the chain is empty.
    */
   private writeCheckpoint(file: CheckpointFile, now: Date): Promise<boolean> {

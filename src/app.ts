@@ -20,7 +20,7 @@ export const privacyProviders: PrivacyProvider[] = [auditPrivacy, mailPrivacy, .
 
 export const featureCommands: Command[] = features.flatMap((feature) => feature.commands ?? [])
 
-export function startPlatform(config: Config, options: { log: Logger; clock?: Clock; migrate?: boolean }): Promise<Platform> {
+export function startPlatform(config: Config, options: { log: Logger; clock?: Clock; migrate?: boolean; writesAuditCheckpoints?: boolean }): Promise<Platform> {
   return openPlatform(config, {
     ...options,
     jobs: features.flatMap((feature) => feature.jobs ?? []),

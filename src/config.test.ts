@@ -21,6 +21,11 @@ describe('loadConfig', () => {
     assert.deepEqual(config.database, { kind: 'server', url: 'postgres://laurel@db:5432/laurel' })
   })
 
+  it('keeps the audit checkpoint in DATA_DIR unless AUDIT_CHECKPOINT_FILE names another file', () => {
+    assert.equal(loadConfig({ DATA_DIR: '/srv/laurel' }).auditCheckpointFile, '/srv/laurel/audit-checkpoint.json')
+    assert.equal(loadConfig({ DATA_DIR: '/srv/laurel', AUDIT_CHECKPOINT_FILE: '/var/lib/anchor.json' }).auditCheckpointFile, '/var/lib/anchor.json')
+  })
+
   it('names every bad variable and what it expects, without echoing secrets', () => {
     assert.throws(
       () => loadConfig({ PORT: '80a', LOG_LEVEL: 'loud', PUBLIC_URL: 'ftp://x', LAUREL_MASTER_KEY: 'too-short-secret', REDIS_URL: 'http://user:pw@x' }),

@@ -1,6 +1,6 @@
 import { createPrivateKey } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 
 /** Every environment variable Laurel reads, with what it expects. The README's table mirrors this list. */
 export const ENV_VARS = {
@@ -18,6 +18,7 @@ export const ENV_VARS = {
   DKIM_SELECTOR: 'the DKIM selector: the public key is published at SELECTOR._domainkey.DKIM_DOMAIN',
   DKIM_PRIVATE_KEY_FILE: 'a readable file holding the DKIM private key (PEM)',
   LAUREL_MASTER_KEY: '32 bytes as 64 hex characters or base64; when unset, a key is generated into DATA_DIR/master.key',
+  AUDIT_CHECKPOINT_FILE: 'the file that keeps signed checkpoints of the audit chain (default DATA_DIR/audit-checkpoint.json)',
   LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent (default info)',
 } as const
 
@@ -42,6 +43,7 @@ export interface Config {
   publicUrl: URL
   isHttps: boolean
   dataDir: string
+  auditCheckpointFile: string
   database: DatabaseConfig
   redisUrl: string | undefined
   smtpUrl: string | undefined
@@ -82,6 +84,8 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const dataDir = resolve(value('DATA_DIR') ?? './data')
+  const auditCheckpointFileText = value('AUDIT_CHECKPOINT_FILE')
+  const auditCheckpointFile = auditCheckpointFileText ? resolve(auditCheckpointFileText) : join(dataDir, 'audit-checkpoint.json')
 
   const databaseUrl = value('DATABASE_URL')
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) fail('DATABASE_URL', '(hidden: it may hold a password)')
@@ -120,6 +124,7 @@ export function loadConfig(env: Env = process.env): Config {
     publicUrl,
     isHttps: publicUrl.protocol === 'https:',
     dataDir,
+    auditCheckpointFile,
     database,
     redisUrl,
     smtpUrl,

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis'
 import { Redis as RedisClient } from 'ioredis'
 import type { Logger } from 'pino'
 import type { Config } from '../config.ts'
+import { CheckpointFile } from './audit/checkpoint.ts'
 import { AuditLog, deriveAuditKey } from './audit/log.ts'
 import { type EphemeralCache, MemoryCache, RedisCache } from './cache.ts'
 import { type Clock, systemClock } from './clock.ts'
@@ -25,6 +26,8 @@ export interface Platform {
   masterKey: Buffer
   audit: AuditLog
   auditKey: HmacSha256
+  /** The signed anchor of the audit chain's head outside the database (see audit/checkpoint.ts). */
+  auditCheckpoint: CheckpointFile
   mailer: Mailer
   jobs: Jobs<Platform>
   redis: Redis | undefined
@@ -55,6 +58,8 @@ export interface PlatformOptions {
   mailSentHandlers: MailSentHandler[]
   /** Apply migrations before anything touches the tables (on by default). */
   migrate?: boolean
+  /** Keep the audit checkpoint moving with the chain (on by default; off for `audit verify`, which checks it). */
+  writesAuditCheckpoints?: boolean
 }
 
 export async function openPlatform(config: Config, options: PlatformOptions): Promise<Platform> {
@@ -63,9 +68,11 @@ export async function openPlatform(config: Config, options: PlatformOptions): Pr
     if (options.migrate !== false) await migrateDatabase(database.pool)
     const masterKey = await loadMasterKey(config.masterKey, config.dataDir)
     const keyring = await Keyring.open(database.db, masterKey)
-    const auditKey = deriveAuditKey(masterKey)
+    const auditKey = deriveAuditKey(masterKey, 'chain')
+    const auditCheckpoint = new CheckpointFile(config.auditCheckpointFile, deriveAuditKey(masterKey, 'checkpoint'))
     const onError = (error: unknown) => options.log.error({ err: error }, 'background error')
-    const audit = new AuditLog(database.db, auditKey, onError)
+    const clock = options.clock ?? systemClock
+    const audit = new AuditLog(database.db, auditKey, onError, options.writesAuditCheckpoints === false ? undefined : { file: auditCheckpoint, clock })
     const jobs = new Jobs<Platform>(database.connection, database.db, onError)
     jobs.register([deliverMailJob, rotateKeysJob, ...options.jobs] as JobDefinition<Platform, never>[])
     const mailer = new Mailer(keyring, {
@@ -85,7 +92,6 @@ export async function openPlatform(config: Config, options: PlatformOptions): Pr
       },
     })
     const redis = config.redisUrl ? new RedisClient(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 }) : undefined
-    const clock = options.clock ?? systemClock
     const memo = new Memo(clock, redis)
     await memo.listen()
     const platform: Platform = {
@@ -96,6 +102,7 @@ export async function openPlatform(config: Config, options: PlatformOptions): Pr
       masterKey,
       audit,
       auditKey,
+      auditCheckpoint,
       mailer,
       jobs,
       redis,

@@ -1,8 +1,10 @@
 import { hkdfSync } from 'node:crypto'
-import { and, asc, desc, gt, isNotNull, isNull, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, isNotNull, isNull, sql } from 'drizzle-orm'
+import type { Clock } from '../clock.ts'
 import { HmacSha256 } from '../crypto/hashing.ts'
 import type { Db } from '../db/client.ts'
 import { newId } from '../ids.ts'
+import type { CheckpointFile } from './checkpoint.ts'
 import { auditEntries } from './schema.ts'
 
 export interface AuditInput {
@@ -35,10 +37,16 @@ const FLUSH_INTERVAL_MS = 200
 // most 500 put the audit cost in bench/http at 15–23 %; of 2,000 (about 1 MB), at 15–17.5 %.
 const MAX_BUFFER = 2000
 const CHAIN_BATCH = 1000
+// Entries cut off the end of the log within this time of the last checkpoint go unnoticed; a checkpoint
+// is one small file written and synced, so this could be shorter at little cost.
+const CHECKPOINT_INTERVAL_MS = 10_000
 
-/** The key that authenticates audit entries, derived from the master key so a database dump alone cannot forge them. */
-export function deriveAuditKey(masterKey: Buffer): HmacSha256 {
-  return new HmacSha256(Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'laurel audit chain v1', 32)))
+/**
+ * The key that authenticates audit entries (`chain`) or checkpoints (`checkpoint`), derived from the
+ * master key so a database dump alone cannot forge them.
+ */
+export function deriveAuditKey(masterKey: Buffer, purpose: 'chain' | 'checkpoint'): HmacSha256 {
+  return new HmacSha256(Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `laurel audit ${purpose} v1`, 32)))
 }
 
 /**
@@ -89,21 +97,37 @@ async function insertRows(tx: Db, rows: string[]): Promise<void> {
 
 export const GENESIS_HASH = '0'.repeat(64)
 
+async function hashAt(db: Db, chainIndex: number): Promise<string | null | undefined> {
+  const [entry] = await db.select({ hash: auditEntries.hash }).from(auditEntries).where(eq(auditEntries.chainIndex, chainIndex))
+  return entry?.hash
+}
+
+/** Where and when an AuditLog writes checkpoints of the chain's head. */
+export interface CheckpointWriting {
+  file: CheckpointFile
+  clock: Clock
+}
+
 /**
  * Writes audit entries. High-volume entries (requests, sign-in attempts) are buffered and written in
  * batches; `recordIn(tx, …)` writes inside the caller's transaction so an admin action and its entry
  * commit together. Appends are serialised across processes by an advisory lock held while chaining.
+ * With `checkpoints`, a flush also writes a checkpoint of the chain's head when the last one is
+ * CHECKPOINT_INTERVAL_MS old, and `close()` always does.
  */
 export class AuditLog {
   private buffer: PreparedEntry[] = []
   private timer: NodeJS.Timeout | undefined
   private flushing: Promise<void> = Promise.resolve()
   private hasUnchained = true
+  private nextCheckpointAt = 0
+  private hasSeenCheckpoint = false
 
   constructor(
     private readonly db: Db,
     private readonly key: HmacSha256,
     private readonly onError: (error: unknown) => void = () => {},
+    private readonly checkpoints?: CheckpointWriting,
   ) {}
 
   /** Buffers an entry; it is written within FLUSH_INTERVAL_MS. */
@@ -122,9 +146,21 @@ export class AuditLog {
 
   /** Writes everything buffered and chains every committed entry. */
   flush(): Promise<void> {
+    return this.queueFlush(false)
+  }
+
+  /** Writes everything buffered, then a checkpoint of the chain's head whatever the interval. */
+  checkpoint(): Promise<void> {
+    return this.queueFlush(true)
+  }
+
+  private queueFlush(isCheckpointForced: boolean): Promise<void> {
     clearTimeout(this.timer)
     this.timer = undefined
-    this.flushing = this.flushing.then(() => this.writeAndChain()).catch(this.onError)
+    this.flushing = this.flushing
+      .then(() => this.writeAndChain())
+      .then(() => this.checkpointIfDue(isCheckpointForced))
+      .catch(this.onError)
     return this.flushing
   }
 
@@ -158,15 +194,21 @@ export class AuditLog {
     }
   }
 
+  /** Takes the chain lock for the rest of the transaction and reads the chain's newest entry. */
+  private async lockChainHead(tx: Db): Promise<{ chainIndex: number | null; hash: string | null } | undefined> {
+    await tx.execute(sql`select pg_advisory_xact_lock(${CHAIN_LOCK})`)
+    const [head] = await tx
+      .select({ chainIndex: auditEntries.chainIndex, hash: auditEntries.hash })
+      .from(auditEntries)
+      .where(isNotNull(auditEntries.chainIndex))
+      .orderBy(desc(auditEntries.chainIndex))
+      .limit(1)
+    return head
+  }
+
   private async appendToChain(pending: PreparedEntry[], shouldChainExisting: boolean): Promise<void> {
     await this.db.transaction(async (tx) => {
-      await tx.execute(sql`select pg_advisory_xact_lock(${CHAIN_LOCK})`)
-      const [tail] = await tx
-        .select({ chainIndex: auditEntries.chainIndex, hash: auditEntries.hash })
-        .from(auditEntries)
-        .where(isNotNull(auditEntries.chainIndex))
-        .orderBy(desc(auditEntries.chainIndex))
-        .limit(1)
+      const tail = await this.lockChainHead(tx)
       let index = tail?.chainIndex ?? 0
       let prevHash = tail?.hash ?? GENESIS_HASH
 
@@ -210,8 +252,43 @@ export class AuditLog {
     })
   }
 
+  private async checkpointIfDue(isForced: boolean): Promise<void> {
+    if (!this.checkpoints) return
+    const now = this.checkpoints.clock.now()
+    if (!isForced && now.getTime() < this.nextCheckpointAt) return
+    this.nextCheckpointAt = now.getTime() + CHECKPOINT_INTERVAL_MS
+    // An empty chain has nothing to anchor yet: the first entries get their checkpoint at the next flush.
+    if (!(await this.writeCheckpoint(this.checkpoints.file, now))) this.nextCheckpointAt = 0
+  }
+
+  /**
+   * Moves the checkpoint to the chain's head, under the chain lock so processes sharing the file take
+   * turns. It only ever moves forward along the same chain: when the table no longer holds the entry the
+   * file names, or a file this process has seen is gone, it stays as it is (the evidence) and this throws.
+   * Returns false when the chain is empty.
+   */
+  private writeCheckpoint(file: CheckpointFile, now: Date): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const head = await this.lockChainHead(tx)
+      const current = await file.read()
+      if (!current && this.hasSeenCheckpoint) {
+        throw new Error(`The audit checkpoint ${file.path} has disappeared; this process writes no new one. Run "laurel audit verify".`)
+      }
+      if (current && (await hashAt(tx, current.index)) !== current.hash) {
+        throw new Error(`The audit log no longer holds entry #${current.index} as its checkpoint recorded it; the checkpoint stays. Run "laurel audit verify".`)
+      }
+      this.hasSeenCheckpoint ||= current !== undefined
+      const firstHash = current?.firstHash ?? (await hashAt(tx, 1))
+      if (!head?.chainIndex || !head.hash || !firstHash) return false
+      if (head.chainIndex === current?.index) return true
+      await file.write({ index: head.chainIndex, hash: head.hash, firstHash, at: now.toISOString() })
+      this.hasSeenCheckpoint = true
+      return true
+    })
+  }
+
   async close(): Promise<void> {
     this.hasUnchained = true
-    await this.flush()
+    await this.checkpoint()
   }
 }

@@ -107,7 +107,7 @@ describe('moving a PGlite data folder into the embedded PostgreSQL', () => {
 
     const target = await startTestApp({ environment: { env, dispose: async () => {} } })
     try {
-      assert.equal((await verifyAuditChain(target.platform.db, target.platform.auditKey)).ok, true)
+      assert.equal((await verifyAuditChain(target.platform.db, target.platform.auditKey, undefined)).ok, true)
       const verdicts = []
       for (const id of credentialIds) {
         const response = await target.app.inject({ method: 'POST', url: '/api/v1/verify', payload: { id } })

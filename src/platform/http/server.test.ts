@@ -95,6 +95,16 @@ describe('http baseline', () => {
     assert.equal((await strangerClient.get(jobPath)).statusCode, 404, "another person's job is not found")
   })
 
+  it('lets a platform admin verify the audit log against its checkpoint', async () => {
+    const person = await newPerson(testApp)
+    const client = testApp.client()
+    await client.signIn(person.email, person.password)
+    await setPlatformAdmin(testApp.platform, person.email, true)
+    const verify = await client.submit('/admin/audit/verify', {})
+    assert.equal(verify.headers.location, '/admin')
+    assert.match(textOf((await client.get('/admin')).body), /The audit chain is intact: \d+ entries checked, including #\d+ of the checkpoint of/)
+  })
+
   it('shows a plain 500 page without a stack trace when something breaks', async () => {
     const broken = await startTestApp()
     try {

@@ -80,11 +80,24 @@ async function main(): Promise<number> {
   const files = only.length > 0 ? all.filter((file) => only.some((part) => file.includes(part))) : all
 
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${mode === 'browser' ? 1 : 2}`, ...files], {
-      cwd: root,
-      stdio: 'inherit',
-      env: { ...process.env, LAUREL_MASTER_KEY: masterKey, LAUREL_TEST_SCRATCH: scratch },
-    })
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--import',
+        './test/support/file-guard.ts',
+        '--test',
+        '--test-reporter=spec',
+        `--test-concurrency=${mode === 'browser' ? 1 : 2}`,
+        ...files,
+      ],
+      {
+        cwd: root,
+        stdio: 'inherit',
+        env: { ...process.env, LAUREL_MASTER_KEY: masterKey, LAUREL_TEST_SCRATCH: scratch },
+      },
+    )
     child.on('exit', (exitCode) => resolve(exitCode ?? 1))
   })
   await cleanup()

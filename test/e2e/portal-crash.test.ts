@@ -12,9 +12,9 @@ import { createExamSession } from '../../src/features/exams/sessions.ts'
 import { createAccount } from '../../src/features/identity/service.ts'
 import { createOrg, type OrgScope } from '../../src/features/orgs/service.ts'
 import type { Platform } from '../../src/platform/platform.ts'
-import { strongPassword, uniqueEmail } from '../support/factories.ts'
+import { strongPassword, uniqueEmail, until } from '../support/factories.ts'
 import { createTestEnvironment, type TestEnvironment } from '../support/harness.ts'
-import { freePort, LaurelProcesses, until, withPlatform } from '../support/processes.ts'
+import { freePort, LaurelProcesses, withPlatform } from '../support/processes.ts'
 
 /*
  * Crash test: a Laurel process (web server and worker) runs a create run of 60 exam sessions at the

@@ -66,14 +66,3 @@ export async function withPlatform<T>(env: Record<string, string>, body: (platfo
     await platform.close()
   }
 }
-
-/** Checks every 100 ms until `check` returns a value, for at most `timeoutMs`. */
-export async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}.`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}

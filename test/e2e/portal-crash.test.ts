@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict'
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { createServer } from 'node:net'
-import { createInterface } from 'node:readline'
 import { after, before, describe, it } from 'node:test'
 import { eq } from 'drizzle-orm'
-import { startPlatform } from '../../src/app.ts'
-import { loadConfig } from '../../src/config.ts'
 import { saveCentre, saveExam, saveProctor, saveRoom } from '../../src/features/exams/catalog.ts'
 import { portalIdempotencyKey } from '../../src/features/exams/portal/actions.ts'
 import { savePortalConnection } from '../../src/features/exams/portal/connection.ts'
@@ -16,10 +11,10 @@ import { proctors } from '../../src/features/exams/schema.ts'
 import { createExamSession } from '../../src/features/exams/sessions.ts'
 import { createAccount } from '../../src/features/identity/service.ts'
 import { createOrg, type OrgScope } from '../../src/features/orgs/service.ts'
-import { createLogger } from '../../src/platform/log.ts'
 import type { Platform } from '../../src/platform/platform.ts'
-import { strongPassword, uniqueEmail } from '../support/factories.ts'
+import { strongPassword, uniqueEmail, until } from '../support/factories.ts'
 import { createTestEnvironment, type TestEnvironment } from '../support/harness.ts'
+import { freePort, LaurelProcesses, withPlatform } from '../support/processes.ts'
 
 /*
  * Crash test: a Laurel process (web server and worker) runs a create run of 60 exam sessions at the
@@ -29,7 +24,6 @@ import { createTestEnvironment, type TestEnvironment } from '../support/harness.
  * exists twice at the portal and the run's token is wiped.
  */
 
-const ROOT = new URL('../..', import.meta.url).pathname
 const COUNT = 60
 const HOUR = 3_600_000
 const ACCOUNT = { username: 'crash-proctor', password: 'canary-crash-portal-password-3f8a', proctorId: 'prc-crash' }
@@ -37,60 +31,19 @@ const ACCOUNT = { username: 'crash-proctor', password: 'canary-crash-portal-pass
 let environment: TestEnvironment
 let env: Record<string, string>
 let simulator: PortalSimulator
-const children: ChildProcessWithoutNullStreams[] = []
+let processes: LaurelProcesses
 
 before(async () => {
   environment = await createTestEnvironment()
   env = { ...environment.env, HOST: '127.0.0.1', PORT: String(await freePort()), LOG_LEVEL: 'warn' }
+  processes = new LaurelProcesses(env)
   simulator = await PortalSimulator.start({ accounts: [ACCOUNT], latencyMs: 50 })
 })
 after(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  processes.killAll()
   await simulator.close()
   await environment.dispose()
 })
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const address = server.address()
-  server.close()
-  assert.ok(address && typeof address === 'object')
-  return address.port
-}
-
-/** Starts a Laurel process and waits until it prints `readyPattern`; its other output is kept for failure messages. */
-async function launch(args: string[], readyPattern: RegExp) {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-  })
-  children.push(child)
-  let stderr = ''
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk
-  })
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
-  const next = async (pattern: RegExp): Promise<string> => {
-    for (;;) {
-      const line = await lines.next()
-      if (line.done) throw new Error(`The Laurel process exited: ${stderr.slice(-2000)}`)
-      if (pattern.test(line.value)) return line.value
-    }
-  }
-  await next(readyPattern)
-  return { child, next, stderr: () => stderr }
-}
-
-async function withPlatform<T>(body: (platform: Platform) => Promise<T>): Promise<T> {
-  const platform = await startPlatform(loadConfig(env), { log: createLogger('warn') })
-  try {
-    return await body(platform)
-  } finally {
-    await platform.close()
-  }
-}
 
 async function setUp(platform: Platform): Promise<{ scope: OrgScope; examSessionIds: string[] }> {
   const account = await createAccount(platform, { email: uniqueEmail('crash'), name: 'Crash Tester', password: strongPassword(), isEmailVerified: true })
@@ -120,22 +73,12 @@ async function setUp(platform: Platform): Promise<{ scope: OrgScope; examSession
 
 const createdAtPortal = () => simulator.requests().filter((request) => request.method === 'POST' && request.status === 201 && request.idempotencyKey)
 
-async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}.`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
-
 describe('portal run crash', () => {
   it('after a SIGKILL in the middle of a create run, the restarted app completes it (Redis) or fails it cleanly (embedded); nothing is created twice', async () => {
     const isServerMode = Boolean(env.REDIS_URL)
-    const { scope, examSessionIds } = await withPlatform(setUp)
+    const { scope, examSessionIds } = await withPlatform(env, setUp)
 
-    const first = await launch(['test/support/portal-run-child.ts'], /"ready"/)
+    const first = await processes.launch(['test/support/portal-run-child.ts'], /"ready"/)
     first.child.stdin.write(
       `${JSON.stringify({ orgId: scope.orgId, accountId: scope.accountId, examSessionIds, username: ACCOUNT.username, password: ACCOUNT.password })}\n`,
     )
@@ -146,8 +89,8 @@ describe('portal run crash', () => {
     const sentBeforeCrash = createdAtPortal().length
     assert.ok(sentBeforeCrash < COUNT, `killed in the middle (${sentBeforeCrash} of ${COUNT} sent)`)
 
-    const second = await launch(['src/main.ts', 'serve'], /Laurel is ready/)
-    const { run, items, cacheKeys } = await withPlatform(async (platform) => {
+    const second = await processes.launch(['src/main.ts', 'serve'], /Laurel is ready/)
+    const { run, items, cacheKeys } = await withPlatform(env, async (platform) => {
       const run = await until<PortalRun>(
         'the run to finish',
         async () => {

@@ -5,8 +5,9 @@ import { newOrg } from '../../../test/support/factories.ts'
 import { startTestApp, type TestApp } from '../../../test/support/harness.ts'
 import type { OrgScope } from '../orgs/service.ts'
 import { createAchievement } from './achievements.ts'
-import { confirmBulkIssuance, previewBulkIssuance } from './bulk.ts'
-import { issueBulkJob } from './jobs.ts'
+import { confirmBulkIssuance, getBulkIssuance, previewBulkIssuance } from './bulk.ts'
+import { issueCredentials } from './issuance.ts'
+import { bulkRowInput, issueBulkJob } from './jobs.ts'
 import { credentials } from './schema.ts'
 
 let testApp: TestApp
@@ -43,6 +44,9 @@ function bigCsv(): { content: Buffer; badLines: Map<number, RegExp> } {
   return { content: Buffer.from(lines.join('\n')), badLines }
 }
 
+const enqueue = (db: typeof testApp.platform.db, id: string) =>
+  testApp.platform.jobs.enqueue(db, issueBulkJob, { orgId: scope.orgId, bulkIssuanceId: id }, { orgId: scope.orgId })
+
 async function waitForJob(jobId: string) {
   for (;;) {
     const progress = await testApp.platform.jobs.getProgress(jobId)
@@ -62,8 +66,6 @@ describe('bulk issuance from CSV', () => {
     const [before] = await testApp.platform.db.select({ total: count() }).from(credentials).where(eq(credentials.orgId, scope.orgId))
     assert.equal(before?.total, 0, 'nothing is issued before confirmation')
 
-    const enqueue = (db: typeof testApp.platform.db, id: string) =>
-      testApp.platform.jobs.enqueue(db, issueBulkJob, { orgId: scope.orgId, bulkIssuanceId: id }, { orgId: scope.orgId })
     const jobId = await confirmBulkIssuance(testApp.platform, scope, preview.id, enqueue)
     assert.equal(await confirmBulkIssuance(testApp.platform, scope, preview.id, enqueue), jobId, 'confirming twice starts one job')
     const progress = await waitForJob(jobId)
@@ -76,6 +78,22 @@ describe('bulk issuance from CSV', () => {
     assert.equal(again.validRows, 0)
     assert.equal(again.alreadyIssued, 9_980)
     await assert.rejects(confirmBulkIssuance(testApp.platform, scope, again.id, enqueue), /nothing new to issue/)
+  })
+
+  it('counts as issued every credential of the upload, those of an attempt interrupted before included', async () => {
+    const content = Buffer.from(['email,name,achievement', ...[1, 2, 3].map((i) => `resumed${i}@example.org,Resumed ${i},First Aid`)].join('\n'))
+    const preview = await previewBulkIssuance(testApp.platform, scope, { fileName: 'resumed.csv', content })
+    // The first row as an attempt that stopped after its first chunk left it.
+    const [first] = (await getBulkIssuance(testApp.platform, scope, preview.id)).rows
+    assert.ok(first)
+    await issueCredentials(testApp.platform, scope, [bulkRowInput(first)], { bulkIssuanceId: preview.id })
+
+    const progress = await waitForJob(await confirmBulkIssuance(testApp.platform, scope, preview.id, enqueue))
+    assert.equal(progress.state, 'completed', progress.message ?? '')
+    assert.equal(progress.message, '3 issued')
+    assert.equal((await getBulkIssuance(testApp.platform, scope, preview.id)).issued, 3)
+    const [stored] = await testApp.platform.db.select({ total: count() }).from(credentials).where(eq(credentials.bulkIssuanceId, preview.id))
+    assert.equal(stored?.total, 3)
   })
 
   it('refuses a file without the needed columns, or that is not CSV, saying what to fix', async () => {

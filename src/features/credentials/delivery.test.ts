@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { eq } from 'drizzle-orm'
 import { authenticate } from 'mailauth'
-import { linkFromOutbox, newOrg, newPerson, uniqueEmail } from '../../../test/support/factories.ts'
+import { linkFromOutbox, newOrg, newPerson, uniqueEmail, until } from '../../../test/support/factories.ts'
 import { startTestApp, type TestApp, type TestClient, textOf } from '../../../test/support/harness.ts'
 import { mailParts, startSmtpServer, type TestSmtpServer } from '../../../test/support/smtp.ts'
 import { Mailer } from '../../platform/mail/mailer.ts'
@@ -70,16 +70,6 @@ after(async () => {
 async function resolver(name: string, type: string): Promise<string[][]> {
   if (type === 'TXT' && name === `${DKIM_SELECTOR}._domainkey.${DKIM_DOMAIN}`) return [[dkimTxt]]
   throw Object.assign(new Error(`no ${type} record for ${name}`), { code: 'ENOTFOUND' })
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}.`)
-    await new Promise((resolve) => setTimeout(resolve, 150))
-  }
 }
 
 const deliveryIn = (credentialId: string, state: Delivery['state']) =>

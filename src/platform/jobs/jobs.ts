@@ -41,6 +41,15 @@ export interface EnqueueOptions {
 }
 
 const PG_BOSS_SCHEMA = 'pgboss'
+/**
+ * A worker refreshes every running job's heartbeat every HEARTBEAT_REFRESH_SECONDS; pg-boss's
+ * supervisor, every SUPERVISE_SECONDS, fails a job whose heartbeat is older than HEARTBEAT_SECONDS
+ * into a retry. So a job whose process died is taken up again about half a minute later (once a
+ * worker runs), not after pg-boss's 15-minute expiry.
+ */
+const HEARTBEAT_SECONDS = 15
+const HEARTBEAT_REFRESH_SECONDS = 3
+const SUPERVISE_SECONDS = 10
 
 /**
  * Durable background jobs on pg-boss, in the same database. Payloads carry IDs, never secrets or
@@ -60,7 +69,8 @@ export class Jobs<Services> {
       ...(connection as object),
       schema: PG_BOSS_SCHEMA,
       max: 3,
-      superviseIntervalSeconds: 60,
+      superviseIntervalSeconds: SUPERVISE_SECONDS,
+      monitorIntervalSeconds: SUPERVISE_SECONDS,
       registerInstance: false,
     } as ConstructorParameters<typeof PgBoss>[0])
     this.boss.on('error', onError)
@@ -89,6 +99,7 @@ export class Jobs<Services> {
       id: jobId,
       retryLimit: job.retryLimit,
       retryBackoff: true,
+      heartbeatSeconds: HEARTBEAT_SECONDS,
       db: fromDrizzle(db as Parameters<typeof fromDrizzle>[0], sql),
     })
     return jobId
@@ -98,10 +109,14 @@ export class Jobs<Services> {
   async work(services: Services, options: { only?: string[] } = {}): Promise<void> {
     for (const definition of this.definitions.values()) {
       if (options.only && !options.only.includes(definition.name)) continue
-      await this.boss.work(definition.name, { pollingIntervalSeconds: 0.5, batchSize: 1 }, async ([job]) => {
-        if (!job) return
-        await this.runOne(definition, job.id, job.data, job.signal, services)
-      })
+      await this.boss.work(
+        definition.name,
+        { pollingIntervalSeconds: 0.5, batchSize: 1, heartbeatRefreshSeconds: HEARTBEAT_REFRESH_SECONDS },
+        async ([job]) => {
+          if (!job) return
+          await this.runOne(definition, job.id, job.data, job.signal, services)
+        },
+      )
     }
   }
 

@@ -23,4 +23,5 @@ export const exams: Feature = {
   privacy: examsPrivacy,
   jobs: [portalRunJob as never],
   onWorkerStart: startPortalRunSweeper,
+  encryptedColumns: [{ table: 'portal_runs', idColumn: 'id', column: 'token_encrypted' }],
 }

@@ -247,11 +247,17 @@ describe('interactive mode', () => {
     assert.equal((await secretRows()).length, 0)
   })
 
-  it('wipes the held credentials at sign-out and at login-session expiry', async () => {
+  it('logs the held token out at the portal and wipes the held credentials at sign-out; wipes them at login-session expiry', async () => {
+    const tokensBefore = Object.values(simulator.tokens()).flat()
     const client = await connectedClient()
+    const [token] = simulator.tokens().live.filter((live) => !tokensBefore.includes(live))
+    assert.ok(token)
+    testApp.secrets.add(token)
     assert.equal((await secretRows()).length, 1)
     await client.submit('/sign-out', {})
     assert.equal((await secretRows()).length, 0)
+    assert.ok(simulator.tokens().loggedOut.includes(token), 'the token is logged out at the portal')
+    assert.equal(client.cookie('laurel_key_portal'), undefined)
 
     const later = await connectedClient()
     assert.equal((await secretRows()).length, 1)

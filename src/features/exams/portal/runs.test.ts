@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { eq } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import { dumpDatabase } from '../../../../test/support/database.ts'
 import { newOrg } from '../../../../test/support/factories.ts'
 import { startTestApp, type TestApp, textOf } from '../../../../test/support/harness.ts'
 import { until } from '../../../../test/support/until.ts'
+import { auditEntries } from '../../../platform/audit/schema.ts'
+import { rotateKeysJob } from '../../../platform/crypto/jobs.ts'
+import type { JobRunContext } from '../../../platform/jobs/jobs.ts'
+import type { Platform } from '../../../platform/platform.ts'
 import { utcToZoned } from '../../../platform/time-zones.ts'
 import type { OrgScope } from '../../orgs/service.ts'
 import { previewExamSessionImport } from '../bulk.ts'
@@ -303,6 +307,36 @@ describe('portal runs', () => {
       for (const item of items.filter((item) => item.state === 'skipped')) assert.deepEqual(requestsFor({ id: item.examSessionId }), [])
       assert.ok(run.tokenWipedAt)
       assert.equal(run.tokenEncrypted, null)
+    } finally {
+      simulator.release()
+      await logOut(access)
+    }
+  })
+
+  it('a key rotation during a run re-encrypts its token, and the run still logs it out and wipes it when it ends', async () => {
+    const { platform } = testApp
+    const sessions = [await sessionAt(runRoom, new Date(Date.now() + 7 * DAY)), await sessionAt(runRoom, new Date(Date.now() + 7 * DAY + HOUR))]
+    const access = await accessAs(PROCTOR)
+    const tokensBefore = allTokens()
+    simulator.hold('/sessions')
+    try {
+      const started = await startPortalRun(platform, scope, access, { action: 'create', examSessionIds: sessions.map((session) => session.id) })
+      await until('both items to wait on the portal', () => (simulator.waiting() === sessions.length ? true : undefined))
+      const oldKey = platform.keyring.activeKey
+      await rotateKeysJob.run({ services: platform, progress: async () => {} } as unknown as JobRunContext<Platform>, {})
+      assert.notEqual(platform.keyring.keyIdOf((await getPortalRun(platform.db, scope, started.id)).tokenEncrypted ?? ''), oldKey)
+      simulator.release()
+      const run = await finished(started.id)
+      assert.equal(run.state, 'completed')
+      const [runToken] = allTokens().filter((token) => !tokensBefore.includes(token))
+      assert.ok(runToken && simulator.tokens().loggedOut.includes(runToken), "the run's token is logged out")
+      assert.equal(run.tokenEncrypted, null)
+      await platform.audit.flush()
+      const finishedEntries = await platform.db
+        .select({ id: auditEntries.id })
+        .from(auditEntries)
+        .where(and(eq(auditEntries.action, 'exams.portal_run_finished'), eq(auditEntries.target, run.id)))
+      assert.equal(finishedEntries.length, 1, 'the run ended itself, not the sweeper after it')
     } finally {
       simulator.release()
       await logOut(access)

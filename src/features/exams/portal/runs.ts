@@ -65,9 +65,13 @@ async function openSecret(platform: Platform, run: Pick<PortalRun, 'tokenEncrypt
   return run.tokenEncrypted ? (JSON.parse(await platform.keyring.decrypt(run.tokenEncrypted)) as RunSecret) : null
 }
 
-/** Logs the run's token out at the portal (best effort: an unreachable portal lets it expire) and wipes it from the row. */
-async function wipeRunToken(platform: Platform, run: Pick<PortalRun, 'id' | 'orgId' | 'tokenEncrypted'>, connector?: PortalConnector): Promise<void> {
-  const secret = await openSecret(platform, run)
+/**
+ * Logs the run's token out at the portal (best effort: an unreachable portal lets it expire) and wipes it from the row.
+ * It reads the row again: a key rotation during the run re-encrypted the token and retired the key of the copy read at its start.
+ */
+async function wipeRunToken(platform: Platform, run: Pick<PortalRun, 'id' | 'orgId'>, connector?: PortalConnector): Promise<void> {
+  const [row] = await platform.db.select({ tokenEncrypted: portalRuns.tokenEncrypted }).from(portalRuns).where(eq(portalRuns.id, run.id))
+  const secret = row ? await openSecret(platform, row) : null
   if (secret) {
     const portal = connector ?? (await connectorOf(platform, run.orgId))
     await portal
@@ -461,7 +465,7 @@ export async function sweepPortalRuns(platform: Platform): Promise<{ resumed: nu
   })
   for (const row of stale) platform.log.info({ runId: row.id }, 'resuming a portal run whose worker stopped')
   const finished = await platform.db
-    .select({ id: portalRuns.id, orgId: portalRuns.orgId, tokenEncrypted: portalRuns.tokenEncrypted })
+    .select({ id: portalRuns.id, orgId: portalRuns.orgId })
     .from(portalRuns)
     .where(and(inArray(portalRuns.state, FINISHED), isNull(portalRuns.tokenWipedAt)))
     .limit(100)

@@ -11,7 +11,7 @@ export const ENV_VARS = {
   DATABASE_URL: 'a postgres:// or postgresql:// URL; when set, Laurel uses that PostgreSQL server instead of the embedded one',
   EMBEDDED_DB_PORT:
     'an integer from 1 to 65535: the embedded PostgreSQL then also listens on 127.0.0.1 at that port (default: its unix socket in DATA_DIR only)',
-  REDIS_URL: 'a redis:// or rediss:// URL; when set, rate limits and the ephemeral cache live in Redis',
+  REDIS_URL: 'a redis:// or rediss:// URL; when set, rate limits and sign-out notices are shared through Redis',
   SMTP_URL: 'an smtp:// or smtps:// URL; when set, mail is sent through it, otherwise it stays in the outbox',
   MAIL_FROM: 'the sender address of outgoing mail (default "Laurel <no-reply@HOSTNAME-OF-PUBLIC_URL>")',
   DKIM_DOMAIN: 'the domain that signs outgoing mail with DKIM (set with DKIM_SELECTOR and DKIM_PRIVATE_KEY_FILE, or leave all three unset)',

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { EncryptedColumn } from './crypto/keyring.ts'
 import type { JobDefinition } from './jobs/jobs.ts'
 import type { MailAttachmentSource, MailSentHandler, Platform } from './platform.ts'
@@ -25,10 +25,14 @@ export interface Feature {
   /** Attachments its emails name, rendered at send time; keys are source names, e.g. `credentials.certificate`. */
   mailAttachments?: Record<string, MailAttachmentSource>
   onMailSent?: MailSentHandler
+  /** Runs in a browser's sign-out request before its login session ends, so it can still read that session's secrets. */
+  onSignOut?: SignOutHandler
   commands?: Command[]
   /** Background work of a worker process besides its jobs (e.g. a sweeper), started with the worker; `stop` runs before the platform closes. */
   onWorkerStart?(platform: Platform): WorkerTask
 }
+
+export type SignOutHandler = (platform: Platform, request: FastifyRequest, reply: FastifyReply) => Promise<void>
 
 export interface WorkerTask {
   stop(): Promise<void>

@@ -4,7 +4,6 @@ import type { Logger } from 'pino'
 import type { Config } from '../config.ts'
 import { CheckpointFile } from './audit/checkpoint.ts'
 import { AuditLog, deriveAuditKey } from './audit/log.ts'
-import { type EphemeralCache, MemoryCache, RedisCache } from './cache.ts'
 import { type Clock, systemClock } from './clock.ts'
 import type { HmacSha256 } from './crypto/hashing.ts'
 import { rotateKeysJob } from './crypto/jobs.ts'
@@ -31,8 +30,6 @@ export interface Platform {
   mailer: Mailer
   jobs: Jobs<Platform>
   redis: Redis | undefined
-  /** Short-lived values with a time limit: Redis when REDIS_URL is set, else this process's memory. */
-  cache: EphemeralCache
   /** Per-process copies of what nearly every request reads; see memo.ts. */
   memo: Memo
   clock: Clock
@@ -106,7 +103,6 @@ export async function openPlatform(config: Config, options: PlatformOptions): Pr
       mailer,
       jobs,
       redis,
-      cache: redis ? new RedisCache(redis) : new MemoryCache(clock),
       memo,
       clock,
       log: options.log,

@@ -12,9 +12,10 @@ import { createOrg, type OrgScope } from '../../src/features/orgs/service.ts'
 import { type Database, openDatabase } from '../../src/platform/db/client.ts'
 import { jobProgress } from '../../src/platform/jobs/schema.ts'
 import type { Platform } from '../../src/platform/platform.ts'
-import { strongPassword, uniqueEmail, until } from '../support/factories.ts'
+import { strongPassword, uniqueEmail } from '../support/factories.ts'
 import { createTestEnvironment, type TestEnvironment } from '../support/harness.ts'
 import { freePort, LaurelProcesses, withPlatform } from '../support/processes.ts'
+import { until } from '../support/until.ts'
 
 /*
  * Crash test: `laurel serve` issues a confirmed CSV upload of 600 rows and is killed with SIGKILL once

@@ -15,17 +15,6 @@ export function uniqueEmail(label = 'person'): string {
   return `${label}.${randomBytes(5).toString('hex')}@example.org`
 }
 
-/** Checks every 100 ms until `check` returns a value, for at most `timeoutMs`. */
-export async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}.`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
-
 export interface PersonFixture {
   account: Account
   email: string

@@ -1,5 +1,6 @@
 import type { Feature } from '../../platform/feature.ts'
 import { catalogRoutes } from './catalog-pages.tsx'
+import { releasePortal } from './portal/interactive.ts'
 import { portalRunJob, startPortalRunSweeper } from './portal/runs.ts'
 import { portalRoutes } from './portal-pages.tsx'
 import { portalRunRoutes } from './portal-run-pages.tsx'
@@ -23,4 +24,6 @@ export const exams: Feature = {
   privacy: examsPrivacy,
   jobs: [portalRunJob as never],
   onWorkerStart: startPortalRunSweeper,
+  onSignOut: releasePortal,
+  encryptedColumns: [{ table: 'portal_runs', idColumn: 'id', column: 'token_encrypted' }],
 }

@@ -205,8 +205,8 @@ export type PortalRunState = (typeof PORTAL_RUN_STATES)[number]
 
 /**
  * A batch action (create, confirm or cancel) sent to the org's testing portal by a job. Privacy: a
- * run holds IDs, counts and the cancel reason the admin typed only; no personal data, and never a
- * portal password or token (the token lives encrypted in the ephemeral cache, keyed by the run ID).
+ * run holds IDs, counts and the cancel reason the admin typed only; no personal data, never a portal
+ * password, and its portal token only encrypted by the keyring, until the run ends.
  */
 export const portalRuns = pgTable(
   'portal_runs',
@@ -224,7 +224,9 @@ export const portalRuns = pgTable(
     jobId: text(),
     /** Why the run failed, in words safe to show. */
     message: text(),
-    /** Set once the run's portal token was logged out and wiped from the cache. */
+    /** The run's portal token (with its expiry and portal actor), keyring ciphertext; null once wiped. */
+    tokenEncrypted: text(),
+    /** Set once the run's portal token was logged out and wiped. */
     tokenWipedAt: timestamp({ withTimezone: true }),
     createdByAccountId: text().notNull(),
     finishedAt: timestamp({ withTimezone: true }),

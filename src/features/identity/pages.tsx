@@ -239,7 +239,13 @@ export async function identityPages(app: FastifyInstance): Promise<void> {
     const signedIn = request.auth?.loginSessionId
       ? { accountId: request.auth.accountId, loginSessionId: request.auth.loginSessionId }
       : request.pendingLoginSession
-    if (signedIn) await endLoginSession(platform, signedIn.accountId, signedIn.loginSessionId)
+    if (signedIn) {
+      // Features clean up first (e.g. log a held portal token out), while the login session's secrets are still readable.
+      for (const handler of app.signOutHandlers) {
+        await handler(platform, request, reply).catch((error: unknown) => platform.log.warn({ err: error }, 'a sign-out handler failed'))
+      }
+      await endLoginSession(platform, signedIn.accountId, signedIn.loginSessionId)
+    }
     reply.clearCookie(LOGIN_SESSION_COOKIE, { path: '/' })
     reply.flash('info', 'You are signed out.')
     return reply.redirect('/sign-in')

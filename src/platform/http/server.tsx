@@ -11,7 +11,7 @@ import type { Children } from '@kitajs/html'
 import { sql } from 'drizzle-orm'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify'
 import { Type } from 'typebox'
-import type { Feature } from '../feature.ts'
+import type { Feature, SignOutHandler } from '../feature.ts'
 import { projectPath } from '../paths.ts'
 import type { Platform } from '../platform.ts'
 import { type Flash, Layout, type Navigation } from '../ui/layout.tsx'
@@ -35,6 +35,8 @@ declare module 'fastify' {
     ui: { navigation: NavigationProvider }
     /** Every route registered, for the API docs and the cross-org test. */
     routeTable: { method: string; url: string }[]
+    /** Every feature's `onSignOut`, in feature order. */
+    signOutHandlers: SignOutHandler[]
   }
   interface FastifyReply {
     /** Renders a full page in the layout (navigation, flash message, CSRF token). */
@@ -77,6 +79,10 @@ export async function buildServer(platform: Platform, features: Feature[]): Prom
     for (const method of [route.method].flat()) if (method !== 'HEAD') app.routeTable.push({ method, url: route.url })
   })
   app.decorate('ui', { navigation: defaultNavigation })
+  app.decorate(
+    'signOutHandlers',
+    features.flatMap((feature) => (feature.onSignOut ? [feature.onSignOut] : [])),
+  )
   app.decorateRequest('auth', null)
 
   installSecurityHeaders(app, { isHttps: config.isHttps })

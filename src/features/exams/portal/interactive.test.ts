@@ -10,6 +10,7 @@ import type { OrgScope } from '../../orgs/service.ts'
 import { type Exam, type Proctor, type Room, saveCentre, saveExam, saveProctor, saveRoom, type TestCentre } from '../catalog.ts'
 import { examSessions } from '../schema.ts'
 import { cancelExamSessions, confirmExamSessions, createExamSession, getExamSession } from '../sessions.ts'
+import { savePortalConnection } from './connection.ts'
 import { HttpPortalConnector } from './http-connector.ts'
 import { PortalSimulator } from './simulator.ts'
 
@@ -100,6 +101,7 @@ before(async () => {
   centre = await saveCentre(platform, scope, { code: 'LON', name: 'London', timeZone: 'UTC' })
   room = await saveRoom(platform, scope, centre.id, { name: 'A', capacity: 20 })
   proctor = await saveProctor(platform, scope, { name: 'Pat', email: 'pat@example.org', memberId: null, portalProctorId: PROCTOR.proctorId })
+  await savePortalConnection(platform, scope, { baseUrl: simulator.url, requestsPerSecond: 1000 })
 })
 after(async () => {
   await testApp.close()
@@ -108,8 +110,11 @@ after(async () => {
 
 describe('portal settings and proctor IDs', () => {
   it('saves the portal address (admins) and validates a proctor’s portal ID', async () => {
+    // An org of its own, with no portal set up yet.
+    const { org, owner: admin } = await newOrg(testApp, 'Settings Org')
+    const base = `/orgs/${org.id}`
     const client = testApp.client()
-    await client.signIn(owner.email, owner.password)
+    await client.signIn(admin.email, admin.password)
     const empty = await client.get(`${base}/portal`)
     assert.match(textOf(empty.body), /No testing portal is set up yet/)
     await client.get(`${base}/portal/settings`)
@@ -136,25 +141,30 @@ describe('interactive mode', () => {
     const page = await client.get(`${base}/portal`)
     assert.match(page.body, /name="password" type="password"[^>]*autocomplete="off"/)
     const wrong = `${PROCTOR.password}-wrong`
+    const errorsBefore = await auditCount('exams.portal_error')
     const response = await client.submit(`${base}/portal/connect`, { username: PROCTOR.username, password: wrong })
     assert.equal(response.statusCode, 422)
     assert.match(textOf(response.body), /did not accept that username and password/)
     assert.ok(!response.body.includes(wrong))
     assert.equal((await secretRows()).length, 0)
-    assert.equal(await auditCount('exams.portal_error'), 1)
+    assert.equal(await auditCount('exams.portal_error'), errorsBefore + 1)
   })
 
   it('connects with canary credentials holding ciphertext only, lists, creates, confirms and cancels live, and disconnects', async () => {
+    const tokensBefore = Object.values(simulator.tokens()).flat()
+    const sessionsBefore = simulator.sessions().length
+    const connectsBefore = await auditCount('exams.portal_connected')
+    const disconnectsBefore = await auditCount('exams.portal_disconnected')
     const client = await connectedClient()
     const [row] = await secretRows()
     assert.ok(row)
-    const [token] = simulator.tokens().live
+    const [token] = simulator.tokens().live.filter((live) => !tokensBefore.includes(live))
     assert.ok(token)
     testApp.secrets.add(token)
     assert.deepEqual(await columnsContaining(PROCTOR.password), [])
     assert.deepEqual(await columnsContaining(token), [])
     assert.ok(!row.ciphertext.includes(PROCTOR.username))
-    assert.equal(await auditCount('exams.portal_connected'), 1)
+    assert.equal(await auditCount('exams.portal_connected'), connectsBefore + 1)
 
     // Create one exam session at the portal from its page; another appears at the portal by other hands.
     const soon = await newExamSession(5)
@@ -183,7 +193,7 @@ describe('interactive mode', () => {
     const list = await client.get(`${base}/portal`)
     const listText = textOf(list.body)
     assert.match(listText, new RegExp(`Connected as ${PROCTOR.username}, proctor ID PRC-1`))
-    assert.match(listText, /2 sessions at the portal/)
+    assert.match(listText, new RegExp(`${sessionsBefore + 2} sessions at the portal`))
     assert.match(list.body, new RegExp(`href="${base}/exam-sessions/${soon.id}"`))
     assert.match(listText, /XX-9.*Not in Laurel/)
     assert.ok(!list.body.includes(PROCTOR.password))
@@ -217,7 +227,7 @@ describe('interactive mode', () => {
     assert.equal(await auditCount('exams.portal_session_cancelled', foreign.id), 1)
 
     // Disconnect logs the token out at the portal and drops both halves.
-    const [current] = simulator.tokens().live.filter((live) => live !== adminLogin.token)
+    const [current] = simulator.tokens().live.filter((live) => live !== adminLogin.token && !tokensBefore.includes(live))
     assert.ok(current)
     testApp.secrets.add(current)
     assert.deepEqual(await columnsContaining(current), [])
@@ -227,7 +237,7 @@ describe('interactive mode', () => {
     assert.ok(simulator.tokens().loggedOut.includes(current))
     assert.equal((await secretRows()).length, 0)
     assert.equal(client.cookie('laurel_key_portal'), undefined)
-    assert.equal(await auditCount('exams.portal_disconnected'), 1)
+    assert.equal(await auditCount('exams.portal_disconnected'), disconnectsBefore + 1)
     assert.match(textOf((await client.get(`${base}/portal`)).body), /Connect the testing portal/)
   })
 
@@ -247,11 +257,17 @@ describe('interactive mode', () => {
     assert.equal((await secretRows()).length, 0)
   })
 
-  it('wipes the held credentials at sign-out and at login-session expiry', async () => {
+  it('logs the held token out at the portal and wipes the held credentials at sign-out; wipes them at login-session expiry', async () => {
+    const tokensBefore = Object.values(simulator.tokens()).flat()
     const client = await connectedClient()
+    const [token] = simulator.tokens().live.filter((live) => !tokensBefore.includes(live))
+    assert.ok(token)
+    testApp.secrets.add(token)
     assert.equal((await secretRows()).length, 1)
     await client.submit('/sign-out', {})
     assert.equal((await secretRows()).length, 0)
+    assert.ok(simulator.tokens().loggedOut.includes(token), 'the token is logged out at the portal')
+    assert.equal(client.cookie('laurel_key_portal'), undefined)
 
     const later = await connectedClient()
     assert.equal((await secretRows()).length, 1)
@@ -397,5 +413,6 @@ describe('reconciliation', () => {
     assert.doesNotMatch(after.body, /data-drift=/)
     assert.match(textOf(after.body), /No drift: Laurel \(\d+ exam sessions\) and the portal \(\d+ sessions\) agree for LON/)
     assert.deepEqual(await columnsContaining(PROCTOR.password), [])
+    await client.submit(`${base}/portal/disconnect`, {})
   })
 })

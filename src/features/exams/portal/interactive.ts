@@ -9,8 +9,9 @@ import { type PortalActor, PortalAuthError, type PortalConnector } from './conne
 
 /*
  * Interactive mode: the portal username, password and current token live only in the user's login
- * session, encrypted with the key in their cookie (identity's session secrets). Sign-out, session
- * expiry and Disconnect delete them.
+ * session, encrypted with the key in their cookie (identity's session secrets). Sign-out and
+ * Disconnect log the token out at the portal and delete them; session expiry deletes them (the key
+ * cookie is not there to read the token, which then lapses at the portal).
  */
 
 const SECRET_PURPOSE = 'portal'
@@ -158,8 +159,8 @@ export async function withPortal<T>(
   }
 }
 
-/** Logs the token out at the portal (best effort) and deletes both halves of the secret. */
-export async function disconnectPortal(platform: Platform, request: FastifyRequest, reply: FastifyReply, scope: OrgScope): Promise<void> {
+/** Logs the held token out at the portal (best effort) and deletes both halves of the secret; also the exams feature's `onSignOut`. */
+export async function releasePortal(platform: Platform, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const secret = await readSessionSecret(platform, request, SECRET_PURPOSE)
   if (secret) {
     const held = JSON.parse(secret) as HeldPortalLogin
@@ -171,5 +172,9 @@ export async function disconnectPortal(platform: Platform, request: FastifyReque
     }
   }
   await dropSessionSecret(platform, request, reply, SECRET_PURPOSE)
+}
+
+export async function disconnectPortal(platform: Platform, request: FastifyRequest, reply: FastifyReply, scope: OrgScope): Promise<void> {
+  await releasePortal(platform, request, reply)
   await platform.audit.recordIn(platform.db, { action: 'exams.portal_disconnected', orgId: scope.orgId, actorAccountId: scope.accountId, target: scope.orgId })
 }

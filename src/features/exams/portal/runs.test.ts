@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { eq, sql } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
+import { dumpDatabase } from '../../../../test/support/database.ts'
 import { newOrg } from '../../../../test/support/factories.ts'
 import { startTestApp, type TestApp, textOf } from '../../../../test/support/harness.ts'
+import { until } from '../../../../test/support/until.ts'
+import { auditEntries } from '../../../platform/audit/schema.ts'
+import { rotateKeysJob } from '../../../platform/crypto/jobs.ts'
+import type { JobRunContext } from '../../../platform/jobs/jobs.ts'
+import type { Platform } from '../../../platform/platform.ts'
 import { utcToZoned } from '../../../platform/time-zones.ts'
 import type { OrgScope } from '../../orgs/service.ts'
 import { previewExamSessionImport } from '../bulk.ts'
@@ -12,7 +18,16 @@ import { createExamSession, type ExamSession, getExamSession } from '../sessions
 import { checkPortalAction, portalIdempotencyKey } from './actions.ts'
 import { connectorFor, savePortalConnection } from './connection.ts'
 import type { PortalAccess } from './interactive.ts'
-import { getPortalRun, isRunFinished, listPortalRunItems, type PortalRun, previewPortalRun, startPortalRun, stopPortalRun } from './runs.ts'
+import {
+  getPortalRun,
+  isRunFinished,
+  listPortalRunItems,
+  PORTAL_RUN_CONCURRENCY,
+  type PortalRun,
+  previewPortalRun,
+  startPortalRun,
+  stopPortalRun,
+} from './runs.ts'
 import { type PortalAccount, PortalSimulator } from './simulator.ts'
 
 const HOUR = 3_600_000
@@ -28,7 +43,6 @@ let rulesRoom: Room
 let runRoom: Room
 let proctorId: string
 let owner: Awaited<ReturnType<typeof newOrg>>['owner']
-let lastRunId = ''
 
 before(async () => {
   testApp = await startTestApp({ worker: true })
@@ -38,7 +52,7 @@ before(async () => {
   const { org } = created
   owner = created.owner
   scope = { orgId: org.id, accountId: owner.account.id, role: 'owner' }
-  simulator = await PortalSimulator.start({ accounts: [PROCTOR, CLERK], failureRate: 0.15 })
+  simulator = await PortalSimulator.start({ accounts: [PROCTOR, CLERK] })
   await savePortalConnection(platform, scope, { baseUrl: simulator.url, requestsPerSecond: 100 })
   exam = await saveExam(platform, scope, { code: 'FA-101', title: 'First Aid', durationMinutes: 60, passMark: 70, maxScore: 100, achievementId: null })
   const centre = await saveCentre(platform, scope, { code: 'LON', name: 'London', timeZone: 'Europe/London' })
@@ -76,14 +90,24 @@ const sessionAt = (room: Room, startsAt: Date, withProctor = true): Promise<Exam
     seats: 10,
   })
 
-async function finished(runId: string): Promise<PortalRun> {
-  for (let i = 0; i < 600; i++) {
+/** The run once finished, and its token logged out and wiped (the last thing a run does). */
+const finished = (runId: string): Promise<PortalRun> =>
+  until(`the run ${runId} to finish`, async () => {
     const run = await getPortalRun(testApp.platform.db, scope, runId)
-    // Finished, and its token logged out and wiped (the last thing a run does).
-    if (isRunFinished(run.state) && run.tokenWipedAt) return run
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error(`The run ${runId} did not finish.`)
+    return isRunFinished(run.state) && run.tokenWipedAt ? run : undefined
+  })
+
+const allTokens = () => Object.values(simulator.tokens()).flat()
+
+/** Creates `count` exam sessions an hour apart from `days` days on, and runs `create` for them at the portal. */
+async function createRun(count: number, days: number): Promise<{ run: PortalRun; sessions: ExamSession[] }> {
+  const sessions: ExamSession[] = []
+  for (let i = 0; i < count; i++) sessions.push(await sessionAt(runRoom, new Date(Date.now() + days * DAY + i * HOUR)))
+  const access = await accessAs(PROCTOR)
+  const started = await startPortalRun(testApp.platform, scope, access, { action: 'create', examSessionIds: sessions.map((session) => session.id) })
+  const run = await finished(started.id)
+  await logOut(access)
+  return { run, sessions }
 }
 
 /** Requests the simulator saw about an exam session: its create (by idempotency key) and its confirm/cancel (by portal ID). */
@@ -110,6 +134,7 @@ describe('portal runs', () => {
     const tooFar = await sessionAt(rulesRoom, new Date(now + 31 * DAY))
     const noProctor = await sessionAt(rulesRoom, new Date(now + 5 * HOUR), false)
     const proctorAccess = await accessAs(PROCTOR)
+    const requestsBefore = simulator.requests().length
 
     const createIds = [valid.id, laterValid.id, tooSoon.id, tooFar.id, noProctor.id]
     const preview = await previewPortalRun(platform, scope, proctorAccess, { action: 'create', examSessionIds: createIds })
@@ -121,7 +146,10 @@ describe('portal runs', () => {
       [noProctor.id]: ['proctor_not_at_portal'],
     })
     assert.equal(
-      simulator.requests().filter((request) => request.method === 'POST' && request.path.includes('/sessions')).length,
+      simulator
+        .requests()
+        .slice(requestsBefore)
+        .filter((request) => request.method === 'POST' && request.path.includes('/sessions')).length,
       0,
       'the preview sent nothing',
     )
@@ -183,18 +211,19 @@ describe('portal runs', () => {
     await logOut(clerkAccess)
   })
 
-  it('creates 30 exam sessions once each through transient failures, then logs its token out and wipes it', async () => {
+  it('creates 30 exam sessions once each through transient failures, keeping its token keyring-encrypted with the run, then logs it out and wipes it', async () => {
     const { platform } = testApp
     const sessions: ExamSession[] = []
     for (let i = 0; i < 30; i++) sessions.push(await sessionAt(runRoom, new Date(Date.now() + 3 * DAY + i * HOUR)))
     const access = await accessAs(PROCTOR)
-    const liveBefore = simulator.tokens().live
-    simulator.failNext(3)
+    const tokensBefore = allTokens()
+    const requestsBefore = simulator.requests().length
+    // Scripted, so every run retries the same way: the run's login fails twice, then three creates once each.
+    simulator.failNext(2, '/login')
+    simulator.failNext(3, '/sessions')
     const started = await startPortalRun(platform, scope, access, { action: 'create', examSessionIds: sessions.map((session) => session.id) })
-    assert.ok((await platform.cache.keys()).includes(`portal-run:${started.id}`), 'the run token waits in the cache')
-    const sealed = (await platform.cache.get(`portal-run:${started.id}`)) ?? ''
+    const sealed = started.tokenEncrypted ?? ''
     const run = await finished(started.id)
-    lastRunId = run.id
     assert.equal(run.state, 'completed')
     const items = await listPortalRunItems(platform.db, scope, run.id)
     assert.deepEqual(
@@ -204,28 +233,31 @@ describe('portal runs', () => {
     const keys = sessions.map((session) => portalIdempotencyKey(session.id))
     const created = simulator.sessions().filter((session) => items.some((item) => item.portalSessionId === session.id))
     assert.equal(created.length, 30)
-    const successfulCreates = simulator.requests().filter((request) => request.status === 201 && keys.includes(request.idempotencyKey ?? ''))
+    const requests = simulator.requests().slice(requestsBefore)
+    const successfulCreates = requests.filter((request) => request.status === 201 && keys.includes(request.idempotencyKey ?? ''))
+    assert.equal(successfulCreates.length, 30)
     assert.equal(new Set(successfulCreates.map((request) => request.idempotencyKey)).size, 30)
-    assert.ok(
-      simulator.requests().some((request) => request.status === 503),
-      'the portal failed some requests',
+    assert.deepEqual(
+      requests.filter((request) => request.status === 503).map((request) => request.path),
+      ['/login', '/login', '/sessions', '/sessions', '/sessions'],
+      'the scripted failures were retried',
     )
     for (const session of sessions) assert.ok((await getExamSession(platform.db, scope, session.id)).portalSessionId)
 
     await logOut(access)
-    const tokens = simulator.tokens()
-    assert.deepEqual(
-      tokens.live,
-      liveBefore.filter((token) => token !== access.token),
-      "the run's token is logged out",
-    )
-    assert.ok(tokens.loggedOut.length >= 3)
-    assert.ok(!(await platform.cache.keys()).includes(`portal-run:${run.id}`), 'the run token is wiped from the cache')
-    assert.equal((await getPortalRun(platform.db, scope, run.id)).tokenWipedAt instanceof Date, true)
-    for (const token of tokens.loggedOut) assert.ok(!sealed.includes(token), 'the cache holds the token encrypted')
+    const [runToken, ...others] = allTokens().filter((token) => !tokensBefore.includes(token))
+    assert.ok(runToken)
+    assert.deepEqual(others, [], 'one login for the run')
+    assert.ok(simulator.tokens().loggedOut.includes(runToken), "the run's token is logged out")
+    assert.match(sealed, /^lk1:/, 'the run kept its token as keyring ciphertext')
+    assert.ok(!sealed.includes(runToken))
+    assert.equal((JSON.parse(await platform.keyring.decrypt(sealed)) as { token: string }).token, runToken)
+    assert.equal(run.tokenEncrypted, null, 'the token is wiped from the run')
+    assert.ok(run.tokenWipedAt instanceof Date)
   })
 
   it('pages: the list offers the portal actions, a login session not connected is told to connect first, the run page shows each result', async () => {
+    const { run } = await createRun(2, 5)
     const client = testApp.client()
     await client.signIn(owner.email, owner.password)
     const list = await client.get(`/orgs/${scope.orgId}/exam-sessions`)
@@ -240,31 +272,75 @@ describe('portal runs', () => {
     assert.match(textOf(upload.body), /To also create these at the testing portal, connect to the testing portal first/)
     assert.ok(!upload.body.includes('name="portal"'), 'no portal box before connecting')
 
-    const runPage = await client.get(`/orgs/${scope.orgId}/portal-runs/${lastRunId}`)
+    const runPage = await client.get(`/orgs/${scope.orgId}/portal-runs/${run.id}`)
     assert.equal(runPage.statusCode, 200)
     assert.match(runPage.body, /<progress value="100"/)
-    assert.equal((runPage.body.match(/<tr data-state="done">/g) ?? []).length, 30)
+    assert.equal((runPage.body.match(/<tr data-state="done">/g) ?? []).length, 2)
     assert.ok(!textOf(runPage.body).includes('Stop run'), 'a finished run has no Stop button')
-    const fragment = await client.get(`/orgs/${scope.orgId}/portal-runs/${lastRunId}/progress`)
+    const fragment = await client.get(`/orgs/${scope.orgId}/portal-runs/${run.id}/progress`)
     assert.equal(fragment.statusCode, 200)
     assert.equal(fragment.headers['hx-refresh'], 'true')
   })
 
-  it('Stop run: items not yet sent are skipped, never sent, and the token is still logged out and wiped', async () => {
+  it('Stop run: items in flight finish, items not yet sent are skipped, never sent, and the token is still logged out and wiped', async () => {
     const { platform } = testApp
     const sessions: ExamSession[] = []
     for (let i = 0; i < 8; i++) sessions.push(await sessionAt(runRoom, new Date(Date.now() + 6 * DAY + i * HOUR)))
     const access = await accessAs(PROCTOR)
-    const started = await startPortalRun(platform, scope, access, { action: 'create', examSessionIds: sessions.map((session) => session.id) })
-    await stopPortalRun(platform, scope, started.id)
-    const run = await finished(started.id)
-    assert.equal(run.state, 'stopped')
-    const items = await listPortalRunItems(platform.db, scope, run.id)
-    assert.ok(items.every((item) => item.state === 'done' || (item.state === 'skipped' && item.rule === 'run_stopped')))
-    for (const item of items.filter((item) => item.state === 'skipped')) assert.deepEqual(requestsFor({ id: item.examSessionId }), [])
-    assert.ok(run.tokenWipedAt)
-    assert.ok(!(await platform.cache.keys()).includes(`portal-run:${run.id}`))
-    await logOut(access)
+    simulator.hold('/sessions')
+    try {
+      const started = await startPortalRun(platform, scope, access, { action: 'create', examSessionIds: sessions.map((session) => session.id) })
+      await until('every worker to wait on the portal', () => (simulator.waiting() === PORTAL_RUN_CONCURRENCY ? true : undefined))
+      await stopPortalRun(platform, scope, started.id)
+      // The worker reads the stop request with its next heartbeat; only then may the portal answer.
+      const { heartbeatAt: stoppedAt } = await getPortalRun(platform.db, scope, started.id)
+      await until('a heartbeat after the stop', async () => {
+        const { heartbeatAt } = await getPortalRun(platform.db, scope, started.id)
+        return heartbeatAt && stoppedAt && heartbeatAt > stoppedAt ? true : undefined
+      })
+      simulator.release()
+      const run = await finished(started.id)
+      assert.equal(run.state, 'stopped')
+      const items = await listPortalRunItems(platform.db, scope, run.id)
+      const states = items.map((item) => (item.state === 'skipped' ? `skipped ${item.rule}` : item.state))
+      assert.deepEqual(states.sort(), [...Array(PORTAL_RUN_CONCURRENCY).fill('done'), ...Array(8 - PORTAL_RUN_CONCURRENCY).fill('skipped run_stopped')])
+      for (const item of items.filter((item) => item.state === 'skipped')) assert.deepEqual(requestsFor({ id: item.examSessionId }), [])
+      assert.ok(run.tokenWipedAt)
+      assert.equal(run.tokenEncrypted, null)
+    } finally {
+      simulator.release()
+      await logOut(access)
+    }
+  })
+
+  it('a key rotation during a run re-encrypts its token, and the run still logs it out and wipes it when it ends', async () => {
+    const { platform } = testApp
+    const sessions = [await sessionAt(runRoom, new Date(Date.now() + 7 * DAY)), await sessionAt(runRoom, new Date(Date.now() + 7 * DAY + HOUR))]
+    const access = await accessAs(PROCTOR)
+    const tokensBefore = allTokens()
+    simulator.hold('/sessions')
+    try {
+      const started = await startPortalRun(platform, scope, access, { action: 'create', examSessionIds: sessions.map((session) => session.id) })
+      await until('both items to wait on the portal', () => (simulator.waiting() === sessions.length ? true : undefined))
+      const oldKey = platform.keyring.activeKey
+      await rotateKeysJob.run({ services: platform, progress: async () => {} } as unknown as JobRunContext<Platform>, {})
+      assert.notEqual(platform.keyring.keyIdOf((await getPortalRun(platform.db, scope, started.id)).tokenEncrypted ?? ''), oldKey)
+      simulator.release()
+      const run = await finished(started.id)
+      assert.equal(run.state, 'completed')
+      const [runToken] = allTokens().filter((token) => !tokensBefore.includes(token))
+      assert.ok(runToken && simulator.tokens().loggedOut.includes(runToken), "the run's token is logged out")
+      assert.equal(run.tokenEncrypted, null)
+      await platform.audit.flush()
+      const finishedEntries = await platform.db
+        .select({ id: auditEntries.id })
+        .from(auditEntries)
+        .where(and(eq(auditEntries.action, 'exams.portal_run_finished'), eq(auditEntries.target, run.id)))
+      assert.equal(finishedEntries.length, 1, 'the run ended itself, not the sweeper after it')
+    } finally {
+      simulator.release()
+      await logOut(access)
+    }
   })
 
   it('CSV import with the portal box: rows that break a portal rule are bad rows naming the rule, and are not kept to create', async () => {
@@ -312,27 +388,14 @@ describe('portal runs', () => {
     await logOut(access)
   })
 
-  it('leaves no portal password or token in plaintext in any table (job tables included) or in the cache', async () => {
+  it('leaves no portal password or token in plaintext in any table (job tables included)', async () => {
     const { db } = testApp.platform
+    await createRun(1, 8)
     const tokens = simulator.tokens()
-    const needles = [PROCTOR.password, CLERK.password, ...tokens.live, ...tokens.loggedOut, ...tokens.expired]
-    assert.ok(tokens.loggedOut.length >= 5)
-    const columns = await db.execute<{ table_schema: string; table_name: string; column_name: string }>(sql`
-      select table_schema, table_name, column_name from information_schema.columns
-      where table_schema not in ('pg_catalog', 'information_schema') and data_type in ('text', 'character varying', 'json', 'jsonb')`)
-    const found: string[] = []
-    for (const column of columns.rows) {
-      const patterns = `{${needles.map((needle) => `"%${needle}%"`).join(',')}}`
-      const result = await db.execute<{ count: string }>(
-        sql`select count(*) as count from ${sql.identifier(column.table_schema)}.${sql.identifier(column.table_name)}
-            where ${sql.identifier(column.column_name)}::text like any(${patterns}::text[])`,
-      )
-      if (Number(result.rows[0]?.count) > 0) found.push(`${column.table_schema}.${column.table_name}.${column.column_name}`)
-    }
+    const needles = [PROCTOR.password, CLERK.password, ...allTokens()]
+    assert.ok(tokens.loggedOut.length >= 2, "the run's and the user's tokens")
+    const rows = await dumpDatabase(db)
+    const found = rows.filter((row) => needles.some((needle) => row.includes(needle))).map((row) => row.split(':')[0])
     assert.deepEqual(found, [])
-    for (const key of await testApp.platform.cache.keys()) {
-      const value = (await testApp.platform.cache.get(key)) ?? ''
-      assert.ok(!needles.some((needle) => value.includes(needle)), `cache key ${key} holds a secret in plaintext`)
-    }
   })
 })

@@ -1,4 +1,3 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto'
 import { and, asc, count, desc, eq, inArray, isNull, sql } from 'drizzle-orm'
 import { Type } from 'typebox'
 import type { Db } from '../../../platform/db/client.ts'
@@ -27,11 +26,11 @@ import type { PortalAccess } from './interactive.ts'
  * job. Privacy: runs and their items hold IDs, states and portal messages only, no personal data.
  *
  * Secrets: the job never sees the portal password. Starting a run (in the request of a connected
- * user) makes a fresh portal login for the run; its token is encrypted (AES-256-GCM, key derived
- * from the master key) and kept in the ephemeral cache under the run ID, with the token's lifetime
- * as time limit. The job payload is the run ID only. When the run ends, however it ends, the token is
- * logged out at the portal and deleted from the cache; the sweeper does the same for runs whose
- * worker died, and resumes those still running.
+ * user) makes a fresh portal login for the run; its token is encrypted by the keyring and stored
+ * with the run, so any worker can resume the run after a crash, and the sweeper can log the token out
+ * whatever happened to the process that held it. The job payload is the run ID only. When the run
+ * ends, however it ends, the token is logged out at the portal and wiped from the row; the sweeper
+ * does the same for finished runs whose worker died before that, and resumes those still running.
  *
  * Never twice: every item is sent with the exam session's idempotency key (portalIdempotencyKey), is
  * marked done only after the portal answered, and a resumed run sends its pending items again with
@@ -52,11 +51,7 @@ export type PortalRunItem = typeof portalRunItems.$inferSelect
 const FINISHED: PortalRunState[] = ['completed', 'failed', 'stopped']
 export const isRunFinished = (state: PortalRunState) => FINISHED.includes(state)
 
-export const TOKEN_LOST_MESSAGE =
-  'The portal token of this run was lost (the process holding it stopped, and without Redis it is kept in that process’s memory only). ' +
-  'Nothing more was sent; start a new run for the exam sessions still to do.'
-
-// The run's token in the ephemeral cache
+// The run's token, keyring-encrypted in its row until the run ends
 
 interface RunSecret {
   token: string
@@ -64,39 +59,19 @@ interface RunSecret {
   actor: PortalActor
 }
 
-const cacheKey = (runId: string) => `portal-run:${runId}`
+const sealSecret = (platform: Platform, secret: RunSecret) => platform.keyring.encrypt(JSON.stringify(secret))
 
-function cacheKeyOf(masterKey: Buffer): Buffer {
-  return Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'laurel portal run token v1', 32))
+async function openSecret(platform: Platform, run: Pick<PortalRun, 'tokenEncrypted'>): Promise<RunSecret | null> {
+  return run.tokenEncrypted ? (JSON.parse(await platform.keyring.decrypt(run.tokenEncrypted)) as RunSecret) : null
 }
 
-function sealSecret(platform: Platform, runId: string, secret: RunSecret): string {
-  const iv = randomBytes(12)
-  const cipher = createCipheriv('aes-256-gcm', cacheKeyOf(platform.masterKey), iv)
-  cipher.setAAD(Buffer.from(runId))
-  return Buffer.concat([iv, cipher.update(JSON.stringify(secret), 'utf8'), cipher.final(), cipher.getAuthTag()]).toString('base64url')
-}
-
-function openSecret(platform: Platform, runId: string, sealed: string): RunSecret | null {
-  const bytes = Buffer.from(sealed, 'base64url')
-  try {
-    const decipher = createDecipheriv('aes-256-gcm', cacheKeyOf(platform.masterKey), bytes.subarray(0, 12))
-    decipher.setAAD(Buffer.from(runId))
-    decipher.setAuthTag(bytes.subarray(bytes.length - 16))
-    return JSON.parse(Buffer.concat([decipher.update(bytes.subarray(12, bytes.length - 16)), decipher.final()]).toString('utf8')) as RunSecret
-  } catch {
-    return null
-  }
-}
-
-async function readRunSecret(platform: Platform, runId: string): Promise<RunSecret | null> {
-  const sealed = await platform.cache.get(cacheKey(runId))
-  return sealed ? openSecret(platform, runId, sealed) : null
-}
-
-/** Logs the run's token out at the portal (best effort: an unreachable portal lets it expire) and deletes it from the cache. */
+/**
+ * Logs the run's token out at the portal (best effort: an unreachable portal lets it expire) and wipes it from the row.
+ * It reads the row again: a key rotation during the run re-encrypted the token and retired the key of the copy read at its start.
+ */
 async function wipeRunToken(platform: Platform, run: Pick<PortalRun, 'id' | 'orgId'>, connector?: PortalConnector): Promise<void> {
-  const secret = await readRunSecret(platform, run.id)
+  const [row] = await platform.db.select({ tokenEncrypted: portalRuns.tokenEncrypted }).from(portalRuns).where(eq(portalRuns.id, run.id))
+  const secret = row ? await openSecret(platform, row) : null
   if (secret) {
     const portal = connector ?? (await connectorOf(platform, run.orgId))
     await portal
@@ -105,8 +80,7 @@ async function wipeRunToken(platform: Platform, run: Pick<PortalRun, 'id' | 'org
         platform.log.warn({ runId: run.id, code: error instanceof PortalError ? error.code : 'error' }, 'portal run token logout failed'),
       )
   }
-  await platform.cache.delete(cacheKey(run.id))
-  await platform.db.update(portalRuns).set({ tokenWipedAt: new Date() }).where(eq(portalRuns.id, run.id))
+  await platform.db.update(portalRuns).set({ tokenEncrypted: null, tokenWipedAt: new Date() }).where(eq(portalRuns.id, run.id))
 }
 
 async function connectorOf(platform: Platform, orgId: string): Promise<PortalConnector | null> {
@@ -174,13 +148,7 @@ export async function startPortalRun(platform: Platform, scope: OrgScope, access
   if (preview.toSend.length === 0) throw new ConflictError('nothing_to_send', 'None of these exam sessions can be sent to the portal: each breaks a rule.')
   const runId = newId('prun')
   const login = await access.connector.login(access.credentials.username, access.credentials.password)
-  const ttlMs = login.expiresAt.getTime() - Date.now()
   try {
-    await platform.cache.set(
-      cacheKey(runId),
-      sealSecret(platform, runId, { token: login.token, expiresAt: login.expiresAt.toISOString(), actor: login.actor }),
-      ttlMs,
-    )
     return await platform.db.transaction(async (tx) => {
       const [run] = await tx
         .insert(portalRuns)
@@ -190,6 +158,7 @@ export async function startPortalRun(platform: Platform, scope: OrgScope, access
           action: preview.action,
           cancelReason: preview.action === 'cancel' ? preview.reason : null,
           total: preview.toSend.length + preview.refused.length,
+          tokenEncrypted: sealSecret(platform, { token: login.token, expiresAt: login.expiresAt.toISOString(), actor: login.actor }),
           createdByAccountId: scope.accountId,
         })
         .returning()
@@ -219,7 +188,6 @@ export async function startPortalRun(platform: Platform, scope: OrgScope, access
     })
   } catch (error) {
     await access.connector.logout(login.token).catch(() => {})
-    await platform.cache.delete(cacheKey(runId))
     throw error
   }
 }
@@ -318,7 +286,7 @@ export async function processPortalRun(platform: Platform, runId: string, progre
   const connector = await connectorOf(platform, run.orgId)
   let outcome: { state: PortalRunState; message: string | null } = { state: 'completed', message: null }
   try {
-    const secret = await readRunSecret(platform, runId)
+    const secret = await openSecret(platform, run)
     // The run acts as the person who started it, as long as they are still staff of the org.
     const scope = await resolveOrgScope(platform.db, { orgId: run.orgId, accountId: run.createdByAccountId, isPlatformAdmin: false })
       .then((found) => {
@@ -328,7 +296,7 @@ export async function processPortalRun(platform: Platform, runId: string, progre
       .catch(() => null)
     if (!scope) outcome = { state: 'failed', message: 'The person who started this run can no longer act for the organisation; nothing more was sent.' }
     else if (!connector) outcome = { state: 'failed', message: 'The organisation has no testing portal set up any more.' }
-    else if (!secret) outcome = { state: 'failed', message: TOKEN_LOST_MESSAGE }
+    else if (!secret) outcome = { state: 'failed', message: 'The run holds no portal token any more; nothing more was sent.' }
     else
       outcome = await sendItems(
         platform,
@@ -468,7 +436,7 @@ async function sendItems(
   return { state: 'completed', message: null }
 }
 
-/** Payload: the run ID only; the portal token waits in the cache, encrypted. */
+/** Payload: the run ID only; the portal token waits in the run's row, encrypted. */
 export const portalRunJob = defineJob({
   name: 'exams.portal-run',
   title: 'Sending to the testing portal',

@@ -101,7 +101,9 @@ export class PortalSimulator {
   private readonly recorded: RecordedRequest[] = []
   private readonly limiter: TokenBucket | null
   private readonly clock: Clock
-  private failuresToForce = 0
+  /** Path (or `*` for any) → how many more requests to it are answered 503. */
+  private readonly failuresToForce = new Map<string, number>()
+  private held: { path: string; passes: number; waiting: number; release: () => void; released: Promise<void> } | null = null
 
   private constructor(
     private readonly server: ReturnType<typeof createServer>,
@@ -129,6 +131,7 @@ export class PortalSimulator {
   }
 
   async close(): Promise<void> {
+    this.release()
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
     this.server.closeAllConnections()
     await closed
@@ -161,9 +164,55 @@ export class PortalSimulator {
     return { ...session }
   }
 
-  /** Answers the next `count` requests with 503, whatever the failure rate. */
-  failNext(count: number): void {
-    this.failuresToForce = count
+  /** Answers the next `count` requests (to `path` only, when given) with 503, whatever the failure rate. */
+  failNext(count: number, path = '*'): void {
+    this.failuresToForce.set(path, count)
+  }
+
+  /**
+   * Lets `passes` more requests to `path` through, then holds the next ones unprocessed and unanswered
+   * until `release()`, as a portal stalling would: tests stop or kill a client at a known point.
+   */
+  hold(path: string, passes = 0): void {
+    this.release()
+    let release = () => {}
+    const released = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    this.held = { path, passes, waiting: 0, release, released }
+  }
+
+  /** How many requests wait for `release()`. */
+  waiting(): number {
+    return this.held?.waiting ?? 0
+  }
+
+  /** Processes the held requests (a client that went away meanwhile gets no answer) and holds no more. */
+  release(): void {
+    this.held?.release()
+    this.held = null
+  }
+
+  private isForcedFailure(path: string): boolean {
+    for (const key of [path, '*']) {
+      const count = this.failuresToForce.get(key) ?? 0
+      if (count > 0) {
+        this.failuresToForce.set(key, count - 1)
+        return true
+      }
+    }
+    return false
+  }
+
+  private async waitIfHeld(path: string): Promise<void> {
+    const held = this.held
+    if (held?.path !== path) return
+    if (held.passes > 0) {
+      held.passes--
+      return
+    }
+    held.waiting++
+    await held.released
   }
 
   private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -178,8 +227,8 @@ export class PortalSimulator {
         const retryAfter = String(Math.ceil(waitMs / 1000))
         throw new ProblemAnswer(429, 'rate_limited', `Too many requests; retry after ${retryAfter} s.`, {}, { 'retry-after': retryAfter })
       }
-      if (this.failuresToForce > 0 || Math.random() < (this.options.failureRate ?? 0)) {
-        this.failuresToForce = Math.max(0, this.failuresToForce - 1)
+      await this.waitIfHeld(url.pathname)
+      if (this.isForcedFailure(url.pathname) || Math.random() < (this.options.failureRate ?? 0)) {
         throw new ProblemAnswer(503, 'unavailable', 'The portal is temporarily unavailable; retry later.')
       }
       answer = this.route(request, url, body, idempotencyKey)

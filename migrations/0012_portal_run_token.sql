@@ -1,0 +1,1 @@
+ALTER TABLE "portal_runs" ADD COLUMN "token_encrypted" text;

@@ -1,5 +1,6 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { InvalidError } from '../../platform/errors.ts'
+import type { TypedApp } from '../../platform/feature.ts'
 import { type FieldErrors, parseForm, uploadedFile } from '../../platform/http/forms.ts'
 import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, Pagination, TableHead } from '../../platform/ui/components.tsx'
 import { requireRole, scopeOf } from '../orgs/service.ts'
@@ -116,7 +117,7 @@ function AchievementForm({ action, csrf, state, achievement }: { action: string;
   )
 }
 
-export async function achievementPages(app: FastifyInstance): Promise<void> {
+export async function achievementPages(app: TypedApp): Promise<void> {
   const { platform } = app
 
   app.get('/orgs/:orgId/achievements', { schema: { querystring: AchievementsQuery } }, async (request, reply) => {

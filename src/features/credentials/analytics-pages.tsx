@@ -1,7 +1,8 @@
 import { stringify } from 'csv-stringify/sync'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { NotFoundError } from '../../platform/errors.ts'
+import type { TypedApp } from '../../platform/feature.ts'
 import { requireSignedIn } from '../../platform/http/auth.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { LineChart } from '../../platform/ui/chart.tsx'
@@ -97,7 +98,7 @@ export function VerificationLog({
   )
 }
 
-export async function analyticsPages(app: FastifyInstance): Promise<void> {
+export async function analyticsPages(app: TypedApp): Promise<void> {
   const { platform } = app
 
   /** The dashboard's scope: the whole org, or one of its achievements (404 when not the org's). */

@@ -1,6 +1,7 @@
 import { stringify } from 'csv-stringify/sync'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
+import type { TypedApp } from '../../platform/feature.ts'
 import { type FieldErrors, parseForm } from '../../platform/http/forms.ts'
 import type { MailStatus } from '../../platform/mail/schema.ts'
 import {
@@ -52,7 +53,7 @@ function resultProblem(score?: number, passMark?: number, maxScore?: number): Fi
   return undefined
 }
 
-export async function credentialPages(app: FastifyInstance): Promise<void> {
+export async function credentialPages(app: TypedApp): Promise<void> {
   const { platform } = app
   const urls = publicUrls(platform.config)
 

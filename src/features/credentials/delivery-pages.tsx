@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { InvalidError } from '../../platform/errors.ts'
+import type { TypedApp } from '../../platform/feature.ts'
 import { requireSignedIn, signedInAuth } from '../../platform/http/auth.ts'
 import { parseForm } from '../../platform/http/forms.ts'
 import type { MailStatus } from '../../platform/mail/schema.ts'
@@ -106,7 +107,7 @@ export function BulkDeliverySummary({ counts, action, csrf }: { counts: Partial<
   )
 }
 
-export async function deliveryPages(app: FastifyInstance): Promise<void> {
+export async function deliveryPages(app: TypedApp): Promise<void> {
   const { platform } = app
   const urls = publicUrls(platform.config)
 

@@ -1,7 +1,8 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import QRCode from 'qrcode'
 import { Type } from 'typebox'
 import { ForbiddenError, InvalidError, NotFoundError } from '../../platform/errors.ts'
+import type { TypedApp } from '../../platform/feature.ts'
 import { uploadedFile } from '../../platform/http/forms.ts'
 import { CsrfField, TableHead } from '../../platform/ui/components.tsx'
 import { findPublicAchievement } from './achievements.ts'
@@ -62,7 +63,7 @@ async function qrCodeDataUri(url: string): Promise<string> {
   return dataUri
 }
 
-export async function publicPages(app: FastifyInstance): Promise<void> {
+export async function publicPages(app: TypedApp): Promise<void> {
   const { platform } = app
   const urls = publicUrls(platform.config)
 

@@ -1,7 +1,7 @@
 import { escapeHtml } from '@kitajs/html'
-import type { FastifyInstance } from 'fastify'
 import type { Config } from '../../config.ts'
 import { NotFoundError } from '../../platform/errors.ts'
+import type { TypedApp } from '../../platform/feature.ts'
 import { recordCredentialAccess } from './analytics.ts'
 import { PublicCredentialParams } from './contract.ts'
 import { findPublicCredential } from './queries.ts'
@@ -141,7 +141,7 @@ export function ShareSection({ config, shared, isOpen }: { config: Config; share
   )
 }
 
-export async function sharingRoutes(app: FastifyInstance): Promise<void> {
+export async function sharingRoutes(app: TypedApp): Promise<void> {
   const { platform } = app
 
   // Through Laurel so the click is counted; then on to LinkedIn's prefilled form.

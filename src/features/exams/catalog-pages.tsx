@@ -1,8 +1,9 @@
 import type { Children } from '@kitajs/html'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { TObject } from 'typebox'
 import type { Db } from '../../platform/db/client.ts'
 import { InvalidError } from '../../platform/errors.ts'
+import type { TypedApp } from '../../platform/feature.ts'
 import { parseForm } from '../../platform/http/forms.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, Pagination, SelectField, TableHead } from '../../platform/ui/components.tsx'
@@ -92,7 +93,7 @@ async function orFormErrors<T>(work: () => Promise<T>, show: (state: FormState) 
   }
 }
 
-function catalogPages<Item extends { id: string; archivedAt: Date | null }, Schema extends TObject>(app: FastifyInstance, kind: CatalogKind<Item, Schema>) {
+function catalogPages<Item extends { id: string; archivedAt: Date | null }, Schema extends TObject>(app: TypedApp, kind: CatalogKind<Item, Schema>) {
   const { platform } = app
   const baseOf = (scope: OrgScope) => `/orgs/${scope.orgId}/${kind.path}`
 
@@ -399,7 +400,7 @@ const proctorKind: CatalogKind<Proctor, typeof ProctorFields> = {
   },
 }
 
-export async function catalogRoutes(app: FastifyInstance): Promise<void> {
+export async function catalogRoutes(app: TypedApp): Promise<void> {
   const { platform } = app
   catalogPages(app, examKind)
   catalogPages(app, centreKind)

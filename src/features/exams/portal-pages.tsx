@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { ConflictError, InvalidError } from '../../platform/errors.ts'
+import type { TypedApp } from '../../platform/feature.ts'
 import { parseForm } from '../../platform/http/forms.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { utcToZoned, zonedToUtc } from '../../platform/time-zones.ts'
@@ -284,7 +285,7 @@ function DriftRow({ drift, scope, csrf, zone, back }: { drift: Drift; scope: Org
   )
 }
 
-export async function portalRoutes(app: FastifyInstance): Promise<void> {
+export async function portalRoutes(app: TypedApp): Promise<void> {
   const { platform } = app
   const home = (scope: OrgScope) => `/orgs/${scope.orgId}/portal`
 

@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { ConflictError, InvalidError } from '../../platform/errors.ts'
+import type { TypedApp } from '../../platform/feature.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { utcToZoned } from '../../platform/time-zones.ts'
 import { CsrfField, EmptyState, JobProgress, TableHead } from '../../platform/ui/components.tsx'
@@ -195,7 +196,7 @@ function RunProgress({ scope, run, counts }: { scope: OrgScope; run: PortalRun; 
   )
 }
 
-export async function portalRunRoutes(app: FastifyInstance) {
+export async function portalRunRoutes(app: TypedApp) {
   const platform = app.platform
 
   app.post('/orgs/:orgId/portal-runs/preview', async (request, reply) => {

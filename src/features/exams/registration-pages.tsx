@@ -1,5 +1,6 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ConflictError, InvalidError } from '../../platform/errors.ts'
+import type { TypedApp } from '../../platform/feature.ts'
 import { parseForm, uploadedFile } from '../../platform/http/forms.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { utcToZoned, zonedToUtc } from '../../platform/time-zones.ts'
@@ -213,7 +214,7 @@ async function backToSession(platform: Platform, request: FastifyRequest, reply:
   return reply.redirect(`${sessionPath(scope, examSessionId)}#candidates`)
 }
 
-export async function registrationRoutes(app: FastifyInstance): Promise<void> {
+export async function registrationRoutes(app: TypedApp): Promise<void> {
   const { platform } = app
   const params = { schema: { params: ExamSessionParams } }
   const registrationParams = { schema: { params: RegistrationParams } }

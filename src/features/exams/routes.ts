@@ -1,5 +1,5 @@
-import type { FastifyInstance } from 'fastify'
 import type { Static } from 'typebox'
+import type { TypedApp } from '../../platform/feature.ts'
 import { API_RATE_LIMIT } from '../../platform/http/server.tsx'
 import { requireRole, scopeOf } from '../orgs/service.ts'
 import {
@@ -121,7 +121,7 @@ const registrationJson = (row: Registration): Static<typeof RegistrationView> =>
   createdAt: row.createdAt.toISOString(),
 })
 
-export async function examApiRoutes(app: FastifyInstance): Promise<void> {
+export async function examApiRoutes(app: TypedApp): Promise<void> {
   const { platform } = app
   const base = '/api/v1/orgs/:orgId/exam-sessions'
   const sessionIdOf = (request: { params: unknown }) => (request.params as { examSessionId: string }).examSessionId

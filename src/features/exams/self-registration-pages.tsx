@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { ConflictError, ForbiddenError, InvalidError } from '../../platform/errors.ts'
+import type { TypedApp } from '../../platform/feature.ts'
 import { requireSignedIn, signedInAuth } from '../../platform/http/auth.ts'
 import { utcToZoned } from '../../platform/time-zones.ts'
 import { CsrfField, EmptyState, TableHead } from '../../platform/ui/components.tsx'
@@ -45,7 +46,7 @@ async function act(reply: FastifyReply, where: { next: string; back: string }, w
   }
 }
 
-export async function selfRegistrationRoutes(app: FastifyInstance): Promise<void> {
+export async function selfRegistrationRoutes(app: TypedApp): Promise<void> {
   const { platform } = app
   const guard = { preHandler: requireLoginSession }
 

@@ -1,5 +1,6 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ConflictError, InvalidError } from '../../platform/errors.ts'
+import type { TypedApp } from '../../platform/feature.ts'
 import { parseForm } from '../../platform/http/forms.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { utcToZoned, zonedToUtc } from '../../platform/time-zones.ts'
@@ -155,7 +156,7 @@ async function withFormErrors<T>(work: () => Promise<T>, show: (state: FormState
   }
 }
 
-export async function sessionRoutes(app: FastifyInstance): Promise<void> {
+export async function sessionRoutes(app: TypedApp): Promise<void> {
   const { platform } = app
   const base = (scope: OrgScope) => `/orgs/${scope.orgId}/exam-sessions`
 

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { ForbiddenError, InvalidError, NotFoundError } from '../../../platform/errors.ts'
+import type { TypedApp } from '../../../platform/feature.ts'
 import { uploadedFile } from '../../../platform/http/forms.ts'
 import { CsrfField, Field, FormErrorSummary, type FormState, SelectField } from '../../../platform/ui/components.tsx'
 import { getOrg, requireRole, scopeOf } from '../../orgs/service.ts'
@@ -47,7 +48,7 @@ function sendPdf(reply: FastifyReply, bytes: Uint8Array, options: { fileName: st
 
 const ZipQuery = Type.Object({ part: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) })
 
-export async function certificatePages(app: FastifyInstance): Promise<void> {
+export async function certificatePages(app: TypedApp): Promise<void> {
   const { platform } = app
 
   // The one route that serves a credential's PDF (publicUrls().credentialPdf), for holders and staff alike:

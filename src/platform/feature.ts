@@ -1,5 +1,14 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify'
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  FastifyRequest,
+  FastifySchema,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+  RouteGenericInterface,
+} from 'fastify'
 import type { EncryptedColumn } from './crypto/keyring.ts'
 import type { JobDefinition } from './jobs/jobs.ts'
 import type { MailAttachmentSource, MailSentHandler, Platform } from './platform.ts'
@@ -18,6 +27,15 @@ export interface Command {
  * TypeBox schemas that validate them, so a schema and its handler cannot drift apart without failing `tsc`.
  */
 export type TypedApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>
+
+/** The request a route with this schema hands its handler, for a handler written apart from its route (and shared by routes with the same schema). */
+export type TypedRequest<Schema extends FastifySchema> = FastifyRequest<
+  RouteGenericInterface,
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  Schema,
+  TypeBoxTypeProvider
+>
 
 /** What a feature plugs into the app. The list of features lives in src/app.ts. */
 export interface Feature {

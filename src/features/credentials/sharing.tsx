@@ -146,7 +146,7 @@ export async function sharingRoutes(app: TypedApp): Promise<void> {
 
   // Through Laurel so the click is counted; then on to LinkedIn's prefilled form.
   app.get('/credentials/:credentialId/linkedin', { schema: { params: PublicCredentialParams } }, async (request, reply) => {
-    const found = await findPublicCredential(platform.db, (request.params as { credentialId: string }).credentialId)
+    const found = await findPublicCredential(platform.db, request.params.credentialId)
     if (!found) throw new NotFoundError('credential')
     recordCredentialAccess(platform, request, found.credential, 'linkedin_clicked')
     return reply.header('x-robots-tag', 'noindex').redirect(linkedInAddUrl(platform.config, sharedCredentialOf(platform.config, found)))

@@ -239,7 +239,7 @@ export async function portalRunRoutes(app: TypedApp) {
   app.get('/orgs/:orgId/portal-runs/:portalRunId', { schema: { params: PortalRunParams } }, async (request, reply) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
-    const { portalRunId } = request.params as { portalRunId: string }
+    const { portalRunId } = request.params
     const run = await getPortalRun(platform.db, scope, portalRunId)
     const [counts, items] = await Promise.all([countPortalRunItems(platform.db, scope, run.id), listPortalRunItems(platform.db, scope, run.id)])
     const views = await getExamSessionViews(
@@ -300,7 +300,7 @@ export async function portalRunRoutes(app: TypedApp) {
   app.get('/orgs/:orgId/portal-runs/:portalRunId/progress', { config: { skipAudit: true }, schema: { params: PortalRunParams } }, async (request, reply) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
-    const run = await getPortalRun(platform.db, scope, (request.params as { portalRunId: string }).portalRunId)
+    const run = await getPortalRun(platform.db, scope, request.params.portalRunId)
     const counts = await countPortalRunItems(platform.db, scope, run.id)
     const html = await (<RunProgress scope={scope} run={run} counts={counts} />)
     // When the run is over, reload the page once so the results table and buttons show the end state.
@@ -310,7 +310,7 @@ export async function portalRunRoutes(app: TypedApp) {
 
   app.post('/orgs/:orgId/portal-runs/:portalRunId/stop', { schema: { params: PortalRunParams } }, async (request, reply) => {
     const scope = scopeOf(request)
-    const { portalRunId } = request.params as { portalRunId: string }
+    const { portalRunId } = request.params
     await stopPortalRun(platform, scope, portalRunId)
     reply.flash('success', 'Stopping: exam sessions not yet sent will not be sent.')
     return reply.redirect(`${runsBase(scope)}/${portalRunId}`)

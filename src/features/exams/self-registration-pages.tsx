@@ -11,6 +11,8 @@ import { listMyRegistrations, listOpenExamSessions, type MyRegistration, selfReg
 const Param = Type.String({ maxLength: 64 })
 export const OpenSessionsParams = Type.Object({ hostOrgId: Param })
 export const OpenSessionParams = Type.Object({ hostOrgId: Param, examSessionId: Param })
+/** The address to register with, chosen from the candidate's verified ones (their sign-in address if absent). */
+const ChosenEmailForm = Type.Object({ email: Type.Optional(Type.String()) })
 export const MyRegistrationParams = Type.Object({ registrationId: Param })
 
 /** The page where anyone signed in finds an org's exam sessions open for registration by candidates. */
@@ -52,7 +54,7 @@ export async function selfRegistrationRoutes(app: TypedApp): Promise<void> {
 
   app.get('/exam-sessions/open/:hostOrgId', { ...guard, schema: { params: OpenSessionsParams } }, async (request, reply) => {
     const auth = signedInAuth(request)
-    const { hostOrgId } = request.params as { hostOrgId: string }
+    const { hostOrgId } = request.params
     const { orgName, sessions } = await listOpenExamSessions(platform, hostOrgId, auth.accountId)
     const emails = await verifiedEmailsOf(platform, auth.accountId)
     const mine = new Map((await listMyRegistrations(platform, auth.accountId)).map((row) => [row.examSessionId, row]))
@@ -136,18 +138,22 @@ export async function selfRegistrationRoutes(app: TypedApp): Promise<void> {
     )
   })
 
-  app.post('/exam-sessions/open/:hostOrgId/:examSessionId/register', { ...guard, schema: { params: OpenSessionParams } }, async (request, reply) => {
-    const auth = signedInAuth(request)
-    const { hostOrgId, examSessionId } = request.params as { hostOrgId: string; examSessionId: string }
-    const email = (request.body as { email?: unknown } | undefined)?.email
-    const chosen = typeof email === 'string' && email.length <= 254 ? email : auth.email
-    return act(reply, { next: MY_REGISTRATIONS, back: openSessionsPath(hostOrgId) }, async () => {
-      const row = await selfRegister(platform, { accountId: auth.accountId, name: auth.name }, hostOrgId, examSessionId, chosen)
-      return row.status === 'seated'
-        ? `You are registered, with a seat, as ${row.name} (${row.email}).`
-        : `The exam session is full: you are on its waitlist, as ${row.name} (${row.email}).`
-    })
-  })
+  app.post(
+    '/exam-sessions/open/:hostOrgId/:examSessionId/register',
+    { ...guard, schema: { params: OpenSessionParams, body: ChosenEmailForm } },
+    async (request, reply) => {
+      const auth = signedInAuth(request)
+      const { hostOrgId, examSessionId } = request.params
+      const { email } = request.body
+      const chosen = email !== undefined && email.length <= 254 ? email : auth.email
+      return act(reply, { next: MY_REGISTRATIONS, back: openSessionsPath(hostOrgId) }, async () => {
+        const row = await selfRegister(platform, { accountId: auth.accountId, name: auth.name }, hostOrgId, examSessionId, chosen)
+        return row.status === 'seated'
+          ? `You are registered, with a seat, as ${row.name} (${row.email}).`
+          : `The exam session is full: you are on its waitlist, as ${row.name} (${row.email}).`
+      })
+    },
+  )
 
   app.get(MY_REGISTRATIONS, guard, async (request, reply) => {
     const auth = signedInAuth(request)
@@ -199,7 +205,7 @@ export async function selfRegistrationRoutes(app: TypedApp): Promise<void> {
 
   app.post(`${MY_REGISTRATIONS}/:registrationId/withdraw`, { ...guard, schema: { params: MyRegistrationParams } }, async (request, reply) => {
     const auth = signedInAuth(request)
-    const { registrationId } = request.params as { registrationId: string }
+    const { registrationId } = request.params
     return act(reply, { next: MY_REGISTRATIONS, back: MY_REGISTRATIONS }, async () => {
       await withdrawRegistration(platform, auth.accountId, registrationId)
       return 'You are withdrawn from the exam session.'

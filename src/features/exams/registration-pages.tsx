@@ -200,13 +200,10 @@ function SelfRegistrationSettings({
   )
 }
 
+type SessionRequest = TypedRequest<{ params: typeof ExamSessionParams }>
+
 /** Runs an action from the exam session page (which must be the org's) and returns there, with what happened or what stopped it. */
-async function backToSession(
-  platform: Platform,
-  request: TypedRequest<{ params: typeof ExamSessionParams }>,
-  reply: FastifyReply,
-  work: () => Promise<string>,
-) {
+async function backToSession(platform: Platform, request: SessionRequest, reply: FastifyReply, work: () => Promise<string>) {
   const scope = scopeOf(request)
   const { examSessionId } = request.params
   await getExamSession(platform.db, scope, examSessionId)

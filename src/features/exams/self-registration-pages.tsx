@@ -11,9 +11,9 @@ import { listMyRegistrations, listOpenExamSessions, type MyRegistration, selfReg
 const Param = Type.String({ maxLength: 64 })
 export const OpenSessionsParams = Type.Object({ hostOrgId: Param })
 export const OpenSessionParams = Type.Object({ hostOrgId: Param, examSessionId: Param })
-/** The address to register with, chosen from the candidate's verified ones (their sign-in address if absent). */
-const ChosenEmailForm = Type.Object({ email: Type.Optional(Type.String()) })
 export const MyRegistrationParams = Type.Object({ registrationId: Param })
+/** The address to register with, one of the candidate's verified ones (their sign-in address when absent). */
+const registerSchema = { params: OpenSessionParams, body: Type.Object({ email: Type.Optional(Type.String()) }) }
 
 /** The page where anyone signed in finds an org's exam sessions open for registration by candidates. */
 export const openSessionsPath = (orgId: string) => `/exam-sessions/open/${orgId}`
@@ -138,22 +138,18 @@ export async function selfRegistrationRoutes(app: TypedApp): Promise<void> {
     )
   })
 
-  app.post(
-    '/exam-sessions/open/:hostOrgId/:examSessionId/register',
-    { ...guard, schema: { params: OpenSessionParams, body: ChosenEmailForm } },
-    async (request, reply) => {
-      const auth = signedInAuth(request)
-      const { hostOrgId, examSessionId } = request.params
-      const { email } = request.body
-      const chosen = email !== undefined && email.length <= 254 ? email : auth.email
-      return act(reply, { next: MY_REGISTRATIONS, back: openSessionsPath(hostOrgId) }, async () => {
-        const row = await selfRegister(platform, { accountId: auth.accountId, name: auth.name }, hostOrgId, examSessionId, chosen)
-        return row.status === 'seated'
-          ? `You are registered, with a seat, as ${row.name} (${row.email}).`
-          : `The exam session is full: you are on its waitlist, as ${row.name} (${row.email}).`
-      })
-    },
-  )
+  app.post('/exam-sessions/open/:hostOrgId/:examSessionId/register', { ...guard, schema: registerSchema }, async (request, reply) => {
+    const auth = signedInAuth(request)
+    const { hostOrgId, examSessionId } = request.params
+    const { email } = request.body
+    const chosen = email !== undefined && email.length <= 254 ? email : auth.email
+    return act(reply, { next: MY_REGISTRATIONS, back: openSessionsPath(hostOrgId) }, async () => {
+      const row = await selfRegister(platform, { accountId: auth.accountId, name: auth.name }, hostOrgId, examSessionId, chosen)
+      return row.status === 'seated'
+        ? `You are registered, with a seat, as ${row.name} (${row.email}).`
+        : `The exam session is full: you are on its waitlist, as ${row.name} (${row.email}).`
+    })
+  })
 
   app.get(MY_REGISTRATIONS, guard, async (request, reply) => {
     const auth = signedInAuth(request)

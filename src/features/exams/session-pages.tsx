@@ -52,6 +52,7 @@ const mondayOf = (day: string) => addDays(day, -((new Date(`${day}T00:00:00Z`).g
 
 /** `portal=1`: also create the exam sessions at the testing portal (the import form's box, then its confirm link). */
 const PortalChoice = Type.Object({ portal: Type.Optional(Type.String()) })
+const importConfirmSchema = { params: ImportParams, querystring: PortalChoice }
 type Filters = { status?: string; examId?: string; centreId?: string; proctorId?: string }
 const filterValues = (query: Filters) => ({
   status: (query.status || undefined) as ExamSessionStatus | undefined,
@@ -593,31 +594,27 @@ export async function sessionRoutes(app: TypedApp): Promise<void> {
       { orgId: scope.orgId },
     )
   })
-  app.post(
-    '/orgs/:orgId/exam-sessions/import/:examSessionImportId/confirm',
-    { schema: { params: ImportParams, querystring: PortalChoice } },
-    async (request, reply) => {
-      const scope = scopeOf(request)
-      const { examSessionImportId } = request.params
-      const alsoAtPortal = request.query.portal === '1'
-      const access = alsoAtPortal ? await portalAccessOf(platform, request, reply, scope) : null
-      if (alsoAtPortal && !access) {
-        reply.flash('error', 'Your login session is no longer connected to the testing portal: connect again, then upload the file again. Nothing was created.')
-        return reply.redirect(`${base(scope)}/import`)
+  app.post('/orgs/:orgId/exam-sessions/import/:examSessionImportId/confirm', { schema: importConfirmSchema }, async (request, reply) => {
+    const scope = scopeOf(request)
+    const { examSessionImportId } = request.params
+    const alsoAtPortal = request.query.portal === '1'
+    const access = alsoAtPortal ? await portalAccessOf(platform, request, reply, scope) : null
+    if (alsoAtPortal && !access) {
+      reply.flash('error', 'Your login session is no longer connected to the testing portal: connect again, then upload the file again. Nothing was created.')
+      return reply.redirect(`${base(scope)}/import`)
+    }
+    try {
+      const { created, examSessionIds } = await confirmExamSessionImport(platform, scope, examSessionImportId)
+      reply.flash('success', `${created} exam sessions created.`)
+      if (access && examSessionIds.length > 0) {
+        const run = await startPortalRun(platform, scope, access, { action: 'create', examSessionIds })
+        return reply.redirect(`/orgs/${scope.orgId}/portal-runs/${run.id}`)
       }
-      try {
-        const { created, examSessionIds } = await confirmExamSessionImport(platform, scope, examSessionImportId)
-        reply.flash('success', `${created} exam sessions created.`)
-        if (access && examSessionIds.length > 0) {
-          const run = await startPortalRun(platform, scope, access, { action: 'create', examSessionIds })
-          return reply.redirect(`/orgs/${scope.orgId}/portal-runs/${run.id}`)
-        }
-        return reply.redirect(base(scope))
-      } catch (error) {
-        if (!(error instanceof ConflictError)) throw error
-        reply.flash('error', error.message)
-        return reply.redirect(`${base(scope)}/import`)
-      }
-    },
-  )
+      return reply.redirect(base(scope))
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error
+      reply.flash('error', error.message)
+      return reply.redirect(`${base(scope)}/import`)
+    }
+  })
 }

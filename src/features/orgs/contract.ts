@@ -1,13 +1,12 @@
 import { Type } from 'typebox'
 import { ROLES, type Role } from './schema.ts'
 
-// Unsafe<Role>: TypeBox types a union built from a mapped array as `never`; the schema itself is unchanged.
-export const RoleSchema = Type.Unsafe<Role>(
-  Type.Union(
-    ROLES.map((role) => Type.Literal(role)),
-    { errorMessage: `Choose one of: ${ROLES.join(', ')}.` },
-  ),
+const RoleUnion = Type.Union(
+  ROLES.map((role) => Type.Literal(role)),
+  { errorMessage: `Choose one of: ${ROLES.join(', ')}.` },
 )
+// Unsafe<Role>: TypeBox types a union built from a mapped array as `never`; the schema itself is unchanged.
+export const RoleSchema = Type.Unsafe<Role>(RoleUnion)
 
 export const OrgForm = Type.Object({
   name: Type.String({ minLength: 2, maxLength: 120, errorMessage: 'Name the organisation (2 to 120 characters).' }),

@@ -48,7 +48,7 @@ function sendPdf(reply: FastifyReply, bytes: Uint8Array, options: { fileName: st
 
 const ZipQuery = Type.Object({ part: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) })
 /** A logo or signature upload: the PNG file, or `remove=1` to drop the current one. */
-const ImageUploadBody = Type.Object({ remove: Type.Optional(Type.String()) })
+const imageUploadSchema = { params: AchievementParams, body: Type.Object({ remove: Type.Optional(Type.String()) }) }
 
 export async function certificatePages(app: TypedApp): Promise<void> {
   const { platform } = app
@@ -213,31 +213,27 @@ export async function certificatePages(app: TypedApp): Promise<void> {
   })
 
   for (const which of ['logo', 'signature'] as const) {
-    app.post(
-      `/orgs/:orgId/achievements/:achievementId/design/${which}`,
-      { schema: { params: AchievementParams, body: ImageUploadBody } },
-      async (request, reply) => {
-        const scope = scopeOf(request)
-        requireRole(scope, 'staff')
-        const { achievementId } = request.params
-        await getAchievement(platform.db, scope, achievementId)
-        const file = uploadedFile(request.body, which)
-        const isRemoval = !file && request.body.remove === '1'
-        if (!file && !isRemoval) return designPage(request, reply.status(422), { errors: { [which]: `${DESIGN_IMAGE_LABELS[which]}: choose a PNG file.` } })
-        let image: Buffer | null = null
-        if (file) {
-          try {
-            image = await checkDesignImage(file, which)
-          } catch (error) {
-            if (error instanceof InvalidError) return designPage(request, reply.status(422), { errors: error.fields })
-            throw error
-          }
+    app.post(`/orgs/:orgId/achievements/:achievementId/design/${which}`, { schema: imageUploadSchema }, async (request, reply) => {
+      const scope = scopeOf(request)
+      requireRole(scope, 'staff')
+      const { achievementId } = request.params
+      await getAchievement(platform.db, scope, achievementId)
+      const file = uploadedFile(request.body, which)
+      const isRemoval = !file && request.body.remove === '1'
+      if (!file && !isRemoval) return designPage(request, reply.status(422), { errors: { [which]: `${DESIGN_IMAGE_LABELS[which]}: choose a PNG file.` } })
+      let image: Buffer | null = null
+      if (file) {
+        try {
+          image = await checkDesignImage(file, which)
+        } catch (error) {
+          if (error instanceof InvalidError) return designPage(request, reply.status(422), { errors: error.fields })
+          throw error
         }
-        await saveCertificateDesign(platform, scope, achievementId, { [which]: image })
-        reply.flash('success', `${DESIGN_IMAGE_LABELS[which]} ${image ? 'saved' : 'removed'}.`)
-        return reply.redirect(`/orgs/${scope.orgId}/achievements/${achievementId}/design`)
-      },
-    )
+      }
+      await saveCertificateDesign(platform, scope, achievementId, { [which]: image })
+      reply.flash('success', `${DESIGN_IMAGE_LABELS[which]} ${image ? 'saved' : 'removed'}.`)
+      return reply.redirect(`/orgs/${scope.orgId}/achievements/${achievementId}/design`)
+    })
   }
 
   app.get(

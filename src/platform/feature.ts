@@ -1,4 +1,15 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  FastifySchema,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+  RouteGenericInterface,
+} from 'fastify'
 import type { EncryptedColumn } from './crypto/keyring.ts'
 import type { JobDefinition } from './jobs/jobs.ts'
 import type { MailAttachmentSource, MailSentHandler, Platform } from './platform.ts'
@@ -12,13 +23,28 @@ export interface Command {
   run(platform: Platform, args: string[]): Promise<number>
 }
 
+/**
+ * The app as route plugins receive it: a handler's `request.params`, `query` and `body` are typed from the
+ * TypeBox schemas that validate them, so a schema and its handler cannot drift apart without failing `tsc`.
+ */
+export type TypedApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>
+
+/** The request a route with this schema hands its handler, for a handler written apart from its route (and shared by routes with the same schema). */
+export type TypedRequest<Schema extends FastifySchema> = FastifyRequest<
+  RouteGenericInterface,
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  Schema,
+  TypeBoxTypeProvider
+>
+
 /** What a feature plugs into the app. The list of features lives in src/app.ts. */
 export interface Feature {
   name: string
   /** Root-level hooks and decorators (not encapsulated), applied before any routes. */
   setup?(app: FastifyInstance): void
   /** Routes and pages, registered as an encapsulated plugin. */
-  routes?(app: FastifyInstance): Promise<void>
+  routes?(app: TypedApp): Promise<void>
   jobs?: JobDefinition<Platform, never>[]
   privacy?: PrivacyProvider
   encryptedColumns?: EncryptedColumn[]

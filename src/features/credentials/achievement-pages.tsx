@@ -1,5 +1,6 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { InvalidError } from '../../platform/errors.ts'
+import type { TypedApp } from '../../platform/feature.ts'
 import { type FieldErrors, parseForm, uploadedFile } from '../../platform/http/forms.ts'
 import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, Pagination, TableHead } from '../../platform/ui/components.tsx'
 import { requireRole, scopeOf } from '../orgs/service.ts'
@@ -116,13 +117,13 @@ function AchievementForm({ action, csrf, state, achievement }: { action: string;
   )
 }
 
-export async function achievementPages(app: FastifyInstance): Promise<void> {
+export async function achievementPages(app: TypedApp): Promise<void> {
   const { platform } = app
 
   app.get('/orgs/:orgId/achievements', { schema: { querystring: AchievementsQuery } }, async (request, reply) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
-    const query = request.query as { search?: string; tag?: string; archived?: string; page?: number }
+    const { query } = request
     const page = await listAchievements(platform.db, scope, {
       search: query.search,
       tag: query.tag || undefined,
@@ -209,10 +210,10 @@ export async function achievementPages(app: FastifyInstance): Promise<void> {
     return reply.redirect(`/orgs/${achievement.orgId}/achievements/${achievement.id}`)
   })
 
-  const detailPage = async (request: FastifyRequest, reply: FastifyReply, state: FormState = {}) => {
+  const detailPage = async (request: FastifyRequest, reply: FastifyReply, achievementId: string, state: FormState = {}) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
-    const achievement = await getAchievement(platform.db, scope, (request.params as { achievementId: string }).achievementId)
+    const achievement = await getAchievement(platform.db, scope, achievementId)
     const base = `/orgs/${scope.orgId}/achievements/${achievement.id}`
     const csrf = reply.csrfToken()
     const safeCriteria = renderMarkdown(achievement.criteria)
@@ -263,19 +264,21 @@ export async function achievementPages(app: FastifyInstance): Promise<void> {
       { orgId: scope.orgId },
     )
   }
-  app.get('/orgs/:orgId/achievements/:achievementId', { schema: { params: AchievementParams } }, async (request, reply) => detailPage(request, reply))
+  app.get('/orgs/:orgId/achievements/:achievementId', { schema: { params: AchievementParams } }, async (request, reply) =>
+    detailPage(request, reply, request.params.achievementId),
+  )
   app.post('/orgs/:orgId/achievements/:achievementId', { schema: { params: AchievementParams } }, async (request, reply) => {
     const { input, errors, values } = achievementInput(request.body)
-    if (!input) return detailPage(request, reply.status(422), { errors, values })
+    if (!input) return detailPage(request, reply.status(422), request.params.achievementId, { errors, values })
     const scope = scopeOf(request)
-    const achievement = await updateAchievement(platform, scope, (request.params as { achievementId: string }).achievementId, input)
+    const achievement = await updateAchievement(platform, scope, request.params.achievementId, input)
     reply.flash('success', 'Saved. Credentials issued from now on use these details.')
     return reply.redirect(`/orgs/${scope.orgId}/achievements/${achievement.id}`)
   })
   for (const action of ['archive', 'restore'] as const) {
     app.post(`/orgs/:orgId/achievements/:achievementId/${action}`, { schema: { params: AchievementParams } }, async (request, reply) => {
       const scope = scopeOf(request)
-      const { achievementId } = request.params as { achievementId: string }
+      const { achievementId } = request.params
       await setAchievementArchived(platform, scope, achievementId, action === 'archive')
       reply.flash('success', action === 'archive' ? 'Archived.' : 'Restored.')
       return reply.redirect(`/orgs/${scope.orgId}/achievements/${achievementId}`)

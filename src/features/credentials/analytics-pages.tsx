@@ -1,7 +1,8 @@
 import { stringify } from 'csv-stringify/sync'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply } from 'fastify'
 import { Type } from 'typebox'
 import { NotFoundError } from '../../platform/errors.ts'
+import type { TypedApp, TypedRequest } from '../../platform/feature.ts'
 import { requireSignedIn } from '../../platform/http/auth.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { LineChart } from '../../platform/ui/chart.tsx'
@@ -31,6 +32,8 @@ const PERIODS = [30, 90] as const
 const page = Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 }))
 const PageQuery = Type.Object({ page })
 const AnalyticsQuery = Type.Object({ days: Type.Optional(Type.Union([Type.Literal('30'), Type.Literal('90')])), page })
+/** The org's dashboard and an achievement's share their handlers: the achievement ID is optional. */
+const analyticsSchema = { params: Type.Partial(AchievementParams), querystring: AnalyticsQuery }
 
 const formatMoment = (date: Date) => `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`
 
@@ -97,16 +100,16 @@ export function VerificationLog({
   )
 }
 
-export async function analyticsPages(app: FastifyInstance): Promise<void> {
+export async function analyticsPages(app: TypedApp): Promise<void> {
   const { platform } = app
 
   /** The dashboard's scope: the whole org, or one of its achievements (404 when not the org's). */
-  const dashboardOf = async (request: FastifyRequest) => {
+  const dashboardOf = async (request: TypedRequest<typeof analyticsSchema>) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
-    const { achievementId } = request.params as { achievementId?: string }
+    const { achievementId } = request.params
     const achievement = achievementId ? await getAchievement(platform.db, scope, achievementId) : undefined
-    const days = Number((request.query as { days?: string }).days ?? PERIODS[0])
+    const days = Number(request.query.days ?? PERIODS[0])
     const base = achievement ? `/orgs/${scope.orgId}/achievements/${achievement.id}/analytics` : `/orgs/${scope.orgId}/analytics`
     return { scope, achievement, days, base, filter: { orgId: scope.orgId, achievementId: achievement?.id } }
   }
@@ -116,9 +119,9 @@ export async function analyticsPages(app: FastifyInstance): Promise<void> {
     return dailySeries(platform.db, filter, { days, timeZone: org.timeZone, now: platform.clock.now() })
   }
 
-  const dashboard = async (request: FastifyRequest, reply: FastifyReply) => {
+  const dashboard = async (request: TypedRequest<typeof analyticsSchema>, reply: FastifyReply) => {
     const { scope, achievement, days, base, filter } = await dashboardOf(request)
-    const page = (request.query as { page?: number }).page ?? 1
+    const page = request.query.page ?? 1
     const since = new Date(platform.clock.now().getTime() - days * 86_400_000)
     const [series, totals, log, byAchievement] = await Promise.all([
       seriesOf(scope, filter, days),
@@ -214,7 +217,7 @@ export async function analyticsPages(app: FastifyInstance): Promise<void> {
     )
   }
 
-  const csvExport = async (request: FastifyRequest, reply: FastifyReply) => {
+  const csvExport = async (request: TypedRequest<typeof analyticsSchema>, reply: FastifyReply) => {
     const { scope, achievement, days, filter } = await dashboardOf(request)
     const series = await seriesOf(scope, filter, days)
     const rows = [['day', ...CREDENTIAL_EVENT_KINDS]]
@@ -225,19 +228,17 @@ export async function analyticsPages(app: FastifyInstance): Promise<void> {
     return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}"`).send(stringify(rows))
   }
 
-  const orgSchema = { querystring: AnalyticsQuery }
-  const achievementSchema = { params: AchievementParams, querystring: AnalyticsQuery }
-  app.get('/orgs/:orgId/analytics', { schema: orgSchema }, dashboard)
-  app.get('/orgs/:orgId/analytics/export.csv', { schema: orgSchema }, csvExport)
-  app.get('/orgs/:orgId/achievements/:achievementId/analytics', { schema: achievementSchema }, dashboard)
-  app.get('/orgs/:orgId/achievements/:achievementId/analytics/export.csv', { schema: achievementSchema }, csvExport)
+  app.get('/orgs/:orgId/analytics', { schema: analyticsSchema }, dashboard)
+  app.get('/orgs/:orgId/analytics/export.csv', { schema: analyticsSchema }, csvExport)
+  app.get('/orgs/:orgId/achievements/:achievementId/analytics', { schema: analyticsSchema }, dashboard)
+  app.get('/orgs/:orgId/achievements/:achievementId/analytics/export.csv', { schema: analyticsSchema }, csvExport)
 
   app.get('/orgs/:orgId/credentials/:credentialId/verifications', { schema: { params: CredentialParams, querystring: PageQuery } }, async (request, reply) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
-    const credential = await getCredential(platform.db, scope, (request.params as { credentialId: string }).credentialId)
+    const credential = await getCredential(platform.db, scope, request.params.credentialId)
     const base = `/orgs/${scope.orgId}/credentials/${credential.id}`
-    const log = await loadVerificationLog(platform, { orgId: scope.orgId, credentialId: credential.id }, (request.query as { page?: number }).page)
+    const log = await loadVerificationLog(platform, { orgId: scope.orgId, credentialId: credential.id }, request.query.page)
     return reply.page(
       'Verification log',
       <>
@@ -260,14 +261,11 @@ export async function analyticsPages(app: FastifyInstance): Promise<void> {
     '/credentials/:credentialId/verifications',
     { preHandler: requireSignedIn, schema: { params: PublicCredentialParams, querystring: PageQuery } },
     async (request, reply) => {
-      const found = await findPublicCredential(platform.db, (request.params as { credentialId: string }).credentialId)
+      const found = await findPublicCredential(platform.db, request.params.credentialId)
       if (!found || !(await isCredentialHolder(platform, request.auth, found.credential))) throw new NotFoundError('credential')
       const { credential, achievement } = found
       const filter = { orgId: credential.orgId, credentialId: credential.id }
-      const [log, totals] = await Promise.all([
-        loadVerificationLog(platform, filter, (request.query as { page?: number }).page),
-        eventTotals(platform.db, filter),
-      ])
+      const [log, totals] = await Promise.all([loadVerificationLog(platform, filter, request.query.page), eventTotals(platform.db, filter)])
       return reply.page(
         'Who verified your credential',
         <>

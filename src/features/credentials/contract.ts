@@ -1,7 +1,8 @@
 import { Type } from 'typebox'
+import type { MailStatus } from '../../platform/mail/schema.ts'
 import { MAX_CREDENTIAL_FILE_BYTES } from './baking.ts'
 import { DELIVERY_STATES } from './delivery.ts'
-import { CREDENTIAL_STATUSES } from './queries.ts'
+import { CREDENTIAL_STATUSES, type CredentialStatus } from './queries.ts'
 
 const Id = (prefix: string) => Type.String({ maxLength: 64, pattern: `^${prefix}_[0-9a-z]+$` })
 
@@ -44,8 +45,9 @@ export const RevokeForm = Type.Object({
 export const CredentialsQuery = Type.Object({
   search: Type.Optional(Type.String({ maxLength: 200 })),
   achievementId: Type.Optional(Type.String({ maxLength: 64 })),
-  status: Type.Optional(Type.Union([Type.Literal(''), ...CREDENTIAL_STATUSES.map((status) => Type.Literal(status))])),
-  delivery: Type.Optional(Type.Union([Type.Literal(''), ...DELIVERY_STATES.map((state) => Type.Literal(state))])),
+  // Unsafe<…>: TypeBox types a union built from a mapped array as `never`; the schemas themselves are unchanged.
+  status: Type.Optional(Type.Unsafe<CredentialStatus | ''>(Type.Union([Type.Literal(''), ...CREDENTIAL_STATUSES.map((status) => Type.Literal(status))]))),
+  delivery: Type.Optional(Type.Unsafe<MailStatus | ''>(Type.Union([Type.Literal(''), ...DELIVERY_STATES.map((state) => Type.Literal(state))]))),
   page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
 })
 

@@ -1,6 +1,7 @@
 import { stringify } from 'csv-stringify/sync'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
+import type { TypedApp } from '../../platform/feature.ts'
 import { type FieldErrors, parseForm } from '../../platform/http/forms.ts'
 import type { MailStatus } from '../../platform/mail/schema.ts'
 import {
@@ -52,14 +53,14 @@ function resultProblem(score?: number, passMark?: number, maxScore?: number): Fi
   return undefined
 }
 
-export async function credentialPages(app: FastifyInstance): Promise<void> {
+export async function credentialPages(app: TypedApp): Promise<void> {
   const { platform } = app
   const urls = publicUrls(platform.config)
 
   app.get('/orgs/:orgId/credentials', { schema: { querystring: CredentialsQuery } }, async (request, reply) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
-    const query = request.query as CredentialsQueryValues & { page?: number }
+    const { query } = request
     const now = platform.clock.now()
     const [page, achievementPage] = await Promise.all([
       listCredentials(platform.db, scope, filtersOf(query), now),
@@ -168,7 +169,7 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
   app.get('/orgs/:orgId/credentials/export.csv', { schema: { querystring: CredentialsQuery } }, async (request, reply) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
-    const query = request.query as CredentialsQueryValues
+    const { query } = request
     const now = platform.clock.now()
     const rows: string[][] = [
       ['id', 'url', 'recipient_name', 'recipient_email', 'achievement', 'valid_from', 'valid_until', 'status', 'revocation_reason', 'email_state'],
@@ -203,11 +204,10 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
       .send(stringify(rows))
   })
 
-  const issuePage = async (request: FastifyRequest, reply: FastifyReply, state: FormState = {}) => {
+  const issuePage = async (request: FastifyRequest, reply: FastifyReply, preselected: string | undefined, state: FormState = {}) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
     const { items } = await listAchievements(platform.db, scope, { page: 1 })
-    const preselected = (request.query as { achievementId?: string } | undefined)?.achievementId
     return reply.page(
       'Issue a credential',
       <article>
@@ -259,14 +259,14 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
   app.get(
     '/orgs/:orgId/credentials/issue',
     { schema: { querystring: Type.Object({ achievementId: Type.Optional(Type.String({ maxLength: 64 })) }) } },
-    async (request, reply) => issuePage(request, reply),
+    async (request, reply) => issuePage(request, reply, request.query.achievementId),
   )
   app.post('/orgs/:orgId/credentials', async (request, reply) => {
     const form = parseForm(IssueForm, request.body)
-    if (!form.ok) return issuePage(request, reply.status(422), form)
+    if (!form.ok) return issuePage(request, reply.status(422), undefined, form)
     const { score, passMark, maxScore, takenOn, evidenceUrl, evidenceNarrative } = form.value
     const resultError = resultProblem(score, passMark, maxScore)
-    if (resultError) return issuePage(request, reply.status(422), { errors: resultError, values: form.values })
+    if (resultError) return issuePage(request, reply.status(422), undefined, { errors: resultError, values: form.values })
     const scope = scopeOf(request)
     const { credential } = await issueCredential(platform, scope, {
       achievementId: form.value.achievementId,
@@ -280,10 +280,10 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
     return reply.redirect(`/orgs/${scope.orgId}/credentials/${credential.id}`)
   })
 
-  const credentialPage = async (request: FastifyRequest, reply: FastifyReply, state: FormState = {}) => {
+  const credentialPage = async (request: FastifyRequest, reply: FastifyReply, credentialId: string, state: FormState = {}) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
-    const credential = await getCredential(platform.db, scope, (request.params as { credentialId: string }).credentialId)
+    const credential = await getCredential(platform.db, scope, credentialId)
     const badgeType = await badgeImageTypeOf(platform.db, scope, credential.achievementId)
     const status = statusOf(credential, platform.clock.now())
     const lineage = await lineageOf(platform.db, credential)
@@ -400,21 +400,23 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
       { orgId: scope.orgId },
     )
   }
-  app.get('/orgs/:orgId/credentials/:credentialId', { schema: { params: CredentialParams } }, async (request, reply) => credentialPage(request, reply))
+  app.get('/orgs/:orgId/credentials/:credentialId', { schema: { params: CredentialParams } }, async (request, reply) =>
+    credentialPage(request, reply, request.params.credentialId),
+  )
   app.post('/orgs/:orgId/credentials/:credentialId/revoke', { schema: { params: CredentialParams } }, async (request, reply) => {
     const form = parseForm(RevokeForm, request.body)
-    if (!form.ok) return credentialPage(request, reply.status(422), form)
+    if (!form.ok) return credentialPage(request, reply.status(422), request.params.credentialId, form)
     const scope = scopeOf(request)
-    const { credentialId } = request.params as { credentialId: string }
+    const { credentialId } = request.params
     await revokeCredential(platform, scope, credentialId, form.value.reason)
     reply.flash('success', 'Revoked. Verifiers see it at once.')
     return reply.redirect(`/orgs/${scope.orgId}/credentials/${credentialId}`)
   })
   app.post('/orgs/:orgId/credentials/:credentialId/reissue', { schema: { params: CredentialParams } }, async (request, reply) => {
     const form = parseForm(ReissueForm, request.body)
-    if (!form.ok) return credentialPage(request, reply.status(422), form)
+    if (!form.ok) return credentialPage(request, reply.status(422), request.params.credentialId, form)
     const scope = scopeOf(request)
-    const { credentialId } = request.params as { credentialId: string }
+    const { credentialId } = request.params
     const corrected = await reissueCredential(platform, scope, credentialId, {
       recipientName: form.value.recipientName,
       validFrom: dateFromForm(form.value.validFrom),
@@ -455,7 +457,7 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
   for (const action of ['suspend', 'reinstate'] as const) {
     app.post(`/orgs/:orgId/credentials/:credentialId/${action}`, { schema: { params: CredentialParams } }, async (request, reply) => {
       const scope = scopeOf(request)
-      const { credentialId } = request.params as { credentialId: string }
+      const { credentialId } = request.params
       await (action === 'suspend' ? suspendCredential : reinstateCredential)(platform, scope, credentialId)
       reply.flash('success', action === 'suspend' ? 'Suspended.' : 'Reinstated.')
       return reply.redirect(`/orgs/${scope.orgId}/credentials/${credentialId}`)
@@ -504,7 +506,7 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
   })
   app.post('/orgs/:orgId/credentials/bulk/:bulkIssuanceId/confirm', { schema: { params: BulkParams } }, async (request, reply) => {
     const scope = scopeOf(request)
-    const { bulkIssuanceId } = request.params as { bulkIssuanceId: string }
+    const { bulkIssuanceId } = request.params
     await confirmBulkIssuance(platform, scope, bulkIssuanceId, (db, id) =>
       platform.jobs.enqueue(db, issueBulkJob, { orgId: scope.orgId, bulkIssuanceId: id }, { orgId: scope.orgId, accountId: scope.accountId }),
     )
@@ -513,7 +515,7 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
   app.get('/orgs/:orgId/credentials/bulk/:bulkIssuanceId', { schema: { params: BulkParams } }, async (request, reply) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
-    const bulk = await getBulkIssuance(platform, scope, (request.params as { bulkIssuanceId: string }).bulkIssuanceId)
+    const bulk = await getBulkIssuance(platform, scope, request.params.bulkIssuanceId)
     const [progress, deliveries, zipParts] = await Promise.all([
       bulk.jobId ? platform.jobs.getProgress(bulk.jobId) : undefined,
       bulkDeliveryCounts(platform.db, scope, bulk.id),

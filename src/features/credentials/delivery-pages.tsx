@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { InvalidError } from '../../platform/errors.ts'
+import type { TypedApp } from '../../platform/feature.ts'
 import { requireSignedIn, signedInAuth } from '../../platform/http/auth.ts'
 import { parseForm } from '../../platform/http/forms.ts'
 import type { MailStatus } from '../../platform/mail/schema.ts'
@@ -106,7 +107,7 @@ export function BulkDeliverySummary({ counts, action, csrf }: { counts: Partial<
   )
 }
 
-export async function deliveryPages(app: FastifyInstance): Promise<void> {
+export async function deliveryPages(app: TypedApp): Promise<void> {
   const { platform } = app
   const urls = publicUrls(platform.config)
 
@@ -231,7 +232,7 @@ export async function deliveryPages(app: FastifyInstance): Promise<void> {
 
   app.post('/orgs/:orgId/credentials/:credentialId/resend', { schema: { params: CredentialParams } }, async (request, reply) => {
     const scope = scopeOf(request)
-    const { credentialId } = request.params as { credentialId: string }
+    const { credentialId } = request.params
     await resendDelivery(platform, scope, credentialId)
     reply.flash('success', 'The email is on its way again.')
     return reply.redirect(`/orgs/${scope.orgId}/credentials/${credentialId}`)
@@ -246,7 +247,7 @@ export async function deliveryPages(app: FastifyInstance): Promise<void> {
 
   app.post('/orgs/:orgId/credentials/bulk/:bulkIssuanceId/resend-failed', { schema: { params: BulkParams } }, async (request, reply) => {
     const scope = scopeOf(request)
-    const bulk = await getBulkIssuance(platform, scope, (request.params as { bulkIssuanceId: string }).bulkIssuanceId)
+    const bulk = await getBulkIssuance(platform, scope, request.params.bulkIssuanceId)
     const resent = await resendFailedDeliveries(platform, scope, { bulkIssuanceId: bulk.id })
     reply.flash('success', `Resending ${resent} failed email${resent === 1 ? '' : 's'}.`)
     return reply.redirect(`/orgs/${scope.orgId}/credentials/bulk/${bulk.id}`)
@@ -257,7 +258,7 @@ export async function deliveryPages(app: FastifyInstance): Promise<void> {
     { preHandler: requireSignedIn, schema: { querystring: Type.Object({ page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })) }) } },
     async (request, reply) => {
       const emails = await verifiedEmailsOf(platform, signedInAuth(request).accountId)
-      const page = await listCredentialsForEmails(platform.db, emails, (request.query as { page?: number }).page ?? 1, platform.clock.now())
+      const page = await listCredentialsForEmails(platform.db, emails, request.query.page ?? 1, platform.clock.now())
       return reply.page(
         'My credentials',
         <>

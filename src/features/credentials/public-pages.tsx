@@ -1,7 +1,8 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import QRCode from 'qrcode'
 import { Type } from 'typebox'
 import { ForbiddenError, InvalidError, NotFoundError } from '../../platform/errors.ts'
+import type { TypedApp } from '../../platform/feature.ts'
 import { uploadedFile } from '../../platform/http/forms.ts'
 import { CsrfField, TableHead } from '../../platform/ui/components.tsx'
 import { findPublicAchievement } from './achievements.ts'
@@ -47,6 +48,7 @@ const IMAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
 /** `?via=` says where a visitor came from (see LINK_SOURCES); unknown values count as direct visits. */
 const ViaQuery = Type.Object({ via: Type.Optional(Type.String({ maxLength: 20 })) })
+const VerifyForm = Type.Object({ id: Type.Optional(Type.String()) })
 const QR_CACHE_SIZE = 5000
 const qrCodes = new Map<string, string>()
 
@@ -62,12 +64,12 @@ async function qrCodeDataUri(url: string): Promise<string> {
   return dataUri
 }
 
-export async function publicPages(app: FastifyInstance): Promise<void> {
+export async function publicPages(app: TypedApp): Promise<void> {
   const { platform } = app
   const urls = publicUrls(platform.config)
 
   app.get('/credentials/:credentialId', { schema: { params: PublicCredentialParams, querystring: ViaQuery } }, async (request, reply) => {
-    const found = await findPublicCredential(platform.db, (request.params as { credentialId: string }).credentialId)
+    const found = await findPublicCredential(platform.db, request.params.credentialId)
     if (!found) throw new NotFoundError('credential')
     const { credential, achievement } = found
     const status = statusOf(credential, platform.clock.now())
@@ -214,7 +216,7 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
   })
 
   app.post('/credentials/:credentialId/disclosure', { schema: { params: PublicCredentialParams } }, async (request, reply) => {
-    const { credentialId } = request.params as { credentialId: string }
+    const { credentialId } = request.params
     const shown = fieldsFromForm(request.body)
     await setHolderHiddenFields(
       platform,
@@ -228,7 +230,7 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
 
   // A <meta name="robots"> tag would need a layout slot; the X-Robots-Tag header says the same to crawlers.
   app.get('/achievements/:achievementId', { schema: { params: PublicAchievementParams } }, async (request, reply) => {
-    const achievement = await findPublicAchievement(platform.db, (request.params as { achievementId: string }).achievementId)
+    const achievement = await findPublicAchievement(platform.db, request.params.achievementId)
     if (!achievement) throw new NotFoundError('achievement')
     const safeCriteria = renderMarkdown(achievement.criteria)
     return reply.page(
@@ -262,7 +264,7 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
   })
 
   app.get('/achievements/:achievementId/image', { schema: { params: PublicAchievementParams } }, async (request, reply) => {
-    const achievement = await findPublicAchievement(platform.db, (request.params as { achievementId: string }).achievementId)
+    const achievement = await findPublicAchievement(platform.db, request.params.achievementId)
     if (!achievement?.imageData || !achievement.imageType) throw new NotFoundError('image')
     return (
       reply
@@ -281,7 +283,7 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
       `/credentials/:credentialId/badge.${extension}`,
       { config: PUBLIC_RATE_LIMIT, schema: { params: PublicCredentialParams } },
       async (request, reply) => {
-        const found = await findPublicCredential(platform.db, (request.params as { credentialId: string }).credentialId)
+        const found = await findPublicCredential(platform.db, request.params.credentialId)
         if (!found) throw new NotFoundError('credential')
         const access = await signedFileAccess(platform, request.auth, found)
         if (access === 'denied')
@@ -346,7 +348,7 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
     )
 
   app.get('/verify', { schema: { querystring: Type.Object({ id: Type.Optional(Type.String({ maxLength: 500 })) }) } }, async (request, reply) => {
-    const { id } = request.query as { id?: string }
+    const { id } = request.query
     if (!id) return verifyPage(reply)
     return verifyByIdPage(request, reply, id)
   })
@@ -358,7 +360,7 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
     return verifyPage(reply, { id, report: result.report })
   }
 
-  app.post('/verify', { config: { rateLimit: { max: 120, timeWindow: '1 minute' } } }, async (request, reply) => {
+  app.post('/verify', { config: { rateLimit: { max: 120, timeWindow: '1 minute' } }, schema: { body: VerifyForm } }, async (request, reply) => {
     const file = uploadedFile(request.body, 'file')
     if (file) {
       if (file.data.length > MAX_CREDENTIAL_FILE_BYTES) {
@@ -377,7 +379,7 @@ export async function publicPages(app: FastifyInstance): Promise<void> {
       recordVerification(platform, request, 'verify-page', { document: upload.document }, report)
       return verifyPage(reply, { report, source: upload.source })
     }
-    const id = String((request.body as { id?: unknown } | undefined)?.id ?? '').trim()
+    const id = (request.body.id ?? '').trim()
     if (!id) return verifyPage(reply.status(422), { error: 'Enter a credential ID or link, or choose a file.' })
     if (!credentialIdFrom(id)) return verifyPage(reply.status(422), { id, error: 'That is not a credential ID (cred_…) or a link to one.' })
     return verifyByIdPage(request, reply, id)

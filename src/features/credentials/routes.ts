@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyReply } from 'fastify'
-import { type Static, Type } from 'typebox'
+import type { FastifyReply } from 'fastify'
+import { Type } from 'typebox'
 import { InvalidError, NotFoundError, UnauthorizedError } from '../../platform/errors.ts'
+import type { TypedApp } from '../../platform/feature.ts'
 import { API_RATE_LIMIT } from '../../platform/http/server.tsx'
 import { type OrgScope, resolveOrgScope, scopeOf } from '../orgs/service.ts'
 import { recordCredentialAccess, recordVerification } from './analytics.ts'
@@ -24,7 +25,7 @@ import { disclosedFields, publishedFields, signedFileAccess } from './disclosure
 import type { CredentialRow } from './issuance.ts'
 import { didDocumentOf } from './issuer.ts'
 import { reissueCredential } from './lineage.ts'
-import { type CredentialStatus, findPublicCredential, getCredential, listCredentials, statusOf } from './queries.ts'
+import { findPublicCredential, getCredential, listCredentials, statusOf } from './queries.ts'
 import type { DisclosableField } from './schema.ts'
 import { issueCredential, reinstateCredential, revokeCredential, suspendCredential } from './service.ts'
 import { publishedStatusList, type SerializedDocument, serializeDocument } from './status.ts'
@@ -59,7 +60,7 @@ function reportBody(report: VerificationReport) {
   return { verdict: report.verdict, isValid: report.verdict === 'valid', checks: report.checks }
 }
 
-export async function credentialRoutes(app: FastifyInstance): Promise<void> {
+export async function credentialRoutes(app: TypedApp): Promise<void> {
   const { platform } = app
   const urls = publicUrls(platform.config)
   const summary = (row: CredentialRow) => ({
@@ -86,7 +87,7 @@ export async function credentialRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const body = request.body as Static<typeof IssueApiBody>
+      const { body } = request
       const scope = scopeOf(request)
       const { credential, isNew } = await issueCredential(platform, scope, {
         ...body,
@@ -110,8 +111,8 @@ export async function credentialRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const body = request.body as Static<typeof ReissueApiBody>
-      const { credentialId } = request.params as { credentialId: string }
+      const { body } = request
+      const { credentialId } = request.params
       const credential = await reissueCredential(platform, scopeOf(request), credentialId, {
         recipientName: body.recipientName,
         validFrom: optionalDate(body.validFrom),
@@ -129,8 +130,13 @@ export async function credentialRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const scope = scopeOf(request)
-      const query = request.query as { search?: string; achievementId?: string; status?: CredentialStatus | ''; page?: number }
-      const page = await listCredentials(platform.db, scope, { ...query, status: query.status || undefined }, platform.clock.now())
+      const { query } = request
+      const page = await listCredentials(
+        platform.db,
+        scope,
+        { ...query, status: query.status || undefined, delivery: query.delivery || undefined },
+        platform.clock.now(),
+      )
       return { ...page, items: page.items.map((item) => ({ ...item, url: urls.credential(item.id) })) }
     },
   )
@@ -140,32 +146,29 @@ export async function credentialRoutes(app: FastifyInstance): Promise<void> {
     { config, schema: { tags, summary: 'One issued credential', params: CredentialParams, response: { 200: CredentialSummary } } },
     async (request) => {
       const scope = scopeOf(request)
-      return summary(await getCredential(platform.db, scope, (request.params as { credentialId: string }).credentialId))
+      return summary(await getCredential(platform.db, scope, request.params.credentialId))
     },
   )
 
-  const statusRoute = (action: 'revoke' | 'suspend' | 'reinstate', change: (scope: OrgScope, credentialId: string, body: unknown) => Promise<CredentialRow>) =>
-    app.post(
-      `/api/v1/orgs/:orgId/credentials/:credentialId/${action}`,
-      {
-        config,
-        schema: {
-          tags,
-          summary: `${action[0]?.toUpperCase()}${action.slice(1)} a credential`,
-          params: CredentialParams,
-          ...(action === 'revoke' ? { body: RevokeForm } : {}),
-          response: { 200: CredentialSummary },
-        },
-      },
-      async (request) => summary(await change(scopeOf(request), (request.params as { credentialId: string }).credentialId, request.body)),
+  const statusSchema = (action: 'revoke' | 'suspend' | 'reinstate') => ({
+    tags,
+    summary: `${action[0]?.toUpperCase()}${action.slice(1)} a credential`,
+    params: CredentialParams,
+    response: { 200: CredentialSummary },
+  })
+  app.post('/api/v1/orgs/:orgId/credentials/:credentialId/revoke', { config, schema: { ...statusSchema('revoke'), body: RevokeForm } }, async (request) =>
+    summary(await revokeCredential(platform, scopeOf(request), request.params.credentialId, request.body.reason)),
+  )
+  const statusRoute = (action: 'suspend' | 'reinstate', change: (scope: OrgScope, credentialId: string) => Promise<CredentialRow>) =>
+    app.post(`/api/v1/orgs/:orgId/credentials/:credentialId/${action}`, { config, schema: statusSchema(action) }, async (request) =>
+      summary(await change(scopeOf(request), request.params.credentialId)),
     )
-  statusRoute('revoke', (scope, id, body) => revokeCredential(platform, scope, id, (body as { reason: string }).reason))
   statusRoute('suspend', (scope, id) => suspendCredential(platform, scope, id))
   statusRoute('reinstate', (scope, id) => reinstateCredential(platform, scope, id))
 
   // Public documents: credentials, status lists, DID documents.
   app.get('/credentials/:credentialId.json', { config: PUBLIC_RATE_LIMIT, schema: { params: PublicCredentialParams, hide: true } }, async (request, reply) => {
-    const found = await findPublicCredential(platform.db, (request.params as { credentialId: string }).credentialId)
+    const found = await findPublicCredential(platform.db, request.params.credentialId)
     if (!found) throw new NotFoundError('credential')
     const { credential } = found
     const access = await signedFileAccess(platform, request.auth, found)
@@ -185,7 +188,7 @@ export async function credentialRoutes(app: FastifyInstance): Promise<void> {
     '/status-lists/:statusListId',
     { config: PUBLIC_RATE_LIMIT, schema: { params: Type.Object({ statusListId: Type.String({ maxLength: 64 }) }), hide: true } },
     async (request, reply) => {
-      const published = await publishedStatusList(platform, (request.params as { statusListId: string }).statusListId)
+      const published = await publishedStatusList(platform, request.params.statusListId)
       if (!published) throw new NotFoundError('status_list')
       return sendCacheable(reply, published, 'application/vc+ld+json; charset=utf-8')
     },
@@ -195,7 +198,7 @@ export async function credentialRoutes(app: FastifyInstance): Promise<void> {
     '/issuers/:issuerOrgId/did.json',
     { config: PUBLIC_RATE_LIMIT, schema: { params: Type.Object({ issuerOrgId: Type.String({ maxLength: 64 }) }), hide: true } },
     async (request, reply) => {
-      const document = await didDocumentOf(platform, (request.params as { issuerOrgId: string }).issuerOrgId)
+      const document = await didDocumentOf(platform, request.params.issuerOrgId)
       if (!document) throw new NotFoundError('did_document')
       return sendCacheable(reply, serializeDocument(document), 'application/did+json; charset=utf-8')
     },
@@ -215,7 +218,7 @@ export async function credentialRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const body = request.body as { id?: string; credential?: unknown; file?: string }
+      const { body } = request
       const document = body.credential ?? (body.file ? credentialFromFile(Buffer.from(body.file, 'base64')).document : undefined)
       if (document) {
         const report = await verifyDocument(platform, document)
@@ -243,7 +246,7 @@ export async function credentialRoutes(app: FastifyInstance): Promise<void> {
       const auth = request.auth
       if (!auth?.apiKey) throw new UnauthorizedError('api_key_required', 'Send an API key with write access as a Bearer token.')
       const scope = await resolveOrgScope(platform.db, { orgId: auth.apiKey.orgId, accountId: auth.accountId, isPlatformAdmin: false })
-      const credential = await validateCredentialForIssuance(platform, (request.body as { credential?: unknown }).credential)
+      const credential = await validateCredentialForIssuance(platform, request.body.credential)
       return reply.status(201).send({ verifiableCredential: await issueFromDocument(platform, scope, credential) })
     },
   )
@@ -252,7 +255,7 @@ export async function credentialRoutes(app: FastifyInstance): Promise<void> {
     '/credentials/verify',
     { config: PUBLIC_RATE_LIMIT, schema: { tags: ['VC-API'], summary: 'Verify a credential (VC-API)', body: VcApiVerifyCredentialBody } },
     async (request, reply) => {
-      const document = (request.body as { verifiableCredential: unknown }).verifiableCredential
+      const document = request.body.verifiableCredential
       const report = await verifyDocument(platform, document)
       recordVerification(platform, request, 'vc-api', { document }, report)
       const isValid = report.verdict === 'valid'
@@ -273,7 +276,7 @@ export async function credentialRoutes(app: FastifyInstance): Promise<void> {
       schema: { tags: ['VC-API'], summary: 'Verify a presentation with its challenge and domain (VC-API)', body: VcApiVerifyPresentationBody },
     },
     async (request, reply) => {
-      const body = request.body as { verifiablePresentation: unknown; options?: { challenge?: string; domain?: string } }
+      const { body } = request
       const result = await verifyPresentationDocument(platform, body.verifiablePresentation, body.options ?? {})
       const presented = (body.verifiablePresentation as { verifiableCredential?: unknown } | null)?.verifiableCredential
       const documents = Array.isArray(presented) ? presented : [presented]

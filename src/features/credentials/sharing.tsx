@@ -1,7 +1,7 @@
 import { escapeHtml } from '@kitajs/html'
-import type { FastifyInstance } from 'fastify'
 import type { Config } from '../../config.ts'
 import { NotFoundError } from '../../platform/errors.ts'
+import type { TypedApp } from '../../platform/feature.ts'
 import { recordCredentialAccess } from './analytics.ts'
 import { PublicCredentialParams } from './contract.ts'
 import { findPublicCredential } from './queries.ts'
@@ -141,12 +141,12 @@ export function ShareSection({ config, shared, isOpen }: { config: Config; share
   )
 }
 
-export async function sharingRoutes(app: FastifyInstance): Promise<void> {
+export async function sharingRoutes(app: TypedApp): Promise<void> {
   const { platform } = app
 
   // Through Laurel so the click is counted; then on to LinkedIn's prefilled form.
   app.get('/credentials/:credentialId/linkedin', { schema: { params: PublicCredentialParams } }, async (request, reply) => {
-    const found = await findPublicCredential(platform.db, (request.params as { credentialId: string }).credentialId)
+    const found = await findPublicCredential(platform.db, request.params.credentialId)
     if (!found) throw new NotFoundError('credential')
     recordCredentialAccess(platform, request, found.credential, 'linkedin_clicked')
     return reply.header('x-robots-tag', 'noindex').redirect(linkedInAddUrl(platform.config, sharedCredentialOf(platform.config, found)))

@@ -1,8 +1,9 @@
 import type { Children } from '@kitajs/html'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { TObject } from 'typebox'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { TObject, TString } from 'typebox'
 import type { Db } from '../../platform/db/client.ts'
 import { InvalidError } from '../../platform/errors.ts'
+import type { TypedApp, TypedRequest } from '../../platform/feature.ts'
 import { parseForm } from '../../platform/http/forms.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, Pagination, SelectField, TableHead } from '../../platform/ui/components.tsx'
@@ -51,7 +52,7 @@ interface FormContext<Item> {
 interface CatalogKind<Item extends { id: string; archivedAt: Date | null }, Schema extends TObject> {
   path: string
   param: 'examId' | 'centreId' | 'proctorId'
-  params: TObject
+  params: TObject<Record<string, TString>>
   table: typeof exams | typeof testCentres | typeof proctors
   singular: string
   plural: string
@@ -92,14 +93,14 @@ async function orFormErrors<T>(work: () => Promise<T>, show: (state: FormState) 
   }
 }
 
-function catalogPages<Item extends { id: string; archivedAt: Date | null }, Schema extends TObject>(app: FastifyInstance, kind: CatalogKind<Item, Schema>) {
+function catalogPages<Item extends { id: string; archivedAt: Date | null }, Schema extends TObject>(app: TypedApp, kind: CatalogKind<Item, Schema>) {
   const { platform } = app
   const baseOf = (scope: OrgScope) => `/orgs/${scope.orgId}/${kind.path}`
 
   app.get(`/orgs/:orgId/${kind.path}`, { schema: { querystring: ArchivedQuery } }, async (request, reply) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
-    const query = request.query as { archived?: string; page?: number }
+    const { query } = request
     const page = await kind.list(platform.db, scope, { isArchived: query.archived === '1', page: query.page })
     const base = baseOf(scope)
     return reply.page(
@@ -174,10 +175,10 @@ function catalogPages<Item extends { id: string; archivedAt: Date | null }, Sche
     return reply.redirect(`${baseOf(scope)}/${item.id}`)
   })
 
-  const detailPage = async (request: FastifyRequest, reply: FastifyReply, state: FormState = {}) => {
+  const detailPage = async (request: FastifyRequest, reply: FastifyReply, id: string, state: FormState = {}) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
-    const item = await kind.get(platform.db, scope, (request.params as Record<string, string>)[kind.param] ?? '')
+    const item = await kind.get(platform.db, scope, id)
     const action = `${baseOf(scope)}/${item.id}`
     const csrf = reply.csrfToken()
     return reply.page(
@@ -201,15 +202,15 @@ function catalogPages<Item extends { id: string; archivedAt: Date | null }, Sche
     )
   }
   const itemPath = `/orgs/:orgId/${kind.path}/:${kind.param}`
-  app.get(itemPath, { schema: { params: kind.params } }, async (request, reply) => detailPage(request, reply))
+  app.get(itemPath, { schema: { params: kind.params } }, async (request, reply) => detailPage(request, reply, request.params[kind.param] ?? ''))
   app.post(itemPath, { schema: { params: kind.params } }, async (request, reply) => {
+    const id = request.params[kind.param] ?? ''
     const form = parseForm(kind.fields, request.body)
-    if (!form.ok) return detailPage(request, reply.status(422), form)
+    if (!form.ok) return detailPage(request, reply.status(422), id, form)
     const scope = scopeOf(request)
-    const id = (request.params as Record<string, string>)[kind.param] ?? ''
     const item = await orFormErrors(
       () => kind.save(platform, scope, form.value, id),
-      (state) => detailPage(request, reply.status(422), state),
+      (state) => detailPage(request, reply.status(422), id, state),
       form.values,
     )
     if (!item) return reply
@@ -219,7 +220,7 @@ function catalogPages<Item extends { id: string; archivedAt: Date | null }, Sche
   for (const action of ['archive', 'restore'] as const) {
     app.post(`${itemPath}/${action}`, { schema: { params: kind.params } }, async (request, reply) => {
       const scope = scopeOf(request)
-      const id = (request.params as Record<string, string>)[kind.param] ?? ''
+      const id = request.params[kind.param] ?? ''
       await setArchived(platform, scope, kind.table, id, action === 'archive')
       reply.flash('success', action === 'archive' ? 'Archived.' : 'Restored.')
       return reply.redirect(`${baseOf(scope)}/${id}`)
@@ -399,7 +400,7 @@ const proctorKind: CatalogKind<Proctor, typeof ProctorFields> = {
   },
 }
 
-export async function catalogRoutes(app: FastifyInstance): Promise<void> {
+export async function catalogRoutes(app: TypedApp): Promise<void> {
   const { platform } = app
   catalogPages(app, examKind)
   catalogPages(app, centreKind)
@@ -408,7 +409,7 @@ export async function catalogRoutes(app: FastifyInstance): Promise<void> {
   const roomsOf = (scope: OrgScope, centreId: string) => `/orgs/${scope.orgId}/test-centres/${centreId}`
   app.post('/orgs/:orgId/test-centres/:centreId/rooms', { schema: { params: CentreParams } }, async (request, reply) => {
     const scope = scopeOf(request)
-    const { centreId } = request.params as { centreId: string }
+    const { centreId } = request.params
     await getCentre(platform.db, scope, centreId)
     const form = parseForm(RoomFields, request.body)
     try {
@@ -422,10 +423,10 @@ export async function catalogRoutes(app: FastifyInstance): Promise<void> {
     return reply.redirect(roomsOf(scope, centreId))
   })
 
-  const roomPage = async (request: FastifyRequest, reply: FastifyReply, state: FormState = {}) => {
+  const roomPage = async (request: TypedRequest<{ params: typeof RoomParams }>, reply: FastifyReply, state: FormState = {}) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
-    const { centreId, roomId } = request.params as { centreId: string; roomId: string }
+    const { centreId, roomId } = request.params
     const centre = await getCentre(platform.db, scope, centreId)
     const room = await getRoom(platform.db, scope, roomId)
     if (room.centreId !== centre.id) throw new InvalidError('room_elsewhere', 'This room belongs to another testing centre.')
@@ -445,7 +446,7 @@ export async function catalogRoutes(app: FastifyInstance): Promise<void> {
   app.get('/orgs/:orgId/test-centres/:centreId/rooms/:roomId', { schema: { params: RoomParams } }, async (request, reply) => roomPage(request, reply))
   app.post('/orgs/:orgId/test-centres/:centreId/rooms/:roomId', { schema: { params: RoomParams } }, async (request, reply) => {
     const scope = scopeOf(request)
-    const { centreId, roomId } = request.params as { centreId: string; roomId: string }
+    const { centreId, roomId } = request.params
     const form = parseForm(RoomFields, request.body)
     if (!form.ok) return roomPage(request, reply.status(422), form)
     const room = await orFormErrors(
@@ -460,7 +461,7 @@ export async function catalogRoutes(app: FastifyInstance): Promise<void> {
   for (const action of ['archive', 'restore'] as const) {
     app.post(`/orgs/:orgId/test-centres/:centreId/rooms/:roomId/${action}`, { schema: { params: RoomParams } }, async (request, reply) => {
       const scope = scopeOf(request)
-      const { centreId, roomId } = request.params as { centreId: string; roomId: string }
+      const { centreId, roomId } = request.params
       if ((await getRoom(platform.db, scope, roomId)).centreId !== centreId)
         throw new InvalidError('room_elsewhere', 'This room belongs to another testing centre.')
       await setArchived(platform, scope, rooms, roomId, action === 'archive')

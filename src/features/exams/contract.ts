@@ -1,6 +1,6 @@
 import { type TSchema, Type } from 'typebox'
-import { EXAM_SESSION_STATUSES } from './schema.ts'
-import { EXAM_SESSION_SORTS } from './sessions.ts'
+import { EXAM_SESSION_STATUSES, type ExamSessionStatus } from './schema.ts'
+import { EXAM_SESSION_SORTS, type ExamSessionSort } from './sessions.ts'
 
 const Param = Type.String({ maxLength: 64 })
 export const ExamParams = Type.Object({ orgId: Param, examId: Param })
@@ -70,11 +70,12 @@ const optionalFilterId = Type.Optional(Type.String({ maxLength: 64 }))
 export const ExamSessionsQuery = Type.Object({
   from: optionalDate,
   to: optionalDate,
-  status: Type.Optional(Type.Union([Type.Literal(''), ...EXAM_SESSION_STATUSES.map((status) => Type.Literal(status))])),
+  // Unsafe<…>: TypeBox types a union built from a mapped array as `never`; the schemas themselves are unchanged.
+  status: Type.Optional(Type.Unsafe<ExamSessionStatus | ''>(Type.Union([Type.Literal(''), ...EXAM_SESSION_STATUSES.map((status) => Type.Literal(status))]))),
   examId: optionalFilterId,
   centreId: optionalFilterId,
   proctorId: optionalFilterId,
-  sort: Type.Optional(Type.Union(EXAM_SESSION_SORTS.map((sort) => Type.Literal(sort)))),
+  sort: Type.Optional(Type.Unsafe<ExamSessionSort>(Type.Union(EXAM_SESSION_SORTS.map((sort) => Type.Literal(sort))))),
   page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
 })
 

@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { Type } from 'typebox'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { type Static, Type } from 'typebox'
 import { ConflictError, InvalidError } from '../../platform/errors.ts'
+import type { TypedApp } from '../../platform/feature.ts'
 import { parseForm } from '../../platform/http/forms.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { utcToZoned, zonedToUtc } from '../../platform/time-zones.ts'
@@ -284,7 +285,7 @@ function DriftRow({ drift, scope, csrf, zone, back }: { drift: Drift; scope: Org
   )
 }
 
-export async function portalRoutes(app: FastifyInstance): Promise<void> {
+export async function portalRoutes(app: TypedApp): Promise<void> {
   const { platform } = app
   const home = (scope: OrgScope) => `/orgs/${scope.orgId}/portal`
 
@@ -348,10 +349,9 @@ export async function portalRoutes(app: FastifyInstance): Promise<void> {
   })
 
   // The portal page: connect, or the portal's sessions live.
-  const portalPage = async (request: FastifyRequest, reply: FastifyReply, state: FormState = {}) => {
+  const portalPage = async (request: FastifyRequest, reply: FastifyReply, query: Static<typeof PortalQuery>, state: FormState = {}) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
-    const query = request.query as { from?: string; to?: string; page?: number }
     const connection = await getPortalConnection(platform, scope.orgId)
     const csrf = reply.csrfToken()
     const isAdmin = hasRole(scope.role, 'admin')
@@ -497,7 +497,7 @@ export async function portalRoutes(app: FastifyInstance): Promise<void> {
     )
   }
 
-  app.get('/orgs/:orgId/portal', { schema: { querystring: PortalQuery } }, async (request, reply) => portalPage(request, reply))
+  app.get('/orgs/:orgId/portal', { schema: { querystring: PortalQuery } }, async (request, reply) => portalPage(request, reply, request.query))
   app.post('/orgs/:orgId/portal/connect', async (request, reply) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
@@ -506,14 +506,15 @@ export async function portalRoutes(app: FastifyInstance): Promise<void> {
     const password = typeof body.password === 'string' ? body.password : ''
     const errors = { ...(form.ok ? {} : form.errors) }
     if (password.length === 0 || password.length > MAX_PASSWORD_LENGTH) errors.password = 'Enter your portal password.'
-    if (!form.ok || Object.keys(errors).length > 0) return portalPage(request, reply.status(422), { errors, values: { username: form.values.username ?? '' } })
+    if (!form.ok || Object.keys(errors).length > 0)
+      return portalPage(request, reply.status(422), {}, { errors, values: { username: form.values.username ?? '' } })
     try {
       const actor = await connectPortal(platform, request, reply, scope, { username: form.value.username, password })
       reply.flash('success', `Connected to the testing portal as ${actor.username}.`)
       return reply.redirect(home(scope))
     } catch (error) {
       const message = problemOf(error)
-      return portalPage(request, reply.status(422), { errors: { password: message }, values: { username: form.value.username } })
+      return portalPage(request, reply.status(422), {}, { errors: { password: message }, values: { username: form.value.username } })
     }
   })
   app.post('/orgs/:orgId/portal/disconnect', async (request, reply) => {
@@ -544,7 +545,7 @@ export async function portalRoutes(app: FastifyInstance): Promise<void> {
   app.post('/orgs/:orgId/exam-sessions/:examSessionId/portal/create', { schema: { params: ExamSessionParams } }, async (request, reply) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
-    const { examSessionId } = request.params as { examSessionId: string }
+    const { examSessionId } = request.params
     await getExamSessionView(platform.db, scope, examSessionId)
     await flashOutcome(reply, async () => {
       const created = await withPortal(platform, request, reply, scope, (access) => createAtPortal(platform, scope, access, examSessionId))
@@ -560,7 +561,7 @@ export async function portalRoutes(app: FastifyInstance): Promise<void> {
   app.get('/orgs/:orgId/portal/reconcile', { schema: { querystring: ReconcileQuery } }, async (request, reply) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
-    const query = request.query as { centreId?: string; from?: string; to?: string }
+    const { query } = request
     const { centres } = await activeChoices(platform.db, scope)
     const centre: TestCentre | undefined = query.centreId ? await getCentre(platform.db, scope, query.centreId) : centres[0]
     const csrf = reply.csrfToken()

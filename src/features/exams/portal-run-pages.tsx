@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { ConflictError, InvalidError } from '../../platform/errors.ts'
+import type { TypedApp } from '../../platform/feature.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { utcToZoned } from '../../platform/time-zones.ts'
 import { CsrfField, EmptyState, JobProgress, TableHead } from '../../platform/ui/components.tsx'
@@ -195,7 +196,7 @@ function RunProgress({ scope, run, counts }: { scope: OrgScope; run: PortalRun; 
   )
 }
 
-export async function portalRunRoutes(app: FastifyInstance) {
+export async function portalRunRoutes(app: TypedApp) {
   const platform = app.platform
 
   app.post('/orgs/:orgId/portal-runs/preview', async (request, reply) => {
@@ -238,7 +239,7 @@ export async function portalRunRoutes(app: FastifyInstance) {
   app.get('/orgs/:orgId/portal-runs/:portalRunId', { schema: { params: PortalRunParams } }, async (request, reply) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
-    const { portalRunId } = request.params as { portalRunId: string }
+    const { portalRunId } = request.params
     const run = await getPortalRun(platform.db, scope, portalRunId)
     const [counts, items] = await Promise.all([countPortalRunItems(platform.db, scope, run.id), listPortalRunItems(platform.db, scope, run.id)])
     const views = await getExamSessionViews(
@@ -299,7 +300,7 @@ export async function portalRunRoutes(app: FastifyInstance) {
   app.get('/orgs/:orgId/portal-runs/:portalRunId/progress', { config: { skipAudit: true }, schema: { params: PortalRunParams } }, async (request, reply) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
-    const run = await getPortalRun(platform.db, scope, (request.params as { portalRunId: string }).portalRunId)
+    const run = await getPortalRun(platform.db, scope, request.params.portalRunId)
     const counts = await countPortalRunItems(platform.db, scope, run.id)
     const html = await (<RunProgress scope={scope} run={run} counts={counts} />)
     // When the run is over, reload the page once so the results table and buttons show the end state.
@@ -309,7 +310,7 @@ export async function portalRunRoutes(app: FastifyInstance) {
 
   app.post('/orgs/:orgId/portal-runs/:portalRunId/stop', { schema: { params: PortalRunParams } }, async (request, reply) => {
     const scope = scopeOf(request)
-    const { portalRunId } = request.params as { portalRunId: string }
+    const { portalRunId } = request.params
     await stopPortalRun(platform, scope, portalRunId)
     reply.flash('success', 'Stopping: exam sessions not yet sent will not be sent.')
     return reply.redirect(`${runsBase(scope)}/${portalRunId}`)

@@ -1,5 +1,6 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ConflictError, InvalidError } from '../../platform/errors.ts'
+import type { TypedApp, TypedRequest } from '../../platform/feature.ts'
 import { parseForm, uploadedFile } from '../../platform/http/forms.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { utcToZoned, zonedToUtc } from '../../platform/time-zones.ts'
@@ -199,10 +200,12 @@ function SelfRegistrationSettings({
   )
 }
 
+type SessionRequest = TypedRequest<{ params: typeof ExamSessionParams }>
+
 /** Runs an action from the exam session page (which must be the org's) and returns there, with what happened or what stopped it. */
-async function backToSession(platform: Platform, request: FastifyRequest, reply: FastifyReply, work: () => Promise<string>) {
+async function backToSession(platform: Platform, request: SessionRequest, reply: FastifyReply, work: () => Promise<string>) {
   const scope = scopeOf(request)
-  const { examSessionId } = request.params as { examSessionId: string }
+  const { examSessionId } = request.params
   await getExamSession(platform.db, scope, examSessionId)
   try {
     reply.flash('success', await work())
@@ -213,36 +216,35 @@ async function backToSession(platform: Platform, request: FastifyRequest, reply:
   return reply.redirect(`${sessionPath(scope, examSessionId)}#candidates`)
 }
 
-export async function registrationRoutes(app: FastifyInstance): Promise<void> {
+export async function registrationRoutes(app: TypedApp): Promise<void> {
   const { platform } = app
   const params = { schema: { params: ExamSessionParams } }
   const registrationParams = { schema: { params: RegistrationParams } }
-  const ids = (request: FastifyRequest) => request.params as { examSessionId: string; registrationId: string }
 
   app.post('/orgs/:orgId/exam-sessions/:examSessionId/registrations', params, (request, reply) =>
     backToSession(platform, request, reply, async () => {
       const form = parseForm(CandidateFields, request.body)
       if (!form.ok) throw new InvalidError('candidate_invalid', Object.values(form.errors).join(' '))
-      const row = await registerCandidate(platform, scopeOf(request), ids(request).examSessionId, form.value)
+      const row = await registerCandidate(platform, scopeOf(request), request.params.examSessionId, form.value)
       return row.status === 'seated' ? `${row.email} is registered.` : `The exam session is full: ${row.email} is on the waitlist.`
     }),
   )
   app.post('/orgs/:orgId/exam-sessions/:examSessionId/registrations/:registrationId/check-in', registrationParams, (request, reply) =>
     backToSession(platform, request, reply, async () => {
-      const row = await checkInCandidate(platform, scopeOf(request), ids(request).examSessionId, ids(request).registrationId)
+      const row = await checkInCandidate(platform, scopeOf(request), request.params.examSessionId, request.params.registrationId)
       return `${row.email} is checked in.`
     }),
   )
   app.post('/orgs/:orgId/exam-sessions/:examSessionId/registrations/:registrationId/remove', registrationParams, (request, reply) =>
     backToSession(platform, request, reply, async () => {
-      const { promoted } = await removeRegistration(platform, scopeOf(request), ids(request).examSessionId, ids(request).registrationId)
+      const { promoted } = await removeRegistration(platform, scopeOf(request), request.params.examSessionId, request.params.registrationId)
       return promoted ? `Removed; ${promoted.email} moves from the waitlist to the freed seat.` : 'Removed.'
     }),
   )
   app.post('/orgs/:orgId/exam-sessions/:examSessionId/results', params, (request, reply) =>
     backToSession(platform, request, reply, async () => {
       const scope = scopeOf(request)
-      const { examSessionId } = ids(request)
+      const { examSessionId } = request.params
       const body = (request.body ?? {}) as Record<string, unknown>
       const registrations = await listRegistrations(platform.db, scope, examSessionId)
       const entries = registrations.flatMap((row) => {
@@ -257,7 +259,7 @@ export async function registrationRoutes(app: FastifyInstance): Promise<void> {
     backToSession(platform, request, reply, async () => {
       const file = uploadedFile(request.body, 'file')
       if (!file) throw new InvalidError('file_required', 'Choose a CSV file of results.')
-      return outcomeText(await importResults(platform, scopeOf(request), ids(request).examSessionId, file.data))
+      return outcomeText(await importResults(platform, scopeOf(request), request.params.examSessionId, file.data))
     }),
   )
   app.post('/orgs/:orgId/exam-sessions/:examSessionId/self-registration', params, (request, reply) =>
@@ -265,7 +267,7 @@ export async function registrationRoutes(app: FastifyInstance): Promise<void> {
       const scope = scopeOf(request)
       const form = parseForm(SelfRegistrationFields, request.body)
       if (!form.ok) throw new InvalidError('self_registration_invalid', Object.values(form.errors).join(' '))
-      const session = await getExamSessionView(platform.db, scope, ids(request).examSessionId)
+      const session = await getExamSessionView(platform.db, scope, request.params.examSessionId)
       const closesAt = form.value.closesAt ? zonedToUtc(form.value.closesAt, session.timeZone) : null
       if (closesAt === undefined) throw new InvalidError('closes_at_invalid', 'Enter the closing time as date and time, or leave it empty.')
       const open = form.value.open === 'on'
@@ -276,7 +278,7 @@ export async function registrationRoutes(app: FastifyInstance): Promise<void> {
   app.get('/orgs/:orgId/exam-sessions/:examSessionId/attendance.pdf', params, async (request, reply) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
-    const session = await getExamSessionView(platform.db, scope, ids(request).examSessionId)
+    const session = await getExamSessionView(platform.db, scope, request.params.examSessionId)
     const registrations = await listRegistrations(platform.db, scope, session.id)
     // pdf-lib and the fonts load with the first sheet, not at every start.
     const { renderAttendanceSheet } = await import('./attendance-pdf.ts')
@@ -296,7 +298,7 @@ export async function registrationRoutes(app: FastifyInstance): Promise<void> {
   })
   app.post('/orgs/:orgId/exam-sessions/:examSessionId/complete', params, (request, reply) =>
     backToSession(platform, request, reply, async () => {
-      await completeExamSessions(platform, scopeOf(request), [ids(request).examSessionId])
+      await completeExamSessions(platform, scopeOf(request), [request.params.examSessionId])
       return 'The exam session is completed.'
     }),
   )
@@ -341,7 +343,7 @@ export async function registrationRoutes(app: FastifyInstance): Promise<void> {
   })
   app.post('/orgs/:orgId/exam-registrations/import/:registrationImportId/confirm', { schema: { params: RegistrationImportParams } }, async (request, reply) => {
     const scope = scopeOf(request)
-    const { registrationImportId } = request.params as { registrationImportId: string }
+    const { registrationImportId } = request.params
     try {
       const { saved } = await confirmRegistrationImport(platform, scope, registrationImportId)
       reply.flash('success', `${saved} candidates registered.`)

@@ -1,5 +1,5 @@
-import type { FastifyInstance } from 'fastify'
 import type { Static } from 'typebox'
+import type { TypedApp } from '../../platform/feature.ts'
 import { API_RATE_LIMIT } from '../../platform/http/server.tsx'
 import { requireRole, scopeOf } from '../orgs/service.ts'
 import {
@@ -121,10 +121,9 @@ const registrationJson = (row: Registration): Static<typeof RegistrationView> =>
   createdAt: row.createdAt.toISOString(),
 })
 
-export async function examApiRoutes(app: FastifyInstance): Promise<void> {
+export async function examApiRoutes(app: TypedApp): Promise<void> {
   const { platform } = app
   const base = '/api/v1/orgs/:orgId/exam-sessions'
-  const sessionIdOf = (request: { params: unknown }) => (request.params as { examSessionId: string }).examSessionId
   /** A staff member's scope: reads check the role here, as the pages do; writes also in their service. */
   const staffScope = (request: Parameters<typeof scopeOf>[0]) => {
     const scope = scopeOf(request)
@@ -147,7 +146,7 @@ export async function examApiRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const query = request.query as Static<typeof CatalogApiQuery>
+      const { query } = request
       const page = await listExams(platform.db, staffScope(request), { isArchived: query.archived === true, page: query.page })
       return { ...page, items: page.items.map(examJson) }
     },
@@ -167,7 +166,7 @@ export async function examApiRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const scope = staffScope(request)
-      const query = request.query as Static<typeof CatalogApiQuery>
+      const { query } = request
       const page = await listCentres(platform.db, scope, { isArchived: query.archived === true, page: query.page })
       const centreRooms = await listRooms(
         platform.db,
@@ -199,7 +198,7 @@ export async function examApiRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const query = request.query as Static<typeof CatalogApiQuery>
+      const { query } = request
       const page = await listProctors(platform.db, staffScope(request), { isArchived: query.archived === true, page: query.page })
       return { ...page, items: page.items.map(proctorJson) }
     },
@@ -220,7 +219,7 @@ export async function examApiRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const query = request.query as Static<typeof ExamSessionsApiQuery>
+      const { query } = request
       const page = await listExamSessions(platform.db, staffScope(request), {
         from: query.from ? new Date(query.from) : undefined,
         to: query.to ? new Date(query.to) : undefined,
@@ -238,7 +237,7 @@ export async function examApiRoutes(app: FastifyInstance): Promise<void> {
   app.get(
     `${base}/:examSessionId`,
     { config, schema: { tags, summary: 'One exam session', params: ExamSessionParams, response: { 200: ExamSessionView } } },
-    async (request) => sessionJson(await getExamSessionView(platform.db, staffScope(request), sessionIdOf(request))),
+    async (request) => sessionJson(await getExamSessionView(platform.db, staffScope(request), request.params.examSessionId)),
   )
 
   app.post(
@@ -255,7 +254,7 @@ export async function examApiRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const scope = scopeOf(request)
-      const planned = planFromLocalTimes(await loadCatalog(platform.db, scope), request.body as Static<typeof ExamSessionApiBody>)
+      const planned = planFromLocalTimes(await loadCatalog(platform.db, scope), request.body)
       const session = await createExamSession(platform, scope, planned)
       return reply.status(201).send(sessionJson(await getExamSessionView(platform.db, scope, session.id)))
     },
@@ -275,9 +274,9 @@ export async function examApiRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const scope = scopeOf(request)
-      const examSessionId = sessionIdOf(request)
+      const examSessionId = request.params.examSessionId
       const current = await getExamSession(platform.db, scope, examSessionId)
-      const body = request.body as Static<typeof RescheduleApiBody>
+      const { body } = request
       const { examId: _examId, ...planned } = planFromLocalTimes(await loadCatalog(platform.db, scope), { ...body, examId: current.examId })
       await rescheduleExamSession(platform, scope, examSessionId, planned)
       return sessionJson(await getExamSessionView(platform.db, scope, examSessionId))
@@ -304,7 +303,7 @@ export async function examApiRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const scope = scopeOf(request)
-      const changed = await confirmExamSessions(platform, scope, (request.body as Static<typeof ExamSessionIdsBody>).ids)
+      const changed = await confirmExamSessions(platform, scope, request.body.ids)
       return viewsOf(
         scope,
         changed.map((session) => session.id),
@@ -326,7 +325,7 @@ export async function examApiRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const scope = scopeOf(request)
-      const body = request.body as Static<typeof CancelApiBody>
+      const { body } = request
       const changed = await cancelExamSessions(platform, scope, body.ids, body.reason)
       return viewsOf(
         scope,
@@ -350,7 +349,7 @@ export async function examApiRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const scope = staffScope(request)
-      const examSessionId = sessionIdOf(request)
+      const examSessionId = request.params.examSessionId
       await getExamSession(platform.db, scope, examSessionId)
       return { items: (await listRegistrations(platform.db, scope, examSessionId)).map(registrationJson) }
     },
@@ -369,7 +368,7 @@ export async function examApiRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const row = await registerCandidate(platform, scopeOf(request), sessionIdOf(request), request.body as Static<typeof CandidateFields>)
+      const row = await registerCandidate(platform, scopeOf(request), request.params.examSessionId, request.body)
       return reply.status(201).send(registrationJson(row))
     },
   )
@@ -386,6 +385,6 @@ export async function examApiRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: ResultsOutcome },
       },
     },
-    async (request) => recordResults(platform, scopeOf(request), sessionIdOf(request), (request.body as Static<typeof ResultsApiBody>).results),
+    async (request) => recordResults(platform, scopeOf(request), request.params.examSessionId, request.body.results),
   )
 }

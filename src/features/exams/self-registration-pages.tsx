@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { ConflictError, ForbiddenError, InvalidError } from '../../platform/errors.ts'
+import type { TypedApp } from '../../platform/feature.ts'
 import { requireSignedIn, signedInAuth } from '../../platform/http/auth.ts'
 import { utcToZoned } from '../../platform/time-zones.ts'
 import { CsrfField, EmptyState, TableHead } from '../../platform/ui/components.tsx'
@@ -11,6 +12,8 @@ const Param = Type.String({ maxLength: 64 })
 export const OpenSessionsParams = Type.Object({ hostOrgId: Param })
 export const OpenSessionParams = Type.Object({ hostOrgId: Param, examSessionId: Param })
 export const MyRegistrationParams = Type.Object({ registrationId: Param })
+/** The address to register with, one of the candidate's verified ones (their sign-in address when absent). */
+const registerSchema = { params: OpenSessionParams, body: Type.Object({ email: Type.Optional(Type.String()) }) }
 
 /** The page where anyone signed in finds an org's exam sessions open for registration by candidates. */
 export const openSessionsPath = (orgId: string) => `/exam-sessions/open/${orgId}`
@@ -45,13 +48,13 @@ async function act(reply: FastifyReply, where: { next: string; back: string }, w
   }
 }
 
-export async function selfRegistrationRoutes(app: FastifyInstance): Promise<void> {
+export async function selfRegistrationRoutes(app: TypedApp): Promise<void> {
   const { platform } = app
   const guard = { preHandler: requireLoginSession }
 
   app.get('/exam-sessions/open/:hostOrgId', { ...guard, schema: { params: OpenSessionsParams } }, async (request, reply) => {
     const auth = signedInAuth(request)
-    const { hostOrgId } = request.params as { hostOrgId: string }
+    const { hostOrgId } = request.params
     const { orgName, sessions } = await listOpenExamSessions(platform, hostOrgId, auth.accountId)
     const emails = await verifiedEmailsOf(platform, auth.accountId)
     const mine = new Map((await listMyRegistrations(platform, auth.accountId)).map((row) => [row.examSessionId, row]))
@@ -135,11 +138,11 @@ export async function selfRegistrationRoutes(app: FastifyInstance): Promise<void
     )
   })
 
-  app.post('/exam-sessions/open/:hostOrgId/:examSessionId/register', { ...guard, schema: { params: OpenSessionParams } }, async (request, reply) => {
+  app.post('/exam-sessions/open/:hostOrgId/:examSessionId/register', { ...guard, schema: registerSchema }, async (request, reply) => {
     const auth = signedInAuth(request)
-    const { hostOrgId, examSessionId } = request.params as { hostOrgId: string; examSessionId: string }
-    const email = (request.body as { email?: unknown } | undefined)?.email
-    const chosen = typeof email === 'string' && email.length <= 254 ? email : auth.email
+    const { hostOrgId, examSessionId } = request.params
+    const { email } = request.body
+    const chosen = email !== undefined && email.length <= 254 ? email : auth.email
     return act(reply, { next: MY_REGISTRATIONS, back: openSessionsPath(hostOrgId) }, async () => {
       const row = await selfRegister(platform, { accountId: auth.accountId, name: auth.name }, hostOrgId, examSessionId, chosen)
       return row.status === 'seated'
@@ -198,7 +201,7 @@ export async function selfRegistrationRoutes(app: FastifyInstance): Promise<void
 
   app.post(`${MY_REGISTRATIONS}/:registrationId/withdraw`, { ...guard, schema: { params: MyRegistrationParams } }, async (request, reply) => {
     const auth = signedInAuth(request)
-    const { registrationId } = request.params as { registrationId: string }
+    const { registrationId } = request.params
     return act(reply, { next: MY_REGISTRATIONS, back: MY_REGISTRATIONS }, async () => {
       await withdrawRegistration(platform, auth.accountId, registrationId)
       return 'You are withdrawn from the exam session.'

@@ -1,5 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
 import { ConflictError, InvalidError } from '../../platform/errors.ts'
+import type { TypedApp, TypedRequest } from '../../platform/feature.ts'
 import { parseForm } from '../../platform/http/forms.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { utcToZoned, zonedToUtc } from '../../platform/time-zones.ts'
@@ -48,6 +50,9 @@ const dayOf = (date: Date) => date.toISOString().slice(0, 10)
 const addDays = (day: string, days: number) => dayOf(new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY_MS))
 const mondayOf = (day: string) => addDays(day, -((new Date(`${day}T00:00:00Z`).getUTCDay() + 6) % 7))
 
+/** `portal=1`: also create the exam sessions at the testing portal (the import form's box, then its confirm link). */
+const PortalChoice = Type.Object({ portal: Type.Optional(Type.String()) })
+const importConfirmSchema = { params: ImportParams, querystring: PortalChoice }
 type Filters = { status?: string; examId?: string; centreId?: string; proctorId?: string }
 const filterValues = (query: Filters) => ({
   status: (query.status || undefined) as ExamSessionStatus | undefined,
@@ -155,14 +160,14 @@ async function withFormErrors<T>(work: () => Promise<T>, show: (state: FormState
   }
 }
 
-export async function sessionRoutes(app: FastifyInstance): Promise<void> {
+export async function sessionRoutes(app: TypedApp): Promise<void> {
   const { platform } = app
   const base = (scope: OrgScope) => `/orgs/${scope.orgId}/exam-sessions`
 
   app.get('/orgs/:orgId/exam-sessions', { schema: { querystring: ExamSessionsQuery } }, async (request, reply) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
-    const query = request.query as Filters & { from?: string; to?: string; sort?: ExamSessionSort; page?: number }
+    const { query } = request
     const { timeZone } = await getOrg(platform.db, scope)
     const page = await listExamSessions(platform.db, scope, {
       ...filterValues(query),
@@ -271,7 +276,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
   app.get('/orgs/:orgId/exam-sessions/calendar', { schema: { querystring: CalendarQuery } }, async (request, reply) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
-    const query = request.query as Filters & { view?: 'week' | 'month'; date?: string }
+    const { query } = request
     const view = query.view ?? 'week'
     const { timeZone } = await getOrg(platform.db, scope)
     const today = utcToZoned(platform.clock.now(), timeZone).slice(0, 10)
@@ -394,10 +399,10 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     return reply.redirect(`${base(scope)}/${session.id}`)
   })
 
-  const detailPage = async (request: FastifyRequest, reply: FastifyReply, state: FormState = {}) => {
+  const detailPage = async (request: TypedRequest<{ params: typeof ExamSessionParams }>, reply: FastifyReply, state: FormState = {}) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
-    const { examSessionId } = request.params as { examSessionId: string }
+    const { examSessionId } = request.params
     const session = await getExamSessionView(platform.db, scope, examSessionId)
     const csrf = reply.csrfToken()
     const isOpen = session.status === 'scheduled' || session.status === 'confirmed'
@@ -472,7 +477,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
   app.get('/orgs/:orgId/exam-sessions/:examSessionId', { schema: { params: ExamSessionParams } }, async (request, reply) => detailPage(request, reply))
   app.post('/orgs/:orgId/exam-sessions/:examSessionId/reschedule', { schema: { params: ExamSessionParams } }, async (request, reply) => {
     const scope = scopeOf(request)
-    const { examSessionId } = request.params as { examSessionId: string }
+    const { examSessionId } = request.params
     const form = parseForm(RescheduleFields, request.body)
     if (!form.ok) return detailPage(request, reply.status(422), form)
     const session = await withFormErrors(
@@ -546,9 +551,9 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     )
   }
   app.get('/orgs/:orgId/exam-sessions/import', async (request, reply) => uploadPage(request, reply))
-  app.post('/orgs/:orgId/exam-sessions/import', async (request, reply) => {
+  app.post('/orgs/:orgId/exam-sessions/import', { schema: { body: PortalChoice } }, async (request, reply) => {
     const scope = scopeOf(request)
-    const alsoAtPortal = (request.body as Record<string, unknown> | undefined)?.portal === '1'
+    const alsoAtPortal = request.body.portal === '1'
     const access = alsoAtPortal ? await portalAccessOf(platform, request, reply, scope) : null
     if (alsoAtPortal && !access)
       return uploadPage(request, reply.status(422), { errors: { file: 'Connect to the testing portal first, or upload without the portal box.' } })
@@ -589,10 +594,10 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
       { orgId: scope.orgId },
     )
   })
-  app.post('/orgs/:orgId/exam-sessions/import/:examSessionImportId/confirm', { schema: { params: ImportParams } }, async (request, reply) => {
+  app.post('/orgs/:orgId/exam-sessions/import/:examSessionImportId/confirm', { schema: importConfirmSchema }, async (request, reply) => {
     const scope = scopeOf(request)
-    const { examSessionImportId } = request.params as { examSessionImportId: string }
-    const alsoAtPortal = (request.query as { portal?: string }).portal === '1'
+    const { examSessionImportId } = request.params
+    const alsoAtPortal = request.query.portal === '1'
     const access = alsoAtPortal ? await portalAccessOf(platform, request, reply, scope) : null
     if (alsoAtPortal && !access) {
       reply.flash('error', 'Your login session is no longer connected to the testing portal: connect again, then upload the file again. Nothing was created.')

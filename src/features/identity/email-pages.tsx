@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { InvalidError } from '../../platform/errors.ts'
+import type { TypedApp } from '../../platform/feature.ts'
 import { requireSignedIn, signedInAuth } from '../../platform/http/auth.ts'
 import { parseForm } from '../../platform/http/forms.ts'
 import { AUTH_RATE_LIMIT } from '../../platform/http/server.tsx'
@@ -14,19 +15,19 @@ const EmailParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 const formatDate = (date: Date) => date.toISOString().slice(0, 10)
 
 /** An account's email addresses: add (verified by an emailed link), remove, make one the sign-in address. */
-export async function emailPages(app: FastifyInstance): Promise<void> {
+export async function emailPages(app: TypedApp): Promise<void> {
   const { platform } = app
 
   // Opened from the email, perhaps in a browser where the person is not signed in.
   app.get('/account/emails/verify', { schema: { querystring: TokenQuery } }, async (request, reply) => {
-    const { token } = request.query as { token?: string }
+    const { token } = request.query
     if (!token) throw new InvalidError('link_invalid', 'This link is incomplete. Copy the whole link from the email.')
     const { email } = await verifyAccountEmail(platform, token)
     reply.flash('success', `${email} is confirmed and added to your account.`)
     return reply.redirect(request.auth ? '/account/emails' : '/sign-in')
   })
 
-  await app.register(async (account) => {
+  await app.register(async (account: TypedApp) => {
     account.addHook('preHandler', requireSignedIn)
 
     const emailsPage = async (request: FastifyRequest, reply: FastifyReply, state: FormState = {}) => {
@@ -104,12 +105,12 @@ export async function emailPages(app: FastifyInstance): Promise<void> {
       )
     })
     account.post('/account/emails/:id/remove', { schema: { params: EmailParams } }, async (request, reply) => {
-      await removeAccountEmail(platform, signedInAuth(request).accountId, (request.params as { id: string }).id)
+      await removeAccountEmail(platform, signedInAuth(request).accountId, request.params.id)
       reply.flash('success', 'The address is removed.')
       return reply.redirect('/account/emails')
     })
     account.post('/account/emails/:id/primary', { schema: { params: EmailParams } }, async (request, reply) => {
-      await makeAccountEmailPrimary(platform, signedInAuth(request).accountId, (request.params as { id: string }).id)
+      await makeAccountEmailPrimary(platform, signedInAuth(request).accountId, request.params.id)
       reply.flash('success', 'Your primary address is changed: sign in with it from now on.')
       return reply.redirect('/account/emails')
     })

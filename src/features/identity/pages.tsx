@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { DomainError, InvalidError } from '../../platform/errors.ts'
+import type { TypedApp } from '../../platform/feature.ts'
 import { requireSignedIn, signedInAuth } from '../../platform/http/auth.ts'
 import { parseForm } from '../../platform/http/forms.ts'
 import { AUTH_RATE_LIMIT } from '../../platform/http/server.tsx'
@@ -33,6 +34,7 @@ import { completeSignIn, requestUnlock, type SignInResult, signIn, unlockWithTok
 import { confirmTotpEnrollment, countUnusedRecoveryCodes, disableTotp, startTotpEnrollment } from './two-factor.ts'
 
 const TokenQuery = Type.Object({ token: Type.Optional(Type.String({ maxLength: 200 })) })
+const TokenForm = Type.Object({ token: Type.Optional(Type.String()) })
 const NextQuery = Type.Object({ next: Type.Optional(Type.String({ maxLength: 500 })) })
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 
@@ -60,7 +62,7 @@ export async function withFormErrors(
   }
 }
 
-export async function identityPages(app: FastifyInstance): Promise<void> {
+export async function identityPages(app: TypedApp): Promise<void> {
   const { platform } = app
 
   const setSessionCookie = (reply: FastifyReply, token: string) =>
@@ -124,7 +126,7 @@ export async function identityPages(app: FastifyInstance): Promise<void> {
   })
 
   app.get('/verify-email', { schema: { querystring: TokenQuery } }, async (request, reply) => {
-    const { token } = request.query as { token?: string }
+    const { token } = request.query
     if (!token) throw new InvalidError('link_invalid', 'This link is incomplete. Copy the whole link from the email.')
     await verifyEmail(platform, token)
     reply.flash('success', 'Your email address is confirmed. You can sign in now.')
@@ -152,7 +154,7 @@ export async function identityPages(app: FastifyInstance): Promise<void> {
     )
   app.get('/sign-in', { schema: { querystring: NextQuery } }, async (request, reply) => {
     if (request.auth) return reply.redirect('/')
-    return signInPage(reply, {}, (request.query as { next?: string }).next)
+    return signInPage(reply, {}, request.query.next)
   })
   app.post('/sign-in', { config: { rateLimit: AUTH_RATE_LIMIT } }, async (request, reply) => {
     const form = parseForm(SignInForm, request.body)
@@ -216,12 +218,12 @@ export async function identityPages(app: FastifyInstance): Promise<void> {
     )
   app.get('/sign-in/two-factor', { schema: { querystring: NextQuery } }, async (request, reply) => {
     if (!request.pendingLoginSession) return reply.redirect('/sign-in')
-    return secondFactorPage(reply, {}, safeNext((request.query as { next?: string }).next))
+    return secondFactorPage(reply, {}, safeNext(request.query.next))
   })
   app.post('/sign-in/two-factor', { config: { rateLimit: AUTH_RATE_LIMIT }, schema: { querystring: NextQuery } }, async (request, reply) => {
     const pending = request.pendingLoginSession
     if (!pending) return reply.redirect('/sign-in')
-    const next = safeNext((request.query as { next?: string }).next)
+    const next = safeNext(request.query.next)
     const form = parseForm(SecondFactorForm, request.body)
     if (!form.ok) return secondFactorPage(reply.status(422), form, next)
     const result = await completeSignIn(platform, { ...pending, code: form.value.code }, originOf(request))
@@ -281,14 +283,14 @@ export async function identityPages(app: FastifyInstance): Promise<void> {
         <h1>Unlock sign-in</h1>
         <form method="post" action="/unlock">
           <CsrfField token={reply.csrfToken()} />
-          <input type="hidden" name="token" value={(request.query as { token?: string }).token ?? ''} />
+          <input type="hidden" name="token" value={request.query.token ?? ''} />
           <button type="submit">Unlock my account</button>
         </form>
       </article>,
     ),
   )
-  app.post('/unlock', { config: { rateLimit: AUTH_RATE_LIMIT } }, async (request, reply) => {
-    const token = (request.body as { token?: string } | undefined)?.token
+  app.post('/unlock', { config: { rateLimit: AUTH_RATE_LIMIT }, schema: { body: TokenForm } }, async (request, reply) => {
+    const { token } = request.body
     if (!token) throw new InvalidError('link_invalid', 'This link is incomplete. Copy the whole link from the email.')
     await unlockWithToken(platform, token)
     reply.flash('success', 'Sign-in is unlocked. You can sign in again.')
@@ -331,12 +333,10 @@ export async function identityPages(app: FastifyInstance): Promise<void> {
         </form>
       </article>,
     )
-  app.get('/password/reset', { schema: { querystring: TokenQuery } }, async (request, reply) =>
-    resetPage(reply, (request.query as { token?: string }).token ?? ''),
-  )
+  app.get('/password/reset', { schema: { querystring: TokenQuery } }, async (request, reply) => resetPage(reply, request.query.token ?? ''))
   app.post('/password/reset', { config: { rateLimit: AUTH_RATE_LIMIT } }, async (request, reply) => {
     const form = parseForm(ResetPasswordForm, request.body)
-    const token = (request.body as { token?: string } | undefined)?.token ?? ''
+    const token = form.values.token ?? ''
     if (!form.ok) return resetPage(reply.status(422), token, form)
     return withFormErrors(
       reply,
@@ -352,7 +352,7 @@ export async function identityPages(app: FastifyInstance): Promise<void> {
   })
 
   // Account pages (signed in)
-  await app.register(async (account) => {
+  await app.register(async (account: TypedApp) => {
     account.addHook('preHandler', requireSignedIn)
 
     const accountPage = async (request: FastifyRequest, reply: FastifyReply, state: FormState = {}, passwordState: FormState = {}) => {
@@ -574,7 +574,7 @@ export async function identityPages(app: FastifyInstance): Promise<void> {
       return reply.redirect('/account/sessions')
     })
     account.post('/account/sessions/:id/sign-out', { schema: { params: IdParams } }, async (request, reply) => {
-      await signOutLoginSession(platform, signedInAuth(request).accountId, (request.params as { id: string }).id)
+      await signOutLoginSession(platform, signedInAuth(request).accountId, request.params.id)
       reply.flash('success', 'That login session is signed out.')
       return reply.redirect('/account/sessions')
     })
@@ -681,7 +681,7 @@ export async function identityPages(app: FastifyInstance): Promise<void> {
       return apiKeysPage(request, reply.status(201), {}, secret)
     })
     account.post('/account/api-keys/:id/revoke', { schema: { params: IdParams } }, async (request, reply) => {
-      await revokeApiKey(platform, signedInAuth(request).accountId, (request.params as { id: string }).id)
+      await revokeApiKey(platform, signedInAuth(request).accountId, request.params.id)
       reply.flash('success', 'The key is revoked.')
       return reply.redirect('/account/api-keys')
     })

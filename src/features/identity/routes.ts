@@ -1,9 +1,9 @@
-import type { FastifyInstance } from 'fastify'
+import type { TypedApp } from '../../platform/feature.ts'
 import { requireSignedIn, signedInAuth } from '../../platform/http/auth.ts'
 import { API_RATE_LIMIT } from '../../platform/http/server.tsx'
 import { MeResponse } from './contract.ts'
 
-export async function identityRoutes(app: FastifyInstance): Promise<void> {
+export async function identityRoutes(app: TypedApp): Promise<void> {
   app.get(
     '/api/v1/me',
     {

@@ -1,10 +1,12 @@
 import { Type } from 'typebox'
-import { ROLES } from './schema.ts'
+import { ROLES, type Role } from './schema.ts'
 
-export const RoleSchema = Type.Union(
+const RoleUnion = Type.Union(
   ROLES.map((role) => Type.Literal(role)),
   { errorMessage: `Choose one of: ${ROLES.join(', ')}.` },
 )
+// Unsafe<Role>: TypeBox types a union built from a mapped array as `never`; the schema itself is unchanged.
+export const RoleSchema = Type.Unsafe<Role>(RoleUnion)
 
 export const OrgForm = Type.Object({
   name: Type.String({ minLength: 2, maxLength: 120, errorMessage: 'Name the organisation (2 to 120 characters).' }),
@@ -35,6 +37,9 @@ export const AuditQuery = Type.Object({
   page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
 })
 
+/** An instant in a response: a handler may return the row's Date, which the serializer writes as an RFC 3339 string. */
+const Instant = Type.Unsafe<Date | string>(Type.String({ format: 'date-time' }))
+
 export const OrgView = Type.Object({ id: Type.String(), name: Type.String(), timeZone: Type.String() })
 export const MyOrgView = Type.Object({ id: Type.String(), name: Type.String(), role: Type.String() })
 export const MemberView = Type.Object({
@@ -43,7 +48,7 @@ export const MemberView = Type.Object({
   name: Type.String(),
   email: Type.String(),
   role: Type.String(),
-  createdAt: Type.String({ format: 'date-time' }),
+  createdAt: Instant,
 })
 export const MemberPage = Type.Object({
   items: Type.Array(MemberView),
@@ -55,11 +60,11 @@ export const InvitationView = Type.Object({
   id: Type.String(),
   email: Type.String(),
   role: Type.String(),
-  expiresAt: Type.String({ format: 'date-time' }),
+  expiresAt: Instant,
 })
 export const AuditEntryView = Type.Object({
   id: Type.String(),
-  recordedAt: Type.String({ format: 'date-time' }),
+  recordedAt: Instant,
   action: Type.String(),
   actorAccountId: Type.Union([Type.String(), Type.Null()]),
   target: Type.Union([Type.String(), Type.Null()]),

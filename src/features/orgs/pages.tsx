@@ -1,12 +1,13 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { Type } from 'typebox'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { type Static, Type } from 'typebox'
 import { listAuditEntries } from '../../platform/audit/query.ts'
 import { InvalidError } from '../../platform/errors.ts'
+import type { TypedApp } from '../../platform/feature.ts'
 import { requireSignedIn, signedInAuth } from '../../platform/http/auth.ts'
 import { parseForm } from '../../platform/http/forms.ts'
 import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, Pagination, SelectField, TableHead } from '../../platform/ui/components.tsx'
 import { AuditQuery, InvitationParams, InviteForm, MemberParams, MembersQuery, OrgForm, OrgParams, RoleForm } from './contract.ts'
-import { ROLES, type Role } from './schema.ts'
+import { ROLES } from './schema.ts'
 import { ORG_COOKIE } from './scope.ts'
 import {
   acceptInvitation,
@@ -31,10 +32,11 @@ import {
 const ROLE_OPTIONS = ROLES.map((role) => ({ value: role, label: role[0]?.toUpperCase() + role.slice(1) }))
 const TIME_ZONES = ['UTC', ...Intl.supportedValuesOf('timeZone').filter((zone) => zone !== 'UTC')]
 const TokenQuery = Type.Object({ token: Type.Optional(Type.String({ maxLength: 200 })) })
+const TokenForm = Type.Object({ token: Type.Optional(Type.String()) })
 
 const formatDateTime = (date: Date) => date.toISOString().replace('T', ' ').slice(0, 16)
 
-export async function orgPages(app: FastifyInstance): Promise<void> {
+export async function orgPages(app: TypedApp): Promise<void> {
   const { platform } = app
 
   app.get('/', async (request, reply) => {
@@ -59,7 +61,7 @@ export async function orgPages(app: FastifyInstance): Promise<void> {
       </article>,
     )
 
-  await app.register(async (signedIn) => {
+  await app.register(async (signedIn: TypedApp) => {
     signedIn.addHook('preHandler', requireSignedIn)
 
     signedIn.get('/orgs', async (request, reply) => {
@@ -128,10 +130,10 @@ export async function orgPages(app: FastifyInstance): Promise<void> {
       )
     }
     signedIn.get('/invitations/accept', { schema: { querystring: TokenQuery } }, async (request, reply) =>
-      invitationPage(request, reply, (request.query as { token?: string }).token ?? ''),
+      invitationPage(request, reply, request.query.token ?? ''),
     )
-    signedIn.post('/invitations/accept', async (request, reply) => {
-      const token = (request.body as { token?: string } | undefined)?.token
+    signedIn.post('/invitations/accept', { schema: { body: TokenForm } }, async (request, reply) => {
+      const { token } = request.body
       if (!token) throw new InvalidError('invitation_invalid', 'The invitation link is incomplete.')
       const scope = await acceptInvitation(platform, token, signedInAuth(request).accountId)
       reply.flash('success', 'Welcome aboard: you are now a member.')
@@ -166,10 +168,9 @@ export async function orgPages(app: FastifyInstance): Promise<void> {
     )
   })
 
-  const membersPage = async (request: FastifyRequest, reply: FastifyReply, inviteState: FormState = {}) => {
+  const membersPage = async (request: FastifyRequest, reply: FastifyReply, query: Static<typeof MembersQuery>, inviteState: FormState = {}) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
-    const query = request.query as { search?: string; role?: Role | ''; sort?: 'name' | 'joined'; page?: number }
     const [page, invitations] = await Promise.all([
       listMembers(platform.db, scope, { search: query.search, role: query.role || undefined, sort: query.sort, page: query.page }),
       hasRole(scope.role, 'admin') ? listPendingInvitations(platform, scope) : Promise.resolve([]),
@@ -303,34 +304,36 @@ export async function orgPages(app: FastifyInstance): Promise<void> {
       { orgId: scope.orgId },
     )
   }
-  app.get('/orgs/:orgId/members', { schema: { params: OrgParams, querystring: MembersQuery } }, async (request, reply) => membersPage(request, reply))
+  app.get('/orgs/:orgId/members', { schema: { params: OrgParams, querystring: MembersQuery } }, async (request, reply) =>
+    membersPage(request, reply, request.query),
+  )
   app.post('/orgs/:orgId/invitations', { schema: { params: OrgParams } }, async (request, reply) => {
     const form = parseForm(InviteForm, request.body)
-    if (!form.ok) return membersPage(request, reply.status(422), form)
+    if (!form.ok) return membersPage(request, reply.status(422), {}, form)
     await inviteMember(platform, scopeOf(request), form.value)
     reply.flash('success', `Invitation sent to ${form.value.email}.`)
     return reply.redirect(`/orgs/${scopeOf(request).orgId}/members`)
   })
   app.post('/orgs/:orgId/invitations/:invitationId/revoke', { schema: { params: InvitationParams } }, async (request, reply) => {
-    await revokeInvitation(platform, scopeOf(request), (request.params as { invitationId: string }).invitationId)
+    await revokeInvitation(platform, scopeOf(request), request.params.invitationId)
     reply.flash('success', 'Invitation revoked.')
     return reply.redirect(`/orgs/${scopeOf(request).orgId}/members`)
   })
   app.post('/orgs/:orgId/members/:memberId/role', { schema: { params: MemberParams } }, async (request, reply) => {
     const form = parseForm(RoleForm, request.body)
     if (!form.ok) throw new InvalidError('invalid_role', form.errors.role ?? 'Choose a role.')
-    await changeMemberRole(platform, scopeOf(request), (request.params as { memberId: string }).memberId, form.value.role)
+    await changeMemberRole(platform, scopeOf(request), request.params.memberId, form.value.role)
     if (request.headers['hx-request']) return reply.status(204).send()
     reply.flash('success', 'Role changed.')
     return reply.redirect(`/orgs/${scopeOf(request).orgId}/members`)
   })
   app.post('/orgs/:orgId/members/:memberId/remove', { schema: { params: MemberParams } }, async (request, reply) => {
-    await removeMember(platform, scopeOf(request), (request.params as { memberId: string }).memberId)
+    await removeMember(platform, scopeOf(request), request.params.memberId)
     reply.flash('success', 'Member removed.')
     return reply.redirect(`/orgs/${scopeOf(request).orgId}/members`)
   })
   app.post('/orgs/:orgId/members/:memberId/unlock', { schema: { params: MemberParams } }, async (request, reply) => {
-    await unlockMemberSignIn(platform, scopeOf(request), (request.params as { memberId: string }).memberId)
+    await unlockMemberSignIn(platform, scopeOf(request), request.params.memberId)
     reply.flash('success', 'Sign-in is unlocked for that member.')
     return reply.redirect(`/orgs/${scopeOf(request).orgId}/members`)
   })
@@ -372,7 +375,7 @@ export async function orgPages(app: FastifyInstance): Promise<void> {
   app.get('/orgs/:orgId/audit', { schema: { params: OrgParams, querystring: AuditQuery } }, async (request, reply) => {
     const scope = scopeOf(request)
     requireRole(scope, 'admin')
-    const query = request.query as { action?: string; actor?: string; from?: string; to?: string; page?: number }
+    const { query } = request
     const toDate = query.to ? new Date(`${query.to}T00:00:00Z`) : undefined
     if (toDate) toDate.setUTCDate(toDate.getUTCDate() + 1)
     const page = await listAuditEntries(platform.db, {

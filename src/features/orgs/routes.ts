@@ -1,6 +1,6 @@
-import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import { listAuditEntries } from '../../platform/audit/query.ts'
+import type { TypedApp } from '../../platform/feature.ts'
 import { requireSignedIn, signedInAuth } from '../../platform/http/auth.ts'
 import { API_RATE_LIMIT } from '../../platform/http/server.tsx'
 import {
@@ -16,13 +16,12 @@ import {
   OrgView,
   RoleForm,
 } from './contract.ts'
-import type { Role } from './schema.ts'
 import { changeMemberRole, getOrg, inviteMember, listMembers, listOrgsForAccount, removeMember, requireRole, scopeOf } from './service.ts'
 
 const tags = ['Organisations']
 const config = { rateLimit: API_RATE_LIMIT }
 
-export async function orgRoutes(app: FastifyInstance): Promise<void> {
+export async function orgRoutes(app: TypedApp): Promise<void> {
   const { platform } = app
 
   app.get(
@@ -48,8 +47,7 @@ export async function orgRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       const scope = scopeOf(request)
       requireRole(scope, 'staff')
-      const query = request.query as { search?: string; role?: Role | ''; sort?: 'name' | 'joined'; page?: number }
-      return listMembers(platform.db, scope, { ...query, role: query.role || undefined })
+      return listMembers(platform.db, scope, { ...request.query, role: request.query.role || undefined })
     },
   )
 
@@ -57,7 +55,7 @@ export async function orgRoutes(app: FastifyInstance): Promise<void> {
     '/api/v1/orgs/:orgId/invitations',
     { config, schema: { tags, summary: 'Invite someone by email (admins)', params: OrgParams, body: InviteForm, response: { 201: InvitationView } } },
     async (request, reply) => {
-      const invitation = await inviteMember(platform, scopeOf(request), request.body as { email: string; role: Role })
+      const invitation = await inviteMember(platform, scopeOf(request), request.body)
       return reply.status(201).send(invitation)
     },
   )
@@ -66,8 +64,8 @@ export async function orgRoutes(app: FastifyInstance): Promise<void> {
     '/api/v1/orgs/:orgId/members/:memberId',
     { config, schema: { tags, summary: "Change a member's role (admins)", params: MemberParams, body: RoleForm, response: { 204: Type.Null() } } },
     async (request, reply) => {
-      await changeMemberRole(platform, scopeOf(request), (request.params as { memberId: string }).memberId, (request.body as { role: Role }).role)
-      return reply.status(204).send()
+      await changeMemberRole(platform, scopeOf(request), request.params.memberId, request.body.role)
+      return reply.status(204).send(null)
     },
   )
 
@@ -75,8 +73,8 @@ export async function orgRoutes(app: FastifyInstance): Promise<void> {
     '/api/v1/orgs/:orgId/members/:memberId',
     { config, schema: { tags, summary: 'Remove a member (admins)', params: MemberParams, response: { 204: Type.Null() } } },
     async (request, reply) => {
-      await removeMember(platform, scopeOf(request), (request.params as { memberId: string }).memberId)
-      return reply.status(204).send()
+      await removeMember(platform, scopeOf(request), request.params.memberId)
+      return reply.status(204).send(null)
     },
   )
 
@@ -86,7 +84,7 @@ export async function orgRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       const scope = scopeOf(request)
       requireRole(scope, 'admin')
-      const query = request.query as { action?: string; actor?: string; from?: string; to?: string; page?: number }
+      const { query } = request
       return listAuditEntries(platform.db, {
         orgId: scope.orgId,
         action: query.action || undefined,

@@ -1,8 +1,9 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { describeAuditVerdict, verifyAuditLog } from '../audit/verify.ts'
 import { rotateKeysJob } from '../crypto/jobs.ts'
 import { NotFoundError } from '../errors.ts'
+import type { TypedApp } from '../feature.ts'
 import { CsrfField, EmptyState, JobProgress } from '../ui/components.tsx'
 import { requirePlatformAdmin, requireSignedIn, signedInAuth } from './auth.ts'
 
@@ -11,10 +12,10 @@ const OutboxQuery = Type.Object({ to: Type.Optional(Type.String({ maxLength: 254
 const LINK = /https?:\/\/[^\s<>"']+/g
 
 /** Platform pages: the admin overview, the mail outbox, key rotation, audit verification, job progress. */
-export async function platformPages(app: FastifyInstance): Promise<void> {
+export async function platformPages(app: TypedApp): Promise<void> {
   const { platform } = app
 
-  await app.register(async (admin) => {
+  await app.register(async (admin: TypedApp) => {
     admin.addHook('preHandler', requirePlatformAdmin)
 
     admin.get('/admin', async (_request, reply) => {
@@ -64,7 +65,7 @@ export async function platformPages(app: FastifyInstance): Promise<void> {
     })
 
     admin.get('/admin/outbox', { schema: { querystring: OutboxQuery } }, async (request, reply) => {
-      const to = (request.query as { to?: string }).to
+      const { to } = request.query
       const messages = await platform.mailer.listOutbox(platform.db, { to, limit: 100 })
       return reply.page(
         'Outbox',
@@ -107,14 +108,14 @@ export async function platformPages(app: FastifyInstance): Promise<void> {
     })
   })
 
-  const loadJob = async (request: FastifyRequest) => {
+  const loadJob = async (request: FastifyRequest, jobId: string) => {
     const auth = signedInAuth(request)
-    const job = await platform.jobs.getProgress((request.params as { jobId: string }).jobId)
-    if (!job || (job.accountId !== auth.accountId && !auth.isPlatformAdmin)) throw new NotFoundError('job', (request.params as { jobId: string }).jobId)
+    const job = await platform.jobs.getProgress(jobId)
+    if (!job || (job.accountId !== auth.accountId && !auth.isPlatformAdmin)) throw new NotFoundError('job', jobId)
     return job
   }
   app.get('/jobs/:jobId', { preHandler: requireSignedIn, schema: { params: JobParams } }, async (request, reply) => {
-    const job = await loadJob(request)
+    const job = await loadJob(request, request.params.jobId)
     return reply.page(
       job.title,
       <>
@@ -124,7 +125,7 @@ export async function platformPages(app: FastifyInstance): Promise<void> {
     )
   })
   app.get('/jobs/:jobId/progress', { preHandler: requireSignedIn, config: { skipAudit: true }, schema: { params: JobParams } }, async (request, reply) => {
-    const job = await loadJob(request)
+    const job = await loadJob(request, request.params.jobId)
     const html = await (<JobProgress jobId={job.jobId} title={job.title} state={job.state} done={job.done} total={job.total} message={job.message} />)
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html)
   })

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { ForbiddenError, InvalidError, NotFoundError } from '../../../platform/errors.ts'
+import type { TypedApp, TypedRequest } from '../../../platform/feature.ts'
 import { uploadedFile } from '../../../platform/http/forms.ts'
 import { CsrfField, Field, FormErrorSummary, type FormState, SelectField } from '../../../platform/ui/components.tsx'
 import { getOrg, requireRole, scopeOf } from '../../orgs/service.ts'
@@ -46,8 +47,10 @@ function sendPdf(reply: FastifyReply, bytes: Uint8Array, options: { fileName: st
 }
 
 const ZipQuery = Type.Object({ part: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) })
+/** A logo or signature upload: the PNG file, or `remove=1` to drop the current one. */
+const imageUploadSchema = { params: AchievementParams, body: Type.Object({ remove: Type.Optional(Type.String()) }) }
 
-export async function certificatePages(app: FastifyInstance): Promise<void> {
+export async function certificatePages(app: TypedApp): Promise<void> {
   const { platform } = app
 
   // The one route that serves a credential's PDF (publicUrls().credentialPdf), for holders and staff alike:
@@ -59,7 +62,7 @@ export async function certificatePages(app: FastifyInstance): Promise<void> {
       schema: { params: PublicCredentialParams, querystring: Type.Object({ download: Type.Optional(Type.String({ maxLength: 1 })) }), hide: true },
     },
     async (request, reply) => {
-      const found = await findPublicCredential(platform.db, (request.params as { credentialId: string }).credentialId)
+      const found = await findPublicCredential(platform.db, request.params.credentialId)
       if (!found) throw new NotFoundError('credential')
       const { credential } = found
       // The certificate shows every field, so it follows the signed file's disclosure rule.
@@ -78,14 +81,14 @@ export async function certificatePages(app: FastifyInstance): Promise<void> {
       recordCredentialAccess(platform, request, credential, 'pdf_downloaded')
       const { renderCertificate, certificateContentOf } = await loadRenderer()
       const bytes = await renderCertificate(certificateContentOf(platform, credential), design)
-      return sendPdf(reply, bytes, { fileName: `${credential.id}.pdf`, isDownload: (request.query as { download?: string }).download === '1' })
+      return sendPdf(reply, bytes, { fileName: `${credential.id}.pdf`, isDownload: request.query.download === '1' })
     },
   )
 
-  const designPage = async (request: FastifyRequest, reply: FastifyReply, state: FormState = {}) => {
+  const designPage = async (request: TypedRequest<{ params: typeof AchievementParams }>, reply: FastifyReply, state: FormState = {}) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
-    const achievement = await getAchievement(platform.db, scope, (request.params as { achievementId: string }).achievementId)
+    const achievement = await getAchievement(platform.db, scope, request.params.achievementId)
     const design = await getCertificateDesign(platform.db, scope, achievement.id)
     const base = `/orgs/${scope.orgId}/achievements/${achievement.id}/design`
     const csrf = reply.csrfToken()
@@ -154,8 +157,8 @@ export async function certificatePages(app: FastifyInstance): Promise<void> {
       url: publicUrls(platform.config).credential('cred_sample'),
     }
   }
-  const sendPreview = async (request: FastifyRequest, reply: FastifyReply, design: CertificateDesign) => {
-    const achievement = await getAchievement(platform.db, scopeOf(request), (request.params as { achievementId: string }).achievementId)
+  const sendPreview = async (request: TypedRequest<{ params: typeof AchievementParams }>, reply: FastifyReply, design: CertificateDesign) => {
+    const achievement = await getAchievement(platform.db, scopeOf(request), request.params.achievementId)
     const bytes = await (await loadRenderer()).renderCertificate(await sampleContent(request, achievement.name), design)
     return sendPdf(reply.header('cache-control', 'no-store'), bytes, { fileName: 'preview.pdf', isDownload: false })
   }
@@ -165,7 +168,7 @@ export async function certificatePages(app: FastifyInstance): Promise<void> {
     const { input, errors, values } = designInputFrom(request.body)
     if (!input) return designPage(request, reply.status(422), { errors, values })
     const scope = scopeOf(request)
-    const { achievementId } = request.params as { achievementId: string }
+    const { achievementId } = request.params
     await saveCertificateDesign(platform, scope, achievementId, input)
     reply.flash('success', 'Design saved. Every certificate of this achievement now uses it.')
     return reply.redirect(`/orgs/${scope.orgId}/achievements/${achievementId}/design`)
@@ -174,13 +177,13 @@ export async function certificatePages(app: FastifyInstance): Promise<void> {
   app.get('/orgs/:orgId/achievements/:achievementId/design/preview.pdf', { schema: { params: AchievementParams } }, async (request, reply) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
-    return sendPreview(request, reply, await getCertificateDesign(platform.db, scope, (request.params as { achievementId: string }).achievementId))
+    return sendPreview(request, reply, await getCertificateDesign(platform.db, scope, request.params.achievementId))
   })
   // The design form posts here into the preview frame: the PDF of the values on screen, unsaved.
   app.post('/orgs/:orgId/achievements/:achievementId/design/preview', { schema: { params: AchievementParams } }, async (request, reply) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
-    const stored = await getCertificateDesign(platform.db, scope, (request.params as { achievementId: string }).achievementId)
+    const stored = await getCertificateDesign(platform.db, scope, request.params.achievementId)
     const { input, errors } = designInputFrom(request.body)
     if (!input) {
       const html = await (
@@ -210,13 +213,13 @@ export async function certificatePages(app: FastifyInstance): Promise<void> {
   })
 
   for (const which of ['logo', 'signature'] as const) {
-    app.post(`/orgs/:orgId/achievements/:achievementId/design/${which}`, { schema: { params: AchievementParams } }, async (request, reply) => {
+    app.post(`/orgs/:orgId/achievements/:achievementId/design/${which}`, { schema: imageUploadSchema }, async (request, reply) => {
       const scope = scopeOf(request)
       requireRole(scope, 'staff')
-      const { achievementId } = request.params as { achievementId: string }
+      const { achievementId } = request.params
       await getAchievement(platform.db, scope, achievementId)
       const file = uploadedFile(request.body, which)
-      const isRemoval = !file && (request.body as Record<string, unknown> | undefined)?.remove === '1'
+      const isRemoval = !file && request.body.remove === '1'
       if (!file && !isRemoval) return designPage(request, reply.status(422), { errors: { [which]: `${DESIGN_IMAGE_LABELS[which]}: choose a PNG file.` } })
       let image: Buffer | null = null
       if (file) {
@@ -238,8 +241,8 @@ export async function certificatePages(app: FastifyInstance): Promise<void> {
     { schema: { params: BulkParams, querystring: ZipQuery } },
     async (request, reply) => {
       const scope = scopeOf(request)
-      const { bulkIssuanceId } = request.params as { bulkIssuanceId: string }
-      const part = (request.query as { part?: number }).part ?? 1
+      const { bulkIssuanceId } = request.params
+      const part = request.query.part ?? 1
       const stream = await streamCertificateZip(platform, scope, bulkIssuanceId, part)
       await platform.audit.recordIn(platform.db, {
         action: 'credentials.certificates_exported',

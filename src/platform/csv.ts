@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto'
 import { parse } from 'csv-parse/sync'
+import { stringify } from 'csv-stringify/sync'
+import type { FastifyReply } from 'fastify'
 import { InvalidError } from './errors.ts'
 
 export const MAX_CSV_BYTES = 5 * 1024 * 1024
@@ -29,6 +31,21 @@ export function parseCsvUpload(content: Buffer, options: { required: readonly st
   const missing = options.required.filter((column) => !(column in (records[0] ?? {})))
   if (missing.length > 0) throw new InvalidError('csv_missing_columns', `The header line lacks: ${missing.join(', ')}. Expected columns: ${options.expected}.`)
   return records
+}
+
+/**
+ * Writes rows as CSV; every CSV Laurel writes goes through here. A text cell a spreadsheet would run as a
+ * formula (one starting with = + - @, a tab or a carriage return, or their full-width forms) gets a leading
+ * single quote, OWASP's advice against CSV injection (csv-stringify's `escape_formulas`). Cells given as
+ * numbers are written as numbers, negative ones too: a number's text cannot be a formula.
+ */
+export function toCsv(rows: (string | number)[][]): string {
+  return stringify(rows, { escape_formulas: true })
+}
+
+/** Answers with `rows` as a CSV file download named `fileName`. */
+export function sendCsv(reply: FastifyReply, fileName: string, rows: (string | number)[][]): FastifyReply {
+  return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${fileName}"`).send(toCsv(rows))
 }
 
 /** The idempotency key of a CSV row: the same parts (org first) give the same key, so a re-upload creates nothing twice. */

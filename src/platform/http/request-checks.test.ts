@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { newOrg, uniqueEmail } from '../../../test/support/factories.ts'
-import { startTestApp, TEST_PUBLIC_URL, type TestApp, type TestClient } from '../../../test/support/harness.ts'
+import { startTestApp, TEST_PUBLIC_URL, type TestApp, type TestClient, textOf } from '../../../test/support/harness.ts'
+import { createAchievement } from '../../features/credentials/achievements.ts'
 import { createApiKey } from '../../features/identity/api-keys.ts'
-import { listPendingInvitations } from '../../features/orgs/service.ts'
+import { getOrg, listPendingInvitations } from '../../features/orgs/service.ts'
 
 let testApp: TestApp
 before(async () => {
@@ -20,6 +21,13 @@ async function ownerOfNewOrg() {
   return { org, owner, client, invited: async () => (await listPendingInvitations(testApp.platform, scope)).map((invitation) => invitation.email) }
 }
 
+/** A write API key of the org's owner, remembered as a secret the logs must not hold. */
+async function writeKeyOf(orgId: string, accountId: string) {
+  const { secret } = await createApiKey(testApp.platform, { accountId, orgId, name: 'k', scope: 'write' })
+  testApp.secrets.add(secret)
+  return secret
+}
+
 function inviteByJson(client: TestClient, orgId: string, email: string, headers: Record<string, string>) {
   return client.request({
     method: 'POST',
@@ -32,7 +40,12 @@ function inviteByJson(client: TestClient, orgId: string, email: string, headers:
 describe('cross-site requests', () => {
   it('refuses a JSON call made with a login session from another site, and creates nothing', async () => {
     const { org, client, invited } = await ownerOfNewOrg()
-    const fromElsewhere = [{ origin: 'https://evil.example' }, { origin: 'null' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }]
+    const fromElsewhere: Record<string, string>[] = [
+      { origin: 'https://evil.example' },
+      { origin: 'null' },
+      { 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-site': 'same-site' },
+    ]
     for (const headers of fromElsewhere) {
       const response = await inviteByJson(client, org.id, uniqueEmail('forged'), headers)
       assert.equal(response.statusCode, 403, JSON.stringify(headers))
@@ -52,8 +65,7 @@ describe('cross-site requests', () => {
 
   it('leaves API-key calls alone, whatever their Origin', async () => {
     const { org, owner, invited } = await ownerOfNewOrg()
-    const { secret } = await createApiKey(testApp.platform, { accountId: owner.account.id, orgId: org.id, name: 'k', scope: 'write' })
-    testApp.secrets.add(secret)
+    const secret = await writeKeyOf(org.id, owner.account.id)
     const email = uniqueEmail('api-key')
     const response = await testApp.app.inject({
       method: 'POST',
@@ -81,5 +93,69 @@ describe('cross-site requests', () => {
     assert.equal(forged.statusCode, 403)
     assert.match(forged.body, /came from another site/)
     assert.deepEqual(await invited(), [email])
+  })
+})
+
+describe('control characters', () => {
+  async function issueByApi(body: Record<string, unknown>) {
+    const { org, owner } = await newOrg(testApp)
+    const scope = { orgId: org.id, accountId: owner.account.id, role: 'owner' as const }
+    const achievement = await createAchievement(testApp.platform, scope, {
+      name: 'First Aid',
+      description: 'd',
+      criteria: 'c',
+      tags: [],
+      alignments: [],
+      validityMonths: 12,
+    })
+    return testApp.app.inject({
+      method: 'POST',
+      url: `/api/v1/orgs/${org.id}/credentials`,
+      headers: { authorization: `Bearer ${await writeKeyOf(org.id, owner.account.id)}` },
+      payload: { achievementId: achievement.id, recipientName: 'Ada Lovelace', recipientEmail: uniqueEmail(), ...body },
+    })
+  }
+
+  it('refuses NUL or another control character anywhere in a JSON body with a 400 naming the field', async () => {
+    const cases = [
+      { body: { recipientName: 'nul\u0000' }, field: 'recipientName', character: 'U+0000' },
+      { body: { recipientName: 'bell\u0007' }, field: 'recipientName', character: 'U+0007' },
+      { body: { evidence: [{ name: 'Report', narrative: 'red \u001b[31m' }] }, field: 'evidence.0.narrative', character: 'U+001B' },
+    ]
+    for (const { body, field, character } of cases) {
+      const response = await issueByApi(body)
+      assert.equal(response.statusCode, 400, field)
+      assert.equal(response.headers['content-type'], 'application/problem+json; charset=utf-8')
+      assert.equal(response.json().code, 'control_character')
+      assert.deepEqual(response.json().errors, [{ field, message: `Remove the control character (${character}).` }])
+    }
+  })
+
+  it('keeps tabs and line breaks in text', async () => {
+    const response = await issueByApi({ evidence: [{ name: 'Report', narrative: 'line one\r\n\tline two' }] })
+    assert.equal(response.statusCode, 201)
+  })
+
+  it('refuses one in a form field with a page naming the field, and changes nothing', async () => {
+    const { org, client } = await ownerOfNewOrg()
+    await client.get(`/orgs/${org.id}/settings`)
+    const response = await client.submit(`/orgs/${org.id}/settings`, { name: 'nul\u0000 Org', timeZone: 'UTC' })
+    assert.equal(response.statusCode, 400)
+    assert.match(textOf(response.body), /The field name contains a control character \(U\+0000\)/)
+    const scope = { orgId: org.id, accountId: '', role: 'owner' as const }
+    assert.equal((await getOrg(testApp.platform.db, scope)).name, org.name)
+  })
+
+  it('refuses one in a query string or a path parameter', async () => {
+    const { org, owner } = await newOrg(testApp)
+    const headers = { authorization: `Bearer ${await writeKeyOf(org.id, owner.account.id)}` }
+    for (const [url, field] of [
+      [`/api/v1/orgs/${org.id}/credentials?search=%00`, 'search'],
+      [`/api/v1/orgs/${org.id}%00/credentials`, 'orgId'],
+    ] as const) {
+      const response = await testApp.app.inject({ url, headers })
+      assert.equal(response.statusCode, 400, url)
+      assert.equal(response.json().errors[0].field, field)
+    }
   })
 })

@@ -45,6 +45,7 @@ describe('cross-site requests', () => {
       { origin: 'null' },
       { 'sec-fetch-site': 'cross-site' },
       { 'sec-fetch-site': 'same-site' },
+      { origin: TEST_PUBLIC_URL, 'sec-fetch-site': 'cross-site' },
     ]
     for (const headers of fromElsewhere) {
       const response = await inviteByJson(client, org.id, uniqueEmail('forged'), headers)
@@ -58,9 +59,11 @@ describe('cross-site requests', () => {
     const { org, client, invited } = await ownerOfNewOrg()
     const first = uniqueEmail('same-origin')
     const second = uniqueEmail('same-host')
+    const third = uniqueEmail('fetch-metadata')
     assert.equal((await inviteByJson(client, org.id, first, { origin: TEST_PUBLIC_URL, 'sec-fetch-site': 'same-origin' })).statusCode, 201)
     assert.equal((await inviteByJson(client, org.id, second, { host: '127.0.0.1:8080', origin: 'http://127.0.0.1:8080' })).statusCode, 201)
-    assert.deepEqual(await invited(), [first, second])
+    assert.equal((await inviteByJson(client, org.id, third, { origin: 'null', 'sec-fetch-site': 'same-origin' })).statusCode, 201, 'Sec-Fetch-Site decides')
+    assert.deepEqual(await invited(), [first, second, third])
   })
 
   it('leaves API-key calls alone, whatever their Origin', async () => {

@@ -51,13 +51,14 @@ function findControlCharacter(value: unknown, path: string): { field: string; ch
 }
 
 /**
- * Fetch Metadata where the browser sends it; otherwise the Origin header, which is ours when it is
- * PUBLIC_URL's origin or names the host the request was sent to (a browser sets Host itself, so another
- * site cannot make the two agree). Clients that send neither header are not browsers acting for a page.
+ * Go's CrossOriginProtection rule: Sec-Fetch-Site decides where the browser sends it (every current one
+ * does); otherwise the Origin header, which is ours when it is PUBLIC_URL's origin or names the host the
+ * request was sent to (a browser sets Host itself, so another site cannot make the two agree); `null`
+ * is not ours. A client that sends neither header is no browser acting for a page.
  */
 function isCrossSite(request: FastifyRequest, publicOrigin: string): boolean {
   const site = request.headers['sec-fetch-site']
-  if (site === 'cross-site' || site === 'same-site') return true
+  if (site !== undefined) return site !== 'same-origin' && site !== 'none'
   const origin = request.headers.origin
   if (origin === undefined || origin === publicOrigin) return false
   return !URL.canParse(origin) || new URL(origin).host !== request.host

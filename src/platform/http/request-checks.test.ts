@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { newOrg, uniqueEmail } from '../../../test/support/factories.ts'
+import { newIssuingOrg, uniqueEmail } from '../../../test/support/factories.ts'
 import { startTestApp, TEST_PUBLIC_URL, type TestApp, type TestClient, textOf } from '../../../test/support/harness.ts'
-import { createAchievement } from '../../features/credentials/achievements.ts'
-import { createApiKey } from '../../features/identity/api-keys.ts'
 import { getOrg, listPendingInvitations } from '../../features/orgs/service.ts'
 
 let testApp: TestApp
@@ -12,20 +10,13 @@ before(async () => {
 })
 after(() => testApp.close())
 
-/** A signed-in org owner's browser, and what the org's pending invitations are. */
+/** A new issuing org, its owner signed in in a browser-like client, and what its pending invitations are. */
 async function ownerOfNewOrg() {
-  const { org, owner } = await newOrg(testApp)
+  const issuing = await newIssuingOrg(testApp)
   const client = testApp.client()
-  await client.signIn(owner.email, owner.password)
-  const scope = { orgId: org.id, accountId: owner.account.id, role: 'owner' as const }
-  return { org, owner, client, invited: async () => (await listPendingInvitations(testApp.platform, scope)).map((invitation) => invitation.email) }
-}
-
-/** A write API key of the org's owner, remembered as a secret the logs must not hold. */
-async function writeKeyOf(orgId: string, accountId: string) {
-  const { secret } = await createApiKey(testApp.platform, { accountId, orgId, name: 'k', scope: 'write' })
-  testApp.secrets.add(secret)
-  return secret
+  await client.signIn(issuing.owner.email, issuing.owner.password)
+  const invited = async () => (await listPendingInvitations(testApp.platform, issuing.scope)).map((invitation) => invitation.email)
+  return { ...issuing, client, invited }
 }
 
 function inviteByJson(client: TestClient, orgId: string, email: string, headers: Record<string, string>) {
@@ -67,13 +58,12 @@ describe('cross-site requests', () => {
   })
 
   it('leaves API-key calls alone, whatever their Origin', async () => {
-    const { org, owner, invited } = await ownerOfNewOrg()
-    const secret = await writeKeyOf(org.id, owner.account.id)
+    const { org, apiKey, invited } = await ownerOfNewOrg()
     const email = uniqueEmail('api-key')
     const response = await testApp.app.inject({
       method: 'POST',
       url: `/api/v1/orgs/${org.id}/invitations`,
-      headers: { authorization: `Bearer ${secret}`, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+      headers: { authorization: `Bearer ${apiKey}`, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
       payload: { email, role: 'member' },
     })
     assert.equal(response.statusCode, 201)
@@ -101,21 +91,12 @@ describe('cross-site requests', () => {
 
 describe('control characters', () => {
   async function issueByApi(body: Record<string, unknown>) {
-    const { org, owner } = await newOrg(testApp)
-    const scope = { orgId: org.id, accountId: owner.account.id, role: 'owner' as const }
-    const achievement = await createAchievement(testApp.platform, scope, {
-      name: 'First Aid',
-      description: 'd',
-      criteria: 'c',
-      tags: [],
-      alignments: [],
-      validityMonths: 12,
-    })
+    const { org, apiKey, achievementId } = await newIssuingOrg(testApp)
     return testApp.app.inject({
       method: 'POST',
       url: `/api/v1/orgs/${org.id}/credentials`,
-      headers: { authorization: `Bearer ${await writeKeyOf(org.id, owner.account.id)}` },
-      payload: { achievementId: achievement.id, recipientName: 'Ada Lovelace', recipientEmail: uniqueEmail(), ...body },
+      headers: { authorization: `Bearer ${apiKey}` },
+      payload: { achievementId, recipientName: 'Ada Lovelace', recipientEmail: uniqueEmail(), ...body },
     })
   }
 
@@ -140,18 +121,17 @@ describe('control characters', () => {
   })
 
   it('refuses one in a form field with a page naming the field, and changes nothing', async () => {
-    const { org, client } = await ownerOfNewOrg()
+    const { org, scope, client } = await ownerOfNewOrg()
     await client.get(`/orgs/${org.id}/settings`)
     const response = await client.submit(`/orgs/${org.id}/settings`, { name: 'nul\u0000 Org', timeZone: 'UTC' })
     assert.equal(response.statusCode, 400)
     assert.match(textOf(response.body), /The field name contains a control character \(U\+0000\)/)
-    const scope = { orgId: org.id, accountId: '', role: 'owner' as const }
     assert.equal((await getOrg(testApp.platform.db, scope)).name, org.name)
   })
 
   it('refuses one in a query string or a path parameter', async () => {
-    const { org, owner } = await newOrg(testApp)
-    const headers = { authorization: `Bearer ${await writeKeyOf(org.id, owner.account.id)}` }
+    const { org, apiKey } = await newIssuingOrg(testApp)
+    const headers = { authorization: `Bearer ${apiKey}` }
     for (const [url, field] of [
       [`/api/v1/orgs/${org.id}/credentials?search=%00`, 'search'],
       [`/api/v1/orgs/${org.id}%00/credentials`, 'orgId'],

@@ -1,11 +1,15 @@
 export type DomainErrorKind = 'not_found' | 'conflict' | 'invalid' | 'malformed' | 'forbidden' | 'unauthorized' | 'too_many'
 
-/** An error a service throws when a request cannot proceed; the HTTP layer maps `kind` to a status. */
+/**
+ * An error a service throws when a request cannot proceed; the HTTP layer maps `kind` to a status.
+ * `fields` maps form fields to what to fix, shown next to each field and listed in problem+json.
+ */
 export abstract class DomainError extends Error {
   abstract readonly kind: DomainErrorKind
   constructor(
     readonly code: string,
     message: string,
+    readonly fields: Record<string, string> = {},
   ) {
     super(message)
   }
@@ -23,16 +27,9 @@ export class ConflictError extends DomainError {
   readonly kind = 'conflict'
 }
 
-/** Input is well-formed but breaks a business rule; `fields` maps form fields to what to fix. */
+/** Input is well-formed but breaks a business rule. */
 export class InvalidError extends DomainError {
   readonly kind = 'invalid'
-  constructor(
-    code: string,
-    message: string,
-    readonly fields: Record<string, string> = {},
-  ) {
-    super(code, message)
-  }
 }
 
 /** The request is structurally wrong (400), as opposed to well-formed input that breaks a rule (422). */

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto'
+import { createAchievement } from '../../src/features/credentials/achievements.ts'
+import { createApiKey } from '../../src/features/identity/api-keys.ts'
 import { type Account, createAccount } from '../../src/features/identity/service.ts'
-import { createOrg, type Org } from '../../src/features/orgs/service.ts'
+import { createOrg, type Org, type OrgScope } from '../../src/features/orgs/service.ts'
 import type { TestApp } from './harness.ts'
 
 const HOUR_MS = 3_600_000
@@ -35,6 +37,23 @@ export async function newOrg(testApp: TestApp, name = 'Test Org'): Promise<{ org
   const owner = await newPerson(testApp, { name: 'Org Owner' })
   const org = await createOrg(testApp.platform, owner.account.id, { name })
   return { org, owner }
+}
+
+/** A new org with one achievement to issue, and its owner's write API key (a secret the logs must not hold). */
+export async function newIssuingOrg(testApp: TestApp) {
+  const { org, owner } = await newOrg(testApp)
+  const scope: OrgScope = { orgId: org.id, accountId: owner.account.id, role: 'owner' }
+  const achievement = await createAchievement(testApp.platform, scope, {
+    name: 'First Aid',
+    description: 'd',
+    criteria: 'c',
+    tags: [],
+    alignments: [],
+    validityMonths: 12,
+  })
+  const { secret } = await createApiKey(testApp.platform, { accountId: owner.account.id, orgId: org.id, name: 'k', scope: 'write' })
+  testApp.secrets.add(secret)
+  return { org, owner, scope, achievementId: achievement.id, apiKey: secret }
 }
 
 /** The first link in the newest outbox message to `to` whose path starts with `pathPrefix`, as a path with query. */

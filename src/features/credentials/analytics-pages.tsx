@@ -1,6 +1,7 @@
 import { stringify } from 'csv-stringify/sync'
 import type { FastifyReply } from 'fastify'
 import { Type } from 'typebox'
+import { sendCsv } from '../../platform/csv.ts'
 import { NotFoundError } from '../../platform/errors.ts'
 import type { TypedApp, TypedRequest } from '../../platform/feature.ts'
 import { requireSignedIn } from '../../platform/http/auth.ts'
@@ -220,12 +221,11 @@ export async function analyticsPages(app: TypedApp): Promise<void> {
   const csvExport = async (request: TypedRequest<typeof analyticsSchema>, reply: FastifyReply) => {
     const { scope, achievement, days, filter } = await dashboardOf(request)
     const series = await seriesOf(scope, filter, days)
-    const rows = [['day', ...CREDENTIAL_EVENT_KINDS]]
+    const rows: (string | number)[][] = [['day', ...CREDENTIAL_EVENT_KINDS]]
     series.days.forEach((day, index) => {
-      rows.push([day, ...CREDENTIAL_EVENT_KINDS.map((kind) => String(series.counts[kind][index] ?? 0))])
+      rows.push([day, ...CREDENTIAL_EVENT_KINDS.map((kind) => series.counts[kind][index] ?? 0)])
     })
-    const name = `analytics-${achievement?.id ?? scope.orgId}-${days}d-${series.days.at(-1) ?? ''}.csv`
-    return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}"`).send(stringify(rows))
+    return sendCsv(reply, `analytics-${achievement?.id ?? scope.orgId}-${days}d-${series.days.at(-1) ?? ''}.csv`, rows)
   }
 
   app.get('/orgs/:orgId/analytics', { schema: analyticsSchema }, dashboard)

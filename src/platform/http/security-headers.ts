@@ -26,7 +26,9 @@ export function installSecurityHeaders(app: FastifyInstance, options: { isHttps:
     'cross-origin-opener-policy': 'same-origin',
     'cross-origin-resource-policy': 'same-origin',
     'origin-agent-cluster': '?1',
-    'referrer-policy': 'no-referrer',
+    // Not no-referrer: under it browsers send `Origin: null` even with our own forms, and those without
+    // Sec-Fetch-Site would then fail the cross-site check (request-checks.ts). Other sites still get nothing.
+    'referrer-policy': 'same-origin',
     'x-content-type-options': 'nosniff',
     'x-dns-prefetch-control': 'off',
     'x-frame-options': 'DENY',

@@ -19,6 +19,7 @@ describe('http baseline', () => {
     assert.match(csp, /frame-ancestors 'none'/)
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/)
     assert.equal(response.headers['x-content-type-options'], 'nosniff')
+    assert.equal(response.headers['referrer-policy'], 'same-origin', 'so browsers without Sec-Fetch-Site send our own origin with our forms')
     assert.doesNotMatch(response.body, /<script>|<script [^>]*>[^<]/, 'no inline script')
   })
 

@@ -18,6 +18,7 @@ import { type Flash, Layout, type Navigation } from '../ui/layout.tsx'
 import { platformPages } from './admin-pages.tsx'
 import { createErrorHandler, type Problem, problemFor, sendProblem } from './errors.ts'
 import type { UploadedFile } from './forms.ts'
+import { installRequestChecks } from './request-checks.ts'
 import { installSecurityHeaders } from './security-headers.ts'
 
 export interface PageOptions {
@@ -166,8 +167,9 @@ export async function buildServer(platform: Platform, features: Feature[]): Prom
     sendProblem(request, reply, problemFor(404, request, 'not_found', `There is nothing at ${request.url.split('?')[0]}.`), renderErrorPage),
   )
 
-  // Forms need a CSRF token. Bearer-key requests carry no cookies to forge, and a cross-site page cannot
-  // send a JSON body without a CORS preflight, which we never grant: neither can be forged.
+  installRequestChecks(app, { publicOrigin: config.publicUrl.origin })
+  // Forms also need a CSRF token. Bearer-key requests carry no cookies to forge, and JSON calls from another
+  // site are refused by the origin check above (and cannot be sent without a CORS preflight, never granted).
   app.addHook('preHandler', (request, reply, done) => {
     if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return done()
     if (request.headers.authorization?.startsWith('Bearer ')) return done()

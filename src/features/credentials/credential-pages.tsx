@@ -1,4 +1,3 @@
-import { stringify } from 'csv-stringify/sync'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { sendCsv } from '../../platform/csv.ts'

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
+import { type AddressInfo, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -22,22 +23,22 @@ import { textOf } from '../support/harness.ts'
  */
 
 const ROOT = new URL('../..', import.meta.url).pathname
-const PORT = 4100 + Math.floor(Math.random() * 800)
-const BASE = `http://127.0.0.1:${PORT}`
-
+let baseUrl = ''
 let dataDir: string
 let child: ChildProcess
 let output = ''
 
 before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'laurel-start-'))
+  const port = await freePort()
+  baseUrl = `http://127.0.0.1:${port}`
   child = spawn(process.execPath, ['scripts/start.mjs', 'serve', '--demo'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
       DATA_DIR: dataDir,
-      PORT: String(PORT),
+      PORT: String(port),
       HOST: '127.0.0.1',
       LAUREL_MASTER_KEY: randomBytes(32).toString('hex'),
       LOG_LEVEL: 'warn',
@@ -64,11 +65,21 @@ after(async () => {
   await rm(dataDir, { recursive: true, force: true })
 })
 
+/** A port the system says is free (a random one could be taken by another test run on the machine). */
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as AddressInfo
+  server.close()
+  await once(server, 'close')
+  return port
+}
+
 /** Cookies of one browser, enough for a form sign-in. */
 class CookieJar {
   private readonly cookies = new Map<string, string>()
   async fetch(path: string, init: RequestInit = {}): Promise<Response> {
-    const response = await fetch(`${BASE}${path}`, {
+    const response = await fetch(`${baseUrl}${path}`, {
       ...init,
       redirect: 'manual',
       headers: { ...(init.headers as Record<string, string>), cookie: [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ') },
@@ -87,7 +98,7 @@ describe('npm start (the bundle)', () => {
     assert.match(output, /Created the demo organisation "Northwind Certification Board"/)
     const [, email = '', password = ''] = /Demo sign-in: (\S+) \/ (\S+)/.exec(output) ?? []
     for (const asset of ['/assets/laurel.css', '/assets/htmx/htmx.min.js', '/assets/pico/pico.min.css']) {
-      assert.equal((await fetch(`${BASE}${asset}`)).status, 200, asset)
+      assert.equal((await fetch(`${baseUrl}${asset}`)).status, 200, asset)
     }
     const browser = new CookieJar()
     const signInPage = await (await browser.fetch('/sign-in')).text()

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict'
+import { createDecipheriv, randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import { eq, sql } from 'drizzle-orm'
 import { accounts } from '../../src/features/identity/schema.ts'
 import { startTotpEnrollment } from '../../src/features/identity/two-factor.ts'
+import { Keyring } from '../../src/platform/crypto/keyring.ts'
 import { dataKeys } from '../../src/platform/crypto/schema.ts'
 import { runCli } from '../support/cli.ts'
 import { newPerson, uniqueEmail } from '../support/factories.ts'
@@ -27,9 +29,24 @@ describe('keyring', () => {
   })
 
   it('stores data keys only wrapped by the master key', async () => {
-    const keys = await testApp.platform.db.select().from(dataKeys)
-    assert.ok(keys.length >= 1)
-    for (const key of keys) assert.notEqual(key.wrappedKey.length, 0)
+    const { platform } = testApp
+    const ciphertext = platform.keyring.encrypt('a secret under the active key')
+    const [stored] = await platform.db.select().from(dataKeys).where(eq(dataKeys.id, platform.keyring.activeKey))
+    assert.ok(stored)
+    const wrapped = Buffer.from(stored.wrappedKey, 'base64url')
+    // Opened here with AES-256-GCM itself (not the keyring's code), with the key's ID as associated data.
+    const dataKey = openSealed(platform.masterKey, wrapped, stored.id)
+    assert.equal(dataKey.length, 32)
+    assert.equal(wrapped.indexOf(dataKey), -1, 'the stored bytes do not hold the key')
+    for (const encoding of ['hex', 'base64', 'base64url'] as const) assert.ok(!stored.wrappedKey.includes(dataKey.toString(encoding)))
+    const payload = Buffer.from(ciphertext.split(':')[2] ?? '', 'base64url')
+    assert.equal(
+      openSealed(dataKey, payload, stored.id).toString('utf8'),
+      'a secret under the active key',
+      'what it wraps is the key secrets are encrypted with',
+    )
+    assert.throws(() => openSealed(randomBytes(32), wrapped, stored.id), 'no other key opens it')
+    await assert.rejects(Keyring.open(platform.db, randomBytes(32)), /master key does not open/)
   })
 
   it('`laurel keys rotate` re-encrypts every secret: all decrypt afterwards and none stays under the old key', async () => {
@@ -62,3 +79,11 @@ describe('keyring', () => {
     assert.equal(retired?.wrappedKey, '', 'and its material is gone')
   })
 })
+
+/** AES-256-GCM as the keyring lays it out: 12-byte IV, 16-byte tag, then the ciphertext. */
+function openSealed(key: Buffer, sealed: Buffer, associatedData: string): Buffer {
+  const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, 12))
+  decipher.setAAD(Buffer.from(associatedData))
+  decipher.setAuthTag(sealed.subarray(12, 28))
+  return Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()])
+}

@@ -14,6 +14,7 @@ import type { SigningResult, SigningTask } from '../../src/features/credentials/
 import { didKeySigner, openBadgeCredential } from '../../src/features/credentials/signing/test-fixtures.ts'
 import { verifyCredential } from '../../src/features/credentials/signing/verify.ts'
 import { textOf } from '../support/harness.ts'
+import { freePort } from '../support/processes.ts'
 
 /*
  * `npm start` runs a bundle of src/ that scripts/start.mjs builds into .build/. Paths that the sources
@@ -23,22 +24,22 @@ import { textOf } from '../support/harness.ts'
  */
 
 const ROOT = new URL('../..', import.meta.url).pathname
-const PORT = 4100 + Math.floor(Math.random() * 800)
-const BASE = `http://127.0.0.1:${PORT}`
-
+let baseUrl = ''
 let dataDir: string
 let child: ChildProcess
 let output = ''
 
 before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'laurel-start-'))
+  const port = await freePort()
+  baseUrl = `http://127.0.0.1:${port}`
   child = spawn(process.execPath, ['scripts/start.mjs', 'serve', '--demo'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
       DATA_DIR: dataDir,
-      PORT: String(PORT),
+      PORT: String(port),
       HOST: '127.0.0.1',
       LAUREL_MASTER_KEY: randomBytes(32).toString('hex'),
       LOG_LEVEL: 'warn',
@@ -69,7 +70,7 @@ after(async () => {
 class CookieJar {
   private readonly cookies = new Map<string, string>()
   async fetch(path: string, init: RequestInit = {}): Promise<Response> {
-    const response = await fetch(`${BASE}${path}`, {
+    const response = await fetch(`${baseUrl}${path}`, {
       ...init,
       redirect: 'manual',
       headers: { ...(init.headers as Record<string, string>), cookie: [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ') },
@@ -88,7 +89,7 @@ describe('npm start (the bundle)', () => {
     assert.match(output, /Created the demo organisation "Northwind Certification Board"/)
     const [, email = '', password = ''] = /Demo sign-in: (\S+) \/ (\S+)/.exec(output) ?? []
     for (const asset of ['/assets/laurel.css', '/assets/htmx/htmx.min.js', '/assets/pico/pico.min.css']) {
-      assert.equal((await fetch(`${BASE}${asset}`)).status, 200, asset)
+      assert.equal((await fetch(`${baseUrl}${asset}`)).status, 200, asset)
     }
     const browser = new CookieJar()
     const signInPage = await (await browser.fetch('/sign-in')).text()
@@ -129,7 +130,7 @@ describe('npm start (the bundle)', () => {
       await intruder.query(`set search_path = ''`)
       await intruder.query('set default_transaction_read_only = on')
       await intruder.query(`select set_config('search_path', '', false)`)
-      const ready = await fetch(`${BASE}/ready`)
+      const ready = await fetch(`${baseUrl}/ready`)
       assert.equal(ready.status, 200, await ready.text())
       // A page that reads and writes (the sign-in form's login session and audit entry).
       const browser = new CookieJar()

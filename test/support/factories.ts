@@ -8,8 +8,11 @@ import type { TestApp } from './harness.ts'
 const HOUR_MS = 3_600_000
 const DAY_MS = 24 * HOUR_MS
 
-/** `hour` o'clock UTC on the day `days` days from today: whole hours, so schedules read plainly. */
-export const utcHourInDays = (days: number, hour: number) => new Date(Math.floor((Date.now() + days * DAY_MS) / DAY_MS) * DAY_MS + hour * HOUR_MS)
+/** Today in UTC, read once, so two times on the same day stay on the same day when a test runs past midnight. */
+const TODAY_MS = Math.floor(Date.now() / DAY_MS) * DAY_MS
+
+/** `hour` o'clock UTC on the day `days` days from the day the tests started: whole hours, so schedules read plainly. */
+export const utcHourInDays = (days: number, hour: number) => new Date(TODAY_MS + days * DAY_MS + hour * HOUR_MS)
 
 export const strongPassword = () => `Tq9!${randomBytes(9).toString('base64url')}-laurel`
 

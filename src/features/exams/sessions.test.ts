@@ -22,8 +22,10 @@ const ZONE = 'Europe/London'
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
 
-/** "YYYY-MM-DD HH:MM" in London, `days` from now. */
-const londonTime = (days: number, time: string) => `${utcToZoned(new Date(Date.now() + days * DAY), ZONE).slice(0, 10)} ${time}`
+/** Read once, so two times on the same day stay on the same day when a test runs past midnight. */
+const NOW = Date.now()
+/** "YYYY-MM-DD HH:MM" in London, `days` from the day the tests started. */
+const londonTime = (days: number, time: string) => `${utcToZoned(new Date(NOW + days * DAY), ZONE).slice(0, 10)} ${time}`
 const londonInstant = (days: number, time: string) => zonedToUtc(londonTime(days, time), ZONE) ?? new Date(Number.NaN)
 const sessionCount = async () => {
   const [row] = await testApp.platform.db.select({ total: count() }).from(examSessions).where(eq(examSessions.orgId, scope.orgId))

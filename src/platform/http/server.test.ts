@@ -23,6 +23,14 @@ describe('http baseline', () => {
     assert.doesNotMatch(response.body, /<script>|<script [^>]*>[^<]/, 'no inline script')
   })
 
+  it('allows the API docs their one inline style by its hash, and otherwise the same policy', async () => {
+    const page = String((await testApp.client().get('/sign-in')).headers['content-security-policy'])
+    const docs = String((await testApp.app.inject({ url: '/api/docs' })).headers['content-security-policy'])
+    assert.doesNotMatch(page, /sha256/)
+    assert.match(docs, /style-src 'self' 'sha256-[\w+/=]+'(;|$)/)
+    assert.equal(docs.replace(/ 'sha256-[\w+/=]+'/, ''), page)
+  })
+
   it('answers unknown paths with a 404 page for browsers and problem+json for the API', async () => {
     const page = await testApp.client().get('/no/such/page')
     assert.equal(page.statusCode, 404)

@@ -19,7 +19,7 @@ import { platformPages } from './admin-pages.tsx'
 import { createErrorHandler, type Problem, problemFor, sendProblem } from './errors.ts'
 import type { UploadedFile } from './forms.ts'
 import { installRequestChecks } from './request-checks.ts'
-import { installSecurityHeaders } from './security-headers.ts'
+import { contentSecurityPolicy, installSecurityHeaders } from './security-headers.ts'
 
 export interface PageOptions {
   status?: number
@@ -56,6 +56,7 @@ declare module 'fastify' {
 const FLASH_COOKIE = 'laurel_flash'
 const ASSETS = projectPath('src/platform/ui/assets')
 const nodeModule = (path: string) => projectPath('node_modules', path)
+const SWAGGER_UI_LOGO_STYLE = 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='
 
 const ReadyResponse = Type.Object({ status: Type.String(), database: Type.String(), jobs: Type.String() })
 
@@ -120,7 +121,10 @@ export async function buildServer(platform: Platform, features: Feature[]): Prom
     },
     hideUntagged: true,
   })
-  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs', staticCSP: true })
+  // Swagger UI's top bar draws its logo with one inline <style> (swagger-ui-standalone-preset.js); its
+  // pages allow exactly that style, by its hash, and are otherwise under the policy of every page.
+  const docsPolicy = contentSecurityPolicy({ isHttps: config.isHttps, styleHashes: [SWAGGER_UI_LOGO_STYLE] })
+  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs', transformStaticCSP: () => docsPolicy })
 
   const renderErrorPage = async (_request: FastifyRequest, reply: FastifyReply, problem: Problem) =>
     reply.page(

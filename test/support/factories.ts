@@ -31,6 +31,7 @@ export async function newPerson(testApp: TestApp, options: { name?: string; emai
   const email = options.email ?? uniqueEmail()
   const password = strongPassword()
   testApp.secrets.add(password)
+  testApp.personalData.add(email)
   const account = await createAccount(testApp.platform, { email, name: options.name ?? 'Test Person', password, isEmailVerified: true })
   return { account, email, password }
 }

@@ -68,6 +68,8 @@ export interface TestApp {
   logs(): string
   /** Passwords, tokens and keys used by the test: none may ever appear in the logs. */
   secrets: Set<string>
+  /** Email addresses and names of people the test made: personal data, which no log line may hold either. */
+  personalData: Set<string>
   client(options?: { ip?: string }): TestClient
   close(): Promise<void>
 }
@@ -96,6 +98,7 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
   await app.ready()
   const worker = options.worker ? await startWorker(platform) : undefined
   const secrets = new Set<string>()
+  const personalData = new Set<string>()
   let isClosed = false
   return {
     app,
@@ -104,6 +107,7 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
     clock,
     environment,
     secrets,
+    personalData,
     logs: () => lines.join(''),
     client: (clientOptions = {}) => new TestClient(app, clientOptions.ip ?? randomIp(), secrets),
     async close() {
@@ -115,6 +119,9 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
       if (!options.environment) await environment.dispose()
       const logs = lines.join('')
       for (const secret of secrets) assert.ok(!logs.includes(secret), `A secret used in the test appeared in the logs: ${secret.slice(0, 4)}…`)
+      for (const value of personalData) assert.ok(!logs.includes(value), `Personal data of the test appeared in the logs: ${value.slice(0, 4)}…`)
+      // A failed query's parameters (Drizzle's "params: …") carry whatever the request sent.
+      assert.ok(!/\bparams: /.test(logs), 'A failed database query was logged with its parameters')
     },
   }
 }

@@ -34,6 +34,7 @@ let simulator: PortalSimulator
 let scope: OrgScope
 let client: TestClient
 const secrets = new Set<string>([PROCTOR.password])
+const personalData = new Set<string>()
 let roomId = ''
 const logLines: string[] = []
 let examId = ''
@@ -52,7 +53,7 @@ before(async () => {
   await app.ready()
   worker = await startWorker(platform)
   simulator = await PortalSimulator.start({ accounts: [PROCTOR], latencyMs: 5 })
-  const { org, owner } = await newOrg({ platform, secrets } as unknown as TestApp)
+  const { org, owner } = await newOrg({ platform, secrets, personalData } as unknown as TestApp)
   scope = { orgId: org.id, accountId: owner.account.id, role: 'owner' }
   await savePortalConnection(platform, scope, { baseUrl: simulator.url, requestsPerSecond: 50 })
   examId = (await saveExam(platform, scope, { code: 'PG-1', title: 'Pages', durationMinutes: 30, passMark: 1, maxScore: 2, achievementId: null })).id
@@ -73,7 +74,8 @@ after(async () => {
   await platform.close()
   await environment.dispose()
   const logs = logLines.join('')
-  for (const secret of secrets) assert.ok(!logs.includes(secret), `A secret appeared in the logs: ${secret.slice(0, 4)}…`)
+  for (const secret of [...secrets, ...personalData])
+    assert.ok(!logs.includes(secret), `A secret or personal data appeared in the logs: ${secret.slice(0, 4)}…`)
 })
 
 const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? ''

@@ -1,22 +1,16 @@
 import { after, before, describe, it } from 'node:test'
 import type { Browser } from 'playwright-core'
-import { startTestApp, type TestApp } from '../support/harness.ts'
-import { BrowserProblems, launchChromium, listen, openPersonPage } from './browser.ts'
+import type { TestApp } from '../support/harness.ts'
+import { BrowserProblems, closeBrowserApp, openBrowserApp, openPersonPage } from './browser.ts'
 
 let testApp: TestApp
 let browser: Browser
 let baseURL: string
 
 before(async () => {
-  testApp = await startTestApp()
-  baseURL = await listen(testApp)
-  browser = await launchChromium()
+  ;({ testApp, browser, baseURL } = await openBrowserApp())
 })
-
-after(async () => {
-  await browser?.close()
-  await testApp?.close()
-})
+after(() => closeBrowserApp({ testApp, browser }))
 
 describe('API docs in Chromium', () => {
   it('renders the operations under the Content-Security-Policy, without a violation', async () => {

@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
-import type { TestApp } from '../support/harness.ts'
+import { type StartOptions, startTestApp, type TestApp } from '../support/harness.ts'
 
 /** Debian's Chromium; the suite never downloads a browser. */
 export function launchChromium(): Promise<Browser> {
@@ -27,6 +27,24 @@ export async function listen(testApp: TestApp): Promise<string> {
   await testApp.app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = testApp.app.server.address() as AddressInfo
   return `http://127.0.0.1:${port}`
+}
+
+export interface BrowserApp {
+  testApp: TestApp
+  browser: Browser
+  baseURL: string
+}
+
+/** A test app listening on a free local port, and Chromium to open it with. */
+export async function openBrowserApp(options: StartOptions = {}): Promise<BrowserApp> {
+  const testApp = await startTestApp(options)
+  return { testApp, baseURL: await listen(testApp), browser: await launchChromium() }
+}
+
+/** Closes what openBrowserApp opened, as far as it got. */
+export async function closeBrowserApp(opened: Partial<BrowserApp>): Promise<void> {
+  await opened.browser?.close()
+  await opened.testApp?.close()
 }
 
 /**

@@ -4,8 +4,8 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
 import { newOrg } from '../support/factories.ts'
-import { startTestApp, type TestApp } from '../support/harness.ts'
-import { BrowserProblems, launchChromium, listen, openPersonPage, Screenshots, signIn } from './browser.ts'
+import type { TestApp } from '../support/harness.ts'
+import { BrowserProblems, closeBrowserApp, openBrowserApp, openPersonPage, Screenshots, signIn } from './browser.ts'
 import { badgePng } from './png.ts'
 
 let testApp: TestApp
@@ -17,17 +17,11 @@ const ACHIEVEMENT = 'Certified Cold-Chain Handler — Level 2'
 const RECIPIENT = 'Zoë Ångström-Łukasiewicz'
 const BULK_ROWS = 3000
 
+// The bulk issuance runs as a job, so this app has a worker.
 before(async () => {
-  // The bulk issuance runs as a job, so this app has a worker.
-  testApp = await startTestApp({ worker: true })
-  baseURL = await listen(testApp)
-  browser = await launchChromium()
+  ;({ testApp, browser, baseURL } = await openBrowserApp({ worker: true }))
 })
-
-after(async () => {
-  await browser?.close()
-  await testApp?.close()
-})
+after(() => closeBrowserApp({ testApp, browser }))
 
 /** Accepts every data-confirm dialog the page raises, and records its question. */
 function acceptDialogs(page: Page): string[] {

@@ -3,8 +3,8 @@ import { after, before, describe, it } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
 import { createAccount } from '../../src/features/identity/service.ts'
 import { newOrg, strongPassword, uniqueEmail } from '../support/factories.ts'
-import { startTestApp, type TestApp } from '../support/harness.ts'
-import { BrowserProblems, launchChromium, listen, Outbox, openPersonPage, Screenshots, signIn } from './browser.ts'
+import type { TestApp } from '../support/harness.ts'
+import { BrowserProblems, closeBrowserApp, Outbox, openBrowserApp, openPersonPage, Screenshots, signIn } from './browser.ts'
 import { badgePng } from './png.ts'
 
 let testApp: TestApp
@@ -15,15 +15,9 @@ const ACHIEVEMENT = 'Certified Lighthouse Keeper'
 const RECIPIENT = 'Ніна Шевченко'
 
 before(async () => {
-  testApp = await startTestApp()
-  baseURL = await listen(testApp)
-  browser = await launchChromium()
+  ;({ testApp, browser, baseURL } = await openBrowserApp())
 })
-
-after(async () => {
-  await browser?.close()
-  await testApp?.close()
-})
+after(() => closeBrowserApp({ testApp, browser }))
 
 /** The "Page viewed" line of the analytics chart, as drawn (its SVG points). */
 async function pageViewsLine(page: Page): Promise<string> {

@@ -3,23 +3,17 @@ import { after, before, describe, it } from 'node:test'
 import type { Browser, Locator, Page } from 'playwright-core'
 import { createAccount } from '../../src/features/identity/service.ts'
 import { strongPassword, uniqueEmail } from '../support/factories.ts'
-import { startTestApp, type TestApp } from '../support/harness.ts'
-import { BrowserProblems, launchChromium, listen, Outbox, openPersonPage, Screenshots, signIn } from './browser.ts'
+import type { TestApp } from '../support/harness.ts'
+import { BrowserProblems, closeBrowserApp, Outbox, openBrowserApp, openPersonPage, Screenshots, signIn } from './browser.ts'
 
 let testApp: TestApp
 let browser: Browser
 let baseURL: string
 
 before(async () => {
-  testApp = await startTestApp()
-  baseURL = await listen(testApp)
-  browser = await launchChromium()
+  ;({ testApp, browser, baseURL } = await openBrowserApp())
 })
-
-after(async () => {
-  await browser?.close()
-  await testApp?.close()
-})
+after(() => closeBrowserApp({ testApp, browser }))
 
 interface Person {
   name: string

@@ -97,7 +97,12 @@ function watchRequests(page: Page, problems: BrowserProblems): void {
     if (message.type() === 'error' && !message.text().includes('Content Security Policy'))
       problems.found.push(`Console error on ${page.url()}: ${message.text()}`)
   })
-  page.on('requestfailed', (request) => problems.found.push(`Request failed: ${request.method()} ${request.url()}: ${request.failure()?.errorText}`))
+  page.on('requestfailed', (request) => {
+    // ERR_ABORTED is the browser dropping a request itself, as when the page navigates while the
+    // favicon still loads; a request the server or the network failed has another error.
+    const error = request.failure()?.errorText
+    if (error !== 'net::ERR_ABORTED') problems.found.push(`Request failed: ${request.method()} ${request.url()}: ${error}`)
+  })
   page.on('response', (response) => {
     if (response.status() >= 400) problems.found.push(`${response.status()} for ${response.request().method()} ${response.url()}`)
   })

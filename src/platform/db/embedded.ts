@@ -1,6 +1,6 @@
 import { execFile, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chmod, chown, cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, chown, cp, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { arch, platform, tmpdir, userInfo } from 'node:os'
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
@@ -172,8 +172,7 @@ async function binariesReachableBy(ids: { uid: number; gid: number }, binaries: 
     await cp(native, staging, { recursive: true, verbatimSymlinks: true })
     await chmod(staging, 0o755)
     await rm(copy, { recursive: true, force: true })
-    await cp(staging, copy, { recursive: true, verbatimSymlinks: true })
-    await rm(staging, { recursive: true, force: true })
+    await rename(staging, copy)
   }
   return { postgres: join(copy, 'bin', 'postgres'), initdb: join(copy, 'bin', 'initdb'), pg_ctl: join(copy, 'bin', 'pg_ctl') }
 }

@@ -5,6 +5,7 @@ import { credentials } from './features/credentials/feature.ts'
 import { exams } from './features/exams/feature.ts'
 import { identity } from './features/identity/feature.ts'
 import { orgs } from './features/orgs/feature.ts'
+import { privacyCenter } from './features/privacy-center/feature.ts'
 import { auditPrivacy } from './platform/audit/privacy.ts'
 import type { Clock } from './platform/clock.ts'
 import type { Command, Feature, WorkerTask } from './platform/feature.ts'
@@ -14,7 +15,7 @@ import { openPlatform, type Platform } from './platform/platform.ts'
 import type { PrivacyProvider } from './platform/privacy/registry.ts'
 
 /** Every feature, in the order their routes and hooks are installed. */
-export const features: Feature[] = [identity, orgs, credentials, exams]
+export const features: Feature[] = [identity, orgs, credentials, exams, privacyCenter]
 
 export const privacyProviders: PrivacyProvider[] = [auditPrivacy, mailPrivacy, ...features.flatMap((feature) => (feature.privacy ? [feature.privacy] : []))]
 

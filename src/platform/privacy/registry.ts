@@ -7,6 +7,35 @@ export interface Subject {
   email: string
 }
 
+/** A period a retention rule waits, counted from its `from` column or event. */
+export interface RetentionPeriod {
+  days?: number
+  months?: number
+  hours?: number
+}
+
+/**
+ * One retention promise as code: after `period` from `from`, `action` is applied to `what`. The retention
+ * engine runs `apply`; the privacy policy's retention table is written from the same declaration.
+ */
+export interface RetentionRule {
+  /** Stable key, e.g. `audit.page-views`: names the rule in reports, audit entries and per-org overrides. */
+  key: string
+  action: 'delete' | 'anonymise' | 'aggregate' | 'disable'
+  /** What the rule removes, in words for people: "page-view entries", "the IP address of audit entries". */
+  what: string
+  /** The column or event the period counts from, in words: "the entry's time", "the certification's expiry". */
+  from: string
+  period: RetentionPeriod
+  /** Orgs may choose another period within these bounds (in days); absent: the period is fixed. */
+  boundsDays?: { min: number; max: number }
+  /**
+   * Applies the rule to every row older than the cutoff (per org when `cutoffFor` differs by org) and
+   * returns how many it changed; with `dryRun` it only counts them, and must report what a run would do.
+   */
+  apply(db: Db, options: { now: Date; cutoffFor(orgId: string | null): Date; dryRun: boolean }): Promise<number>
+}
+
 export interface StoredData {
   /** SQL table name. */
   table: string
@@ -14,7 +43,16 @@ export interface StoredData {
   columns: string[]
   purpose: string
   legalBasis: 'contract' | 'consent' | 'legal_obligation' | 'legitimate_interest'
+  /** The retention in words, for the policy; every time limit in it is a rule below. */
   retention: string
+  rules?: RetentionRule[]
+}
+
+/** Text or JSON columns of a provider's tables that hold nothing about a person, and why. */
+export interface NotPersonalData {
+  table: string
+  columns: string[]
+  reason: string
 }
 
 /** Data kept after erasure, and why; the canary scan allows exactly these. */
@@ -31,6 +69,8 @@ export interface RetainedData {
 export interface PrivacyProvider {
   name: string
   stores: StoredData[]
+  /** Every other text or JSON column of its tables; the canary test fails on a column declared nowhere. */
+  notPersonal?: NotPersonalData[]
   retainedAfterErasure: RetainedData[]
   export(db: Db, subject: Subject): Promise<Record<string, unknown>>
   /**

@@ -13,11 +13,17 @@ import { buildServer } from './platform/http/server.tsx'
 import { mailPrivacy } from './platform/mail/privacy.ts'
 import { openPlatform, type Platform } from './platform/platform.ts'
 import type { PrivacyProvider } from './platform/privacy/registry.ts'
+import { restrictionsPrivacy } from './platform/privacy/restrictions.ts'
 
 /** Every feature, in the order their routes and hooks are installed. */
 export const features: Feature[] = [identity, orgs, credentials, exams, privacyCenter]
 
-export const privacyProviders: PrivacyProvider[] = [auditPrivacy, mailPrivacy, ...features.flatMap((feature) => (feature.privacy ? [feature.privacy] : []))]
+export const privacyProviders: PrivacyProvider[] = [
+  auditPrivacy,
+  mailPrivacy,
+  restrictionsPrivacy,
+  ...features.flatMap((feature) => (feature.privacy ? [feature.privacy] : [])),
+]
 
 export const featureCommands: Command[] = features.flatMap((feature) => feature.commands ?? [])
 

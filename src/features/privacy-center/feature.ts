@@ -1,4 +1,6 @@
 import type { Feature } from '../../platform/feature.ts'
+import { accessLogPages } from './access-log/pages.tsx'
+import { accessLogRoutes } from './access-log/routes.ts'
 import { buildDataExportJob } from './export/jobs.ts'
 import { exportPages } from './export/pages.tsx'
 import { exportRoutes } from './export/routes.ts'
@@ -14,6 +16,8 @@ export const privacyCenter: Feature = {
   async routes(app) {
     await app.register(exportPages)
     await app.register(exportRoutes)
+    await app.register(accessLogPages)
+    await app.register(accessLogRoutes)
   },
   jobs: [buildDataExportJob],
   privacy: privacyCenterPrivacy,

@@ -10,7 +10,8 @@ import { jobProgress } from '../../../platform/jobs/schema.ts'
 import { type CredentialRow, issueCredential, verifyDocument } from '../../credentials/service.ts'
 import { dataExportsPrivacy } from './privacy.ts'
 import { dataExports } from './schema.ts'
-import { deleteExpiredDataExports, getDataExportById, requestDataExport } from './service.ts'
+import { ExportSection } from './section.tsx'
+import { deleteExpiredDataExports, getDataExport, getDataExportById, requestDataExport } from './service.ts'
 
 let testApp: TestApp
 let holder: PersonFixture
@@ -87,6 +88,15 @@ describe('download all my data', () => {
     const fragment = await holderClient.get(`/account/privacy/exports/${exportId}/progress`)
     assert.match(textOf(fragment.body), /Download your data \(ZIP\)/)
     assert.match(textOf(fragment.body), /available until/)
+  })
+
+  it('while the job runs, the section shows a live progress bar polling the export’s own fragment', async () => {
+    const view = await getDataExport(testApp.platform, holder.account.id, exportId)
+    const building = { ...view, state: 'building' as const, progress: { state: 'running', done: 3, total: 12, message: 'Adding your credentials' } }
+    const html = String(await ExportSection({ exports: [building], csrf: 'token' }))
+    assert.match(html, /<progress value="25" max="100"/)
+    assert.ok(html.includes(`hx-get="/account/privacy/exports/${exportId}/progress"`))
+    assert.match(html, /Prepare a new download/)
   })
 
   it('the ZIP opens and holds one parsable JSON file per provider with the person’s name and email, a manifest and README', async () => {

@@ -11,7 +11,7 @@ import { type CredentialRow, issueCredential, verifyDocument } from '../../crede
 import { dataExportsPrivacy } from './privacy.ts'
 import { dataExports } from './schema.ts'
 import { ExportSection } from './section.tsx'
-import { deleteExpiredDataExports, getDataExport, getDataExportById, requestDataExport } from './service.ts'
+import { deleteExpiredDataExports, EXPORTS_PER_DAY, getDataExport, getDataExportById, requestDataExport } from './service.ts'
 
 let testApp: TestApp
 let holder: PersonFixture
@@ -182,6 +182,22 @@ describe('download all my data', () => {
       return current.state === 'ready' ? current : undefined
     })
     assert.ok((ready.fileCount ?? 0) > 2)
+  })
+
+  it('a person may ask a few times a day, then is told when to ask again', async () => {
+    const asker = await newPerson(testApp)
+    const client = testApp.client()
+    await client.signIn(asker.email, asker.password)
+    const ask = () => client.request({ method: 'POST', url: '/api/v1/me/exports', headers: json, payload: {} })
+    for (let i = 0; i < EXPORTS_PER_DAY; i++) {
+      const asked = await ask()
+      assert.equal(asked.statusCode, 202)
+      await waitUntilReady(client, asked.json<ExportJson>().id)
+    }
+    const refused = await ask()
+    assert.equal(refused.statusCode, 429)
+    assert.equal(refused.json<{ code: string }>().code, 'data_export_limit')
+    assert.ok(Number(refused.headers['retry-after']) > 0)
   })
 
   it('after seven days the link says the download expired and to ask again, and the sweep deletes it', async () => {

@@ -1,6 +1,6 @@
-import { and, desc, eq, getTableColumns, inArray, lte } from 'drizzle-orm'
+import { and, asc, desc, eq, getTableColumns, gt, inArray, isNull, lte } from 'drizzle-orm'
 import type { Db } from '../../../platform/db/client.ts'
-import { NotFoundError } from '../../../platform/errors.ts'
+import { NotFoundError, TooManyError } from '../../../platform/errors.ts'
 import { jobProgress } from '../../../platform/jobs/schema.ts'
 import type { Platform } from '../../../platform/platform.ts'
 import type { Subject } from '../../../platform/privacy/registry.ts'
@@ -67,10 +67,32 @@ function viewOf(row: ViewRow, now: Date): DataExportView {
   }
 }
 
+/** Each export renders every credential's PDF and is kept for a week: a person may ask a few times a day, not without end. */
+export const EXPORTS_PER_DAY = 5
+const DAY_MS = 24 * 3600_000
+
+async function checkDailyLimit(db: Db, accountId: string, now: Date): Promise<void> {
+  const since = new Date(now.getTime() - DAY_MS)
+  const recent = await db
+    .select({ createdAt: dataExports.createdAt })
+    .from(dataExports)
+    .where(and(eq(dataExports.accountId, accountId), isNull(dataExports.requestId), gt(dataExports.createdAt, since)))
+    .orderBy(asc(dataExports.createdAt))
+  const oldest = recent[0]
+  if (recent.length < EXPORTS_PER_DAY || !oldest) return
+  const retryAfterSeconds = Math.ceil((oldest.createdAt.getTime() + DAY_MS - now.getTime()) / 1000)
+  throw new TooManyError(
+    'data_export_limit',
+    `You asked for your data ${EXPORTS_PER_DAY} times in the last 24 hours. Download one of those copies, or ask again in ${Math.ceil(retryAfterSeconds / 3600)} hours.`,
+    retryAfterSeconds,
+  )
+}
+
 /**
  * Starts building a ZIP of everything Laurel holds about the subject ("download all my data"), in a
  * job, and audits the request (`privacy.export_requested`). A person who already has an export being
- * built gets that one rather than a second. `requestId` links the export to the privacy request staff
+ * built gets that one rather than a second; past `EXPORTS_PER_DAY` in 24 hours, a TooManyError
+ * (`data_export_limit`). `requestId` links the export to the privacy request staff
  * answer with it; staff pass themselves as `actor`.
  */
 export async function requestDataExport(
@@ -88,6 +110,7 @@ export async function requestDataExport(
         .where(and(eq(dataExports.accountId, subject.accountId), eq(dataExports.status, 'building'), inArray(jobProgress.state, ['queued', 'running'])))
       if (building) return building.id
     }
+    if (subject.accountId && !options.requestId) await checkDailyLimit(tx, subject.accountId, now)
     const [created] = await tx
       .insert(dataExports)
       .values({

@@ -11,7 +11,7 @@ import { type CredentialRow, issueCredential, verifyDocument } from '../../crede
 import { dataExportsPrivacy } from './privacy.ts'
 import { dataExports } from './schema.ts'
 import { ExportSection } from './section.tsx'
-import { deleteExpiredDataExports, EXPORTS_PER_DAY, getDataExport, getDataExportById, requestDataExport } from './service.ts'
+import { deleteExpiredDataExports, downloadDataExportForRequest, EXPORTS_PER_DAY, getDataExport, getDataExportById, requestDataExport } from './service.ts'
 
 let testApp: TestApp
 let holder: PersonFixture
@@ -182,6 +182,10 @@ describe('download all my data', () => {
       return current.state === 'ready' ? current : undefined
     })
     assert.ok((ready.fileCount ?? 0) > 2)
+    const download = await downloadDataExportForRequest(testApp.platform, view.id, { accountId: holder.account.id })
+    assert.equal(download.kind, 'file')
+    const names = download.kind === 'file' ? Object.keys(unzipSync(new Uint8Array(download.bytes))) : []
+    assert.ok(names.includes('manifest.json') && names.includes('credentials.json'))
   })
 
   it('a person may ask a few times a day, then is told when to ask again', async () => {

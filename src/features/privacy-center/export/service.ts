@@ -9,7 +9,8 @@ import { dataExports } from './schema.ts'
 
 /** How long a finished export can be downloaded, counted from the request. */
 export const EXPORT_LIFETIME_DAYS = 7
-const EXPORT_LIFETIME_MS = EXPORT_LIFETIME_DAYS * 24 * 3600_000
+const DAY_MS = 24 * 3600_000
+const EXPORT_LIFETIME_MS = EXPORT_LIFETIME_DAYS * DAY_MS
 const LISTED_EXPORTS = 20
 
 export type DataExportState = 'building' | 'failed' | 'ready' | 'expired'
@@ -69,7 +70,6 @@ function viewOf(row: ViewRow, now: Date): DataExportView {
 
 /** Each export renders every credential's PDF and is kept for a week: a person may ask a few times a day, not without end. */
 export const EXPORTS_PER_DAY = 5
-const DAY_MS = 24 * 3600_000
 
 async function checkDailyLimit(db: Db, accountId: string, now: Date): Promise<void> {
   const since = new Date(now.getTime() - DAY_MS)
@@ -102,6 +102,7 @@ export async function requestDataExport(
 ): Promise<DataExportView> {
   const now = platform.clock.now()
   const exportId = await platform.db.transaction(async (tx) => {
+    // The person asking themself, not staff answering a request.
     if (subject.accountId && !options.requestId) {
       const [building] = await tx
         .select({ id: dataExports.id })
@@ -109,8 +110,8 @@ export async function requestDataExport(
         .leftJoin(jobProgress, eq(jobProgress.jobId, dataExports.jobId))
         .where(and(eq(dataExports.accountId, subject.accountId), eq(dataExports.status, 'building'), inArray(jobProgress.state, ['queued', 'running'])))
       if (building) return building.id
+      await checkDailyLimit(tx, subject.accountId, now)
     }
-    if (subject.accountId && !options.requestId) await checkDailyLimit(tx, subject.accountId, now)
     const [created] = await tx
       .insert(dataExports)
       .values({
@@ -150,13 +151,14 @@ export async function getDataExportById(platform: Platform, exportId: string): P
   return viewOf(row, platform.clock.now())
 }
 
-/** The account's exports, newest first; another person's export is "not found". */
+/** One of the account's own exports; another person's is "not found", exactly as one that does not exist. */
 export async function getDataExport(platform: Platform, accountId: string, exportId: string): Promise<DataExportView> {
   const [row] = await selectViews(platform.db).where(and(eq(dataExports.id, exportId), eq(dataExports.accountId, accountId)))
   if (!row) throw new NotFoundError('data_export', exportId)
   return viewOf(row, platform.clock.now())
 }
 
+/** The account's exports, newest first. */
 export async function listDataExports(platform: Platform, accountId: string): Promise<DataExportView[]> {
   const rows = await selectViews(platform.db)
     .where(eq(dataExports.accountId, accountId))
@@ -172,6 +174,22 @@ export function exportFileName(view: Pick<DataExportView, 'createdAt'>): string 
   return `laurel-my-data-${view.createdAt.toISOString().slice(0, 10)}.zip`
 }
 
+async function downloadExport(platform: Platform, view: DataExportView, actor: ExportActor): Promise<ExportDownload> {
+  if (view.state !== 'ready') return { kind: 'unavailable', export: view }
+  const [row] = await platform.db.select({ zip: dataExports.zipEncrypted }).from(dataExports).where(eq(dataExports.id, view.id))
+  if (!row?.zip) return { kind: 'unavailable', export: view }
+  const bytes = await platform.keyring.decryptBytes(row.zip)
+  platform.audit.record({
+    action: 'privacy.export_downloaded',
+    orgId: actor.orgId ?? null,
+    actorAccountId: actor.accountId,
+    target: view.id,
+    ip: actor.ip ?? null,
+    userAgent: actor.userAgent ?? null,
+  })
+  return { kind: 'file', fileName: exportFileName(view), bytes }
+}
+
 /**
  * The ZIP of the account's own export, decrypted, with an audit entry (`privacy.export_downloaded`);
  * an export still building or past its expiry is `unavailable`, and another person's is not found.
@@ -182,13 +200,12 @@ export async function downloadDataExport(
   exportId: string,
   origin: { ip?: string | null; userAgent?: string | null },
 ): Promise<ExportDownload> {
-  const view = await getDataExport(platform, accountId, exportId)
-  if (view.state !== 'ready') return { kind: 'unavailable', export: view }
-  const [row] = await platform.db.select({ zip: dataExports.zipEncrypted }).from(dataExports).where(eq(dataExports.id, exportId))
-  if (!row?.zip) return { kind: 'unavailable', export: view }
-  const bytes = await platform.keyring.decryptBytes(row.zip)
-  platform.audit.record({ action: 'privacy.export_downloaded', actorAccountId: accountId, target: exportId, ip: origin.ip, userAgent: origin.userAgent })
-  return { kind: 'file', fileName: exportFileName(view), bytes }
+  return downloadExport(platform, await getDataExport(platform, accountId, exportId), { accountId, ...origin })
+}
+
+/** Any export's ZIP, audited as downloaded by `actor`: for the staff request queue, which checks its own scope first. */
+export async function downloadDataExportForRequest(platform: Platform, exportId: string, actor: ExportActor): Promise<ExportDownload> {
+  return downloadExport(platform, await getDataExportById(platform, exportId), actor)
 }
 
 /** Deletes every export past its expiry, ZIP and all (with `dryRun`, only counts them); returns how many. */

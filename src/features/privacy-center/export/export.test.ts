@@ -188,6 +188,13 @@ describe('download all my data', () => {
     assert.ok(names.includes('manifest.json') && names.includes('credentials.json'))
   })
 
+  it('the API is documented in OpenAPI', async () => {
+    const openapi = (await testApp.app.inject({ url: '/api/docs/json' })).json<{ paths: Record<string, unknown> }>()
+    for (const path of ['/api/v1/me/exports', '/api/v1/me/exports/{exportId}', '/api/v1/me/exports/{exportId}/file', '/api/v1/me/access-log']) {
+      assert.ok(openapi.paths[path], path)
+    }
+  })
+
   it('a person may ask a few times a day, then is told when to ask again', async () => {
     const asker = await newPerson(testApp)
     const client = testApp.client()

@@ -5,6 +5,7 @@ import { credentials } from './features/credentials/feature.ts'
 import { exams } from './features/exams/feature.ts'
 import { identity } from './features/identity/feature.ts'
 import { orgs } from './features/orgs/feature.ts'
+import { dataExportsPrivacy } from './features/privacy-center/export/privacy.ts'
 import { privacyCenter } from './features/privacy-center/feature.ts'
 import { auditPrivacy } from './platform/audit/privacy.ts'
 import type { Clock } from './platform/clock.ts'
@@ -22,6 +23,7 @@ export const privacyProviders: PrivacyProvider[] = [
   auditPrivacy,
   mailPrivacy,
   restrictionsPrivacy,
+  dataExportsPrivacy,
   ...features.flatMap((feature) => (feature.privacy ? [feature.privacy] : [])),
 ]
 

@@ -22,6 +22,7 @@ import {
 } from './contract.ts'
 import { credentialDetails } from './credential-details.ts'
 import { disclosedFields, publishedFields, signedFileAccess } from './disclosure.ts'
+import { signedCredentialFile } from './holder.ts'
 import type { CredentialRow } from './issuance.ts'
 import { didDocumentOf } from './issuer.ts'
 import { reissueCredential } from './lineage.ts'
@@ -175,10 +176,8 @@ export async function credentialRoutes(app: TypedApp): Promise<void> {
     if (access !== 'public') reply.header('cache-control', 'private, no-store').header('vary', 'cookie')
     if (access !== 'denied') {
       recordCredentialAccess(platform, request, credential, 'json_downloaded')
-      return reply
-        .type('application/vc+ld+json; charset=utf-8')
-        .header('content-disposition', `attachment; filename="${credential.id}.json"`)
-        .send(JSON.stringify(credential.document, null, 2))
+      const file = signedCredentialFile(credential)
+      return reply.type('application/vc+ld+json; charset=utf-8').header('content-disposition', `attachment; filename="${file.fileName}"`).send(file.content)
     }
     const shown = disclosedFields(publishedFields(found.orgPublicFields), credential)
     return reply.type('application/json; charset=utf-8').send(publicView(credential, found.achievement?.name ?? null, shown, platform.clock.now()))

@@ -18,7 +18,7 @@ export {
 } from './analytics.ts'
 export { type BulkPreview, confirmBulkIssuance, getBulkIssuance, previewBulkIssuance } from './bulk.ts'
 export { listCredentialsForEmails, resendDelivery, resendFailedDeliveries } from './delivery.ts'
-export { isCredentialHolder } from './holder.ts'
+export { countHeldCredentials, isCredentialHolder, listHeldCredentials, signedCredentialFile } from './holder.ts'
 export { type CredentialRow, type IssueInput, type IssueOutcome, issueCredential, issueCredentials } from './issuance.ts'
 export { getActiveSigner, rotateIssuerKey } from './issuer.ts'
 export { renderCertificatePdf } from './pdf/renderer.ts'

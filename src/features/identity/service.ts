@@ -244,7 +244,7 @@ export function accountDirectory(db: Db) {
 }
 
 export { revokeApiKeysForOrg } from './api-keys.ts'
-export { verifiedEmailsOf } from './emails.ts'
+export { listAccountEmails, verifiedEmailsOf } from './emails.ts'
 export { dropSessionSecret, keepSessionSecret, readSessionSecret } from './session-secrets.ts'
 export { unlockSignIn } from './sign-in.ts'
 

@@ -79,6 +79,12 @@ export async function listOrgsForAccount(platform: Platform, accountId: string):
   )
 }
 
+/** The account's member IDs in every org, which audit entries about its memberships name as their target. */
+export async function listMemberIdsOfAccount(db: Db, accountId: string): Promise<string[]> {
+  const rows = await db.select({ id: members.id }).from(members).where(eq(members.accountId, accountId))
+  return rows.map((row) => row.id)
+}
+
 /**
  * The caller's scope in an org. Someone who is not a member gets "not found", exactly as for an org
  * that does not exist, so org IDs cannot be probed. Platform admins act as admins everywhere.

@@ -15,6 +15,8 @@ export interface EncryptedColumn {
   table: string
   idColumn: string
   column: string
+  /** Rows re-encrypted per query: small for columns of files (bytea), which are decrypted whole in memory. */
+  batchSize?: number
 }
 
 /**
@@ -58,6 +60,24 @@ export class Keyring {
     return open(key, Buffer.from(payload, 'base64url'), keyId).toString('utf8')
   }
 
+  /** `encrypt` for a file: the same `lk1:<keyId>:` prefix (as bytes), then the sealed bytes as they are, for a bytea column. */
+  encryptBytes(plaintext: Uint8Array): Buffer {
+    const key = this.keys.get(this.activeKeyId)
+    if (!key) throw new Error('The keyring has no active data key.')
+    return Buffer.concat([Buffer.from(`${FORMAT}:${this.activeKeyId}:`), seal(key, asBuffer(plaintext), this.activeKeyId)])
+  }
+
+  async decryptBytes(ciphertext: Uint8Array): Promise<Buffer> {
+    const sealed = asBuffer(ciphertext)
+    const keyEnd = sealed.indexOf(':', FORMAT.length + 1)
+    const [format, keyId] = sealed.subarray(0, Math.max(0, keyEnd)).toString('latin1').split(':')
+    if (format !== FORMAT || !keyId) throw new Error('Not a keyring ciphertext.')
+    if (!this.keys.has(keyId)) await this.reload()
+    const key = this.keys.get(keyId)
+    if (!key) throw new Error(`Unknown data key ${keyId}.`)
+    return open(key, sealed.subarray(keyEnd + 1), keyId)
+  }
+
   keyIdOf(ciphertext: string): string | undefined {
     return ciphertext.split(':')[1]
   }
@@ -75,7 +95,10 @@ export class Keyring {
     return id
   }
 
-  /** Re-encrypts every value in `columns` not under the active key; returns how many it changed. */
+  /**
+   * Re-encrypts every value in `columns` not under the active key; returns how many it changed. A bytea
+   * column (from `encryptBytes`) matches the same `like` prefix, its pattern taken as bytes.
+   */
   async reencrypt(columns: EncryptedColumn[], onProgress: (done: number, total: number) => Promise<void>): Promise<number> {
     await this.reload()
     const prefix = `${FORMAT}:${this.activeKeyId}:`
@@ -89,13 +112,13 @@ export class Keyring {
     await onProgress(done, total)
     for (const column of columns) {
       for (;;) {
-        const batch = await this.db.execute<{ id: string; value: string }>(
+        const batch = await this.db.execute<{ id: string; value: string | Buffer }>(
           sql`select ${sql.identifier(column.idColumn)} as id, ${sql.identifier(column.column)} as value
-              from ${sql.identifier(column.table)} where ${stale(column)} limit 200`,
+              from ${sql.identifier(column.table)} where ${stale(column)} limit ${column.batchSize ?? 200}`,
         )
         if (batch.rows.length === 0) break
         for (const row of batch.rows) {
-          const value = this.encrypt(await this.decrypt(row.value))
+          const value = Buffer.isBuffer(row.value) ? this.encryptBytes(await this.decryptBytes(row.value)) : this.encrypt(await this.decrypt(row.value))
           await this.db.execute(
             sql`update ${sql.identifier(column.table)} set ${sql.identifier(column.column)} = ${value}
                 where ${sql.identifier(column.idColumn)} = ${row.id}`,
@@ -135,6 +158,8 @@ export class Keyring {
     }
   }
 }
+
+const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 
 function seal(key: KeyObject | Buffer, plaintext: Buffer, associatedData: string): Buffer {
   const iv = randomBytes(IV_BYTES)

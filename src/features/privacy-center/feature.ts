@@ -1,4 +1,7 @@
 import type { Feature } from '../../platform/feature.ts'
+import { sendBreachLettersJob } from './breach/jobs.ts'
+import { breachPages } from './breach/pages.tsx'
+import { breachRoutes } from './breach/routes.ts'
 import { privacyCenterPrivacy } from './privacy.ts'
 
 /**
@@ -7,6 +10,10 @@ import { privacyCenterPrivacy } from './privacy.ts'
  */
 export const privacyCenter: Feature = {
   name: 'privacy-center',
-  async routes(_app) {},
+  async routes(app) {
+    await breachRoutes(app)
+    await breachPages(app)
+  },
+  jobs: [sendBreachLettersJob],
   privacy: privacyCenterPrivacy,
 }

@@ -94,6 +94,11 @@ export async function resolveOrgScope(db: Db, input: { orgId: string; accountId:
   return { orgId: input.orgId, accountId: input.accountId, role }
 }
 
+/** Every organisation's ID and name, for work done for each (e.g. publishing each org's privacy policy). */
+export async function listAllOrgs(db: Db): Promise<Pick<Org, 'id' | 'name'>[]> {
+  return db.select({ id: orgs.id, name: orgs.name }).from(orgs).orderBy(asc(orgs.id))
+}
+
 export async function getOrg(db: Db, scope: OrgScope): Promise<Org> {
   const [org] = await db.select().from(orgs).where(eq(orgs.id, scope.orgId))
   if (!org) throw new NotFoundError('org', scope.orgId)

@@ -1,7 +1,10 @@
 import type { Feature } from '../../platform/feature.ts'
+import { listAllOrgs } from '../orgs/service.ts'
 import { sendBreachLettersJob } from './breach/jobs.ts'
 import { breachPages } from './breach/pages.tsx'
 import { breachRoutes } from './breach/routes.ts'
+import { policyPages } from './policy/pages.tsx'
+import { notifyPolicyChangeJob, recordPolicyVersion } from './policy/versions.ts'
 import { privacyCenterPrivacy } from './privacy.ts'
 
 /**
@@ -13,7 +16,20 @@ export const privacyCenter: Feature = {
   async routes(app) {
     await breachRoutes(app)
     await breachPages(app)
+    await policyPages(app)
   },
-  jobs: [sendBreachLettersJob],
+  jobs: [sendBreachLettersJob, notifyPolicyChangeJob],
   privacy: privacyCenterPrivacy,
+  /** The code may have changed what it collects: publish a new policy version (the install's and each org's) if so. */
+  onWorkerStart(platform) {
+    const publishing = (async () => {
+      await recordPolicyVersion(platform, null)
+      for (const org of await listAllOrgs(platform.db)) await recordPolicyVersion(platform, org)
+    })().catch((error: unknown) => platform.log.error({ err: error }, 'publishing the privacy policy versions failed'))
+    return {
+      async stop() {
+        await publishing
+      },
+    }
+  },
 }

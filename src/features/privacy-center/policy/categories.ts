@@ -60,7 +60,7 @@ const ACTION_IN_WORDS: Record<RetentionRule['action'], string> = {
   disable: 'disabled and wiped',
 }
 
-/** "Page-view entries — deleted 90 days after the entry's time". */
+/** "page-view entries — deleted 90 days after the entry's time": `what` as declared, so the policy quotes the rule. */
 export function ruleInWords(rule: RetentionRule, period: RetentionPeriod): string {
-  return `${capitalised(rule.what)} — ${ACTION_IN_WORDS[rule.action]} ${periodInWords(period)} after ${rule.from}`
+  return `${rule.what} — ${ACTION_IN_WORDS[rule.action]} ${periodInWords(period)} after ${rule.from}`
 }

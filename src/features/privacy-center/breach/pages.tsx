@@ -115,8 +115,8 @@ function IncidentTable({ incidents, now, hrefOf }: { incidents: IncidentSummary[
               </a>
             </td>
             <td safe>{incident.discoveredAt.toISOString().replace('T', ' ').slice(0, 16)} UTC</td>
-            <td safe>{incident.status}</td>
-            <td>{String(incident.affectedPeople)}</td>
+            <td>{incident.status}</td>
+            <td safe>{String(incident.affectedPeople)}</td>
             <td>
               <DeadlineBadge incident={incident} now={now} />
             </td>
@@ -303,7 +303,7 @@ export async function breachPages(app: TypedApp): Promise<void> {
         </p>
         <h1 safe>{incident.title}</h1>
         <p>
-          Status: <strong safe>{incident.status}</strong> · Discovered <span safe>{dateInZone(incident.discoveredAt, context.timeZone)}</span> · Regulator
+          Status: <strong>{incident.status}</strong> · Discovered <span safe>{dateInZone(incident.discoveredAt, context.timeZone)}</span> · Regulator
           deadline <span safe>{dateInZone(regulatorDeadline(incident, now).dueAt, context.timeZone)}</span> <DeadlineBadge incident={incident} now={now} />
         </p>
         {isAdmin ? (
@@ -347,7 +347,7 @@ export async function breachPages(app: TypedApp): Promise<void> {
             ))}
           </section>
         ))}
-        <h2>Affected people ({String(people.length)})</h2>
+        <h2 safe>{`Affected people (${people.length})`}</h2>
         <p>
           <a href={`${href}/regulator.csv`}>Regulator list (CSV)</a> · <a href={`${href}/report.pdf`}>Incident report (PDF)</a>
         </p>
@@ -361,7 +361,7 @@ export async function breachPages(app: TypedApp): Promise<void> {
                 <tr>
                   <td safe>{person.email}</td>
                   <td safe>{person.name}</td>
-                  <td safe>{person.letterStatus ?? 'not sent'}</td>
+                  <td>{person.letterStatus ?? 'not sent'}</td>
                 </tr>
               ))}
             </tbody>
@@ -370,7 +370,7 @@ export async function breachPages(app: TypedApp): Promise<void> {
         {isAdmin && unsent > 0 && incident.status !== 'closed' ? (
           <form method="post" action={`${href}/letters`} onsubmit={`return confirm('Email the letter to ${unsent} people?')`}>
             <CsrfField token={csrf} />
-            <button type="submit">{`Send the letter to ${unsent} ${unsent === 1 ? 'person' : 'people'}`}</button>
+            <button type="submit" safe>{`Send the letter to ${unsent} ${unsent === 1 ? 'person' : 'people'}`}</button>
           </form>
         ) : (
           ''
@@ -396,7 +396,7 @@ export async function breachPages(app: TypedApp): Promise<void> {
         </form>
         {preview ? (
           <section>
-            <h3>{`The query finds ${preview.people.length} ${preview.people.length === 1 ? 'person' : 'people'}`}</h3>
+            <h3 safe>{`The query finds ${preview.people.length} ${preview.people.length === 1 ? 'person' : 'people'}`}</h3>
             <ul>
               {preview.people.map((person) => (
                 <li safe>{`${person.email}${person.name ? ` — ${person.name}` : ''}`}</li>

@@ -5,15 +5,18 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { promisify } from 'node:util'
 import { parse } from 'csv-parse/sync'
+import { eq } from 'drizzle-orm'
 import { newIssuingOrg, newPerson, uniqueEmail, utcHourInDays } from '../../../../test/support/factories.ts'
 import { scratchFolder, startTestApp, type TestApp, type TestClient, textOf } from '../../../../test/support/harness.ts'
 import { mailParts, startSmtpServer, type TestSmtpServer } from '../../../../test/support/smtp.ts'
 import { listAuditEntries } from '../../../platform/audit/query.ts'
+import { eraseSubject, exportSubject } from '../../../platform/privacy/registry.ts'
 import { issueCredentials } from '../../credentials/issuance.ts'
 import { saveCentre, saveExam, saveProctor, saveRoom } from '../../exams/catalog.ts'
 import { registerCandidate } from '../../exams/registrations.ts'
 import { createExamSession } from '../../exams/sessions.ts'
 import { addMember, type OrgScope } from '../../orgs/service.ts'
+import { breachAffectedPeople } from './schema.ts'
 import { LETTER_ELEMENTS } from './service.ts'
 
 const run = promisify(execFile)
@@ -24,6 +27,9 @@ let staff: TestClient
 let scratch: string
 let achievementId: string
 let ownerEmail: string
+let apiKey: string
+/** Set by the letters test: a candidate with no account, affected by its incident. */
+let candidateEmail: string
 
 /** Each element's heading and the distinctive text staff wrote for it, which the letter must carry. */
 const ELEMENT_TEXTS = {
@@ -90,6 +96,7 @@ before(async () => {
   scope = org.scope
   achievementId = org.achievementId
   ownerEmail = org.owner.email
+  apiKey = org.apiKey
   staff = testApp.client()
   await staff.signIn(org.owner.email, org.owner.password)
 })
@@ -117,6 +124,7 @@ describe('breach register', () => {
     await addMember(platform, scope, { accountId: member.account.id, role: 'member' })
     const onlyCandidate = uniqueEmail('candidate')
     testApp.personalData.add(onlyCandidate)
+    candidateEmail = onlyCandidate
     // Bea holds two credentials and sits an exam: she is found three times and must appear once.
     await issueCredentials(platform, scope, [
       { achievementId: achievementId, recipientEmail: both.email, recipientName: 'Bea Both' },
@@ -209,6 +217,34 @@ describe('breach register', () => {
     assert.match(textOf((await staff.get(incidentUrl)).body), /regulator notified/)
   })
 
+  it('takes incidents through the API too, naming the missing elements in the problem', async () => {
+    const response = await testApp.app.inject({
+      method: 'POST',
+      url: `/api/v1/orgs/${scope.orgId}/breaches`,
+      headers: { authorization: `Bearer ${apiKey}` },
+      payload: { ...incidentForm({ whatPeopleCanDo: ' ', contactInfo: '' }), occurredAt: '2026-12-01T09:30:00Z', discoveredAt: '2026-12-02T14:00:00Z' },
+    })
+    assert.equal(response.statusCode, 422, response.body)
+    assert.match(response.body, /whatPeopleCanDo, contactInfo/)
+    assert.match(response.body, /Give how to get more information: a contact \(element 5/)
+  })
+
+  it('exports the incidents a person is affected by, and on erasure keeps only their address as proof they were told', async () => {
+    const { platform } = testApp
+    const subject = { accountId: null, email: candidateEmail }
+    const exported = (await exportSubject(platform.db, platform.privacyProviders, subject))['privacy-center.breach'] as {
+      breachesAffectingYou: { title: string }[]
+    }
+    assert.deepEqual(
+      exported.breachesAffectingYou.map((row) => row.title),
+      ['Stolen laptop'],
+    )
+    await eraseSubject(platform.db, platform.memo, platform.privacyProviders, subject)
+    const [person] = await platform.db.select().from(breachAffectedPeople).where(eq(breachAffectedPeople.email, candidateEmail))
+    assert.equal(person?.name, '', 'the name goes')
+    assert.equal(person?.email, candidateEmail, 'the address stays, as declared in retainedAfterErasure')
+  })
+
   it('answers 404 for another organisation’s incident', async () => {
     const other = await newIssuingOrg(testApp)
     const outsider = testApp.client()
@@ -217,5 +253,11 @@ describe('breach register', () => {
     assert.ok(incident)
     assert.equal((await outsider.get(`/orgs/${other.org.id}/privacy/breaches/${incident.id}`)).statusCode, 404)
     assert.equal((await outsider.get(`/orgs/${other.org.id}/privacy/breaches/${incident.id}/regulator.csv`)).statusCode, 404)
+    const viaApi = await testApp.app.inject({
+      method: 'GET',
+      url: `/api/v1/orgs/${other.org.id}/breaches/${incident.id}`,
+      headers: { authorization: `Bearer ${other.apiKey}` },
+    })
+    assert.equal(viaApi.statusCode, 404)
   })
 })

@@ -1,4 +1,4 @@
-import { and, eq, isNull } from 'drizzle-orm'
+import { and, count, eq, isNull } from 'drizzle-orm'
 import { Type } from 'typebox'
 import { defineJob, type JobRunContext } from '../../../platform/jobs/jobs.ts'
 import type { Platform } from '../../../platform/platform.ts'
@@ -25,13 +25,20 @@ export const sendBreachLettersJob = defineJob({
     // The admin who started the job was checked then; the job acts for them.
     const scope: OrgScope = { orgId, accountId, role: 'admin' }
     const context = await letterContext(platform, scope, incident)
+    const withoutLetter = and(eq(breachAffectedPeople.incidentId, incidentId), isNull(breachLetters.id))
     const unsent = () =>
       platform.db
         .select({ id: breachAffectedPeople.id, email: breachAffectedPeople.email, name: breachAffectedPeople.name })
         .from(breachAffectedPeople)
         .leftJoin(breachLetters, eq(breachLetters.affectedPersonId, breachAffectedPeople.id))
-        .where(and(eq(breachAffectedPeople.incidentId, incidentId), isNull(breachLetters.id)))
+        .where(withoutLetter)
         .limit(CHUNK)
+    const [pending] = await platform.db
+      .select({ total: count() })
+      .from(breachAffectedPeople)
+      .leftJoin(breachLetters, eq(breachLetters.affectedPersonId, breachAffectedPeople.id))
+      .where(withoutLetter)
+    const total = pending?.total ?? 0
     let sent = 0
     for (let people = await unsent(); people.length > 0; people = await unsent()) {
       await platform.db.transaction(async (tx) => {
@@ -44,7 +51,7 @@ export const sendBreachLettersJob = defineJob({
           .values(people.map((person, i) => ({ affectedPersonId: person.id, incidentId, orgId, mailMessageId: messageIds[i] ?? '' })))
       })
       sent += people.length
-      await progress(sent, sent, `${sent} letters queued`)
+      await progress(sent, total, `${sent} of ${total} letters queued`)
     }
     await platform.db
       .update(breachIncidents)

@@ -303,8 +303,8 @@ export async function breachPages(app: TypedApp): Promise<void> {
         </p>
         <h1 safe>{incident.title}</h1>
         <p>
-          Status: <strong>{incident.status}</strong> · Discovered <span safe>{dateInZone(incident.discoveredAt, context.timeZone)}</span> · Regulator
-          deadline <span safe>{dateInZone(regulatorDeadline(incident, now).dueAt, context.timeZone)}</span> <DeadlineBadge incident={incident} now={now} />
+          Status: <strong>{incident.status}</strong> · Discovered <span safe>{dateInZone(incident.discoveredAt, context.timeZone)}</span> · Regulator deadline{' '}
+          <span safe>{dateInZone(regulatorDeadline(incident, now).dueAt, context.timeZone)}</span> <DeadlineBadge incident={incident} now={now} />
         </p>
         {isAdmin ? (
           <div class="grid">

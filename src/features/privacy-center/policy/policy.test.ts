@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test'
 import { newOrg, newPerson, type PersonFixture } from '../../../../test/support/factories.ts'
 import { startTestApp, type TestApp, textOf } from '../../../../test/support/harness.ts'
 import { definePrivacyProvider, type PrivacyProvider } from '../../../platform/privacy/registry.ts'
-import type { OrgScope } from '../../orgs/service.ts'
+import { addMember, type OrgScope } from '../../orgs/service.ts'
 import { DEFAULT_PRIVACY_SETTINGS, savePrivacySettings } from '../settings.ts'
 import { periodInWords } from './categories.ts'
 import { latestPolicyVersion, listPolicyVersions, PLATFORM_POLICY, recordPolicyVersion } from './versions.ts'
@@ -11,6 +11,7 @@ import { latestPolicyVersion, listPolicyVersions, PLATFORM_POLICY, recordPolicyV
 let testApp: TestApp
 let scope: OrgScope
 let person: PersonFixture
+let owner: PersonFixture
 
 /** A provider as a new feature would add one: a table with a retention rule orgs may tune. */
 const NEW_FEATURE = definePrivacyProvider({
@@ -77,6 +78,7 @@ before(async () => {
   testApp = await startTestApp({ worker: true })
   const created = await newOrg(testApp, 'Northwind Certification')
   scope = { orgId: created.org.id, accountId: created.owner.account.id, role: 'owner' }
+  owner = created.owner
   person = await newPerson(testApp, { name: 'Polly Reader' })
 })
 after(async () => testApp.close())
@@ -112,6 +114,19 @@ describe('privacy policy generated from the code', () => {
       for (const link of ['/account/privacy', '/privacy/request', '/account/access-log']) assert.ok(html.includes(`href="${link}"`), link)
       const records = await testApp.client().get(`/orgs/${scope.orgId}/privacy/records`)
       assert.equal(records.statusCode, 302, 'the record of processing is for signed-in staff')
+      const staff = testApp.client()
+      await staff.signIn(owner.email, owner.password)
+      const record = textOf((await staff.get(`/orgs/${scope.orgId}/privacy/records`)).body)
+      for (const provider of testApp.platform.privacyProviders) {
+        for (const stored of provider.stores) assert.ok(record.includes(stored.table) && record.includes(stored.purpose), `${provider.name}: ${stored.table}`)
+      }
+      assert.match(record, /newsletter opening records — deleted 45 days after the time of opening/)
+      assert.match(record, /Mailjet/, 'recipients: the sub-processors')
+      const member = await newPerson(testApp)
+      await addMember(testApp.platform, scope, { accountId: member.account.id, role: 'member' })
+      const memberClient = testApp.client()
+      await memberClient.signIn(member.email, member.password)
+      assert.equal((await memberClient.get(`/orgs/${scope.orgId}/privacy/records`)).statusCode, 403)
     })
   })
 

@@ -1,7 +1,7 @@
 import type { Platform } from '../../../platform/platform.ts'
 import { utcToZoned } from '../../../platform/time-zones.ts'
 import { getOrg, type OrgScope } from '../../orgs/service.ts'
-import { dataCategories } from '../policy/categories.ts'
+import { dataCategories } from '../categories.ts'
 import type { breachIncidents } from './schema.ts'
 
 type Incident = typeof breachIncidents.$inferSelect

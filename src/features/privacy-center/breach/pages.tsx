@@ -8,7 +8,7 @@ import type { Platform } from '../../../platform/platform.ts'
 import { utcToZoned, zonedToUtc } from '../../../platform/time-zones.ts'
 import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, TableHead } from '../../../platform/ui/components.tsx'
 import { getOrg, hasRole, type OrgScope, scopeOf } from '../../orgs/service.ts'
-import { type DataCategory, dataCategories } from '../policy/categories.ts'
+import { type DataCategory, dataCategories } from '../categories.ts'
 import { AffectedQueryForm, IncidentForm, IncidentParams, OrgParams } from './contract.ts'
 import { dateInZone, letterContext, letterSections, renderLetter } from './letter.ts'
 import {

@@ -5,7 +5,7 @@ import { type MailStatus, mailMessages } from '../../../platform/mail/schema.ts'
 import type { Platform } from '../../../platform/platform.ts'
 import type { DataHolder, PrivacyProvider } from '../../../platform/privacy/registry.ts'
 import { type OrgScope, requireRole } from '../../orgs/service.ts'
-import { dataCategories } from '../policy/categories.ts'
+import { dataCategories } from '../categories.ts'
 import { sendBreachLettersJob } from './jobs.ts'
 import { breachAffectedPeople, breachIncidents, breachLetters, type IncidentStatus } from './schema.ts'
 

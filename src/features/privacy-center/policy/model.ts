@@ -1,8 +1,8 @@
 import type { Db } from '../../../platform/db/client.ts'
 import type { PrivacyProvider } from '../../../platform/privacy/registry.ts'
+import { columnsInWords, effectivePeriod, LEGAL_BASIS_IN_WORDS, periodInWords, ruleInWords, tableInWords } from '../categories.ts'
 import type { SubProcessor } from '../schema.ts'
 import { DEFAULT_PRIVACY_SETTINGS, getPrivacySettings } from '../settings.ts'
-import { columnsInWords, effectivePeriod, LEGAL_BASIS_IN_WORDS, periodInWords, ruleInWords, tableInWords } from './categories.ts'
 
 /** One retention rule as the policy states it: the same rule the retention engine runs. */
 export interface PolicyRule {

@@ -4,8 +4,8 @@ import { newOrg, newPerson, type PersonFixture } from '../../../../test/support/
 import { startTestApp, type TestApp, textOf } from '../../../../test/support/harness.ts'
 import { definePrivacyProvider, type PrivacyProvider } from '../../../platform/privacy/registry.ts'
 import { addMember, type OrgScope } from '../../orgs/service.ts'
+import { periodInWords } from '../categories.ts'
 import { DEFAULT_PRIVACY_SETTINGS, savePrivacySettings } from '../settings.ts'
-import { periodInWords } from './categories.ts'
 import { latestPolicyVersion, listPolicyVersions, PLATFORM_POLICY, recordPolicyVersion } from './versions.ts'
 
 let testApp: TestApp

@@ -1,4 +1,4 @@
-import type { PrivacyProvider, RetentionPeriod, RetentionRule, StoredData } from '../../../platform/privacy/registry.ts'
+import type { PrivacyProvider, RetentionPeriod, RetentionRule, StoredData } from '../../platform/privacy/registry.ts'
 
 /** A kind of personal data, as the privacy registry declares it: one table of one provider. */
 export interface DataCategory {

@@ -3,7 +3,7 @@ import { Type } from 'typebox'
 import type { TypedApp } from '../../../platform/feature.ts'
 import { requirePlatformAdmin } from '../../../platform/http/auth.ts'
 import { EmptyState, TableHead } from '../../../platform/ui/components.tsx'
-import { getOrg, requireRole, resolveOrgScope, scopeOf } from '../../orgs/service.ts'
+import { getOrg, getPublicOrg, listAllOrgs, requireRole, scopeOf } from '../../orgs/service.ts'
 import { buildPolicyModel, type PolicyModel } from './model.ts'
 import { getPolicyVersion, listPolicyVersions, PLATFORM_POLICY, type PolicyVersion, policyPath } from './versions.ts'
 
@@ -135,6 +135,26 @@ function PolicyBody({ model, policy }: { model: PolicyModel; policy: string }) {
   )
 }
 
+/** On the install's policy: each organisation's own, naming it as the controller of what it holds. */
+function OrgPolicies({ orgs }: { orgs: { id: string; name: string }[] }) {
+  if (orgs.length === 0) return ''
+  return (
+    <section>
+      <h2>Each organisation's policy</h2>
+      <p>Each organisation on this service controls the data it holds about you; its own policy names its contact and choices.</p>
+      <ul>
+        {orgs.map((org) => (
+          <li>
+            <a href={policyPath(org.id)} safe>
+              {org.name}
+            </a>
+          </li>
+        ))}
+      </ul>
+    </section>
+  )
+}
+
 /** The record of processing activities: per provider and table, what, why, on what basis, how long, and who else. */
 function RecordsBody({ model }: { model: PolicyModel }) {
   return (
@@ -170,12 +190,7 @@ function RecordsBody({ model }: { model: PolicyModel }) {
 export async function policyPages(app: TypedApp): Promise<void> {
   const { platform } = app
 
-  const policyOrg = async (policyOrgId: string) => {
-    // Any existing org's policy is public; the org scope is only used to read its name.
-    const scope = await resolveOrgScope(platform.db, { orgId: policyOrgId, accountId: '', isPlatformAdmin: true })
-    const org = await getOrg(platform.db, scope)
-    return { id: org.id, name: org.name }
-  }
+  const policyOrg = (policyOrgId: string) => getPublicOrg(platform.db, policyOrgId)
 
   const policyPage = async (reply: FastifyReply, org: { id: string; name: string } | null) => {
     const model = await buildPolicyModel(platform.db, platform.privacyProviders, org)
@@ -190,6 +205,7 @@ export async function policyPages(app: TypedApp): Promise<void> {
           comes from the code that stores and removes the data.
         </p>
         <PolicyBody model={model} policy={policy} />
+        {org ? '' : <OrgPolicies orgs={await listAllOrgs(platform.db)} />}
       </article>,
     )
   }

@@ -88,6 +88,8 @@ describe('privacy policy generated from the code', () => {
     const response = await testApp.client().get('/privacy')
     assert.equal(response.statusCode, 200)
     assertRetentionMatchesProviders(response.body, testApp.platform.privacyProviders)
+    assert.ok(response.body.includes(`href="/privacy/orgs/${scope.orgId}"`), 'the install’s policy links to each org’s')
+    assert.equal((await testApp.client().get('/privacy/orgs/org_doesnotexist')).statusCode, 404)
     await withNewFeature(async () => {
       const html = (await testApp.client().get('/privacy')).body
       assertRetentionMatchesProviders(html, testApp.platform.privacyProviders)

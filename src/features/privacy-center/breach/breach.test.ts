@@ -167,6 +167,8 @@ describe('breach register', () => {
 
     const sent = await staff.submit(`${incidentUrl}/letters`, {})
     assert.equal(sent.statusCode, 302)
+    const withProgress = await staff.get(String(sent.headers.location))
+    assert.match(withProgress.body, /class="job-progress"/, 'the page shows the letters job’s progress')
     const audit = await listAuditEntries(platform.db, { orgId: scope.orgId })
     const actions = audit.items.map((entry) => entry.action)
     assert.ok(actions.includes('privacy.breach_recorded'))

@@ -6,6 +6,8 @@ const Text = (maxLength: number) => Type.String({ maxLength })
 const OneOrMany = Type.Union([Type.String({ maxLength: 200 }), Type.Array(Type.String({ maxLength: 200 }), { maxItems: 200 })])
 
 export const OrgParams = Type.Object({ orgId: Type.String({ maxLength: 64 }) })
+/** `job`: the letters job just started, whose progress bar the page shows. */
+export const IncidentPageQuery = Type.Object({ job: Type.Optional(Type.String({ maxLength: 64 })) })
 export const IncidentParams = Type.Object({ orgId: Type.String({ maxLength: 64 }), incidentId: Type.String({ maxLength: 64 }) })
 
 /** The incident as the API takes it; every element is checked by the service, which names what is missing. */

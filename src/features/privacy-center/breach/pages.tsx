@@ -6,10 +6,10 @@ import { requirePlatformAdmin } from '../../../platform/http/auth.ts'
 import { parseForm } from '../../../platform/http/forms.ts'
 import type { Platform } from '../../../platform/platform.ts'
 import { utcToZoned, zonedToUtc } from '../../../platform/time-zones.ts'
-import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, TableHead } from '../../../platform/ui/components.tsx'
+import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, JobProgress, TableHead } from '../../../platform/ui/components.tsx'
 import { getOrg, hasRole, type OrgScope, scopeOf } from '../../orgs/service.ts'
 import { type DataCategory, dataCategories } from '../categories.ts'
-import { AffectedQueryForm, IncidentForm, IncidentParams, OrgParams } from './contract.ts'
+import { AffectedQueryForm, IncidentForm, IncidentPageQuery, IncidentParams, OrgParams } from './contract.ts'
 import { dateInZone, letterContext, letterSections, renderLetter } from './letter.ts'
 import {
   type AffectedQuery,
@@ -286,6 +286,7 @@ export async function breachPages(app: TypedApp): Promise<void> {
     incidentId: string,
     queryState: FormState = {},
     preview?: { query: AffectedQuery; people: { email: string; name: string }[] },
+    lettersJobId?: string,
   ) => {
     const incident = await getIncident(platform.db, scope, incidentId)
     const context = await letterContext(platform, scope, incident)
@@ -295,6 +296,7 @@ export async function breachPages(app: TypedApp): Promise<void> {
     const csrf = reply.csrfToken()
     const isAdmin = hasRole(scope.role, 'admin')
     const unsent = people.filter((person) => person.letterStatus === null).length
+    const lettersJob = lettersJobId ? await platform.jobs.getProgress(lettersJobId) : undefined
     return reply.page(
       incident.title,
       <>
@@ -348,6 +350,18 @@ export async function breachPages(app: TypedApp): Promise<void> {
           </section>
         ))}
         <h2 safe>{`Affected people (${people.length})`}</h2>
+        {lettersJob && lettersJob.orgId === scope.orgId ? (
+          <JobProgress
+            jobId={lettersJob.jobId}
+            title={lettersJob.title}
+            state={lettersJob.state}
+            done={lettersJob.done}
+            total={lettersJob.total}
+            message={lettersJob.message}
+          />
+        ) : (
+          ''
+        )}
         <p>
           <a href={`${href}/regulator.csv`}>Regulator list (CSV)</a> · <a href={`${href}/report.pdf`}>Incident report (PDF)</a>
         </p>
@@ -423,8 +437,8 @@ export async function breachPages(app: TypedApp): Promise<void> {
     )
   }
 
-  app.get('/orgs/:orgId/privacy/breaches/:incidentId', { schema: { params: IncidentParams } }, async (request, reply) =>
-    incidentPage(reply, scopeOf(request), request.params.incidentId),
+  app.get('/orgs/:orgId/privacy/breaches/:incidentId', { schema: { params: IncidentParams, querystring: IncidentPageQuery } }, async (request, reply) =>
+    incidentPage(reply, scopeOf(request), request.params.incidentId, {}, undefined, request.query.job),
   )
 
   const readQuery = (body: unknown): { query?: AffectedQuery; state: FormState } => {
@@ -491,7 +505,12 @@ export async function breachPages(app: TypedApp): Promise<void> {
       reply.flash('success', done)
       return reply.redirect(`${base(scope)}/${request.params.incidentId}`)
     })
-  action('letters', sendBreachLetters, 'The letters are being sent; each one’s delivery shows in the list.')
+  app.post('/orgs/:orgId/privacy/breaches/:incidentId/letters', { schema: { params: IncidentParams } }, async (request, reply) => {
+    const scope = scopeOf(request)
+    const jobId = await sendBreachLetters(platform, scope, request.params.incidentId)
+    reply.flash('success', 'The letters are being sent; each one’s delivery shows in the list.')
+    return reply.redirect(`${base(scope)}/${request.params.incidentId}?job=${jobId}`)
+  })
   action('regulator-notified', markRegulatorNotified, 'Recorded: the regulator has been told.')
   action('close', closeIncident, 'The incident is closed.')
 

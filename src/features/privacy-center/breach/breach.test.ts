@@ -227,7 +227,7 @@ describe('breach register', () => {
       payload: { ...incidentForm({ whatPeopleCanDo: ' ', contactInfo: '' }), occurredAt: '2026-12-01T09:30:00Z', discoveredAt: '2026-12-02T14:00:00Z' },
     })
     assert.equal(response.statusCode, 422, response.body)
-    assert.match(response.body, /whatPeopleCanDo, contactInfo/)
+    assert.match(response.body, /fix the letter's elements 4\. What you can do; 5\. For more information \(whatPeopleCanDo, contactInfo\)/)
     assert.match(response.body, /Give how to get more information: a contact \(element 5/)
   })
 

@@ -71,8 +71,11 @@ function checkIncident(platform: Platform, input: IncidentInput): void {
   if (occurredAt && discoveredAt && occurredAt > discoveredAt) errors.occurredAt = 'The breach cannot have happened after it was discovered.'
   if (discoveredAt && discoveredAt > platform.clock.now()) errors.discoveredAt = 'The discovery cannot be in the future.'
   if (Object.keys(errors).length > 0) {
-    const missing = Object.keys(errors).filter((field) => field in FIELD_PROBLEMS)
-    throw new InvalidError('invalid_incident', `The incident is not complete: fix ${missing.length > 0 ? missing.join(', ') : 'the title'}.`, errors)
+    const elements = LETTER_ELEMENTS.filter((element) => element.fields.some((field) => field in errors)).map(
+      (element) => `${LETTER_ELEMENTS.indexOf(element) + 1}. ${element.heading}`,
+    )
+    const what = elements.length > 0 ? `the letter's elements ${elements.join('; ')}` : 'the title'
+    throw new InvalidError('invalid_incident', `The incident is not complete: fix ${what} (${Object.keys(errors).join(', ')}).`, errors)
   }
 }
 

@@ -5,8 +5,10 @@ import { credentials } from './features/credentials/feature.ts'
 import { exams } from './features/exams/feature.ts'
 import { identity } from './features/identity/feature.ts'
 import { orgs } from './features/orgs/feature.ts'
+import { breachPrivacy } from './features/privacy-center/breach/privacy.ts'
 import { dataExportsPrivacy } from './features/privacy-center/export/privacy.ts'
 import { privacyCenter } from './features/privacy-center/feature.ts'
+import { policyPrivacy } from './features/privacy-center/policy/privacy.ts'
 import { auditPrivacy } from './platform/audit/privacy.ts'
 import type { Clock } from './platform/clock.ts'
 import type { Command, Feature, WorkerTask } from './platform/feature.ts'
@@ -25,6 +27,8 @@ export const privacyProviders: PrivacyProvider[] = [
   restrictionsPrivacy,
   dataExportsPrivacy,
   ...features.flatMap((feature) => (feature.privacy ? [feature.privacy] : [])),
+  breachPrivacy,
+  policyPrivacy,
 ]
 
 export const featureCommands: Command[] = features.flatMap((feature) => feature.commands ?? [])

@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm'
+import { and, eq, gte, inArray, isNotNull, isNull, lt, sql } from 'drizzle-orm'
 import { mailMessages } from '../../platform/mail/schema.ts'
 import { definePrivacyProvider } from '../../platform/privacy/registry.ts'
 import { eraseCredentialEvents, exportCredentialEvents } from './analytics.ts'
@@ -45,6 +45,22 @@ export const credentialsPrivacy = definePrivacyProvider({
     },
   ],
   retainedAfterErasure: [],
+  subjectsHolding: {
+    async credentials(db, { orgId, from, to }) {
+      const rows = await db
+        .selectDistinct({ email: credentials.recipientEmail, name: credentials.recipientName })
+        .from(credentials)
+        .where(
+          and(
+            eq(credentials.orgId, orgId),
+            isNotNull(credentials.recipientEmail),
+            from ? gte(credentials.createdAt, from) : undefined,
+            to ? lt(credentials.createdAt, to) : undefined,
+          ),
+        )
+      return rows.map((row) => ({ email: row.email ?? '', name: row.name, accountId: null }))
+    },
+  },
   async export(db, subject) {
     const rows = await db.select().from(credentials).where(eq(credentials.recipientEmail, subject.email))
     const deliveries = await db

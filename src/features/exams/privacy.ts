@@ -1,9 +1,12 @@
-import { eq, sql } from 'drizzle-orm'
+import { and, eq, gte, lt, not, sql } from 'drizzle-orm'
 import { definePrivacyProvider } from '../../platform/privacy/registry.ts'
 import { examRegistrationImports, examRegistrations, proctors } from './schema.ts'
 
 /** Pending registration uploads that name the address; saved uploads keep no rows. */
 const importsNaming = (email: string) => sql`${examRegistrationImports.rows} @> ${JSON.stringify([{ email }])}::jsonb`
+
+/** Erasure leaves `erased:<id>` in place of an address (see erase below). */
+const erasedEmail = (column: typeof examRegistrations.email) => sql`${column} like 'erased:%'`
 
 export const examsPrivacy = definePrivacyProvider({
   name: 'exams',
@@ -31,6 +34,21 @@ export const examsPrivacy = definePrivacyProvider({
     },
   ],
   retainedAfterErasure: [],
+  subjectsHolding: {
+    async exam_registrations(db, { orgId, from, to }) {
+      return db
+        .selectDistinct({ email: examRegistrations.email, name: examRegistrations.name, accountId: sql<string | null>`null` })
+        .from(examRegistrations)
+        .where(
+          and(
+            eq(examRegistrations.orgId, orgId),
+            not(erasedEmail(examRegistrations.email)),
+            from ? gte(examRegistrations.createdAt, from) : undefined,
+            to ? lt(examRegistrations.createdAt, to) : undefined,
+          ),
+        )
+    },
+  },
   async export(db, subject) {
     const rows = await db.select().from(proctors).where(eq(proctors.email, subject.email))
     const registrations = await db.select().from(examRegistrations).where(eq(examRegistrations.email, subject.email))

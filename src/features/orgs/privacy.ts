@@ -1,5 +1,6 @@
-import { eq } from 'drizzle-orm'
+import { and, eq, gte, lt } from 'drizzle-orm'
 import { definePrivacyProvider } from '../../platform/privacy/registry.ts'
+import { accountDirectory } from '../identity/service.ts'
 import { invitations, members } from './schema.ts'
 
 export const orgsPrivacy = definePrivacyProvider({
@@ -21,6 +22,23 @@ export const orgsPrivacy = definePrivacyProvider({
     },
   ],
   retainedAfterErasure: [],
+  subjectsHolding: {
+    async members(db, { orgId, from, to }) {
+      const accounts = accountDirectory(db)
+      return db
+        .select({ email: accounts.email, name: accounts.name, accountId: accounts.id })
+        .from(members)
+        .innerJoin(accounts, eq(accounts.id, members.accountId))
+        .where(and(eq(members.orgId, orgId), from ? gte(members.createdAt, from) : undefined, to ? lt(members.createdAt, to) : undefined))
+    },
+    async invitations(db, { orgId, from, to }) {
+      const rows = await db
+        .selectDistinct({ email: invitations.email })
+        .from(invitations)
+        .where(and(eq(invitations.orgId, orgId), from ? gte(invitations.createdAt, from) : undefined, to ? lt(invitations.createdAt, to) : undefined))
+      return rows.map((row) => ({ email: row.email, name: '', accountId: null }))
+    },
+  },
   async export(db, subject) {
     const memberships = subject.accountId ? await db.select().from(members).where(eq(members.accountId, subject.accountId)) : []
     const invited = await db.select().from(invitations).where(eq(invitations.email, subject.email))

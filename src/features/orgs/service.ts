@@ -100,6 +100,18 @@ export async function resolveOrgScope(db: Db, input: { orgId: string; accountId:
   return { orgId: input.orgId, accountId: input.accountId, role }
 }
 
+/** Every organisation's ID and name, for work done for each and public lists (e.g. each org's privacy policy). */
+export async function listAllOrgs(db: Db): Promise<Pick<Org, 'id' | 'name'>[]> {
+  return db.select({ id: orgs.id, name: orgs.name }).from(orgs).orderBy(asc(orgs.name))
+}
+
+/** An organisation's public face (ID and name), for public pages such as its privacy policy. */
+export async function getPublicOrg(db: Db, orgId: string): Promise<Pick<Org, 'id' | 'name'>> {
+  const [org] = await db.select({ id: orgs.id, name: orgs.name }).from(orgs).where(eq(orgs.id, orgId))
+  if (!org) throw new NotFoundError('org', orgId)
+  return org
+}
+
 export async function getOrg(db: Db, scope: OrgScope): Promise<Org> {
   const [org] = await db.select().from(orgs).where(eq(orgs.id, scope.orgId))
   if (!org) throw new NotFoundError('org', scope.orgId)

@@ -1,11 +1,24 @@
 import type { Feature } from '../../platform/feature.ts'
+import type { Platform } from '../../platform/platform.ts'
+import { listAllOrgs } from '../orgs/service.ts'
 import { accessLogPages } from './access-log/pages.tsx'
 import { accessLogRoutes } from './access-log/routes.ts'
+import { sendBreachLettersJob } from './breach/jobs.ts'
+import { breachPages } from './breach/pages.tsx'
+import { breachRoutes } from './breach/routes.ts'
 import { buildDataExportJob } from './export/jobs.ts'
 import { exportPages } from './export/pages.tsx'
 import { exportRoutes } from './export/routes.ts'
 import { startExpiredExportSweeper } from './export/service.ts'
+import { policyPages } from './policy/pages.tsx'
+import { notifyPolicyChangeJob, recordPolicyVersion } from './policy/versions.ts'
 import { privacyCenterPrivacy } from './privacy.ts'
+
+/** The code may have changed what it collects: publishes a new policy version (the install's and each org's) if so. */
+async function publishPolicyVersions(platform: Platform): Promise<void> {
+  await recordPolicyVersion(platform, null)
+  for (const org of await listAllOrgs(platform.db)) await recordPolicyVersion(platform, org)
+}
 
 /**
  * What the privacy policy promises, as running code: settings per org; each sub-capability
@@ -18,9 +31,22 @@ export const privacyCenter: Feature = {
     await app.register(exportRoutes)
     await app.register(accessLogPages)
     await app.register(accessLogRoutes)
+    await breachRoutes(app)
+    await breachPages(app)
+    await policyPages(app)
   },
-  jobs: [buildDataExportJob],
+  jobs: [buildDataExportJob, sendBreachLettersJob, notifyPolicyChangeJob],
   privacy: privacyCenterPrivacy,
   encryptedColumns: [{ table: 'data_exports', idColumn: 'id', column: 'zip_encrypted', batchSize: 1 }],
-  onWorkerStart: startExpiredExportSweeper,
+  onWorkerStart(platform) {
+    const sweeper = startExpiredExportSweeper(platform)
+    const publishing = publishPolicyVersions(platform).catch((error: unknown) =>
+      platform.log.error({ err: error }, 'publishing the privacy policy versions failed'),
+    )
+    return {
+      async stop() {
+        await Promise.all([sweeper.stop(), publishing])
+      },
+    }
+  },
 }

@@ -2,7 +2,8 @@ import { eq } from 'drizzle-orm'
 import type { Db } from '../../platform/db/client.ts'
 import { InvalidError } from '../../platform/errors.ts'
 import type { Platform } from '../../platform/platform.ts'
-import { type OrgScope, requireRole } from '../orgs/service.ts'
+import { getOrg, type OrgScope, requireRole } from '../orgs/service.ts'
+import { recordPolicyVersion } from './policy/versions.ts'
 import { privacySettings, type SubProcessor } from './schema.ts'
 
 export interface PrivacySettings {
@@ -65,5 +66,6 @@ export async function savePrivacySettings(platform: Platform, scope: OrgScope, i
       .onConflictDoUpdate({ target: privacySettings.orgId, set: input })
     await platform.audit.recordIn(tx, { action: 'privacy.settings_changed', orgId: scope.orgId, actorAccountId: scope.accountId, data: { changed } })
   })
+  await recordPolicyVersion(platform, await getOrg(platform.db, scope))
   return input
 }

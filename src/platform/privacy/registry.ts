@@ -55,6 +55,20 @@ export interface NotPersonalData {
   reason: string
 }
 
+/** A person an organisation holds data about, as a query over the registry finds them (the breach register's affected people). */
+export interface DataHolder {
+  email: string
+  accountId: string | null
+  name: string
+}
+
+/** Whose data an organisation holds in one table; `from`/`to` narrow it to rows created in that window. */
+export interface HolderQuery {
+  orgId: string
+  from?: Date
+  to?: Date
+}
+
 /** Data kept after erasure, and why; the canary scan allows exactly these. */
 export interface RetainedData {
   table: string
@@ -78,6 +92,11 @@ export interface PrivacyProvider {
    * platform/memo.ts) it names to `forgetAfterCommit`: they are forgotten once the erasure commits.
    */
   erase(db: Db, subject: Subject, forgetAfterCommit: (...ids: string[]) => void): Promise<void>
+  /**
+   * By table name (of `stores`): the people whose personal data of that table an organisation holds.
+   * Implemented for org-scoped tables of people, so a breach can be traced to everyone it touches.
+   */
+  subjectsHolding?: Record<string, (db: Db, query: HolderQuery) => Promise<DataHolder[]>>
   /** Other addresses the subject is known by (an account's verified extra email addresses). */
   otherEmailsOf?(db: Db, subject: Subject): Promise<string[]>
 }

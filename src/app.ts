@@ -5,6 +5,7 @@ import { credentials } from './features/credentials/feature.ts'
 import { exams } from './features/exams/feature.ts'
 import { identity } from './features/identity/feature.ts'
 import { orgs } from './features/orgs/feature.ts'
+import { consentPrivacy } from './features/privacy-center/consent/privacy.ts'
 import { privacyCenter } from './features/privacy-center/feature.ts'
 import { auditPrivacy } from './platform/audit/privacy.ts'
 import type { Clock } from './platform/clock.ts'
@@ -23,6 +24,7 @@ export const privacyProviders: PrivacyProvider[] = [
   mailPrivacy,
   restrictionsPrivacy,
   ...features.flatMap((feature) => (feature.privacy ? [feature.privacy] : [])),
+  consentPrivacy,
 ]
 
 export const featureCommands: Command[] = features.flatMap((feature) => feature.commands ?? [])

@@ -1,4 +1,6 @@
 import type { Feature } from '../../platform/feature.ts'
+import { consentPages } from './consent/pages.tsx'
+import { consentRoutes } from './consent/routes.ts'
 import { privacyCenterPrivacy } from './privacy.ts'
 
 /**
@@ -7,6 +9,9 @@ import { privacyCenterPrivacy } from './privacy.ts'
  */
 export const privacyCenter: Feature = {
   name: 'privacy-center',
-  async routes(_app) {},
+  async routes(app) {
+    await app.register(consentPages)
+    await app.register(consentRoutes)
+  },
   privacy: privacyCenterPrivacy,
 }

@@ -18,7 +18,7 @@ import { type Flash, Layout, type Navigation } from '../ui/layout.tsx'
 import { platformPages } from './admin-pages.tsx'
 import { createErrorHandler, type Problem, problemFor, sendProblem } from './errors.ts'
 import type { UploadedFile } from './forms.ts'
-import { installRequestChecks } from './request-checks.ts'
+import { installRequestChecks, isOneClickPost } from './request-checks.ts'
 import { contentSecurityPolicy, installSecurityHeaders } from './security-headers.ts'
 
 export interface PageOptions {
@@ -178,6 +178,7 @@ export async function buildServer(platform: Platform, features: Feature[]): Prom
     if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return done()
     if (request.headers.authorization?.startsWith('Bearer ')) return done()
     if (request.headers['content-type']?.startsWith('application/json')) return done()
+    if (isOneClickPost(request)) return done()
     app.csrfProtection(request, reply, done)
   })
 

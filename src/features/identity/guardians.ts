@@ -92,7 +92,11 @@ export async function confirmGuardian(platform: Platform, token: string): Promis
       .from(guardianLinks)
       .where(eq(guardianLinks.tokenHash, hashToken(token)))
       .for('update')
-    if (!row) throw new InvalidError('link_invalid', 'This confirmation link is not valid. Copy the whole link from the email, or ask the child to sign in again for a new one.')
+    if (!row)
+      throw new InvalidError(
+        'link_invalid',
+        'This confirmation link is not valid. Copy the whole link from the email, or ask the child to sign in again for a new one.',
+      )
     if (row.confirmedAt) throw new ConflictError('link_used', 'This link was already used: the account is confirmed, nothing more to do.')
     if (!row.tokenExpiresAt || row.tokenExpiresAt <= platform.clock.now()) {
       throw new InvalidError('link_expired', 'This confirmation link has expired. When the child tries to sign in, a new link is sent to you.')

@@ -219,8 +219,8 @@ export async function identityPages(app: TypedApp): Promise<void> {
       <article class="narrow">
         <h1>Waiting for your parent or guardian</h1>
         <p>
-          Your account is ready, but because you are under {String(CHILD_AGE)} your parent or guardian must confirm it first. We emailed them a link.
-          Once they open it and confirm, you can sign in.
+          Your account is ready, but because you are under {String(CHILD_AGE)} your parent or guardian must confirm it first. We emailed them a link. Once they
+          open it and confirm, you can sign in.
         </p>
         <p>If the link has expired, we have just sent them a new one.</p>
       </article>,
@@ -232,8 +232,8 @@ export async function identityPages(app: TypedApp): Promise<void> {
       <article class="narrow">
         <h1>Confirm a child’s account</h1>
         <p>
-          A child gave your address as their parent or guardian when creating a Laurel account. Confirming opens the account. It never gets marketing
-          email, its use is not analysed, and you can ask for its data to be shown, corrected or erased.
+          A child gave your address as their parent or guardian when creating a Laurel account. Confirming opens the account. It never gets marketing email, its
+          use is not analysed, and you can ask for its data to be shown, corrected or erased.
         </p>
         <form method="post" action="/guardian/confirm">
           <CsrfField token={reply.csrfToken()} />

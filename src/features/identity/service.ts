@@ -283,8 +283,8 @@ export function accountDirectory(db: Db) {
 
 export { revokeApiKeysForOrg } from './api-keys.ts'
 export { verifiedEmailsOf } from './emails.ts'
-export { dropSessionSecret, keepSessionSecret, readSessionSecret } from './session-secrets.ts'
 export { guardianOf, isChildAccountEmail, isGuardianOf } from './guardians.ts'
+export { dropSessionSecret, keepSessionSecret, readSessionSecret } from './session-secrets.ts'
 export { unlockSignIn } from './sign-in.ts'
 
 export function link(platform: Platform, path: string): string {

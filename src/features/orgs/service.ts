@@ -103,7 +103,10 @@ export async function getOrg(db: Db, scope: OrgScope): Promise<Org> {
 /** The names of these orgs (public: every credential names its issuer), for pages that list things from many orgs. */
 export async function orgNamesOf(db: Db, orgIds: string[]): Promise<Map<string, string>> {
   if (orgIds.length === 0) return new Map()
-  const rows = await db.select({ id: orgs.id, name: orgs.name }).from(orgs).where(inArray(orgs.id, [...new Set(orgIds)]))
+  const rows = await db
+    .select({ id: orgs.id, name: orgs.name })
+    .from(orgs)
+    .where(inArray(orgs.id, [...new Set(orgIds)]))
   return new Map(rows.map((row) => [row.id, row.name]))
 }
 

@@ -72,7 +72,9 @@ export async function buildServer(platform: Platform, features: Feature[]): Prom
     trustProxy: false,
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { keywords: ['errorMessage'] } },
-    routerOptions: { ignoreTrailingSlash: true },
+    // Signed tokens in paths (one-click unsubscribe links name an address) are longer than the default 100;
+    // each route's schema still caps its own parameters.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
   })
 
   app.decorate('platform', platform)

@@ -9,15 +9,7 @@ import { CsrfField, EmptyState, TableHead } from '../../../platform/ui/component
 import { verifiedEmailsOf } from '../../identity/service.ts'
 import { orgNamesOf } from '../../orgs/service.ts'
 import type { ConsentPurpose } from './schema.ts'
-import {
-  type Consent,
-  consentsInForce,
-  listConsents,
-  PURPOSE_NAMES,
-  readUnsubscribeToken,
-  unsubscribeWithToken,
-  withdrawConsent,
-} from './service.ts'
+import { type Consent, consentsInForce, listConsents, PURPOSE_NAMES, readUnsubscribeToken, unsubscribeWithToken, withdrawConsent } from './service.ts'
 
 const TokenParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 2000 }) })
 export const WithdrawForm = Type.Object({
@@ -152,21 +144,17 @@ export async function consentPages(app: TypedApp): Promise<void> {
       </article>,
     )
   })
-  app.post(
-    '/unsubscribe/:token',
-    { config: { rateLimit: AUTH_RATE_LIMIT, isOneClickPost: true }, schema: { params: TokenParams } },
-    async (request, reply) => {
-      const { what } = await describe(request.params.token)
-      await unsubscribeWithToken(platform, request.params.token)
-      return reply.page(
-        'Unsubscribed',
-        <article class="narrow">
-          <h1>You are unsubscribed</h1>
-          <p safe>{`${what}: no more. It may take a moment for messages already on their way.`}</p>
-        </article>,
-      )
-    },
-  )
+  app.post('/unsubscribe/:token', { config: { rateLimit: AUTH_RATE_LIMIT, isOneClickPost: true }, schema: { params: TokenParams } }, async (request, reply) => {
+    const { what } = await describe(request.params.token)
+    await unsubscribeWithToken(platform, request.params.token)
+    return reply.page(
+      'Unsubscribed',
+      <article class="narrow">
+        <h1>You are unsubscribed</h1>
+        <p safe>{`${what}: no more. It may take a moment for messages already on their way.`}</p>
+      </article>,
+    )
+  })
 
   await app.register(async (account: TypedApp) => {
     account.addHook('preHandler', requireSignedIn)
@@ -205,10 +193,12 @@ export async function withdrawOwnConsent(
   const { platform } = app
   const emails = await verifiedEmailsOf(platform, accountId)
   const targets = input.email ? emails.filter((email) => email === input.email?.toLowerCase()) : emails
-  if (targets.length === 0) throw new InvalidError('not_your_address', 'That address is not one of your verified addresses.', { email: 'Choose one of your addresses.' })
+  if (targets.length === 0)
+    throw new InvalidError('not_your_address', 'That address is not one of your verified addresses.', { email: 'Choose one of your addresses.' })
   return platform.db.transaction(async (tx) => {
     let changed = false
-    for (const email of targets) changed = (await withdrawConsent(platform, tx, { email, orgId: input.orgId, purpose: input.purpose, accountId, via: input.via })) || changed
+    for (const email of targets)
+      changed = (await withdrawConsent(platform, tx, { email, orgId: input.orgId, purpose: input.purpose, accountId, via: input.via })) || changed
     return changed
   })
 }

@@ -52,7 +52,9 @@ export async function consentRoutes(app: TypedApp): Promise<void> {
     async (request, reply) => {
       const auth = signedInAuth(request)
       const orgId = request.body.orgId ?? null
-      await platform.db.transaction((tx) => grantConsent(platform, tx, { email: auth.email, accountId: auth.accountId, orgId, purpose: 'marketing', source: 'api' }))
+      await platform.db.transaction((tx) =>
+        grantConsent(platform, tx, { email: auth.email, accountId: auth.accountId, orgId, purpose: 'marketing', source: 'api' }),
+      )
       const views = await consentViewsOf(app, auth.accountId)
       const granted = views.find((view) => view.inForce && view.purpose === 'marketing' && view.orgId === orgId && view.email === auth.email)
       if (!granted) throw new Error('The consent just granted was not found.')

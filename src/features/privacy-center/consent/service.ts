@@ -65,10 +65,7 @@ export async function grantConsent(
 ): Promise<Consent> {
   const now = platform.clock.now()
   if (OPT_IN_PURPOSES.has(input.purpose) && (await isProcessingLimited(db, input.email, now))) {
-    throw new InvalidError(
-      'consent_refused',
-      'This address cannot receive marketing email: it belongs to a child’s account or its processing is restricted.',
-    )
+    throw new InvalidError('consent_refused', 'This address cannot receive marketing email: it belongs to a child’s account or its processing is restricted.')
   }
   const latest = await latestRecord(db, input)
   if (latest && isGiven(input.purpose, latest) && latest.grantedAt) return latest
@@ -162,13 +159,7 @@ export async function mayEmailAmong(platform: Platform, db: Db, orgId: string | 
   const records = await db
     .select()
     .from(consents)
-    .where(
-      and(
-        inArray(consents.email, addresses),
-        eq(consents.purpose, purpose),
-        orgId === null ? isNull(consents.orgId) : eq(consents.orgId, orgId),
-      ),
-    )
+    .where(and(inArray(consents.email, addresses), eq(consents.purpose, purpose), orgId === null ? isNull(consents.orgId) : eq(consents.orgId, orgId)))
     .orderBy(desc(consents.createdAt), desc(consents.id))
   const latest = new Map<string, Consent>()
   for (const record of records) if (!latest.has(record.email)) latest.set(record.email, record)

@@ -141,4 +141,3 @@ describe('withdrawing each consent', () => {
     assert.equal((await testApp.app.inject({ method: 'GET', url: '/api/v1/me/consents' })).statusCode, 401)
   })
 })
-

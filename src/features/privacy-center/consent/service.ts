@@ -253,3 +253,5 @@ export async function sendBulkMail(platform: Platform, db: Db, mail: BulkMail): 
 export function sendMarketingMail(platform: Platform, db: Db, mail: Omit<BulkMail, 'purpose'>) {
   return sendBulkMail(platform, db, { ...mail, purpose: 'marketing' })
 }
+
+export { COOKIE_INVENTORY, type CookieDeclaration } from './cookie-inventory.ts'

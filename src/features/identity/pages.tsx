@@ -218,10 +218,7 @@ export async function identityPages(app: TypedApp): Promise<void> {
       'Waiting for your parent or guardian',
       <article class="narrow">
         <h1>Waiting for your parent or guardian</h1>
-        <p>
-          Your account is ready, but because you are under {String(CHILD_AGE)} your parent or guardian must confirm it first. We emailed them a link. Once they
-          open it and confirm, you can sign in.
-        </p>
+        <p>{`Your account is ready, but because you are under ${CHILD_AGE} your parent or guardian must confirm it first. We emailed them a link. Once they open it and confirm, you can sign in.`}</p>
         <p>If the link has expired, we have just sent them a new one.</p>
       </article>,
     )

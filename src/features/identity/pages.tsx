@@ -31,7 +31,7 @@ import {
   SignUpForm,
   TotpCodeForm,
 } from './contract.ts'
-import { CHILD_AGE, confirmGuardian, guardianOf, isAwaitingGuardian } from './guardians.ts'
+import { CHILD_AGE, confirmGuardian, guardianOf, isAwaitingGuardian, isChildBirthDate } from './guardians.ts'
 import {
   ABSOLUTE_TIMEOUT_MS,
   endLoginSession,
@@ -438,7 +438,11 @@ export async function identityPages(app: TypedApp): Promise<void> {
                 <a href="/account/emails">Manage your email addresses</a>
               </p>
               <BirthDateFields state={state} birthDate={me.birthDate} guardianEmail={guardian?.email} />
-              <CheckboxField name="marketing" label={CONSENT_WORDING.marketing.label} state={state} checked={isMarketingOn} />
+              {isChildBirthDate(me.birthDate, platform.clock.now()) ? (
+                ''
+              ) : (
+                <CheckboxField name="marketing" label={CONSENT_WORDING.marketing.label} state={state} checked={isMarketingOn} />
+              )}
               <PurposeNotice purpose={PROFILE_PURPOSE} />
               <button type="submit">Save</button>
             </form>

@@ -4,7 +4,7 @@ import { InvalidError } from '../../../platform/errors.ts'
 import type { TypedApp } from '../../../platform/feature.ts'
 import { requireSignedIn, signedInAuth } from '../../../platform/http/auth.ts'
 import { parseForm } from '../../../platform/http/forms.ts'
-import { AUTH_RATE_LIMIT } from '../../../platform/http/server.tsx'
+import { API_RATE_LIMIT } from '../../../platform/http/server.tsx'
 import { CsrfField, EmptyState, TableHead } from '../../../platform/ui/components.tsx'
 import { verifiedEmailsOf } from '../../identity/service.ts'
 import { orgNamesOf } from '../../orgs/service.ts'
@@ -144,7 +144,9 @@ export async function consentPages(app: TypedApp): Promise<void> {
       </article>,
     )
   })
-  app.post('/unsubscribe/:token', { config: { rateLimit: AUTH_RATE_LIMIT, isOneClickPost: true }, schema: { params: TokenParams } }, async (request, reply) => {
+  // Mail providers send one-click unsubscribes from a few addresses of their own: the API's allowance, not sign-in's.
+  const oneClick = { rateLimit: API_RATE_LIMIT, isOneClickPost: true }
+  app.post('/unsubscribe/:token', { config: oneClick, schema: { params: TokenParams } }, async (request, reply) => {
     const { what } = await describe(request.params.token)
     await unsubscribeWithToken(platform, request.params.token)
     return reply.page(

@@ -108,6 +108,7 @@ describe('marketing email', () => {
       const response = await oneClick(`/unsubscribe/${bad}`)
       assert.equal(response.statusCode, 400, bad)
       assert.match(textOf(response.body), /unsubscribe link is not valid/)
+      assert.equal((await testApp.app.inject({ method: 'GET', url: `/unsubscribe/${bad}` })).statusCode, 400)
     }
     assert.ok(await hasConsent(platform.db, { email, orgId: org.id, purpose: 'marketing' }))
     assert.ok(await hasConsent(platform.db, { email: other, orgId: org.id, purpose: 'marketing' }))

@@ -6,6 +6,7 @@ import { exams } from './features/exams/feature.ts'
 import { identity } from './features/identity/feature.ts'
 import { orgs } from './features/orgs/feature.ts'
 import { breachPrivacy } from './features/privacy-center/breach/privacy.ts'
+import { consentPrivacy } from './features/privacy-center/consent/privacy.ts'
 import { dataExportsPrivacy } from './features/privacy-center/export/privacy.ts'
 import { privacyCenter } from './features/privacy-center/feature.ts'
 import { policyPrivacy } from './features/privacy-center/policy/privacy.ts'
@@ -29,6 +30,7 @@ export const privacyProviders: PrivacyProvider[] = [
   ...features.flatMap((feature) => (feature.privacy ? [feature.privacy] : [])),
   breachPrivacy,
   policyPrivacy,
+  consentPrivacy,
 ]
 
 export const featureCommands: Command[] = features.flatMap((feature) => feature.commands ?? [])

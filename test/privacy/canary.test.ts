@@ -51,7 +51,7 @@ before(async () => {
   const client = testApp.client({ ip: '198.51.100.23' })
   const asCanary = { 'user-agent': canary.userAgent }
   await client.request({ method: 'GET', url: '/sign-up', headers: asCanary })
-  await client.submit('/sign-up', { name: canary.name, email: canary.email, password })
+  await client.submit('/sign-up', { name: canary.name, email: canary.email, password, marketing: 'on' })
   await client.get(await linkFromOutbox(testApp, canary.email, '/verify-email'))
   await client.request({
     method: 'POST',

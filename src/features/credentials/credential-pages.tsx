@@ -12,6 +12,7 @@ import {
   type FormState,
   JobProgress,
   Pagination,
+  PurposeNotice,
   SelectField,
   TableHead,
 } from '../../platform/ui/components.tsx'
@@ -227,6 +228,7 @@ export async function credentialPages(app: TypedApp): Promise<void> {
               />
               <Field name="recipientName" label="Recipient's full name" state={state} required hint="As it should appear on the credential, in any script." />
               <Field name="recipientEmail" label="Recipient's email" type="email" state={state} required />
+              <PurposeNotice purpose={RECIPIENT_PURPOSE} />
               <Field name="validFrom" label="Issue date" type="date" state={state} hint="Leave empty for today." />
               <fieldset>
                 <legend>Result (optional, for a test or exam)</legend>
@@ -473,7 +475,7 @@ export async function credentialPages(app: TypedApp): Promise<void> {
           One recipient per line, with a header line: <code>email,name,achievement,date</code>. The achievement is its ID or exact name; the date (YYYY-MM-DD)
           is optional and defaults to today. Nothing is issued until you have seen the preview and confirmed.
         </p>
-        <CsvUploadForm action={`/orgs/${scope.orgId}/credentials/bulk`} csrfToken={reply.csrfToken()} state={state} />
+        <CsvUploadForm action={`/orgs/${scope.orgId}/credentials/bulk`} csrfToken={reply.csrfToken()} state={state} purpose={RECIPIENT_PURPOSE} />
       </article>,
       { orgId: scope.orgId },
     )
@@ -602,3 +604,7 @@ export async function credentialPages(app: TypedApp): Promise<void> {
     return reply.redirect(`/orgs/${scope.orgId}/issuer`)
   })
 }
+
+/** What a recipient's name and address are used for, told where staff enter them. */
+const RECIPIENT_PURPOSE =
+  'The recipient’s name goes into the signed credential and onto its public page; their email address is used to send it to them and lets them claim it, and appears in the credential only as a hash.'

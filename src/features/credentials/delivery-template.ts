@@ -86,6 +86,11 @@ export function renderHtml(tokens: Token[], values: TemplateValues): string {
   return paragraphs.join('\n')
 }
 
+/** The visible unsubscribe line every credential email ends with, in HTML. */
+export function unsubscribeHtml(url: string, orgName: string): string {
+  return `<p style="font-size: small; color: #555">To stop emails about your credentials from ${escapeHtml(orgName)}, <a href="${escapeHtml(url)}">unsubscribe</a>.</p>`
+}
+
 /** The HTML rendering as a whole email document. */
 export function htmlDocument(paragraphs: string): string {
   return `<!doctype html><html><body style="font-family: system-ui, sans-serif; line-height: 1.5">\n${paragraphs}\n</body></html>`

@@ -5,8 +5,18 @@ import type { RenderedAttachment } from '../../platform/mail/mailer.ts'
 import { type MailStatus, mailMessages } from '../../platform/mail/schema.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { type OrgScope, requireRole } from '../orgs/service.ts'
+import { mayEmailAmong, unsubscribeParts } from '../privacy-center/consent/service.ts'
 import { recordCredentialEvent } from './analytics.ts'
-import { compileTemplate, DEFAULT_BODY, DEFAULT_SUBJECT, htmlDocument, renderHtml, renderText, type TemplateValues } from './delivery-template.ts'
+import {
+  compileTemplate,
+  DEFAULT_BODY,
+  DEFAULT_SUBJECT,
+  htmlDocument,
+  renderHtml,
+  renderText,
+  type TemplateValues,
+  unsubscribeHtml,
+} from './delivery-template.ts'
 import type { CredentialRow } from './issuance.ts'
 import { renderCertificatePdf } from './pdf/renderer.ts'
 import { getCredential, statusOf } from './queries.ts'
@@ -75,11 +85,21 @@ function valuesOf(platform: Platform, credential: CredentialRow): TemplateValues
 
 /**
  * Emails each credential's recipient, in the caller's transaction (issuance or resend), and points
- * its delivery record at the new message. Credentials without an address (erased) are skipped.
+ * its delivery record at the new message. Credentials without an address (erased) are skipped, and so
+ * are recipients who unsubscribed from this org's credential emails or whose processing is restricted.
+ * These are bulk emails: each carries List-Unsubscribe (one click) and a visible unsubscribe link.
  */
 export async function queueCredentialEmails(platform: Platform, tx: Db, orgId: string, rows: CredentialRow[]): Promise<void> {
   // A correction tells its holder itself (lineage.ts), in words that say what changed.
-  const recipients = rows.filter((row) => row.recipientEmail && !row.replacesCredentialId)
+  const addressed = rows.filter((row) => row.recipientEmail && !row.replacesCredentialId)
+  const allowed = await mayEmailAmong(
+    platform,
+    tx,
+    orgId,
+    'credential_emails',
+    addressed.map((row) => row.recipientEmail ?? ''),
+  )
+  const recipients = addressed.filter((row) => allowed.has((row.recipientEmail ?? '').toLowerCase()))
   if (recipients.length === 0) return
   const settings = await getEmailSettings(tx, orgId)
   const template = compileTemplate(settings.emailSubject, settings.emailBody)
@@ -87,12 +107,15 @@ export async function queueCredentialEmails(platform: Platform, tx: Db, orgId: s
     tx,
     recipients.map((credential) => {
       const values = valuesOf(platform, credential)
+      const to = credential.recipientEmail ?? ''
+      const unsubscribe = unsubscribeParts(platform, { email: to, orgId, purpose: 'credential_emails' }, values.orgName)
       return {
         orgId,
-        to: credential.recipientEmail ?? '',
+        to,
         subject: renderText(template.subject, values),
-        text: renderText(template.body, values),
-        html: htmlDocument(renderHtml(template.body, values)),
+        text: `${renderText(template.body, values)}${unsubscribe.footerText}`,
+        html: htmlDocument(`${renderHtml(template.body, values)}\n${unsubscribeHtml(unsubscribe.url, values.orgName)}`),
+        headers: unsubscribe.headers,
         attachments: settings.isPdfAttached ? [{ source: CERTIFICATE_ATTACHMENT, ref: credential.id }] : [],
       }
     }),

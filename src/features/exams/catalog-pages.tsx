@@ -6,7 +6,17 @@ import { InvalidError } from '../../platform/errors.ts'
 import type { TypedApp, TypedRequest } from '../../platform/feature.ts'
 import { parseForm } from '../../platform/http/forms.ts'
 import type { Platform } from '../../platform/platform.ts'
-import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, Pagination, SelectField, TableHead } from '../../platform/ui/components.tsx'
+import {
+  CsrfField,
+  EmptyState,
+  Field,
+  FormErrorSummary,
+  type FormState,
+  Pagination,
+  PurposeNotice,
+  SelectField,
+  TableHead,
+} from '../../platform/ui/components.tsx'
 import { listAchievements } from '../credentials/service.ts'
 import { listMembers, type OrgScope, type Page, requireRole, scopeOf } from '../orgs/service.ts'
 import {
@@ -377,6 +387,7 @@ const proctorKind: CatalogKind<Proctor, typeof ProctorFields> = {
       <>
         <Field name="name" label="Name" value={item?.name} state={state} required />
         <Field name="email" label="Email" type="email" value={item?.email} state={state} required />
+        <PurposeNotice purpose="A proctor’s name and email address are used to assign them to exam sessions and to print them on attendance sheets." />
         <SelectField
           name="memberId"
           label="Member of your organisation (optional)"

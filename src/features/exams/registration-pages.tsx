@@ -4,7 +4,7 @@ import type { TypedApp, TypedRequest } from '../../platform/feature.ts'
 import { parseForm, uploadedFile } from '../../platform/http/forms.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { utcToZoned, zonedToUtc } from '../../platform/time-zones.ts'
-import { CsrfField, EmptyState, Field, type FormState, TableHead } from '../../platform/ui/components.tsx'
+import { CsrfField, EmptyState, Field, type FormState, PurposeNotice, TableHead } from '../../platform/ui/components.tsx'
 import { CsvPreview, CsvUploadForm, previewCsvUpload } from '../../platform/ui/csv-import.tsx'
 import { type OrgScope, requireRole, scopeOf } from '../orgs/service.ts'
 import { CandidateFields, ExamSessionParams, RegistrationImportParams, RegistrationParams, SelfRegistrationFields } from './contract.ts'
@@ -113,6 +113,7 @@ export async function CandidatesSection({ platform, scope, session, csrf }: { pl
               <Field name="name" label="Name" required />
               <Field name="email" label="Email" type="email" required />
             </div>
+            <PurposeNotice purpose={CANDIDATE_PURPOSE} />
             <button type="submit">Register</button>
           </form>
           <p>
@@ -317,7 +318,7 @@ export async function registrationRoutes(app: TypedApp): Promise<void> {
           Rows for a full, cancelled or completed exam session are refused; candidates already registered are skipped. Nobody is registered until you have seen
           the preview and confirmed.
         </p>
-        <CsvUploadForm action={importPath(scope)} csrfToken={reply.csrfToken()} state={state} maxRows={MAX_REGISTRATION_ROWS} />
+        <CsvUploadForm action={importPath(scope)} csrfToken={reply.csrfToken()} state={state} maxRows={MAX_REGISTRATION_ROWS} purpose={CANDIDATE_PURPOSE} />
       </article>,
       { orgId: scope.orgId },
     )
@@ -358,3 +359,7 @@ export async function registrationRoutes(app: TypedApp): Promise<void> {
 
 const outcomeText = ({ recorded, passed, issued }: { recorded: number; passed: number; issued: number }) =>
   `${recorded} results saved: ${passed} passed, ${issued} credentials issued.`
+
+/** What a candidate's name and address are used for, told where staff enter them. */
+const CANDIDATE_PURPOSE =
+  'Candidates’ names and email addresses are used to seat them, tell them about their exam session, put them on the attendance sheet and issue their result.'

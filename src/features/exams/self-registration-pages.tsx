@@ -4,7 +4,7 @@ import { ConflictError, ForbiddenError, InvalidError } from '../../platform/erro
 import type { TypedApp } from '../../platform/feature.ts'
 import { requireSignedIn, signedInAuth } from '../../platform/http/auth.ts'
 import { utcToZoned } from '../../platform/time-zones.ts'
-import { CsrfField, EmptyState, TableHead } from '../../platform/ui/components.tsx'
+import { CsrfField, EmptyState, PurposeNotice, TableHead } from '../../platform/ui/components.tsx'
 import { verifiedEmailsOf } from '../identity/service.ts'
 import { listMyRegistrations, listOpenExamSessions, type MyRegistration, selfRegister, withdrawRegistration } from './self-registration.ts'
 
@@ -66,6 +66,9 @@ export async function selfRegistrationRoutes(app: TypedApp): Promise<void> {
           <h1 safe>{`Exam sessions of ${orgName}`}</h1>
           <p>Exam sessions you can register for yourself. When the seats are taken you join the waitlist, and move up as others withdraw.</p>
         </hgroup>
+        <PurposeNotice
+          purpose={`Registering gives ${orgName} your name and the email address you choose, to seat you, tell you about the exam session and issue your result.`}
+        />
         {emails.length === 0 ? (
           <p class="flash flash-error">
             Confirm your email address first: registrations go to a confirmed address. <a href="/account/emails">Your addresses</a>

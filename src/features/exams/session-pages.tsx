@@ -535,7 +535,13 @@ export async function sessionRoutes(app: TypedApp): Promise<void> {
           name at that centre, start and end <code>YYYY-MM-DD HH:MM</code> in the centre's time zone (the end defaults to the start plus the exam's duration),
           seats default to the room's capacity, and the proctor is their email. Nothing is created until you have seen the preview and confirmed.
         </p>
-        <CsvUploadForm action={`${base(scope)}/import`} csrfToken={reply.csrfToken()} state={state} maxRows={MAX_IMPORT_ROWS}>
+        <CsvUploadForm
+          action={`${base(scope)}/import`}
+          csrfToken={reply.csrfToken()}
+          state={state}
+          maxRows={MAX_IMPORT_ROWS}
+          purpose="This file should hold no personal data: only exams, testing centres, rooms and times."
+        >
           {isConnected ? (
             <label>
               <input type="checkbox" name="portal" value="1" /> Also create these at the testing portal (rows that break a portal rule are listed, not created)

@@ -5,18 +5,32 @@ const Email = Type.String({ format: 'email', maxLength: 254, errorMessage: 'Ente
 const NewPassword = Type.String({ minLength: MIN_PASSWORD_LENGTH, maxLength: 256, errorMessage: `Use at least ${MIN_PASSWORD_LENGTH} characters.` })
 const Name = Type.String({ minLength: 1, maxLength: 200, errorMessage: 'Enter your name (up to 200 characters).' })
 
-export const SignUpForm = Type.Object({ name: Name, email: Email, password: NewPassword })
+const Checkbox = Type.Optional(Type.Literal('on'))
+const BirthDate = Type.Optional(Type.String({ maxLength: 10, errorMessage: 'Enter the date of birth as YYYY-MM-DD.' }))
+const GuardianEmail = Type.Optional(
+  Type.String({ format: 'email', maxLength: 254, errorMessage: 'Enter your parent’s or guardian’s email address, like name@example.org.' }),
+)
+
+export const SignUpForm = Type.Object({
+  name: Name,
+  email: Email,
+  password: NewPassword,
+  birthDate: BirthDate,
+  guardianEmail: GuardianEmail,
+  marketing: Checkbox,
+})
 export const SignInForm = Type.Object({
   email: Email,
   password: Type.String({ minLength: 1, maxLength: 256, errorMessage: 'Enter your password.' }),
   next: Type.Optional(Type.String({ maxLength: 500 })),
+  keepSignedIn: Checkbox,
 })
 export const SecondFactorForm = Type.Object({
   code: Type.String({ minLength: 6, maxLength: 40, errorMessage: 'Enter the 6-digit code from your app, or a recovery code.' }),
 })
 export const EmailForm = Type.Object({ email: Email })
 export const ResetPasswordForm = Type.Object({ token: Type.String({ minLength: 10, maxLength: 200 }), password: NewPassword })
-export const ProfileForm = Type.Object({ name: Name })
+export const ProfileForm = Type.Object({ name: Name, birthDate: BirthDate, guardianEmail: GuardianEmail, marketing: Checkbox })
 export const ChangePasswordForm = Type.Object({
   currentPassword: Type.String({ minLength: 1, maxLength: 256, errorMessage: 'Enter your current password.' }),
   newPassword: NewPassword,

@@ -5,7 +5,7 @@ import type { TypedApp } from '../../platform/feature.ts'
 import { requireSignedIn, signedInAuth } from '../../platform/http/auth.ts'
 import { parseForm } from '../../platform/http/forms.ts'
 import { AUTH_RATE_LIMIT } from '../../platform/http/server.tsx'
-import { CsrfField, Field, FormErrorSummary, type FormState, TableHead } from '../../platform/ui/components.tsx'
+import { CsrfField, Field, FormErrorSummary, type FormState, PurposeNotice, TableHead } from '../../platform/ui/components.tsx'
 import { EmailForm } from './contract.ts'
 import { addAccountEmail, listAccountEmails, MAX_EMAILS_PER_ACCOUNT, makeAccountEmailPrimary, removeAccountEmail, verifyAccountEmail } from './emails.ts'
 import { withFormErrors } from './pages.tsx'
@@ -83,6 +83,7 @@ export async function emailPages(app: TypedApp): Promise<void> {
             <form method="post" action="/account/emails" novalidate>
               <CsrfField token={csrf} />
               <Field name="email" label="Email" type="email" autocomplete="email" required state={state} />
+              <PurposeNotice purpose="A further address lets you claim the credentials sent to it; you keep signing in with your main address. We email it a confirmation link." />
               <button type="submit">Send confirmation link</button>
             </form>
           </article>

@@ -5,8 +5,19 @@ import type { TypedApp } from '../../platform/feature.ts'
 import { requireSignedIn, signedInAuth } from '../../platform/http/auth.ts'
 import { parseForm } from '../../platform/http/forms.ts'
 import { AUTH_RATE_LIMIT } from '../../platform/http/server.tsx'
-import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, SelectField, TableHead } from '../../platform/ui/components.tsx'
+import {
+  CheckboxField,
+  CsrfField,
+  EmptyState,
+  Field,
+  FormErrorSummary,
+  type FormState,
+  PurposeNotice,
+  SelectField,
+  TableHead,
+} from '../../platform/ui/components.tsx'
 import { listOrgsForAccount } from '../orgs/service.ts'
+import { CONSENT_WORDING, grantConsent, hasConsent, withdrawConsent } from '../privacy-center/consent/service.ts'
 import { createApiKey, listApiKeys, revokeApiKey } from './api-keys.ts'
 import {
   ApiKeyForm,
@@ -20,6 +31,7 @@ import {
   SignUpForm,
   TotpCodeForm,
 } from './contract.ts'
+import { CHILD_AGE, confirmGuardian, guardianOf, isAwaitingGuardian, isChildBirthDate } from './guardians.ts'
 import {
   ABSOLUTE_TIMEOUT_MS,
   endLoginSession,
@@ -65,13 +77,15 @@ export async function withFormErrors(
 export async function identityPages(app: TypedApp): Promise<void> {
   const { platform } = app
 
-  const setSessionCookie = (reply: FastifyReply, token: string) =>
+  // Without "keep me signed in" the cookie has no lifetime, so the browser drops it when it closes; either
+  // way the login session itself ends after the idle and absolute timeouts (login-sessions.ts).
+  const setSessionCookie = (reply: FastifyReply, token: string, keepSignedIn: boolean) =>
     reply.setCookie(LOGIN_SESSION_COOKIE, token, {
       path: '/',
       httpOnly: true,
       sameSite: 'lax',
       secure: platform.config.isHttps,
-      maxAge: ABSOLUTE_TIMEOUT_MS / 1000,
+      ...(keepSignedIn ? { maxAge: ABSOLUTE_TIMEOUT_MS / 1000 } : {}),
     })
 
   // Sign-up
@@ -94,6 +108,9 @@ export async function identityPages(app: TypedApp): Promise<void> {
             state={state}
             hint="At least 12 characters; common passwords are refused."
           />
+          <BirthDateFields state={state} />
+          <CheckboxField name="marketing" label={CONSENT_WORDING.marketing.label} state={state} />
+          <PurposeNotice purpose={SIGN_UP_PURPOSE} />
           <button type="submit">Sign up</button>
         </form>
         <p>
@@ -109,7 +126,7 @@ export async function identityPages(app: TypedApp): Promise<void> {
       reply,
       form.values,
       async () => {
-        await signUp(platform, form.value, originOf(request))
+        await signUp(platform, { ...form.value, marketingOptIn: form.value.marketing === 'on' }, originOf(request))
         return reply.page(
           'Check your email',
           <article class="narrow">
@@ -145,6 +162,7 @@ export async function identityPages(app: TypedApp): Promise<void> {
           <input type="hidden" name="next" value={safeNext(next ?? state.values?.next)} />
           <Field name="email" label="Email" type="email" autocomplete="username" required state={state} autofocus />
           <Field name="password" label="Password" type="password" autocomplete="current-password" required state={state} />
+          <CheckboxField name="keepSignedIn" label="Keep me signed in (up to 24 hours, even after closing the browser)" state={state} />
           <button type="submit">Sign in</button>
         </form>
         <p>
@@ -160,22 +178,23 @@ export async function identityPages(app: TypedApp): Promise<void> {
     const form = parseForm(SignInForm, request.body)
     if (!form.ok) return signInPage(reply.status(422), form)
     const result = await signIn(platform, form.value, originOf(request))
-    return respondToSignIn(request, reply, result, form.values, safeNext(form.value.next))
+    return respondToSignIn(reply, result, form.values, safeNext(form.value.next), form.value.keepSignedIn === 'on')
   })
 
-  function respondToSignIn(_request: FastifyRequest, reply: FastifyReply, result: SignInResult, values: Record<string, string>, next: string) {
+  function respondToSignIn(reply: FastifyReply, result: SignInResult, values: Record<string, string>, next: string, keepSignedIn: boolean) {
     const fail = (status: number, message: string) => {
       if (result.outcome === 'throttled') reply.header('retry-after', String(result.retryAfterSeconds))
       return signInPage(reply.status(status), { values, errors: { form: message } }, next)
     }
     switch (result.outcome) {
       case 'signed_in':
-        setSessionCookie(reply, result.token)
+        setSessionCookie(reply, result.token, keepSignedIn)
         return reply.redirect(next)
       case 'second_factor_required':
-        setSessionCookie(reply, result.token)
+        setSessionCookie(reply, result.token, keepSignedIn)
         return reply.redirect(`/sign-in/two-factor?next=${encodeURIComponent(next)}`)
       case 'failed':
+        if (result.reason === 'guardian_pending') return waitingForGuardianPage(reply.status(403))
         return fail(
           401,
           result.reason === 'email_not_verified' ? 'Confirm your email address first: we just sent you a new link.' : 'The email or password is not correct.',
@@ -193,6 +212,46 @@ export async function identityPages(app: TypedApp): Promise<void> {
       }
     }
   }
+
+  const waitingForGuardianPage = (reply: FastifyReply) =>
+    reply.page(
+      'Waiting for your parent or guardian',
+      <article class="narrow">
+        <h1>Waiting for your parent or guardian</h1>
+        <p>{`Your account is ready, but because you are under ${CHILD_AGE} your parent or guardian must confirm it first. We emailed them a link. Once they open it and confirm, you can sign in.`}</p>
+        <p>If the link has expired, we have just sent them a new one.</p>
+      </article>,
+    )
+
+  app.get('/guardian/confirm', { schema: { querystring: TokenQuery } }, async (request, reply) =>
+    reply.page(
+      'Confirm a child’s account',
+      <article class="narrow">
+        <h1>Confirm a child’s account</h1>
+        <p>
+          A child gave your address as their parent or guardian when creating a Laurel account. Confirming opens the account. It never gets marketing email, its
+          use is not analysed, and you can ask for its data to be shown, corrected or erased.
+        </p>
+        <form method="post" action="/guardian/confirm">
+          <CsrfField token={reply.csrfToken()} />
+          <input type="hidden" name="token" value={request.query.token ?? ''} />
+          <button type="submit">I am their parent or guardian: confirm the account</button>
+        </form>
+      </article>,
+    ),
+  )
+  app.post('/guardian/confirm', { config: { rateLimit: AUTH_RATE_LIMIT }, schema: { body: TokenForm } }, async (request, reply) => {
+    const { token } = request.body
+    if (!token) throw new InvalidError('link_invalid', 'This link is incomplete. Copy the whole link from the email.')
+    await confirmGuardian(platform, token)
+    return reply.page(
+      'Account confirmed',
+      <article class="narrow">
+        <h1>Thank you: the account is confirmed</h1>
+        <p>The child can now sign in.</p>
+      </article>,
+    )
+  })
 
   const secondFactorPage = (reply: FastifyReply, state: FormState = {}, next = '/') =>
     reply.page(
@@ -357,6 +416,10 @@ export async function identityPages(app: TypedApp): Promise<void> {
 
     const accountPage = async (request: FastifyRequest, reply: FastifyReply, state: FormState = {}, passwordState: FormState = {}) => {
       const me = await getAccount(platform.db, signedInAuth(request).accountId)
+      const [guardian, isMarketingOn] = await Promise.all([
+        guardianOf(platform.db, me.id),
+        hasConsent(platform.db, { email: me.email, orgId: null, purpose: 'marketing' }),
+      ])
       return reply.page(
         'Account',
         <>
@@ -374,6 +437,13 @@ export async function identityPages(app: TypedApp): Promise<void> {
               <p>
                 <a href="/account/emails">Manage your email addresses</a>
               </p>
+              <BirthDateFields state={state} birthDate={me.birthDate} guardianEmail={guardian?.email} />
+              {isChildBirthDate(me.birthDate, platform.clock.now()) ? (
+                ''
+              ) : (
+                <CheckboxField name="marketing" label={CONSENT_WORDING.marketing.label} state={state} checked={isMarketingOn} />
+              )}
+              <PurposeNotice purpose={PROFILE_PURPOSE} />
               <button type="submit">Save</button>
             </form>
           </article>
@@ -390,13 +460,33 @@ export async function identityPages(app: TypedApp): Promise<void> {
         </>,
       )
     }
+    const setMarketingConsent = (accountId: string, email: string, isWanted: boolean) =>
+      platform.db.transaction(async (tx) => {
+        const target = { email, orgId: null, purpose: 'marketing' as const, accountId }
+        if (isWanted) await grantConsent(platform, tx, { ...target, source: 'profile' })
+        else await withdrawConsent(platform, tx, { ...target, via: 'profile' })
+      })
     account.get('/account', async (request, reply) => accountPage(request, reply))
     account.post('/account', async (request, reply) => {
       const form = parseForm(ProfileForm, request.body)
       if (!form.ok) return accountPage(request, reply.status(422), form)
-      await updateProfile(platform, signedInAuth(request).accountId, form.value)
-      reply.flash('success', 'Profile saved.')
-      return reply.redirect('/account')
+      const auth = signedInAuth(request)
+      return withFormErrors(
+        reply,
+        form.values,
+        async () => {
+          const { marketing, ...profile } = form.value
+          await updateProfile(platform, auth.accountId, { ...profile, birthDate: profile.birthDate ?? '' })
+          await setMarketingConsent(auth.accountId, auth.email, marketing === 'on')
+          if (await isAwaitingGuardian(platform.db, auth.accountId)) {
+            reply.clearCookie(LOGIN_SESSION_COOKIE, { path: '/' })
+            return waitingForGuardianPage(reply)
+          }
+          reply.flash('success', 'Profile saved.')
+          return reply.redirect('/account')
+        },
+        (formState) => accountPage(request, reply, formState),
+      )
     })
     account.post('/account/password', async (request, reply) => {
       const form = parseForm(ChangePasswordForm, request.body)
@@ -686,4 +776,33 @@ export async function identityPages(app: TypedApp): Promise<void> {
       return reply.redirect('/account/api-keys')
     })
   })
+}
+
+export const SIGN_UP_PURPOSE =
+  'We use your name, email address and password to create your account and sign you in, your date of birth (optional) only to ask a parent or guardian to confirm the account of a child, and their address only for that.'
+export const PROFILE_PURPOSE =
+  'Your name appears on your account and on what organisations issue you; your date of birth only decides whether a parent or guardian must confirm your account.'
+
+/** The optional date of birth and, for a child, the parent's or guardian's address. */
+function BirthDateFields({ state, birthDate, guardianEmail }: { state: FormState; birthDate?: string | null; guardianEmail?: string | undefined }) {
+  return (
+    <>
+      <Field
+        name="birthDate"
+        label="Date of birth (optional)"
+        type="date"
+        autocomplete="bday"
+        value={birthDate ?? undefined}
+        state={state}
+        hint={`Under ${CHILD_AGE}? A parent or guardian must confirm your account.`}
+      />
+      <Field
+        name="guardianEmail"
+        label={`Parent’s or guardian’s email (only if you are under ${CHILD_AGE})`}
+        type="email"
+        value={guardianEmail}
+        state={state}
+      />
+    </>
+  )
 }

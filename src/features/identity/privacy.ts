@@ -1,14 +1,14 @@
-import { and, eq, isNotNull, like, or } from 'drizzle-orm'
+import { and, eq, isNotNull, isNull, like, or } from 'drizzle-orm'
 import { escapeLike } from '../../platform/db/columns.ts'
 import { definePrivacyProvider } from '../../platform/privacy/registry.ts'
-import { accountEmails, accounts, apiKeys, loginSessions, signInThrottles } from './schema.ts'
+import { accountEmails, accounts, apiKeys, guardianLinks, loginSessions, signInThrottles } from './schema.ts'
 
 export const identityPrivacy = definePrivacyProvider({
   name: 'identity',
   stores: [
     {
       table: 'accounts',
-      columns: ['email', 'name', 'password_hash', 'totp_secret'],
+      columns: ['email', 'name', 'password_hash', 'totp_secret', 'birth_date'],
       purpose: 'Signing in and identifying the person',
       legalBasis: 'contract',
       retention: 'Until the account is deleted',
@@ -55,14 +55,25 @@ export const identityPrivacy = definePrivacyProvider({
       legalBasis: 'contract',
       retention: 'Until revoked or the account is deleted',
     },
+    {
+      table: 'guardian_links',
+      columns: ['guardian_email', 'token_hash'],
+      purpose: 'A parent or guardian confirming the account of a child under 13, and acting on its privacy requests',
+      legalBasis: 'legal_obligation',
+      retention: 'Until the child’s account is deleted; the confirmation link until used or expired (7 days)',
+    },
   ],
+  notPersonal: [{ table: 'guardian_links', columns: ['child_account_id'], reason: 'The ID of the child’s account, whose data the accounts row declares' }],
   retainedAfterErasure: [],
   async export(db, subject) {
     const [account] = subject.accountId ? await db.select().from(accounts).where(eq(accounts.id, subject.accountId)) : []
-    if (!account) return { account: null }
+    const wards = await db.select().from(guardianLinks).where(eq(guardianLinks.guardianEmail, subject.email))
+    const guardianOf = wards.map(({ childAccountId, confirmedAt }) => ({ childAccountId, confirmedAt }))
+    if (!account) return { account: null, guardianOf }
     const sessions = await db.select().from(loginSessions).where(eq(loginSessions.accountId, account.id))
     const keys = await db.select().from(apiKeys).where(eq(apiKeys.accountId, account.id))
     const emails = await db.select().from(accountEmails).where(eq(accountEmails.accountId, account.id))
+    const [guardian] = await db.select().from(guardianLinks).where(eq(guardianLinks.childAccountId, account.id))
     return {
       account: {
         id: account.id,
@@ -70,8 +81,11 @@ export const identityPrivacy = definePrivacyProvider({
         name: account.name,
         emailVerifiedAt: account.emailVerifiedAt,
         twoFactorEnabledAt: account.totpEnabledAt,
+        birthDate: account.birthDate,
         createdAt: account.createdAt,
       },
+      guardian: guardian ? { email: guardian.guardianEmail, confirmedAt: guardian.confirmedAt } : null,
+      guardianOf,
       otherEmails: emails.map(({ email, verifiedAt, createdAt }) => ({ email, verifiedAt, createdAt })),
       loginSessions: sessions.map(({ id, ip, userAgent, createdAt, lastSeenAt }) => ({ id, ip, userAgent, createdAt, lastSeenAt })),
       apiKeys: keys.map(({ id, name, orgId, scope, createdAt, lastUsedAt, revokedAt }) => ({ id, name, orgId, scope, createdAt, lastUsedAt, revokedAt })),
@@ -97,6 +111,13 @@ export const identityPrivacy = definePrivacyProvider({
           like(signInThrottles.key, `pair:email:${escapeLike(subject.email)}:%`),
         ),
       )
+    // A guardian erased: a confirmation given stays given (the row goes); a child still waiting keeps waiting,
+    // with no address to remind.
+    await db.delete(guardianLinks).where(and(eq(guardianLinks.guardianEmail, subject.email), isNotNull(guardianLinks.confirmedAt)))
+    await db
+      .update(guardianLinks)
+      .set({ guardianEmail: '', tokenHash: null, tokenExpiresAt: null })
+      .where(and(eq(guardianLinks.guardianEmail, subject.email), isNull(guardianLinks.confirmedAt)))
     if (subject.accountId) await db.delete(accounts).where(eq(accounts.id, subject.accountId))
   },
 })

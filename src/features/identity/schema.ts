@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { boolean, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
+import { boolean, date, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
 import { createdAt, idColumn, timestamps } from '../../platform/db/columns.ts'
 
 export const accounts = pgTable(
@@ -15,6 +15,8 @@ export const accounts = pgTable(
     /** Keyring ciphertext of the TOTP secret. */
     totpSecret: text(),
     totpEnabledAt: timestamp({ withTimezone: true }),
+    /** Optional; below the child age a parent or guardian must confirm the account (guardians.ts). */
+    birthDate: date({ mode: 'string' }),
     ...timestamps,
   },
   (table) => [uniqueIndex('accounts_email_idx').on(table.email)],
@@ -148,4 +150,24 @@ export const accountEmails = pgTable(
     uniqueIndex('account_emails_verified_email_idx').on(table.email).where(sql`verified_at is not null`),
     uniqueIndex('account_emails_token_hash_idx').on(table.tokenHash),
   ],
+)
+
+/**
+ * The parent or guardian who must confirm a child's account (one row per child). Until `confirmedAt`
+ * the child cannot sign in. Only a hash of the emailed link's token is kept.
+ */
+export const guardianLinks = pgTable(
+  'guardian_links',
+  {
+    childAccountId: text()
+      .primaryKey()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    /** Stored lower-cased. */
+    guardianEmail: text().notNull(),
+    tokenHash: text(),
+    tokenExpiresAt: timestamp({ withTimezone: true }),
+    confirmedAt: timestamp({ withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (table) => [uniqueIndex('guardian_links_token_hash_idx').on(table.tokenHash), index('guardian_links_guardian_email_idx').on(table.guardianEmail)],
 )

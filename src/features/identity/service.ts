@@ -4,7 +4,9 @@ import type { Db } from '../../platform/db/client.ts'
 import { ConflictError, InvalidError, NotFoundError } from '../../platform/errors.ts'
 import { newSecret } from '../../platform/ids.ts'
 import type { Platform } from '../../platform/platform.ts'
+import { grantConsent } from '../privacy-center/consent/service.ts'
 import { isEmailInUse } from './emails.ts'
+import { checkBirthDate, guardianOf, requestGuardianConfirmation } from './guardians.ts'
 import { forgetLoginSessionsOf, signOutOtherLoginSessions } from './login-sessions.ts'
 import { checkPasswordRules, hashPassword, verifyPassword } from './passwords.ts'
 import { accounts, type EmailTokenPurpose, emailTokens, loginSessions, signInThrottles } from './schema.ts'
@@ -78,15 +80,27 @@ export async function createAccount(platform: Platform, input: NewAccountInput, 
   return account
 }
 
+export interface SignUpInput {
+  email: string
+  name: string
+  password: string
+  /** Optional, YYYY-MM-DD; under CHILD_AGE a guardian's address is required and must confirm the account. */
+  birthDate?: string | undefined
+  guardianEmail?: string | undefined
+  /** The person ticked the (unticked by default) marketing opt-in; ignored for a child. */
+  marketingOptIn?: boolean | undefined
+}
+
 /**
- * Registers a person and emails a verification link. When the email already has an account, that
- * person gets a note instead and the caller sees the same answer, so sign-up cannot be used to
- * find out who has an account.
+ * Registers a person and emails a verification link (and, for a child, a confirmation link to the
+ * guardian). When the email already has an account, that person gets a note instead and the caller
+ * sees the same answer, so sign-up cannot be used to find out who has an account.
  */
-export async function signUp(platform: Platform, input: { email: string; name: string; password: string }, origin: RequestOrigin) {
+export async function signUp(platform: Platform, input: SignUpInput, origin: RequestOrigin) {
   const email = normalizeEmail(input.email)
   const problem = checkPasswordRules(input.password, { email, name: input.name })
   if (problem) throw new InvalidError('weak_password', problem, { password: problem })
+  const isChild = checkBirthDate({ ...input, email }, platform.clock.now())
   const passwordHash = await hashPassword(input.password)
   await platform.db.transaction(async (tx) => {
     if (await isEmailInUse(tx, email)) {
@@ -97,10 +111,15 @@ export async function signUp(platform: Platform, input: { email: string; name: s
       })
       return
     }
-    const [account] = await tx.insert(accounts).values({ email, name: input.name.trim(), passwordHash }).returning()
+    const [account] = await tx
+      .insert(accounts)
+      .values({ email, name: input.name.trim(), passwordHash, birthDate: input.birthDate ?? null })
+      .returning()
     if (!account) throw new Error('The account was not created.')
     await sendVerificationEmail(platform, tx, account)
     await platform.audit.recordIn(tx, { action: 'identity.signed_up', actorAccountId: account.id, target: account.id, ...origin })
+    if (isChild) await requestGuardianConfirmation(platform, tx, account, input.guardianEmail ?? '')
+    else if (input.marketingOptIn) await grantConsent(platform, tx, { email, accountId: account.id, orgId: null, purpose: 'marketing', source: 'sign_up' })
   })
 }
 
@@ -179,9 +198,28 @@ export async function changePassword(
   await forgetLoginSessionsOf(platform, accountId)
 }
 
-export async function updateProfile(platform: Platform, accountId: string, input: { name: string }): Promise<Account> {
-  const [account] = await platform.db.update(accounts).set({ name: input.name.trim() }).where(eq(accounts.id, accountId)).returning()
-  if (!account) throw new NotFoundError('account', accountId)
+export interface ProfileInput {
+  name: string
+  /** Absent: the birth date is left as it is; empty: removed. */
+  birthDate?: string | undefined
+  guardianEmail?: string | undefined
+}
+
+/**
+ * Saves the profile. A birth date that makes the person a child, on an account no guardian has confirmed
+ * yet, closes the account until the guardian whose address is given confirms it.
+ */
+export async function updateProfile(platform: Platform, accountId: string, input: ProfileInput): Promise<Account> {
+  const account = await platform.db.transaction(async (tx) => {
+    const before = await getAccount(tx, accountId)
+    const birthDate = input.birthDate === undefined ? before.birthDate : input.birthDate || null
+    const isChild = checkBirthDate({ birthDate: birthDate ?? undefined, guardianEmail: input.guardianEmail, email: before.email }, platform.clock.now())
+    const [updated] = await tx.update(accounts).set({ name: input.name.trim(), birthDate }).where(eq(accounts.id, accountId)).returning()
+    if (!updated) throw new NotFoundError('account', accountId)
+    const guardian = await guardianOf(tx, accountId)
+    if (isChild && !guardian?.confirmedAt) await requestGuardianConfirmation(platform, tx, updated, input.guardianEmail ?? '')
+    return updated
+  })
   await forgetLoginSessionsOf(platform, accountId)
   return account
 }
@@ -245,6 +283,7 @@ export function accountDirectory(db: Db) {
 
 export { revokeApiKeysForOrg } from './api-keys.ts'
 export { listAccountEmails, verifiedEmailsOf } from './emails.ts'
+export { guardianOf, isChildAccountEmail, isGuardianOf } from './guardians.ts'
 export { dropSessionSecret, keepSessionSecret, readSessionSecret } from './session-secrets.ts'
 export { unlockSignIn } from './sign-in.ts'
 

@@ -1,6 +1,7 @@
 import { and, eq, isNotNull, like, sql } from 'drizzle-orm'
 import type { Db } from '../../platform/db/client.ts'
 import type { Platform } from '../../platform/platform.ts'
+import { isAwaitingGuardian, remindGuardianIfExpired } from './guardians.ts'
 import { completeSecondFactor, startLoginSession } from './login-sessions.ts'
 import { verifyAgainstDummy, verifyPassword } from './passwords.ts'
 import { signInThrottles } from './schema.ts'
@@ -27,7 +28,7 @@ const MAX_DELAY_SECONDS = 15 * 60
 export type SignInResult =
   | { outcome: 'signed_in'; token: string; account: Account }
   | { outcome: 'second_factor_required'; token: string; account: Account }
-  | { outcome: 'failed'; reason: 'bad_credentials' | 'email_not_verified' }
+  | { outcome: 'failed'; reason: 'bad_credentials' | 'email_not_verified' | 'guardian_pending' }
   | { outcome: 'throttled'; retryAfterSeconds: number }
   | { outcome: 'blocked' }
 
@@ -96,6 +97,12 @@ export async function signIn(platform: Platform, input: { email: string; passwor
     await sendVerificationEmail(platform, platform.db, account)
     audit('failed', 'email_not_verified')
     return { outcome: 'failed', reason: 'email_not_verified' }
+  }
+
+  if (await isAwaitingGuardian(platform.db, account.id)) {
+    await remindGuardianIfExpired(platform, platform.db, account)
+    audit('failed', 'guardian_pending')
+    return { outcome: 'failed', reason: 'guardian_pending' }
   }
 
   await platform.db.delete(signInThrottles).where(eq(signInThrottles.key, pairKey(subject, origin.ip)))

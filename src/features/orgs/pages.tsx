@@ -5,7 +5,17 @@ import { InvalidError } from '../../platform/errors.ts'
 import type { TypedApp } from '../../platform/feature.ts'
 import { requireSignedIn, signedInAuth } from '../../platform/http/auth.ts'
 import { parseForm } from '../../platform/http/forms.ts'
-import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, Pagination, SelectField, TableHead } from '../../platform/ui/components.tsx'
+import {
+  CsrfField,
+  EmptyState,
+  Field,
+  FormErrorSummary,
+  type FormState,
+  Pagination,
+  PurposeNotice,
+  SelectField,
+  TableHead,
+} from '../../platform/ui/components.tsx'
 import { AuditQuery, InvitationParams, InviteForm, MemberParams, MembersQuery, OrgForm, OrgParams, RoleForm } from './contract.ts'
 import { ROLES } from './schema.ts'
 import { ORG_COOKIE } from './scope.ts'
@@ -265,6 +275,7 @@ export async function orgPages(app: TypedApp): Promise<void> {
                 <CsrfField token={csrf} />
                 <Field name="email" label="Email" type="email" state={inviteState} />
                 <SelectField name="role" label="Role" options={ROLE_OPTIONS} state={inviteState} value="member" />
+                <PurposeNotice purpose="The address is used only to email the invitation link; it is deleted when the invitation expires or is revoked." />
                 <button type="submit">Send invitation</button>
               </form>
             </article>

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, ilike, isNull, or, sql } from 'drizzle-orm'
+import { and, asc, count, eq, gt, ilike, inArray, isNull, or, sql } from 'drizzle-orm'
 import { hashToken } from '../../platform/crypto/hashing.ts'
 import type { Db } from '../../platform/db/client.ts'
 import { escapeLike } from '../../platform/db/columns.ts'
@@ -116,6 +116,16 @@ export async function getOrg(db: Db, scope: OrgScope): Promise<Org> {
   const [org] = await db.select().from(orgs).where(eq(orgs.id, scope.orgId))
   if (!org) throw new NotFoundError('org', scope.orgId)
   return org
+}
+
+/** The names of these orgs (public: every credential names its issuer), for pages that list things from many orgs. */
+export async function orgNamesOf(db: Db, orgIds: string[]): Promise<Map<string, string>> {
+  if (orgIds.length === 0) return new Map()
+  const rows = await db
+    .select({ id: orgs.id, name: orgs.name })
+    .from(orgs)
+    .where(inArray(orgs.id, [...new Set(orgIds)]))
+  return new Map(rows.map((row) => [row.id, row.name]))
 }
 
 export async function updateOrg(platform: Platform, scope: OrgScope, input: { name: string; timeZone: string }): Promise<Org> {

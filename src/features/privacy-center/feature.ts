@@ -6,6 +6,8 @@ import { accessLogRoutes } from './access-log/routes.ts'
 import { sendBreachLettersJob } from './breach/jobs.ts'
 import { breachPages } from './breach/pages.tsx'
 import { breachRoutes } from './breach/routes.ts'
+import { consentPages } from './consent/pages.tsx'
+import { consentRoutes } from './consent/routes.ts'
 import { buildDataExportJob } from './export/jobs.ts'
 import { exportPages } from './export/pages.tsx'
 import { exportRoutes } from './export/routes.ts'
@@ -34,6 +36,8 @@ export const privacyCenter: Feature = {
     await breachRoutes(app)
     await breachPages(app)
     await policyPages(app)
+    await app.register(consentPages)
+    await app.register(consentRoutes)
   },
   jobs: [buildDataExportJob, sendBreachLettersJob, notifyPolicyChangeJob],
   privacy: privacyCenterPrivacy,

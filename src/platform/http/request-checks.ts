@@ -4,6 +4,20 @@ import { controlCharacterIn } from '../text.ts'
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * A POST anyone may send from anywhere, with no login session and no CSRF token, because its URL carries
+     * its own signed proof and it only ever withdraws something: RFC 8058 one-click unsubscribe, which mail
+     * clients send from their own servers. Exempt from the cross-site check here and from CSRF (server.tsx).
+     */
+    isOneClickPost?: boolean
+  }
+}
+
+/** True for a POST to a one-click route (see `isOneClickPost`); nothing else is exempt. */
+export const isOneClickPost = (request: FastifyRequest) => request.method === 'POST' && request.routeOptions.config?.isOneClickPost === true
+
 /**
  * Checks every request at the edge, before any route or service sees it.
  *
@@ -17,7 +31,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
  */
 export function installRequestChecks(app: FastifyInstance, options: { publicOrigin: string }): void {
   app.addHook('onRequest', async (request) => {
-    if (SAFE_METHODS.has(request.method) || request.headers.authorization?.startsWith('Bearer ')) return
+    if (SAFE_METHODS.has(request.method) || request.headers.authorization?.startsWith('Bearer ') || isOneClickPost(request)) return
     if (isCrossSite(request, options.publicOrigin)) {
       throw new ForbiddenError('cross_site_request', 'This request came from another site. Open Laurel at its own address and try again.')
     }

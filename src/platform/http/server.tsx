@@ -18,7 +18,7 @@ import { type Flash, Layout, type Navigation } from '../ui/layout.tsx'
 import { platformPages } from './admin-pages.tsx'
 import { createErrorHandler, type Problem, problemFor, sendProblem } from './errors.ts'
 import type { UploadedFile } from './forms.ts'
-import { installRequestChecks } from './request-checks.ts'
+import { installRequestChecks, isOneClickPost } from './request-checks.ts'
 import { contentSecurityPolicy, installSecurityHeaders } from './security-headers.ts'
 
 export interface PageOptions {
@@ -72,7 +72,9 @@ export async function buildServer(platform: Platform, features: Feature[]): Prom
     trustProxy: false,
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { keywords: ['errorMessage'] } },
-    routerOptions: { ignoreTrailingSlash: true },
+    // Signed tokens in paths (one-click unsubscribe links name an address) are longer than the default 100;
+    // each route's schema still caps its own parameters.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
   })
 
   app.decorate('platform', platform)
@@ -178,6 +180,7 @@ export async function buildServer(platform: Platform, features: Feature[]): Prom
     if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return done()
     if (request.headers.authorization?.startsWith('Bearer ')) return done()
     if (request.headers['content-type']?.startsWith('application/json')) return done()
+    if (isOneClickPost(request)) return done()
     app.csrfProtection(request, reply, done)
   })
 

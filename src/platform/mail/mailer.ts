@@ -15,6 +15,19 @@ export interface MailInput {
   html?: string
   attachments?: MailAttachmentRef[]
   orgId?: string | null
+  /** Extra headers, stored with the message and sent with it (see `listUnsubscribeHeaders`). */
+  headers?: Record<string, string>
+}
+
+/**
+ * The headers of RFC 2369 and RFC 8058 that every bulk or marketing message carries: mail clients show an
+ * unsubscribe button that POSTs `List-Unsubscribe=One-Click` to the https URL, with no sign-in.
+ */
+export function listUnsubscribeHeaders(url: string, mailto?: string): Record<string, string> {
+  return {
+    'List-Unsubscribe': [url, ...(mailto ? [`mailto:${mailto}`] : [])].map((target) => `<${target}>`).join(', '),
+    'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+  }
 }
 
 export interface RenderedAttachment {
@@ -33,6 +46,7 @@ export interface OutboxMessage {
   text: string
   html: string | null
   attachments: MailAttachmentRef[]
+  headers: Record<string, string>
   status: string
   createdAt: Date
 }
@@ -97,6 +111,7 @@ export class Mailer {
           bodyEncrypted: this.keyring.encrypt(input.text),
           htmlEncrypted: input.html === undefined ? null : this.keyring.encrypt(input.html),
           attachments: input.attachments ?? [],
+          headers: input.headers ?? {},
           status: this.transport ? ('queued' as const) : ('outbox' as const),
         })),
         [],
@@ -146,6 +161,7 @@ export class Mailer {
         from: this.options.from,
         to: message.toAddress,
         subject: message.subject,
+        headers: message.headers,
         text: await this.keyring.decrypt(message.bodyEncrypted),
         ...(message.htmlEncrypted ? { html: await this.keyring.decrypt(message.htmlEncrypted) } : {}),
         attachments: attachments.map((attachment) => ({
@@ -181,6 +197,7 @@ export class Mailer {
         text: await this.keyring.decrypt(row.bodyEncrypted),
         html: row.htmlEncrypted ? await this.keyring.decrypt(row.htmlEncrypted) : null,
         attachments: row.attachments,
+        headers: row.headers,
         status: row.status,
         createdAt: row.createdAt,
       })),

@@ -7,7 +7,7 @@ export const mailPrivacy = definePrivacyProvider({
   stores: [
     {
       table: 'mail_messages',
-      columns: ['to_address', 'subject', 'body_encrypted'],
+      columns: ['to_address', 'subject', 'body_encrypted', 'headers'],
       purpose: 'Sending account and organisation emails',
       legalBasis: 'contract',
       retention: 'Until erased on request',

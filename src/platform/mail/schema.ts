@@ -23,6 +23,8 @@ export const mailMessages = pgTable(
     bodyEncrypted: text().notNull(),
     htmlEncrypted: text(),
     attachments: jsonb().$type<MailAttachmentRef[]>().notNull().default([]),
+    /** Extra headers, e.g. List-Unsubscribe on bulk and marketing mail (its link names the recipient). */
+    headers: jsonb().$type<Record<string, string>>().notNull().default({}),
     status: text().$type<MailStatus>().notNull(),
     /** SMTP attempts so far; the last error is kept in `error`. */
     attempts: integer().notNull().default(0),

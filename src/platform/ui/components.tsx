@@ -201,3 +201,27 @@ export function JobProgress({
     </article>
   )
 }
+
+/** A checkbox with its label; unticked unless the person ticked it (a form re-shown) or `checked` says so. */
+export function CheckboxField({ name, label, state, checked = false }: { name: string; label: string; state?: FormState; checked?: boolean }) {
+  const isChecked = state?.values ? state.values[name] === 'on' : checked
+  return (
+    <label>
+      <input type="checkbox" name={name} checked={isChecked} /> <span safe>{label}</span>
+    </label>
+  )
+}
+
+/**
+ * Says, at a form that collects personal data, what that data is for ("before or at the time of
+ * collecting", as privacy policies promise), with a link to the privacy policy.
+ */
+export function PurposeNotice({ purpose }: { purpose: string }) {
+  return (
+    <p class="purpose-notice">
+      <small>
+        <span safe>{purpose}</span> <a href="/privacy">How your data is handled</a>
+      </small>
+    </p>
+  )
+}

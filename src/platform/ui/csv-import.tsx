@@ -2,12 +2,25 @@ import type { Children } from '@kitajs/html'
 import { MAX_CSV_BYTES } from '../csv.ts'
 import { InvalidError } from '../errors.ts'
 import { type UploadedFile, uploadedFile } from '../http/forms.ts'
-import { CsrfField, FormErrorSummary, type FormState, TableHead } from './components.tsx'
+import { CsrfField, FormErrorSummary, type FormState, PurposeNotice, TableHead } from './components.tsx'
 
 const MAX_LISTED_PROBLEMS = 500
 
-/** The file field of a CSV upload; what the rows mean is said by the page around it. */
-export function CsvUploadForm({ children, ...props }: { action: string; csrfToken: string; state: FormState; maxRows?: number; children?: Children }) {
+/**
+ * The file field of a CSV upload; what the rows mean is said by the page around it, and what the personal
+ * data in them is used for by `purpose` (shown at the form, see PurposeNotice).
+ */
+export function CsvUploadForm({
+  children,
+  ...props
+}: {
+  action: string
+  csrfToken: string
+  state: FormState
+  purpose: string
+  maxRows?: number
+  children?: Children
+}) {
   const limits = props.maxRows ? ` and ${props.maxRows.toLocaleString('en')} rows` : ''
   return (
     <>
@@ -17,6 +30,7 @@ export function CsvUploadForm({ children, ...props }: { action: string; csrfToke
         <label for="field-file" safe>{`CSV file (up to ${MAX_CSV_BYTES / 1024 / 1024} MB${limits})`}</label>
         <input id="field-file" type="file" name="file" accept=".csv,text/csv" required />
         {children}
+        <PurposeNotice purpose={props.purpose} />
         <button type="submit">Check the file</button>
       </form>
     </>

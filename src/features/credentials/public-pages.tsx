@@ -17,6 +17,7 @@ import { isCredentialHolder } from './holder.ts'
 import type { EvidenceInput, ResultInput } from './issuance.ts'
 import { lineageOf, SUPERSEDED } from './lineage.ts'
 import { renderMarkdown } from './markdown.ts'
+import { WITHDRAWN_AT_HOLDERS_REQUEST } from './privacy.ts'
 import { findPublicCredential, statusOf } from './queries.ts'
 import { PUBLIC_RATE_LIMIT } from './routes.ts'
 import { DISCLOSABLE_FIELDS, type DisclosableField } from './schema.ts'
@@ -83,11 +84,14 @@ export async function publicPages(app: TypedApp): Promise<void> {
     const lineage = await lineageOf(platform.db, credential)
     const { result, evidence } = credentialDetails(credential.document)
     const isSuperseded = credential.revocationReason === SUPERSEDED && lineage.replacedBy
-    const mayDownload = (await signedFileAccess(platform, request.auth, found)) !== 'denied'
+    const mayDownload = !credential.erasedAt && (await signedFileAccess(platform, request.auth, found)) !== 'denied'
+    const isWithdrawn = credential.revocationReason === WITHDRAWN_AT_HOLDERS_REQUEST
     if (!credential.isIndexable) reply.header('x-robots-tag', 'noindex')
     const achievementName = shared.achievementName
+    // A credential withdrawn when its holder was erased keeps no name.
+    const showsName = shown.has('holderName') && credential.recipientName !== ''
     return reply.page(
-      shown.has('holderName') ? `${achievementName} — ${credential.recipientName}` : achievementName,
+      showsName ? `${achievementName} — ${credential.recipientName}` : achievementName,
       <article class={`public-credential status-${status}`}>
         {isHolder ? (
           <p class="flash flash-info">
@@ -97,15 +101,29 @@ export async function publicPages(app: TypedApp): Promise<void> {
           ''
         )}
         <header>
-          <StatusBadge status={status} /> <strong>{isSuperseded ? 'This credential was replaced by a corrected one.' : STATUS_SENTENCES[status]}</strong>
+          <StatusBadge status={status} />{' '}
+          <strong>
+            {isSuperseded
+              ? 'This credential was replaced by a corrected one.'
+              : isWithdrawn
+                ? 'This credential was withdrawn at the holder’s request.'
+                : STATUS_SENTENCES[status]}
+          </strong>
           {isSuperseded ? (
             <p>
               <a href={`/credentials/${lineage.replacedBy}`} data-lineage="replaced-by">
                 See the corrected credential
               </a>
             </p>
-          ) : credential.revokedAt && credential.revocationReason ? (
+          ) : credential.revokedAt && credential.revocationReason && !isWithdrawn ? (
             <p safe>{`Reason given: ${credential.revocationReason}`}</p>
+          ) : (
+            ''
+          )}
+          {credential.erasedAt && !isWithdrawn ? (
+            <p data-erased="true">
+              Its holder asked for their data to be erased: this page shows the record the issuer keeps so that the credential can still be verified.
+            </p>
           ) : (
             ''
           )}
@@ -126,7 +144,7 @@ export async function publicPages(app: TypedApp): Promise<void> {
             {achievement?.imageType ? <img src={`/achievements/${achievement.id}/image`} alt={`${achievementName} badge`} width="180" height="180" /> : ''}
           </div>
           <div>
-            {shown.has('holderName') ? <h1 safe>{credential.recipientName}</h1> : <h1>A credential holder</h1>}
+            {showsName ? <h1 safe>{credential.recipientName}</h1> : <h1>A credential holder</h1>}
             <p>
               earned <strong safe>{achievementName}</strong>
             </p>

@@ -131,6 +131,7 @@ export async function findCredentialToVerify(db: Db, credentialId: string) {
       recipientEmail: credentials.recipientEmail,
       document: credentials.document,
       suspendedAt: credentials.suspendedAt,
+      erasedAt: credentials.erasedAt,
       revocationListId: credentials.revocationListId,
       revocationList: statusLists.document,
       isRevocationListStale: statusLists.isStale,

@@ -73,13 +73,13 @@ export const credentialsPrivacy = definePrivacyProvider({
   notPersonal: [
     {
       table: 'achievements',
-      columns: ['org_id', 'name', 'description', 'criteria', 'image_type', 'tags', 'alignments'],
+      columns: ['id', 'org_id', 'name', 'description', 'criteria', 'image_type', 'tags', 'alignments'],
       reason: 'What an achievement attests, written by the organisation',
     },
-    { table: 'issuer_keys', columns: ['org_id', 'public_key_multibase', 'secret_key_encrypted'], reason: 'The organisation’s signing keys' },
+    { table: 'issuer_keys', columns: ['id', 'org_id', 'public_key_multibase', 'secret_key_encrypted'], reason: 'The organisation’s signing keys' },
     {
       table: 'status_lists',
-      columns: ['org_id', 'purpose', 'document'],
+      columns: ['id', 'org_id', 'purpose', 'document'],
       reason: 'Signed bitstrings of revocation and suspension bits; a bit says nothing without the credential that points at it',
     },
     {

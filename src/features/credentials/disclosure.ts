@@ -111,15 +111,23 @@ export async function setErasurePolicy(platform: Platform, scope: OrgScope, eras
   })
 }
 
-/** The holder narrows what their credential's public page shows; they cannot show more than the org allows. */
-export async function setHolderHiddenFields(platform: Platform, auth: RequestAuth | null, credentialId: string, hidden: DisclosableField[]): Promise<void> {
+/**
+ * The holder narrows what their credential's public page shows (they cannot show more than the org
+ * allows) and chooses whether search engines may index it.
+ */
+export async function setHolderChoices(
+  platform: Platform,
+  auth: RequestAuth | null,
+  credentialId: string,
+  choices: { hiddenFields: DisclosableField[]; isIndexable: boolean },
+): Promise<void> {
   const [credential] = await platform.db.select().from(credentials).where(eq(credentials.id, credentialId))
   if (!credential) throw new NotFoundError('credential', credentialId)
   if (!(await isCredentialHolder(platform, auth, credential)))
     throw new ForbiddenError('not_holder', 'Only the person this credential was issued to can change what its page shows.')
   await platform.db
     .update(credentials)
-    .set({ holderHiddenFields: hidden })
+    .set({ holderHiddenFields: choices.hiddenFields, isIndexable: choices.isIndexable })
     .where(and(eq(credentials.id, credentialId), eq(credentials.orgId, credential.orgId)))
 }
 

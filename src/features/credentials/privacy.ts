@@ -211,7 +211,7 @@ async function eraseCredentialsOf(db: Db, subject: Subject, forgetAfterCommit: (
   }
   await db
     .update(credentials)
-    .set({ recipientEmail: null, erasedAt: now, document: verificationRecordOf(credentials.document) })
+    .set({ recipientEmail: null, erasedAt: now, isIndexable: false, document: verificationRecordOf(credentials.document) })
     .where(inArray(credentials.id, ids))
 }
 

@@ -142,6 +142,16 @@ export async function findCredentialToVerify(db: Db, credentialId: string) {
   return row
 }
 
+/** Credentials whose holder let search engines index the public page. */
+export async function indexableCredentialIds(db: Db): Promise<string[]> {
+  const rows = await db
+    .select({ id: credentials.id })
+    .from(credentials)
+    .where(and(eq(credentials.isIndexable, true), isNull(credentials.erasedAt)))
+    .orderBy(credentials.id)
+  return rows.map((row) => row.id)
+}
+
 const publicCredentialQuery = (db: Db) =>
   db
     .select({ credential: credentials, achievement: achievements, orgPublicFields: credentialSettings.publicFields })

@@ -37,6 +37,8 @@ import { type VerificationReport, verifyById, verifyDocument, verifyPresentation
 const tags = ['Credentials']
 const config = { rateLimit: API_RATE_LIMIT }
 export const PUBLIC_RATE_LIMIT = { rateLimit: { max: 1200, timeWindow: '1 minute' } }
+/** Route config of a credential's public pages and files, which promise to store no visitor's IP address. */
+export const KEEPS_NO_VISITOR_ADDRESS = { keepsNoVisitorAddress: true }
 
 const PRIVATE_FIELDS_NOTE = 'The holder keeps some details of this credential private. Ask them for the signed file, or verify it by ID.'
 
@@ -191,24 +193,29 @@ export async function credentialRoutes(app: TypedApp): Promise<void> {
   )
 
   // Public documents: credentials, status lists, DID documents.
-  app.get('/credentials/:credentialId.json', { config: PUBLIC_RATE_LIMIT, schema: { params: PublicCredentialParams, hide: true } }, async (request, reply) => {
-    const found = await findPublicCredential(platform.db, request.params.credentialId)
-    if (!found) throw new NotFoundError('credential')
-    const { credential } = found
-    const shown = disclosedFields(publishedFields(found.orgPublicFields), credential)
-    const view = () => publicView(credential, found.achievement?.name ?? null, shown, platform.clock.now())
-    if (credential.erasedAt) return reply.type('application/json; charset=utf-8').send(view())
-    const access = await signedFileAccess(platform, request.auth, found)
-    if (access !== 'public') reply.header('cache-control', 'private, no-store').header('vary', 'cookie')
-    if (access !== 'denied') {
-      recordCredentialAccess(platform, request, credential, 'json_downloaded')
-      return reply
-        .type('application/vc+ld+json; charset=utf-8')
-        .header('content-disposition', `attachment; filename="${credential.id}.json"`)
-        .send(JSON.stringify(credential.document, null, 2))
-    }
-    return reply.type('application/json; charset=utf-8').send(view())
-  })
+  app.get(
+    '/credentials/:credentialId.json',
+    { config: { ...PUBLIC_RATE_LIMIT, ...KEEPS_NO_VISITOR_ADDRESS }, schema: { params: PublicCredentialParams, hide: true } },
+    async (request, reply) => {
+      const found = await findPublicCredential(platform.db, request.params.credentialId)
+      if (!found) throw new NotFoundError('credential')
+      const { credential } = found
+      const shown = disclosedFields(publishedFields(found.orgPublicFields), credential)
+      const view = () => publicView(credential, found.achievement?.name ?? null, shown, platform.clock.now())
+      if (!credential.isIndexable) reply.header('x-robots-tag', 'noindex')
+      if (credential.erasedAt) return reply.type('application/json; charset=utf-8').send(view())
+      const access = await signedFileAccess(platform, request.auth, found)
+      if (access !== 'public') reply.header('cache-control', 'private, no-store').header('vary', 'cookie')
+      if (access !== 'denied') {
+        recordCredentialAccess(platform, request, credential, 'json_downloaded')
+        return reply
+          .type('application/vc+ld+json; charset=utf-8')
+          .header('content-disposition', `attachment; filename="${credential.id}.json"`)
+          .send(JSON.stringify(credential.document, null, 2))
+      }
+      return reply.type('application/json; charset=utf-8').send(view())
+    },
+  )
 
   app.get(
     '/status-lists/:statusListId',

@@ -83,7 +83,7 @@ describe('a restriction of processing', () => {
     assert.equal(smtp.received.filter((mail) => mail.to.includes(email)).length, 1, 'the held email never went out')
   })
 
-  it('holds exam candidates’ notices', async () => {
+  it('holds exam candidates’ notices, and marks the candidate for staff', async () => {
     const email = uniqueEmail('candidate')
     await restrictProcessing(testApp.platform.db, email, 'restriction')
     const exam = await saveExam(testApp.platform, issuing.scope, {
@@ -114,6 +114,8 @@ describe('a restriction of processing', () => {
       statuses.every((status) => status === 'held'),
       statuses.join(),
     )
+    const page = await staff.get(`/orgs/${issuing.org.id}/exam-sessions/${session.id}`)
+    assert.match(textOf(page.body), /Emails held: processing restricted/)
   })
 
   it('still sends the account mail the person needs: a password reset', async () => {

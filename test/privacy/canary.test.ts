@@ -257,6 +257,7 @@ describe('privacy providers', () => {
     const client = testApp.client()
     const byId = await client.submit('/verify', { id: keptCredential.id })
     assert.equal(/data-verdict="([a-z_]+)"/.exec(byId.body)?.[1], 'valid', textOf(byId.body).slice(0, 500))
+    assert.match(textOf(byId.body), /Valid, by the issuer’s record/)
     const byFile = await uploadToVerify(client, 'credential.json', 'application/json', keptCredential.file)
     assert.equal(/data-verdict="([a-z_]+)"/.exec(byFile.body)?.[1], 'valid', textOf(byFile.body).slice(0, 500))
     assert.match(textOf((await client.get(`/credentials/${keptCredential.id}`)).body), /This credential is valid\./)

@@ -45,6 +45,9 @@ const VERDICT_SENTENCES: Record<VerificationReport['verdict'], string> = {
   malformed: 'Not a valid credential: the document is not well-formed.',
 }
 
+/** The verdict on a credential whose signed file was erased (see verifyIssuerRecord): there is no signature to speak of. */
+const VALID_BY_RECORD = 'Valid, by the issuer’s record: the status and the dates check out. The signed file was erased at the holder’s request.'
+
 const IMAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
 /** `?via=` says where a visitor came from (see LINK_SOURCES); unknown values count as direct visits. */
@@ -511,7 +514,7 @@ function VerificationResult({ report }: { report: VerificationReport }) {
   return (
     <article class={`verification ${isValid ? 'verification-valid' : 'verification-invalid'}`} data-verdict={report.verdict}>
       <header>
-        <strong safe>{VERDICT_SENTENCES[report.verdict]}</strong>
+        <strong safe>{isValid && report.checks.some((check) => check.name === 'record') ? VALID_BY_RECORD : VERDICT_SENTENCES[report.verdict]}</strong>
       </header>
       <table>
         <TableHead columns={['Check', 'Result', 'Why']} />

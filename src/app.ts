@@ -12,8 +12,10 @@ import { privacyCenter } from './features/privacy-center/feature.ts'
 import { policyPrivacy } from './features/privacy-center/policy/privacy.ts'
 import { auditPrivacy } from './platform/audit/privacy.ts'
 import type { Clock } from './platform/clock.ts'
+import { keyringPrivacy } from './platform/crypto/privacy.ts'
 import type { Command, Feature, WorkerTask } from './platform/feature.ts'
 import { buildServer } from './platform/http/server.tsx'
+import { jobsPrivacy } from './platform/jobs/privacy.ts'
 import { mailPrivacy } from './platform/mail/privacy.ts'
 import { openPlatform, type Platform } from './platform/platform.ts'
 import type { PrivacyProvider } from './platform/privacy/registry.ts'
@@ -24,6 +26,8 @@ export const features: Feature[] = [identity, orgs, credentials, exams, privacyC
 
 export const privacyProviders: PrivacyProvider[] = [
   auditPrivacy,
+  keyringPrivacy,
+  jobsPrivacy,
   mailPrivacy,
   restrictionsPrivacy,
   dataExportsPrivacy,

@@ -23,7 +23,8 @@ import { startTotpEnrollment } from '../../src/features/identity/two-factor.ts'
 import { inviteMember } from '../../src/features/orgs/service.ts'
 import { eraseSubject, exportSubject, type Subject } from '../../src/platform/privacy/registry.ts'
 import { linkFromOutbox, newOrg, strongPassword } from '../support/factories.ts'
-import { startTestApp, type TestApp } from '../support/harness.ts'
+import { startTestApp, type TestApp, textOf } from '../support/harness.ts'
+import { uploadToVerify } from '../support/verify-upload.ts'
 
 /**
  * Seeds canary values for one person through the real flows, then checks that export returns them
@@ -43,6 +44,8 @@ const canary = {
 let subject: Subject
 /** The exam session the canary registered for by themselves. */
 let selfRegisteredSessionId = ''
+/** A credential of the canary and its signed file, downloaded before the erasure. */
+let keptCredential = { id: '', file: Buffer.alloc(0) }
 
 before(async () => {
   testApp = await startTestApp()
@@ -92,9 +95,15 @@ before(async () => {
     alignments: [],
     validityMonths: null,
   })
+  const issued = []
   for (const recipientEmail of [canary.email, canary.otherEmail]) {
-    await issueCredential(platform, ownerScope, { achievementId: achievement.id, recipientEmail, recipientName: canary.name })
+    issued.push((await issueCredential(platform, ownerScope, { achievementId: achievement.id, recipientEmail, recipientName: canary.name })).credential)
   }
+  // The holder downloads their signed credential from its public page, as anyone may keep it.
+  const [kept] = issued
+  assert.ok(kept)
+  keptCredential = { id: kept.id, file: Buffer.from((await client.get(`/credentials/${kept.id}.json`)).rawPayload) }
+  assert.ok(JSON.parse(keptCredential.file.toString()).proof, 'the download is the signed file')
   // A candidate at two exam sessions: one passed (its credential issued), one cancelled (the candidate
   // emailed); and a registration upload still waiting for confirmation.
   const exam = await saveExam(platform, ownerScope, {
@@ -164,12 +173,47 @@ async function findEverywhere(needle: string): Promise<string[]> {
   return found
 }
 
+/**
+ * Text and JSON columns of Laurel's tables (the public schema) that no provider declares, as personal
+ * (`stores`) or as not personal (`notPersonal`). pg-boss's own schema is left out: its tables belong
+ * to the library and hold job payloads, which carry only IDs by our rule; the erasure scan below
+ * reads every schema, so a payload with a person's data in it would still fail there.
+ */
+async function undeclaredColumns(): Promise<string[]> {
+  const declared = new Set(
+    privacyProviders.flatMap((provider) =>
+      [...provider.stores, ...(provider.notPersonal ?? [])].flatMap((entry) => entry.columns.map((column) => `${entry.table}.${column}`)),
+    ),
+  )
+  const columns = await testApp.platform.db.execute<{ table_name: string; column_name: string }>(sql`
+    select c.table_name, c.column_name from information_schema.columns c
+    join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name and t.table_type = 'BASE TABLE'
+    where c.table_schema = 'public' and c.data_type in ('text', 'character varying', 'character', 'json', 'jsonb')
+    order by c.table_name, c.ordinal_position`)
+  return columns.rows.map((row) => `${row.table_name}.${row.column_name}`).filter((column) => !declared.has(column))
+}
+
 describe('privacy providers', () => {
+  it('declare every text and JSON column of every table, as personal or not', async () => {
+    const undeclared = await undeclaredColumns()
+    assert.deepEqual(undeclared, [], `Declare these columns in a privacy provider's stores[].columns or notPersonal: ${undeclared.join(', ')}`)
+  })
+
+  it('fail the declaration check on a new undeclared column', async () => {
+    const { db } = testApp.platform
+    await db.execute(sql`create table canary_new_feature (id text primary key, nickname text)`)
+    try {
+      assert.deepEqual(await undeclaredColumns(), ['canary_new_feature.id', 'canary_new_feature.nickname'])
+    } finally {
+      await db.execute(sql`drop table canary_new_feature`)
+    }
+  })
+
   it('declare tables that exist', async () => {
     for (const provider of privacyProviders) {
-      for (const stored of provider.stores) {
-        const result = await testApp.platform.db.execute(sql`select to_regclass(${stored.table}) as name`)
-        assert.ok(result.rows[0]?.name, `${provider.name} declares missing table ${stored.table}`)
+      for (const { table } of [...provider.stores, ...(provider.notPersonal ?? []), ...provider.retainedAfterErasure]) {
+        const result = await testApp.platform.db.execute(sql`select to_regclass(${table}) as name`)
+        assert.ok(result.rows[0]?.name, `${provider.name} declares missing table ${table}`)
       }
       for (const retained of provider.retainedAfterErasure) assert.ok(retained.reason.length > 40, 'a retained column says why')
     }
@@ -200,5 +244,22 @@ describe('privacy providers', () => {
       assert.deepEqual(leftovers, [], `the ${label} survived erasure in ${leftovers.join(', ')}`)
     }
     assert.equal(await findAccountByEmail(testApp.platform.db, canary.email), undefined)
+  })
+
+  it('keeps only the declared verification record, so the credential and the holder’s downloaded file still verify', async () => {
+    const retained = new Set(privacyProviders.flatMap((provider) => provider.retainedAfterErasure.map((kept) => `${kept.table}.${kept.column}`)))
+    const leftovers = new Set(await findEverywhere(canary.name))
+    assert.ok(
+      [...leftovers].every((place) => retained.has(place)),
+      `the name survived outside the verification record: ${[...leftovers].join(', ')}`,
+    )
+    assert.ok(leftovers.has('credentials.recipient_name'), 'the verification record keeps the holder’s name')
+    const client = testApp.client()
+    const byId = await client.submit('/verify', { id: keptCredential.id })
+    assert.equal(/data-verdict="([a-z_]+)"/.exec(byId.body)?.[1], 'valid', textOf(byId.body).slice(0, 500))
+    assert.match(textOf(byId.body), /Valid, by the issuer’s record/)
+    const byFile = await uploadToVerify(client, 'credential.json', 'application/json', keptCredential.file)
+    assert.equal(/data-verdict="([a-z_]+)"/.exec(byFile.body)?.[1], 'valid', textOf(byFile.body).slice(0, 500))
+    assert.match(textOf((await client.get(`/credentials/${keptCredential.id}`)).body), /This credential is valid\./)
   })
 })

@@ -112,7 +112,10 @@ class EventRecorder {
   }
 }
 
-/** Inserts events of credentials that exist in the named org, filling in each one's achievement. */
+/**
+ * Inserts events of credentials that exist in the named org, filling in each one's achievement.
+ * Nothing is recorded about the credentials of a holder who restricted processing.
+ */
 async function writeEvents(db: Db, rows: EventRow[]): Promise<void> {
   const values = rows.map(
     (row) =>
@@ -122,7 +125,8 @@ async function writeEvents(db: Db, rows: EventRow[]): Promise<void> {
     insert into credential_events (id, org_id, credential_id, achievement_id, kind, channel, outcome, occurred_at)
     select v.id, c.org_id, c.id, c.achievement_id, v.kind, v.channel, v.outcome, v.occurred_at
     from (values ${sql.join(values, sql`, `)}) as v(id, org_id, credential_id, kind, channel, outcome, occurred_at)
-    join credentials c on c.id = v.credential_id and c.org_id = v.org_id`)
+    join credentials c on c.id = v.credential_id and c.org_id = v.org_id
+    where not exists (select 1 from processing_restrictions r where r.email = lower(c.recipient_email))`)
 }
 
 const recorders = new WeakMap<Platform, EventRecorder>()

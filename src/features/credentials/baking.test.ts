@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test'
 import { deflateSync } from 'node:zlib'
 import { PNG } from 'pngjs'
 import { newOrg, uniqueEmail } from '../../../test/support/factories.ts'
-import { startTestApp, type TestApp, type TestClient, textOf } from '../../../test/support/harness.ts'
+import { startTestApp, type TestApp, textOf } from '../../../test/support/harness.ts'
+import { uploadToVerify } from '../../../test/support/verify-upload.ts'
 import { InvalidError } from '../../platform/errors.ts'
 import type { OrgScope } from '../orgs/service.ts'
 import { createAchievement } from './achievements.ts'
@@ -185,19 +186,6 @@ describe('baked badges over HTTP', () => {
   const issue = async (achievementId: string, recipientName = 'Baked Holder') =>
     (await issueCredential(testApp.platform, scope, { achievementId, recipientEmail: uniqueEmail(), recipientName })).credential
 
-  /** Uploads a file on /verify as the browser form does. */
-  async function upload(client: TestClient, fileName: string, contentType: string, data: Buffer) {
-    const csrf = /name="_csrf" value="([^"]+)"/.exec((await client.get('/verify')).body)?.[1] ?? ''
-    const boundary = 'laurelbakingboundary'
-    const payload = Buffer.concat([
-      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${csrf}\r\n`),
-      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${fileName}"\r\nContent-Type: ${contentType}\r\n\r\n`),
-      data,
-      Buffer.from(`\r\n--${boundary}--\r\n`),
-    ])
-    return client.request({ method: 'POST', url: '/verify', headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, payload })
-  }
-
   it('downloads a baked PNG from the public page that verifies on /verify', async () => {
     const credential = await issue(pngAchievementId)
     const client = testApp.client()
@@ -214,7 +202,7 @@ describe('baked badges over HTTP', () => {
     assert.equal(texts.length, 1)
     assert.deepEqual(JSON.parse(texts[0] ?? ''), credential.document)
 
-    const verified = await upload(client, 'badge.png', 'image/png', baked)
+    const verified = await uploadToVerify(client, 'badge.png', 'image/png', baked)
     assert.equal(verified.statusCode, 200)
     assert.match(verified.body, /data-verdict="valid"/)
     for (const check of ['signature', 'issuer', 'status', 'validity', 'schema']) assert.match(verified.body, new RegExp(`data-check="${check}" data-ok="true"`))
@@ -233,7 +221,7 @@ describe('baked badges over HTTP', () => {
     assert.match(String(download.headers['content-type']), /^image\/svg\+xml/)
     assert.match(String(download.headers['content-disposition']), /^attachment; filename="vector-baker-cred_[0-9a-z]+\.svg"$/)
     assert.match(download.body, /<openbadges:credential><!\[CDATA\[\{/)
-    const verified = await upload(client, 'badge.svg', 'image/svg+xml', download.rawPayload)
+    const verified = await uploadToVerify(client, 'badge.svg', 'image/svg+xml', download.rawPayload)
     assert.equal(verified.statusCode, 200)
     assert.match(verified.body, /data-verdict="valid"/)
     assert.match(textOf(verified.body), /baked into the SVG badge image/)
@@ -245,7 +233,7 @@ describe('baked badges over HTTP', () => {
     const baked = (await client.get(`/credentials/${credential.id}/badge.png`)).rawPayload
     const tampered = bakePng(baked, (unbakePng(baked) ?? '').replace('Honest Baker', 'Honest Bakes'))
     assert.deepEqual(itxtTexts(tampered, 'openbadgecredential').length, 1)
-    const verified = await upload(client, 'badge.png', 'image/png', tampered)
+    const verified = await uploadToVerify(client, 'badge.png', 'image/png', tampered)
     assert.equal(verified.statusCode, 200)
     assert.match(verified.body, /data-verdict="invalid_signature"/)
     assert.match(verified.body, /data-check="signature" data-ok="false"/)
@@ -253,14 +241,14 @@ describe('baked badges over HTTP', () => {
 
   it('explains an image without a credential, a damaged PNG and an oversized upload', async () => {
     const client = testApp.client()
-    const plain = await upload(client, 'plain.png', 'image/png', badgePng())
+    const plain = await uploadToVerify(client, 'plain.png', 'image/png', badgePng())
     assert.equal(plain.statusCode, 422)
     assert.match(textOf(plain.body), /This PNG image has no Open Badges credential baked into it/)
     assert.doesNotMatch(plain.body, /data-verdict=/)
-    const damaged = await upload(client, 'damaged.png', 'image/png', badgePng().subarray(0, 50))
+    const damaged = await uploadToVerify(client, 'damaged.png', 'image/png', badgePng().subarray(0, 50))
     assert.equal(damaged.statusCode, 422)
     assert.match(textOf(damaged.body), /This PNG file is damaged/)
-    const huge = await upload(client, 'huge.png', 'image/png', Buffer.concat([badgePng(), Buffer.alloc(2 * 1024 * 1024)]))
+    const huge = await uploadToVerify(client, 'huge.png', 'image/png', Buffer.concat([badgePng(), Buffer.alloc(2 * 1024 * 1024)]))
     assert.equal(huge.statusCode, 413)
     assert.match(textOf(huge.body), /larger than 2 MB/)
   })

@@ -42,6 +42,12 @@ export const RevokeForm = Type.Object({
   reason: Type.String({ minLength: 3, maxLength: 500, errorMessage: 'Give a reason (3 to 500 characters); it is shown to verifiers.' }),
 })
 
+export const ErasurePolicyForm = Type.Object({
+  erasurePolicy: Type.Union([Type.Literal('keep_record'), Type.Literal('revoke')], {
+    errorMessage: 'Choose what erasing a holder does: keep_record or revoke.',
+  }),
+})
+
 export const CredentialsQuery = Type.Object({
   search: Type.Optional(Type.String({ maxLength: 200 })),
   achievementId: Type.Optional(Type.String({ maxLength: 64 })),

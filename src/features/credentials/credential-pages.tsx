@@ -22,10 +22,10 @@ import { listAchievements } from './achievements.ts'
 import { loadVerificationLog, VerificationLog } from './analytics-pages.tsx'
 import { badgeFormat, badgeImageTypeOf, badgePath } from './baking.ts'
 import { confirmBulkIssuance, getBulkIssuance, previewBulkIssuance } from './bulk.ts'
-import { BulkParams, CredentialParams, CredentialsQuery, IssueForm, ReissueForm, RevokeForm } from './contract.ts'
+import { BulkParams, CredentialParams, CredentialsQuery, ErasurePolicyForm, IssueForm, ReissueForm, RevokeForm } from './contract.ts'
 import { bulkDeliveryCounts, DELIVERY_STATES, getDelivery } from './delivery.ts'
 import { BulkDeliverySummary, DeliveryBadge, DeliveryPanel } from './delivery-pages.tsx'
-import { fieldsFromForm, orgPublicFields, setOrgPublicFields } from './disclosure.ts'
+import { ERASURE_POLICY_LABELS, fieldsFromForm, orgErasurePolicy, orgPublicFields, setErasurePolicy, setOrgPublicFields } from './disclosure.ts'
 import { FieldCheckboxes } from './field-checkboxes.tsx'
 import { issueCredential } from './issuance.ts'
 import { getActiveSigner, rotateIssuerKey, usesDidWeb } from './issuer.ts'
@@ -33,7 +33,7 @@ import { issueBulkJob } from './jobs.ts'
 import { lineageOf, reissueCredential } from './lineage.ts'
 import { countCertificateZipParts } from './pdf/zip.ts'
 import { CREDENTIAL_STATUSES, type CredentialStatus, getCredential, listCredentials, statusOf } from './queries.ts'
-import { DISCLOSABLE_FIELDS } from './schema.ts'
+import { DISCLOSABLE_FIELDS, type ErasurePolicy } from './schema.ts'
 import { reinstateCredential, revokeCredential, suspendCredential } from './status.ts'
 import { StatusBadge } from './status-badge.tsx'
 import { publicUrls } from './urls.ts'
@@ -429,6 +429,7 @@ export async function credentialPages(app: TypedApp): Promise<void> {
     const scope = scopeOf(request)
     requireRole(scope, 'admin')
     const fields = await orgPublicFields(platform.db, scope.orgId)
+    const erasurePolicy = await orgErasurePolicy(platform.db, scope.orgId)
     return reply.page(
       'What public credential pages show',
       <article>
@@ -442,6 +443,18 @@ export async function credentialPages(app: TypedApp): Promise<void> {
           <FieldCheckboxes fields={DISCLOSABLE_FIELDS} isShown={(field) => fields.includes(field)} />
           <button type="submit">Save</button>
         </form>
+        <h2 id="erasure">When a holder asks to be erased</h2>
+        <form method="post" action={`/orgs/${scope.orgId}/credentials/erasure-policy`}>
+          <CsrfField token={reply.csrfToken()} />
+          <fieldset>
+            {(Object.keys(ERASURE_POLICY_LABELS) as ErasurePolicy[]).map((policy) => (
+              <label>
+                <input type="radio" name="erasurePolicy" value={policy} checked={policy === erasurePolicy} /> <span safe>{ERASURE_POLICY_LABELS[policy]}</span>
+              </label>
+            ))}
+          </fieldset>
+          <button type="submit">Save</button>
+        </form>
       </article>,
       { orgId: scope.orgId },
     )
@@ -451,6 +464,18 @@ export async function credentialPages(app: TypedApp): Promise<void> {
     await setOrgPublicFields(platform, scopeOf(request), fieldsFromForm(request.body))
     reply.flash('success', 'Saved. Public credential pages now show only the ticked fields.')
     return reply.redirect(`/orgs/${scopeOf(request).orgId}/credentials/disclosure`)
+  })
+
+  app.post('/orgs/:orgId/credentials/erasure-policy', async (request, reply) => {
+    const scope = scopeOf(request)
+    const form = parseForm(ErasurePolicyForm, request.body)
+    if (!form.ok) {
+      reply.flash('error', 'Choose one of the two options.')
+    } else {
+      await setErasurePolicy(platform, scope, form.value.erasurePolicy)
+      reply.flash('success', 'Saved. Erasing a holder now follows the chosen option.')
+    }
+    return reply.redirect(`/orgs/${scope.orgId}/credentials/disclosure#erasure`)
   })
 
   for (const action of ['suspend', 'reinstate'] as const) {

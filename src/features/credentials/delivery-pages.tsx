@@ -26,7 +26,13 @@ import { StatusBadge } from './status-badge.tsx'
 import { publicUrls } from './urls.ts'
 
 const formatTime = (date: Date | null) => (date ? date.toISOString().slice(0, 16).replace('T', ' ') : '—')
-const STATE_LABELS = { queued: 'Sending', sent: 'Sent', failed: 'Failed', outbox: 'In the outbox' } as const satisfies Record<MailStatus, string>
+const STATE_LABELS = {
+  queued: 'Sending',
+  sent: 'Sent',
+  failed: 'Failed',
+  outbox: 'In the outbox',
+  held: 'Held: the recipient restricted processing',
+} as const satisfies Record<MailStatus, string>
 
 export function DeliveryBadge({ state }: { state: MailStatus | null }) {
   return state ? (

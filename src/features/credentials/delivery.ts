@@ -25,7 +25,7 @@ import { publicUrls } from './urls.ts'
 
 /** The mail attachment source of PDF certificates; its reference is the credential ID. */
 export const CERTIFICATE_ATTACHMENT = 'credentials.certificate'
-export const DELIVERY_STATES: MailStatus[] = ['queued', 'sent', 'failed', 'outbox']
+export const DELIVERY_STATES: MailStatus[] = ['queued', 'sent', 'failed', 'outbox', 'held']
 
 /** Renders the attachment when the email is sent, so no PDF is stored and it always matches the credential. */
 export async function certificateAttachment(platform: Platform, credentialId: string): Promise<RenderedAttachment> {

@@ -1,12 +1,12 @@
 import { and, eq } from 'drizzle-orm'
 import type { Db } from '../../platform/db/client.ts'
-import { ForbiddenError, NotFoundError } from '../../platform/errors.ts'
+import { ConflictError, ForbiddenError, NotFoundError } from '../../platform/errors.ts'
 import type { RequestAuth } from '../../platform/http/auth.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { hasRole, type OrgScope, requireRole, resolveOrgScope } from '../orgs/service.ts'
 import { isCredentialHolder } from './holder.ts'
 import type { CredentialRow } from './issuance.ts'
-import { credentialSettings, credentials, DISCLOSABLE_FIELDS, type DisclosableField } from './schema.ts'
+import { credentialSettings, credentials, DISCLOSABLE_FIELDS, type DisclosableField, type ErasurePolicy } from './schema.ts'
 
 export const FIELD_LABELS: Record<DisclosableField, string> = {
   holderName: 'Holder’s name',
@@ -48,15 +48,20 @@ async function mayReadSignedFile(platform: Platform, auth: RequestAuth | null, c
   }
 }
 
+export const SIGNED_FILE_ERASED =
+  'The signed file of this credential was erased at its holder’s request; its issuer keeps only a verification record. A copy the holder kept still verifies.'
+
 /**
- * Who may have the whole signed file (JSON or baked badge): anyone when the page hides nothing
- * ('public'), otherwise only the holder and the issuer's staff ('private', never from a shared cache).
+ * Who may have the whole signed file (JSON, PDF or baked badge): anyone when the page hides nothing
+ * ('public'), otherwise only the holder and the issuer's staff ('private', never from a shared cache);
+ * nobody once its holder was erased (there is no signed file left).
  */
 export async function signedFileAccess(
   platform: Platform,
   auth: RequestAuth | null,
-  found: { credential: Pick<CredentialRow, 'recipientEmail' | 'orgId' | 'holderHiddenFields'>; orgPublicFields: DisclosableField[] | null },
+  found: { credential: Pick<CredentialRow, 'recipientEmail' | 'orgId' | 'holderHiddenFields' | 'erasedAt'>; orgPublicFields: DisclosableField[] | null },
 ): Promise<'public' | 'private' | 'denied'> {
+  if (found.credential.erasedAt) throw new ConflictError('signed_file_erased', SIGNED_FILE_ERASED)
   if (isFullyDisclosed(disclosedFields(publishedFields(found.orgPublicFields), found.credential))) return 'public'
   return (await mayReadSignedFile(platform, auth, found.credential)) ? 'private' : 'denied'
 }
@@ -77,15 +82,52 @@ export async function setOrgPublicFields(platform: Platform, scope: OrgScope, fi
   })
 }
 
-/** The holder narrows what their credential's public page shows; they cannot show more than the org allows. */
-export async function setHolderHiddenFields(platform: Platform, auth: RequestAuth | null, credentialId: string, hidden: DisclosableField[]): Promise<void> {
+export const ERASURE_POLICY_LABELS: Record<ErasurePolicy, string> = {
+  keep_record:
+    'Keep a verification record (recommended): the email address, deliveries, statistics, result and evidence are erased; the credential ID, holder’s name, achievement, issue date and status stay, so the credential still verifies by ID and the holder’s own copies still verify.',
+  revoke:
+    'Withdraw the credential: the same data is erased and the credential is revoked; its page says it was withdrawn at the holder’s request and shows no name. Holders may also ask for this themselves.',
+}
+
+export async function orgErasurePolicy(db: Db, orgId: string): Promise<ErasurePolicy> {
+  const [settings] = await db.select({ erasurePolicy: credentialSettings.erasurePolicy }).from(credentialSettings).where(eq(credentialSettings.orgId, orgId))
+  return settings?.erasurePolicy ?? 'keep_record'
+}
+
+/** What erasing a holder does to the org's credentials (see privacy.ts). */
+export async function setErasurePolicy(platform: Platform, scope: OrgScope, erasurePolicy: ErasurePolicy): Promise<void> {
+  requireRole(scope, 'admin')
+  await platform.db.transaction(async (tx) => {
+    await tx
+      .insert(credentialSettings)
+      .values({ orgId: scope.orgId, erasurePolicy })
+      .onConflictDoUpdate({ target: credentialSettings.orgId, set: { erasurePolicy, updatedAt: platform.clock.now() } })
+    await platform.audit.recordIn(tx, {
+      action: 'credentials.erasure_policy_changed',
+      orgId: scope.orgId,
+      actorAccountId: scope.accountId,
+      data: { erasurePolicy },
+    })
+  })
+}
+
+/**
+ * The holder narrows what their credential's public page shows (they cannot show more than the org
+ * allows) and chooses whether search engines may index it.
+ */
+export async function setHolderChoices(
+  platform: Platform,
+  auth: RequestAuth | null,
+  credentialId: string,
+  choices: { hiddenFields: DisclosableField[]; isIndexable: boolean },
+): Promise<void> {
   const [credential] = await platform.db.select().from(credentials).where(eq(credentials.id, credentialId))
   if (!credential) throw new NotFoundError('credential', credentialId)
   if (!(await isCredentialHolder(platform, auth, credential)))
     throw new ForbiddenError('not_holder', 'Only the person this credential was issued to can change what its page shows.')
   await platform.db
     .update(credentials)
-    .set({ holderHiddenFields: hidden })
+    .set({ holderHiddenFields: choices.hiddenFields, isIndexable: choices.isIndexable })
     .where(and(eq(credentials.id, credentialId), eq(credentials.orgId, credential.orgId)))
 }
 

@@ -271,7 +271,7 @@ export async function issueCredentials(
     const rows: CredentialRow[] = values.map((value) => {
       const createdAt = createdAtById.get(value.id)
       if (!createdAt) throw new Error('An issued credential was not stored.')
-      return { ...value, revokedAt: null, revocationReason: null, suspendedAt: null, isIndexable: false, holderHiddenFields: [], createdAt }
+      return { ...value, revokedAt: null, revocationReason: null, suspendedAt: null, isIndexable: false, holderHiddenFields: [], erasedAt: null, createdAt }
     })
     if (rows.length > 0) {
       await platform.audit.recordIn(tx, {

@@ -1,8 +1,33 @@
-import { and, eq, gte, inArray, isNotNull, isNull, lt, sql } from 'drizzle-orm'
+import { and, eq, gte, inArray, isNotNull, isNull, lt, type SQL, sql } from 'drizzle-orm'
+import type { Db } from '../../platform/db/client.ts'
 import { mailMessages } from '../../platform/mail/schema.ts'
-import { definePrivacyProvider } from '../../platform/privacy/registry.ts'
+import { definePrivacyProvider, type Subject } from '../../platform/privacy/registry.ts'
 import { eraseCredentialEvents, exportCredentialEvents } from './analytics.ts'
 import { bulkIssuances, credentialDeliveries, credentialSettings, credentials, statusLists } from './schema.ts'
+
+/** The revocation reason of credentials withdrawn on erasure; their public page says it in these words. */
+export const WITHDRAWN_AT_HOLDERS_REQUEST = 'Withdrawn at the holder’s request'
+
+/**
+ * The verification record an erased holder's credential keeps in place of its signed file: its ID,
+ * issuer, achievement, dates and status entry, and nothing about the holder (their name stays in
+ * `recipient_name` unless the credential was withdrawn). No email hash, result or evidence.
+ */
+function verificationRecordOf(document: typeof credentials.document): SQL {
+  const issuer = sql`${document}->'issuer'`
+  return sql`jsonb_strip_nulls(jsonb_build_object(
+    '@context', ${document}->'@context',
+    'id', ${document}->'id',
+    'type', '["VerificationRecord"]'::jsonb,
+    'name', ${document}->'name',
+    'issuer', case when jsonb_typeof(${issuer}) = 'object' then jsonb_build_object('id', ${issuer}->'id', 'name', ${issuer}->'name') else ${issuer} end,
+    'validFrom', ${document}->'validFrom',
+    'validUntil', ${document}->'validUntil',
+    'credentialSubject', jsonb_build_object('achievement', jsonb_build_object(
+      'id', ${document}->'credentialSubject'->'achievement'->'id',
+      'name', ${document}->'credentialSubject'->'achievement'->'name')),
+    'credentialStatus', ${document}->'credentialStatus'))`
+}
 
 export const credentialsPrivacy = definePrivacyProvider({
   name: 'credentials',
@@ -12,7 +37,8 @@ export const credentialsPrivacy = definePrivacyProvider({
       columns: ['recipient_email', 'recipient_name', 'document', 'holder_hidden_fields'],
       purpose: 'Issuing credentials and showing them on their public pages',
       legalBasis: 'contract',
-      retention: 'For the life of the credential; on erasure, revoked or anonymised as the organisation chose',
+      retention:
+        'For the life of the credential; on erasure only a verification record stays (identifier, holder’s name, achievement, issuer, dates, status), or, when the organisation or the person chose it, the credential is withdrawn and the record keeps no name',
     },
     {
       table: 'credential_deliveries',
@@ -44,7 +70,75 @@ export const credentialsPrivacy = definePrivacyProvider({
       retention: 'For the life of the credential; deleted when its holder’s data is erased',
     },
   ],
-  retainedAfterErasure: [],
+  notPersonal: [
+    {
+      table: 'achievements',
+      columns: ['id', 'org_id', 'name', 'description', 'criteria', 'image_type', 'tags', 'alignments'],
+      reason: 'What an achievement attests, written by the organisation',
+    },
+    { table: 'issuer_keys', columns: ['id', 'org_id', 'public_key_multibase', 'secret_key_encrypted'], reason: 'The organisation’s signing keys' },
+    {
+      table: 'status_lists',
+      columns: ['id', 'org_id', 'purpose', 'document'],
+      reason: 'Signed bitstrings of revocation and suspension bits; a bit says nothing without the credential that points at it',
+    },
+    {
+      table: 'credentials',
+      columns: [
+        'id',
+        'org_id',
+        'achievement_id',
+        'revocation_list_id',
+        'suspension_list_id',
+        'revocation_reason',
+        'idempotency_key',
+        'bulk_issuance_id',
+        'issued_by_account_id',
+        'replaces_credential_id',
+      ],
+      reason: 'Identifiers, the status slots and the reason staff gave for a revocation',
+    },
+    {
+      table: 'bulk_issuances',
+      columns: ['id', 'org_id', 'file_name', 'file_sha256', 'state', 'job_id', 'created_by_account_id'],
+      reason: 'The upload itself: its file’s name and digest, its state and who uploaded it (a staff account)',
+    },
+    {
+      table: 'credential_settings',
+      columns: ['org_id', 'erasure_policy', 'public_fields', 'email_subject', 'email_body'],
+      reason: 'The organisation’s choices and its email template',
+    },
+    {
+      table: 'certificate_designs',
+      columns: ['achievement_id', 'org_id', 'layout', 'primary_color', 'accent_color', 'paper_size', 'signer_title', 'custom_fields'],
+      reason: 'How an achievement’s certificate looks',
+    },
+    {
+      table: 'credential_events',
+      columns: ['id', 'org_id', 'achievement_id', 'kind', 'channel', 'outcome'],
+      reason: 'What happened to a credential and through which channel; never who did it',
+    },
+    { table: 'credential_deliveries', columns: ['org_id'], reason: 'The issuing organisation' },
+  ],
+  retainedAfterErasure: [
+    {
+      table: 'credentials',
+      column: 'recipient_name',
+      reason:
+        'The holder’s name on the verification record, so anyone with the link can confirm who holds the certificate, as certification policies declare; emptied when the credential is withdrawn at erasure',
+    },
+    {
+      table: 'credentials',
+      column: 'document',
+      reason:
+        'The verification record in place of the signed file: identifier, issuer, achievement, dates and status entry (no name, email hash, result or evidence), so verification by ID answers and the holder’s own copies keep their status',
+    },
+    {
+      table: 'credentials',
+      column: 'holder_hidden_fields',
+      reason: 'The fields the holder chose to hide on the public page, so the page after erasure shows no more than they allowed',
+    },
+  ],
   subjectsHolding: {
     async credentials(db, { orgId, from, to }) {
       const rows = await db
@@ -90,65 +184,62 @@ export const credentialsPrivacy = definePrivacyProvider({
     }
   },
   /**
-   * Strips the person from our copies: the signed document, name and email go. What verification of
-   * copies the holder already has needs (the credential's status slots) stays. Orgs whose policy is
-   * "revoke" also revoke the credential, so those copies stop verifying.
+   * Strips the person from our copies: email, deliveries, analytics, result, evidence and the signed
+   * file go; a verification record stays (see verificationRecordOf), so the public page and
+   * verification by ID still answer, and copies the holder downloaded still verify (their status
+   * slots stay). When the org's policy is "revoke", or the person asks, the credentials are withdrawn
+   * instead and the record keeps no name.
    */
   async erase(db, subject, forgetAfterCommit) {
-    const rows = await db
-      .select({
-        id: credentials.id,
-        orgId: credentials.orgId,
-        revocationListId: credentials.revocationListId,
-        suspensionListId: credentials.suspensionListId,
-        policy: credentialSettings.erasurePolicy,
-      })
-      .from(credentials)
-      .leftJoin(credentialSettings, eq(credentialSettings.orgId, credentials.orgId))
-      .where(eq(credentials.recipientEmail, subject.email))
-    await eraseCredentialEvents(
-      db,
-      rows.map((row) => row.id),
-    )
-    // What verification by ID remembers of these credentials (see verifyById) goes with them.
-    for (const row of rows) forgetAfterCommit(row.id, row.revocationListId, row.suspensionListId)
-    const toRevoke = rows.filter((row) => (row.policy ?? 'revoke') === 'revoke').map((row) => row.id)
-    if (toRevoke.length > 0) {
-      const revoked = await db
-        .update(credentials)
-        .set({ revokedAt: new Date(), revocationReason: 'Withdrawn at the holder’s request' })
-        .where(and(inArray(credentials.id, toRevoke), isNull(credentials.revokedAt)))
-        .returning({ listId: credentials.revocationListId })
-      const listIds = [...new Set(revoked.map((row) => row.listId))]
-      if (listIds.length > 0) await db.update(statusLists).set({ isStale: true }).where(inArray(statusLists.id, listIds))
-    }
-    if (rows.length > 0) {
-      const ids = rows.map((row) => row.id)
-      await db.delete(credentialDeliveries).where(inArray(credentialDeliveries.credentialId, ids))
-      await db
-        .update(credentials)
-        .set({
-          recipientName: '',
-          recipientEmail: null,
-          holderHiddenFields: [],
-          document: sql`jsonb_build_object('id', ${credentials.document}->'id', 'erased', true)`,
-        })
-        .where(
-          inArray(
-            credentials.id,
-            rows.map((row) => row.id),
-          ),
-        )
-    }
-    const pending = await db
-      .select({ id: bulkIssuances.id, rows: bulkIssuances.rows })
-      .from(bulkIssuances)
-      .where(sql`${bulkIssuances.rows} @> ${JSON.stringify([{ email: subject.email }])}::jsonb`)
-    for (const bulk of pending) {
-      await db
-        .update(bulkIssuances)
-        .set({ rows: bulk.rows.filter((row) => row.email !== subject.email) })
-        .where(eq(bulkIssuances.id, bulk.id))
-    }
+    await eraseCredentialsOf(db, subject, forgetAfterCommit)
+    await eraseFromBulkUploads(db, subject.email)
   },
 })
+
+async function eraseCredentialsOf(db: Db, subject: Subject, forgetAfterCommit: (...ids: string[]) => void): Promise<void> {
+  const rows = await db
+    .select({
+      id: credentials.id,
+      revocationListId: credentials.revocationListId,
+      suspensionListId: credentials.suspensionListId,
+      policy: credentialSettings.erasurePolicy,
+    })
+    .from(credentials)
+    .leftJoin(credentialSettings, eq(credentialSettings.orgId, credentials.orgId))
+    .where(eq(credentials.recipientEmail, subject.email))
+  if (rows.length === 0) return
+  const ids = rows.map((row) => row.id)
+  await eraseCredentialEvents(db, ids)
+  await db.delete(credentialDeliveries).where(inArray(credentialDeliveries.credentialId, ids))
+  // What verification by ID remembers of these credentials (see verifyById) goes with them.
+  for (const row of rows) forgetAfterCommit(row.id, row.revocationListId, row.suspensionListId)
+  const toRevoke = rows.filter((row) => subject.revokeCredentials || row.policy === 'revoke').map((row) => row.id)
+  const now = new Date()
+  if (toRevoke.length > 0) {
+    const revoked = await db
+      .update(credentials)
+      .set({ revokedAt: now, revocationReason: WITHDRAWN_AT_HOLDERS_REQUEST })
+      .where(and(inArray(credentials.id, toRevoke), isNull(credentials.revokedAt)))
+      .returning({ listId: credentials.revocationListId })
+    const listIds = [...new Set(revoked.map((row) => row.listId))]
+    if (listIds.length > 0) await db.update(statusLists).set({ isStale: true }).where(inArray(statusLists.id, listIds))
+    await db.update(credentials).set({ recipientName: '' }).where(inArray(credentials.id, toRevoke))
+  }
+  await db
+    .update(credentials)
+    .set({ recipientEmail: null, erasedAt: now, isIndexable: false, document: verificationRecordOf(credentials.document) })
+    .where(inArray(credentials.id, ids))
+}
+
+async function eraseFromBulkUploads(db: Db, email: string): Promise<void> {
+  const pending = await db
+    .select({ id: bulkIssuances.id, rows: bulkIssuances.rows })
+    .from(bulkIssuances)
+    .where(sql`${bulkIssuances.rows} @> ${JSON.stringify([{ email: email }])}::jsonb`)
+  for (const bulk of pending) {
+    await db
+      .update(bulkIssuances)
+      .set({ rows: bulk.rows.filter((row) => row.email !== email) })
+      .where(eq(bulkIssuances.id, bulk.id))
+  }
+}

@@ -11,14 +11,15 @@ import { ANALYTICS_DISCLOSURE } from './analytics-pages.tsx'
 import { badgeFormat, badgePath, bakeBadge, type CredentialFileSource, credentialFromFile, MAX_CREDENTIAL_FILE_BYTES } from './baking.ts'
 import { PublicAchievementParams, PublicCredentialParams } from './contract.ts'
 import { credentialDetails } from './credential-details.ts'
-import { disclosedFields, fieldsFromForm, publishedFields, setHolderHiddenFields, signedFileAccess } from './disclosure.ts'
+import { disclosedFields, fieldsFromForm, publishedFields, setHolderChoices, signedFileAccess } from './disclosure.ts'
 import { FieldCheckboxes } from './field-checkboxes.tsx'
 import { isCredentialHolder } from './holder.ts'
 import type { EvidenceInput, ResultInput } from './issuance.ts'
 import { lineageOf, SUPERSEDED } from './lineage.ts'
 import { renderMarkdown } from './markdown.ts'
-import { findPublicCredential, statusOf } from './queries.ts'
-import { PUBLIC_RATE_LIMIT } from './routes.ts'
+import { WITHDRAWN_AT_HOLDERS_REQUEST } from './privacy.ts'
+import { findPublicCredential, indexableCredentialIds, statusOf } from './queries.ts'
+import { KEEPS_NO_VISITOR_ADDRESS, PUBLIC_RATE_LIMIT } from './routes.ts'
 import { DISCLOSABLE_FIELDS, type DisclosableField } from './schema.ts'
 import { ShareSection, SharingMeta, sharedCredentialOf } from './sharing.tsx'
 import { StatusBadge } from './status-badge.tsx'
@@ -44,6 +45,9 @@ const VERDICT_SENTENCES: Record<VerificationReport['verdict'], string> = {
   malformed: 'Not a valid credential: the document is not well-formed.',
 }
 
+/** The verdict on a credential whose signed file was erased (see verifyIssuerRecord): there is no signature to speak of. */
+const VALID_BY_RECORD = 'Valid, by the issuer’s record: the status and the dates check out. The signed file was erased at the holder’s request.'
+
 const IMAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
 /** `?via=` says where a visitor came from (see LINK_SOURCES); unknown values count as direct visits. */
@@ -68,167 +72,207 @@ export async function publicPages(app: TypedApp): Promise<void> {
   const { platform } = app
   const urls = publicUrls(platform.config)
 
-  app.get('/credentials/:credentialId', { schema: { params: PublicCredentialParams, querystring: ViaQuery } }, async (request, reply) => {
-    const found = await findPublicCredential(platform.db, request.params.credentialId)
-    if (!found) throw new NotFoundError('credential')
-    const { credential, achievement } = found
-    const status = statusOf(credential, platform.clock.now())
-    recordPageView(platform, request, credential, status)
-    const shared = sharedCredentialOf(platform.config, found)
-    const isHolder = await isCredentialHolder(platform, request.auth, credential)
-    const issuer = (credential.document.issuer ?? {}) as { id?: string; name?: string }
-    const pageUrl = urls.credential(credential.id)
-    const orgFields = publishedFields(found.orgPublicFields)
-    const shown = disclosedFields(orgFields, credential)
-    const lineage = await lineageOf(platform.db, credential)
-    const { result, evidence } = credentialDetails(credential.document)
-    const isSuperseded = credential.revocationReason === SUPERSEDED && lineage.replacedBy
-    const mayDownload = (await signedFileAccess(platform, request.auth, found)) !== 'denied'
-    if (!credential.isIndexable) reply.header('x-robots-tag', 'noindex')
-    const achievementName = shared.achievementName
-    return reply.page(
-      shown.has('holderName') ? `${achievementName} — ${credential.recipientName}` : achievementName,
-      <article class={`public-credential status-${status}`}>
-        {isHolder ? (
-          <p class="flash flash-info">
-            This is your credential. <a href={`/credentials/${credential.id}/verifications`}>See how often and how it was verified</a>.
-          </p>
-        ) : (
-          ''
-        )}
-        <header>
-          <StatusBadge status={status} /> <strong>{isSuperseded ? 'This credential was replaced by a corrected one.' : STATUS_SENTENCES[status]}</strong>
-          {isSuperseded ? (
-            <p>
-              <a href={`/credentials/${lineage.replacedBy}`} data-lineage="replaced-by">
-                See the corrected credential
-              </a>
-            </p>
-          ) : credential.revokedAt && credential.revocationReason ? (
-            <p safe>{`Reason given: ${credential.revocationReason}`}</p>
-          ) : (
-            ''
-          )}
-          {lineage.replaces ? (
-            <p>
-              This credential corrects{' '}
-              <a href={`/credentials/${lineage.replaces}`} data-lineage="replaces">
-                an earlier one
-              </a>
-              .
+  app.get(
+    '/credentials/:credentialId',
+    { config: KEEPS_NO_VISITOR_ADDRESS, schema: { params: PublicCredentialParams, querystring: ViaQuery } },
+    async (request, reply) => {
+      const found = await findPublicCredential(platform.db, request.params.credentialId)
+      if (!found) throw new NotFoundError('credential')
+      const { credential, achievement } = found
+      const status = statusOf(credential, platform.clock.now())
+      recordPageView(platform, request, credential, status)
+      const shared = sharedCredentialOf(platform.config, found)
+      const isHolder = await isCredentialHolder(platform, request.auth, credential)
+      const issuer = (credential.document.issuer ?? {}) as { id?: string; name?: string }
+      const pageUrl = urls.credential(credential.id)
+      const orgFields = publishedFields(found.orgPublicFields)
+      const shown = disclosedFields(orgFields, credential)
+      const lineage = await lineageOf(platform.db, credential)
+      const { result, evidence } = credentialDetails(credential.document)
+      const isSuperseded = credential.revocationReason === SUPERSEDED && lineage.replacedBy
+      const mayDownload = !credential.erasedAt && (await signedFileAccess(platform, request.auth, found)) !== 'denied'
+      const isWithdrawn = credential.revocationReason === WITHDRAWN_AT_HOLDERS_REQUEST
+      if (!credential.isIndexable) reply.header('x-robots-tag', 'noindex')
+      const achievementName = shared.achievementName
+      // A credential withdrawn when its holder was erased keeps no name.
+      const showsName = shown.has('holderName') && credential.recipientName !== ''
+      return reply.page(
+        showsName ? `${achievementName} — ${credential.recipientName}` : achievementName,
+        <article class={`public-credential status-${status}`}>
+          {isHolder ? (
+            <p class="flash flash-info">
+              This is your credential. <a href={`/credentials/${credential.id}/verifications`}>See how often and how it was verified</a>.
             </p>
           ) : (
             ''
           )}
-        </header>
-        <div class="grid">
-          <div>
-            {achievement?.imageType ? <img src={`/achievements/${achievement.id}/image`} alt={`${achievementName} badge`} width="180" height="180" /> : ''}
+          <header>
+            <StatusBadge status={status} />{' '}
+            <strong>
+              {isSuperseded
+                ? 'This credential was replaced by a corrected one.'
+                : isWithdrawn
+                  ? 'This credential was withdrawn at the holder’s request.'
+                  : STATUS_SENTENCES[status]}
+            </strong>
+            {isSuperseded ? (
+              <p>
+                <a href={`/credentials/${lineage.replacedBy}`} data-lineage="replaced-by">
+                  See the corrected credential
+                </a>
+              </p>
+            ) : credential.revokedAt && credential.revocationReason && !isWithdrawn ? (
+              <p safe>{`Reason given: ${credential.revocationReason}`}</p>
+            ) : (
+              ''
+            )}
+            {credential.erasedAt && !isWithdrawn ? (
+              <p data-erased="true">
+                Its holder asked for their data to be erased: this page shows the record the issuer keeps so that the credential can still be verified.
+              </p>
+            ) : (
+              ''
+            )}
+            {lineage.replaces ? (
+              <p>
+                This credential corrects{' '}
+                <a href={`/credentials/${lineage.replaces}`} data-lineage="replaces">
+                  an earlier one
+                </a>
+                .
+              </p>
+            ) : (
+              ''
+            )}
+          </header>
+          <div class="grid">
+            <div>
+              {achievement?.imageType ? <img src={`/achievements/${achievement.id}/image`} alt={`${achievementName} badge`} width="180" height="180" /> : ''}
+            </div>
+            <div>
+              {showsName ? <h1 safe>{credential.recipientName}</h1> : <h1>A credential holder</h1>}
+              <p>
+                earned <strong safe>{achievementName}</strong>
+              </p>
+              <dl>
+                <dt>Issued by</dt>
+                <dd>
+                  <span safe>{issuer.name ?? ''}</span>
+                  <br />
+                  <small>
+                    <code safe>{issuer.id ?? ''}</code>
+                  </small>
+                </dd>
+                {shown.has('issueDate') ? (
+                  <>
+                    <dt>Issued on</dt>
+                    <dd safe>{credential.validFrom.toISOString().slice(0, 10)}</dd>
+                  </>
+                ) : (
+                  ''
+                )}
+                {shown.has('expiry') ? (
+                  <>
+                    <dt>Expires</dt>
+                    <dd>{credential.validUntil ? credential.validUntil.toISOString().slice(0, 10) : 'Never'}</dd>
+                  </>
+                ) : (
+                  ''
+                )}
+                {result && shown.has('result') ? (
+                  <>
+                    <dt>Result</dt>
+                    <dd data-field="result" safe>
+                      {describeResult(result)}
+                    </dd>
+                  </>
+                ) : (
+                  ''
+                )}
+              </dl>
+            </div>
+            <div>
+              <img src={await qrCodeDataUri(pageUrl)} alt={`QR code linking to ${pageUrl}`} width="160" height="160" class="qr-code" />
+            </div>
           </div>
-          <div>
-            {shown.has('holderName') ? <h1 safe>{credential.recipientName}</h1> : <h1>A credential holder</h1>}
+          {evidence.length > 0 && shown.has('evidence') ? <EvidenceList evidence={evidence} /> : ''}
+          {achievement ? (
             <p>
-              earned <strong safe>{achievementName}</strong>
+              <a href={`/achievements/${achievement.id}`}>What this achievement means</a>
             </p>
-            <dl>
-              <dt>Issued by</dt>
-              <dd>
-                <span safe>{issuer.name ?? ''}</span>
-                <br />
-                <small>
-                  <code safe>{issuer.id ?? ''}</code>
-                </small>
-              </dd>
-              {shown.has('issueDate') ? (
-                <>
-                  <dt>Issued on</dt>
-                  <dd safe>{credential.validFrom.toISOString().slice(0, 10)}</dd>
-                </>
-              ) : (
-                ''
-              )}
-              {shown.has('expiry') ? (
-                <>
-                  <dt>Expires</dt>
-                  <dd>{credential.validUntil ? credential.validUntil.toISOString().slice(0, 10) : 'Never'}</dd>
-                </>
-              ) : (
-                ''
-              )}
-              {result && shown.has('result') ? (
-                <>
-                  <dt>Result</dt>
-                  <dd data-field="result" safe>
-                    {describeResult(result)}
-                  </dd>
-                </>
-              ) : (
-                ''
-              )}
-            </dl>
-          </div>
-          <div>
-            <img src={await qrCodeDataUri(pageUrl)} alt={`QR code linking to ${pageUrl}`} width="160" height="160" class="qr-code" />
-          </div>
-        </div>
-        {evidence.length > 0 && shown.has('evidence') ? <EvidenceList evidence={evidence} /> : ''}
-        {achievement ? (
+          ) : (
+            ''
+          )}
+          <ShareSection config={platform.config} shared={shared} isOpen={isHolder || linkSourceOf(request) === 'email'} />
           <p>
-            <a href={`/achievements/${achievement.id}`}>What this achievement means</a>
+            <small>{ANALYTICS_DISCLOSURE}</small>
           </p>
-        ) : (
-          ''
-        )}
-        <ShareSection config={platform.config} shared={shared} isOpen={isHolder || linkSourceOf(request) === 'email'} />
-        <p>
-          <small>{ANALYTICS_DISCLOSURE}</small>
-        </p>
-        {isHolder ? <HolderDisclosureForm credentialId={credential.id} orgFields={orgFields} shown={shown} csrfToken={reply.csrfToken()} /> : ''}
-        <footer>
-          {mayDownload ? (
-            <>
-              <a href={`/credentials/${credential.id}.pdf?download=1`} role="button" class="secondary">
-                Download the certificate (PDF)
-              </a>{' '}
-              <a href={`/credentials/${credential.id}.json`} role="button" class="secondary" download="">
-                Download the signed credential (JSON)
-              </a>{' '}
-              {achievement?.imageType ? (
-                <>
-                  <a href={badgePath(credential.id, achievement.imageType)} role="button" class="secondary" download="" safe>
-                    {`Download baked badge (${badgeFormat(achievement.imageType)})`}
-                  </a>{' '}
-                </>
-              ) : (
-                ''
-              )}
-            </>
+          {isHolder ? (
+            <HolderDisclosureForm
+              credentialId={credential.id}
+              orgFields={orgFields}
+              shown={shown}
+              isIndexable={credential.isIndexable}
+              csrfToken={reply.csrfToken()}
+            />
           ) : (
             ''
           )}
-          <a href={`/verify?id=${credential.id}`} role="button" class="secondary outline">
-            Verify its signature
-          </a>
-        </footer>
-      </article>,
-      { head: <SharingMeta config={platform.config} shared={shared} /> },
-    )
-  })
+          <footer>
+            {mayDownload ? (
+              <>
+                <a href={`/credentials/${credential.id}.pdf?download=1`} role="button" class="secondary">
+                  Download the certificate (PDF)
+                </a>{' '}
+                <a href={`/credentials/${credential.id}.json`} role="button" class="secondary" download="">
+                  Download the signed credential (JSON)
+                </a>{' '}
+                {achievement?.imageType ? (
+                  <>
+                    <a href={badgePath(credential.id, achievement.imageType)} role="button" class="secondary" download="" safe>
+                      {`Download baked badge (${badgeFormat(achievement.imageType)})`}
+                    </a>{' '}
+                  </>
+                ) : (
+                  ''
+                )}
+              </>
+            ) : (
+              ''
+            )}
+            <a href={`/verify?id=${credential.id}`} role="button" class="secondary outline">
+              Verify its signature
+            </a>
+          </footer>
+        </article>,
+        {
+          head: (
+            <>
+              {credential.isIndexable ? '' : <meta name="robots" content="noindex" />}
+              <SharingMeta config={platform.config} shared={shared} />
+            </>
+          ),
+        },
+      )
+    },
+  )
+
+  app.get('/robots.txt', { config: { skipAudit: true }, schema: { hide: true } }, async (_request, reply) =>
+    reply
+      .type('text/plain; charset=utf-8')
+      .header('cache-control', 'public, max-age=300')
+      .send(robotsTxt(await indexableCredentialIds(platform.db))),
+  )
 
   app.post('/credentials/:credentialId/disclosure', { schema: { params: PublicCredentialParams } }, async (request, reply) => {
     const { credentialId } = request.params
     const shown = fieldsFromForm(request.body)
-    await setHolderHiddenFields(
-      platform,
-      request.auth,
-      credentialId,
-      DISCLOSABLE_FIELDS.filter((field) => !shown.includes(field)),
-    )
+    const isIndexable = (request.body as Record<string, unknown> | undefined)?.indexable === 'on'
+    await setHolderChoices(platform, request.auth, credentialId, { hiddenFields: DISCLOSABLE_FIELDS.filter((field) => !shown.includes(field)), isIndexable })
     reply.flash('success', 'Saved. The public page now shows only what you ticked; your signed file is unchanged.')
     return reply.redirect(`/credentials/${credentialId}`)
   })
 
-  // A <meta name="robots"> tag would need a layout slot; the X-Robots-Tag header says the same to crawlers.
   app.get('/achievements/:achievementId', { schema: { params: PublicAchievementParams } }, async (request, reply) => {
     const achievement = await findPublicAchievement(platform.db, request.params.achievementId)
     if (!achievement) throw new NotFoundError('achievement')
@@ -281,13 +325,14 @@ export async function publicPages(app: TypedApp): Promise<void> {
   for (const extension of ['png', 'svg']) {
     app.get(
       `/credentials/:credentialId/badge.${extension}`,
-      { config: PUBLIC_RATE_LIMIT, schema: { params: PublicCredentialParams } },
+      { config: { ...PUBLIC_RATE_LIMIT, ...KEEPS_NO_VISITOR_ADDRESS }, schema: { params: PublicCredentialParams } },
       async (request, reply) => {
         const found = await findPublicCredential(platform.db, request.params.credentialId)
         if (!found) throw new NotFoundError('credential')
         const access = await signedFileAccess(platform, request.auth, found)
         if (access === 'denied')
           throw new ForbiddenError('holder_keeps_private', 'The holder keeps some details of this credential private, so its badge file is not public.')
+        if (!found.credential.isIndexable) reply.header('x-robots-tag', 'noindex')
         const badge = bakeBadge(found.credential, found.achievement)
         // The achievement image may have changed type since a link was shared.
         const path = badgePath(found.credential.id, badge.type)
@@ -347,11 +392,15 @@ export async function publicPages(app: TypedApp): Promise<void> {
       </>,
     )
 
-  app.get('/verify', { schema: { querystring: Type.Object({ id: Type.Optional(Type.String({ maxLength: 500 })) }) } }, async (request, reply) => {
-    const { id } = request.query
-    if (!id) return verifyPage(reply)
-    return verifyByIdPage(request, reply, id)
-  })
+  app.get(
+    '/verify',
+    { config: KEEPS_NO_VISITOR_ADDRESS, schema: { querystring: Type.Object({ id: Type.Optional(Type.String({ maxLength: 500 })) }) } },
+    async (request, reply) => {
+      const { id } = request.query
+      if (!id) return verifyPage(reply)
+      return verifyByIdPage(request, reply, id)
+    },
+  )
 
   const verifyByIdPage = async (request: FastifyRequest, reply: FastifyReply, id: string) => {
     const result = await verifyById(platform, id)
@@ -360,30 +409,48 @@ export async function publicPages(app: TypedApp): Promise<void> {
     return verifyPage(reply, { id, report: result.report })
   }
 
-  app.post('/verify', { config: { rateLimit: { max: 120, timeWindow: '1 minute' } }, schema: { body: VerifyForm } }, async (request, reply) => {
-    const file = uploadedFile(request.body, 'file')
-    if (file) {
-      if (file.data.length > MAX_CREDENTIAL_FILE_BYTES) {
-        return verifyPage(reply.status(413), {
-          error: `The file is larger than ${MAX_CREDENTIAL_FILE_BYTES / 1024 / 1024} MB; a credential or a baked badge is much smaller.`,
-        })
+  app.post(
+    '/verify',
+    { config: { rateLimit: { max: 120, timeWindow: '1 minute' }, ...KEEPS_NO_VISITOR_ADDRESS }, schema: { body: VerifyForm } },
+    async (request, reply) => {
+      const file = uploadedFile(request.body, 'file')
+      if (file) {
+        if (file.data.length > MAX_CREDENTIAL_FILE_BYTES) {
+          return verifyPage(reply.status(413), {
+            error: `The file is larger than ${MAX_CREDENTIAL_FILE_BYTES / 1024 / 1024} MB; a credential or a baked badge is much smaller.`,
+          })
+        }
+        let upload: ReturnType<typeof credentialFromFile>
+        try {
+          upload = credentialFromFile(file.data)
+        } catch (error) {
+          if (error instanceof InvalidError) return verifyPage(reply.status(422), { error: error.message })
+          throw error
+        }
+        const report = await verifyDocument(platform, upload.document)
+        recordVerification(platform, request, 'verify-page', { document: upload.document }, report)
+        return verifyPage(reply, { report, source: upload.source })
       }
-      let upload: ReturnType<typeof credentialFromFile>
-      try {
-        upload = credentialFromFile(file.data)
-      } catch (error) {
-        if (error instanceof InvalidError) return verifyPage(reply.status(422), { error: error.message })
-        throw error
-      }
-      const report = await verifyDocument(platform, upload.document)
-      recordVerification(platform, request, 'verify-page', { document: upload.document }, report)
-      return verifyPage(reply, { report, source: upload.source })
-    }
-    const id = (request.body.id ?? '').trim()
-    if (!id) return verifyPage(reply.status(422), { error: 'Enter a credential ID or link, or choose a file.' })
-    if (!credentialIdFrom(id)) return verifyPage(reply.status(422), { id, error: 'That is not a credential ID (cred_…) or a link to one.' })
-    return verifyByIdPage(request, reply, id)
-  })
+      const id = (request.body.id ?? '').trim()
+      if (!id) return verifyPage(reply.status(422), { error: 'Enter a credential ID or link, or choose a file.' })
+      if (!credentialIdFrom(id)) return verifyPage(reply.status(422), { id, error: 'That is not a credential ID (cred_…) or a link to one.' })
+      return verifyByIdPage(request, reply, id)
+    },
+  )
+}
+
+/** Prefixes of pages about a person, kept out of search engines (there are no public profiles yet). */
+const PERSONAL_PREFIXES = ['/credentials/', '/me/', '/account/']
+
+/** Personal pages are disallowed for every crawler, except the credential pages whose holder opted in. */
+export function robotsTxt(indexableCredentialIds: string[]): string {
+  return [
+    '# Pages about a person stay out of search engines unless the person opted in.',
+    'User-agent: *',
+    ...indexableCredentialIds.map((id) => `Allow: /credentials/${id}$`),
+    ...PERSONAL_PREFIXES.map((prefix) => `Disallow: ${prefix}`),
+    '',
+  ].join('\n')
 }
 
 function describeResult(result: ResultInput): string {
@@ -414,13 +481,22 @@ function EvidenceList({ evidence }: { evidence: EvidenceInput[] }) {
   )
 }
 
-function HolderDisclosureForm(props: { credentialId: string; orgFields: DisclosableField[]; shown: Set<DisclosableField>; csrfToken: string }) {
+function HolderDisclosureForm(props: {
+  credentialId: string
+  orgFields: DisclosableField[]
+  shown: Set<DisclosableField>
+  isIndexable: boolean
+  csrfToken: string
+}) {
   return (
     <details class="holder-disclosure">
       <summary>You hold this credential: choose what this page shows</summary>
       <form method="post" action={`/credentials/${props.credentialId}/disclosure`}>
         <CsrfField token={props.csrfToken} />
         <FieldCheckboxes legend="Show on the public page" fields={props.orgFields} isShown={(field) => props.shown.has(field)} />
+        <label>
+          <input type="checkbox" name="indexable" checked={props.isIndexable} /> Let search engines index this page (off: it is kept out of search results)
+        </label>
         <p>
           <small>
             Your signed credential file is unchanged and still verifies; only this page and its public JSON change. Fields your issuer does not publish are not
@@ -438,7 +514,7 @@ function VerificationResult({ report }: { report: VerificationReport }) {
   return (
     <article class={`verification ${isValid ? 'verification-valid' : 'verification-invalid'}`} data-verdict={report.verdict}>
       <header>
-        <strong safe>{VERDICT_SENTENCES[report.verdict]}</strong>
+        <strong safe>{isValid && report.checks.some((check) => check.name === 'record') ? VALID_BY_RECORD : VERDICT_SENTENCES[report.verdict]}</strong>
       </header>
       <table>
         <TableHead columns={['Check', 'Result', 'Why']} />

@@ -131,6 +131,7 @@ export async function findCredentialToVerify(db: Db, credentialId: string) {
       recipientEmail: credentials.recipientEmail,
       document: credentials.document,
       suspendedAt: credentials.suspendedAt,
+      erasedAt: credentials.erasedAt,
       revocationListId: credentials.revocationListId,
       revocationList: statusLists.document,
       isRevocationListStale: statusLists.isStale,
@@ -139,6 +140,16 @@ export async function findCredentialToVerify(db: Db, credentialId: string) {
     .innerJoin(statusLists, eq(statusLists.id, credentials.revocationListId))
     .where(eq(credentials.id, credentialId))
   return row
+}
+
+/** Credentials whose holder let search engines index the public page. */
+export async function indexableCredentialIds(db: Db): Promise<string[]> {
+  const rows = await db
+    .select({ id: credentials.id })
+    .from(credentials)
+    .where(and(eq(credentials.isIndexable, true), isNull(credentials.erasedAt)))
+    .orderBy(credentials.id)
+  return rows.map((row) => row.id)
 }
 
 const publicCredentialQuery = (db: Db) =>

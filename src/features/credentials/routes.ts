@@ -10,6 +10,7 @@ import {
   CredentialParams,
   CredentialSummary,
   CredentialsQuery,
+  ErasurePolicyForm,
   IssueApiBody,
   PublicCredentialParams,
   ReissueApiBody,
@@ -21,7 +22,7 @@ import {
   VerifyApiBody,
 } from './contract.ts'
 import { credentialDetails } from './credential-details.ts'
-import { disclosedFields, publishedFields, signedFileAccess } from './disclosure.ts'
+import { disclosedFields, publishedFields, SIGNED_FILE_ERASED, setErasurePolicy, signedFileAccess } from './disclosure.ts'
 import { signedCredentialFile } from './holder.ts'
 import type { CredentialRow } from './issuance.ts'
 import { didDocumentOf } from './issuer.ts'
@@ -37,8 +38,15 @@ import { type VerificationReport, verifyById, verifyDocument, verifyPresentation
 const tags = ['Credentials']
 const config = { rateLimit: API_RATE_LIMIT }
 export const PUBLIC_RATE_LIMIT = { rateLimit: { max: 1200, timeWindow: '1 minute' } }
+/** Route config of a credential's public pages and files, which promise to store no visitor's IP address. */
+export const KEEPS_NO_VISITOR_ADDRESS = { keepsNoVisitorAddress: true }
 
-/** What a credential's public JSON says when the holder or the org hides fields: no signed file, nothing hidden. */
+const PRIVATE_FIELDS_NOTE = 'The holder keeps some details of this credential private. Ask them for the signed file, or verify it by ID.'
+
+/**
+ * What a credential's public JSON says when the holder or the org hides fields, or when the holder was
+ * erased: no signed file, nothing hidden.
+ */
 function publicView(credential: CredentialRow, achievementName: string | null, shown: Set<DisclosableField>, now: Date) {
   const { result, evidence } = credentialDetails(credential.document)
   return {
@@ -51,7 +59,7 @@ function publicView(credential: CredentialRow, achievementName: string | null, s
     ...(shown.has('expiry') ? { validUntil: credential.validUntil?.toISOString() ?? null } : {}),
     ...(shown.has('result') && result ? { result } : {}),
     ...(shown.has('evidence') && evidence.length > 0 ? { evidence } : {}),
-    note: 'The holder keeps some details of this credential private. Ask them for the signed file, or verify it by ID.',
+    note: credential.erasedAt ? SIGNED_FILE_ERASED : PRIVATE_FIELDS_NOTE,
   }
 }
 
@@ -167,21 +175,46 @@ export async function credentialRoutes(app: TypedApp): Promise<void> {
   statusRoute('suspend', (scope, id) => suspendCredential(platform, scope, id))
   statusRoute('reinstate', (scope, id) => reinstateCredential(platform, scope, id))
 
+  app.put(
+    '/api/v1/orgs/:orgId/credentials/erasure-policy',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Choose what erasing a holder does: keep a verification record (keep_record, the default) or withdraw the credential (revoke)',
+        params: Type.Object({ orgId: Type.String() }),
+        body: ErasurePolicyForm,
+        response: { 200: ErasurePolicyForm },
+      },
+    },
+    async (request) => {
+      await setErasurePolicy(platform, scopeOf(request), request.body.erasurePolicy)
+      return { erasurePolicy: request.body.erasurePolicy }
+    },
+  )
+
   // Public documents: credentials, status lists, DID documents.
-  app.get('/credentials/:credentialId.json', { config: PUBLIC_RATE_LIMIT, schema: { params: PublicCredentialParams, hide: true } }, async (request, reply) => {
-    const found = await findPublicCredential(platform.db, request.params.credentialId)
-    if (!found) throw new NotFoundError('credential')
-    const { credential } = found
-    const access = await signedFileAccess(platform, request.auth, found)
-    if (access !== 'public') reply.header('cache-control', 'private, no-store').header('vary', 'cookie')
-    if (access !== 'denied') {
-      recordCredentialAccess(platform, request, credential, 'json_downloaded')
-      const file = signedCredentialFile(credential)
-      return reply.type('application/vc+ld+json; charset=utf-8').header('content-disposition', `attachment; filename="${file.fileName}"`).send(file.content)
-    }
-    const shown = disclosedFields(publishedFields(found.orgPublicFields), credential)
-    return reply.type('application/json; charset=utf-8').send(publicView(credential, found.achievement?.name ?? null, shown, platform.clock.now()))
-  })
+  app.get(
+    '/credentials/:credentialId.json',
+    { config: { ...PUBLIC_RATE_LIMIT, ...KEEPS_NO_VISITOR_ADDRESS }, schema: { params: PublicCredentialParams, hide: true } },
+    async (request, reply) => {
+      const found = await findPublicCredential(platform.db, request.params.credentialId)
+      if (!found) throw new NotFoundError('credential')
+      const { credential } = found
+      const shown = disclosedFields(publishedFields(found.orgPublicFields), credential)
+      const view = () => publicView(credential, found.achievement?.name ?? null, shown, platform.clock.now())
+      if (!credential.isIndexable) reply.header('x-robots-tag', 'noindex')
+      if (credential.erasedAt) return reply.type('application/json; charset=utf-8').send(view())
+      const access = await signedFileAccess(platform, request.auth, found)
+      if (access !== 'public') reply.header('cache-control', 'private, no-store').header('vary', 'cookie')
+      if (access !== 'denied') {
+        recordCredentialAccess(platform, request, credential, 'json_downloaded')
+        const file = signedCredentialFile(credential)
+        return reply.type('application/vc+ld+json; charset=utf-8').header('content-disposition', `attachment; filename="${file.fileName}"`).send(file.content)
+      }
+      return reply.type('application/json; charset=utf-8').send(view())
+    },
+  )
 
   app.get(
     '/status-lists/:statusListId',

@@ -97,6 +97,8 @@ export const credentials = pgTable(
     replacesCredentialId: text(),
     /** Fields the holder chose to hide on the public page, on top of what the org hides. */
     holderHiddenFields: jsonb().$type<DisclosableField[]>().notNull().default([]),
+    /** The holder was erased: `document` is then the verification record kept (see privacy.ts), no longer the signed file. */
+    erasedAt: timestamp({ withTimezone: true }),
     createdAt: createdAt(),
   },
   (table) => [
@@ -137,7 +139,12 @@ export const bulkIssuances = pgTable('bulk_issuances', {
   ...timestamps,
 })
 
-export type ErasurePolicy = 'revoke' | 'anonymise'
+/**
+ * What erasing a holder does to their credentials. Both remove every personal detail but a minimal
+ * verification record; 'keep_record' keeps the credential valid (its page and verification by ID say
+ * so, the holder's own copies still verify), 'revoke' withdraws it as at the holder's request.
+ */
+export type ErasurePolicy = 'keep_record' | 'revoke'
 
 /** What a public credential page may show besides the achievement and issuer; the signed file always holds everything. */
 export const DISCLOSABLE_FIELDS = ['holderName', 'issueDate', 'expiry', 'result', 'evidence'] as const
@@ -146,8 +153,7 @@ export type DisclosableField = (typeof DISCLOSABLE_FIELDS)[number]
 /** Per-org choices about credentials. */
 export const credentialSettings = pgTable('credential_settings', {
   orgId: text().primaryKey(),
-  /** What erasing a recipient does to their credentials: revoke them, or keep them valid but anonymised. */
-  erasurePolicy: text().$type<ErasurePolicy>().notNull().default('revoke'),
+  erasurePolicy: text().$type<ErasurePolicy>().notNull().default('keep_record'),
   /** Fields public credential pages show; holders may hide more of them. */
   publicFields: jsonb()
     .$type<DisclosableField[]>()

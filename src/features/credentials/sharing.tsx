@@ -5,6 +5,7 @@ import type { TypedApp } from '../../platform/feature.ts'
 import { recordCredentialAccess } from './analytics.ts'
 import { PublicCredentialParams } from './contract.ts'
 import { findPublicCredential } from './queries.ts'
+import { KEEPS_NO_VISITOR_ADDRESS } from './routes.ts'
 import { publicUrls } from './urls.ts'
 
 /** What sharing a credential needs to say about it. */
@@ -145,7 +146,7 @@ export async function sharingRoutes(app: TypedApp): Promise<void> {
   const { platform } = app
 
   // Through Laurel so the click is counted; then on to LinkedIn's prefilled form.
-  app.get('/credentials/:credentialId/linkedin', { schema: { params: PublicCredentialParams } }, async (request, reply) => {
+  app.get('/credentials/:credentialId/linkedin', { config: KEEPS_NO_VISITOR_ADDRESS, schema: { params: PublicCredentialParams } }, async (request, reply) => {
     const found = await findPublicCredential(platform.db, request.params.credentialId)
     if (!found) throw new NotFoundError('credential')
     recordCredentialAccess(platform, request, found.credential, 'linkedin_clicked')

@@ -2,7 +2,15 @@ import type { Platform } from '../../platform/platform.ts'
 import type { ViewedCredential } from './analytics.ts'
 import { documentLoader, withDocument } from './loader.ts'
 import { type CredentialToVerify, findCredentialToVerify } from './queries.ts'
-import { type ProofOutcome, type StatusOutcome, type VerificationReport, type VerifyOptions, verifyCredential, verifyPresentation } from './signing/verify.ts'
+import {
+  type ProofOutcome,
+  type StatusOutcome,
+  type VerificationReport,
+  type VerifyOptions,
+  verifyCredential,
+  verifyIssuerRecord,
+  verifyPresentation,
+} from './signing/verify.ts'
 import { publicUrls } from './urls.ts'
 
 export type { VerificationReport }
@@ -79,6 +87,7 @@ export async function verifyById(platform: Platform, idOrUrl: string): Promise<{
     const listUrl = publicUrls(platform.config).statusList(found.revocationListId)
     options.documentLoader = withDocument(options.documentLoader, listUrl, found.revocationList)
   }
-  const report = await verifyCredential(found.document, options)
+  // An erased holder's credential keeps a verification record, not the signed file (see privacy.ts).
+  const report = await (found.erasedAt ? verifyIssuerRecord : verifyCredential)(found.document, options)
   return { credential: found, report: withSuspension(report, found.suspendedAt) }
 }

@@ -33,6 +33,55 @@ export const examsPrivacy = definePrivacyProvider({
       retention: 'Until the upload is confirmed, when its rows are emptied; on erasure uploads naming the person are deleted',
     },
   ],
+  notPersonal: [
+    { table: 'exams', columns: ['id', 'org_id', 'code', 'title', 'achievement_id'], reason: 'The organisation’s exam catalog' },
+    { table: 'test_centres', columns: ['id', 'org_id', 'code', 'name', 'time_zone'], reason: 'The organisation’s testing centres' },
+    { table: 'rooms', columns: ['id', 'org_id', 'centre_id', 'name'], reason: 'Rooms of the testing centres' },
+    { table: 'proctors', columns: ['id', 'org_id'], reason: 'Random IDs' },
+    {
+      table: 'exam_sessions',
+      columns: [
+        'id',
+        'org_id',
+        'exam_id',
+        'centre_id',
+        'room_id',
+        'proctor_id',
+        'status',
+        'cancellation_reason',
+        'idempotency_key',
+        'created_by_account_id',
+        'portal_session_id',
+      ],
+      reason: 'When and where an exam is held, by whose staff account it was scheduled, and why it was cancelled (staff write it for all candidates)',
+    },
+    {
+      table: 'exam_registrations',
+      columns: ['id', 'org_id', 'exam_session_id', 'status', 'created_by_account_id'],
+      reason: 'Random IDs, the registration’s state and the staff account that registered the candidate',
+    },
+    {
+      table: 'exam_registration_imports',
+      columns: ['id', 'org_id', 'file_name', 'state', 'created_by_account_id'],
+      reason: 'The upload itself: its file’s name, its state and the staff account that uploaded it',
+    },
+    {
+      table: 'exam_session_imports',
+      columns: ['id', 'org_id', 'file_name', 'state', 'rows', 'created_by_account_id'],
+      reason: 'An uploaded schedule of exam sessions (dates, rooms, exams; no candidates) and the staff account that uploaded it',
+    },
+    { table: 'portal_connections', columns: ['org_id', 'base_url'], reason: 'The address of the organisation’s vendor portal' },
+    {
+      table: 'portal_runs',
+      columns: ['id', 'org_id', 'action', 'cancel_reason', 'state', 'claim_id', 'job_id', 'message', 'created_by_account_id', 'token_encrypted'],
+      reason: 'A batch of portal actions: its state, messages, the staff account that started it and the organisation’s encrypted portal token',
+    },
+    {
+      table: 'portal_run_items',
+      columns: ['run_id', 'exam_session_id', 'org_id', 'state', 'rule', 'message', 'portal_session_id'],
+      reason: 'One exam session’s step in a portal batch: its state, the rule it broke and the portal’s message',
+    },
+  ],
   retainedAfterErasure: [],
   subjectsHolding: {
     async exam_registrations(db, { orgId, from, to }) {

@@ -3,6 +3,7 @@ import { ConflictError, InvalidError } from '../../platform/errors.ts'
 import type { TypedApp, TypedRequest } from '../../platform/feature.ts'
 import { parseForm, uploadedFile } from '../../platform/http/forms.ts'
 import type { Platform } from '../../platform/platform.ts'
+import { restrictedAmong } from '../../platform/privacy/restrictions.ts'
 import { utcToZoned, zonedToUtc } from '../../platform/time-zones.ts'
 import { CsrfField, EmptyState, Field, type FormState, PurposeNotice, TableHead } from '../../platform/ui/components.tsx'
 import { CsvPreview, CsvUploadForm, previewCsvUpload } from '../../platform/ui/csv-import.tsx'
@@ -35,6 +36,10 @@ export async function CandidatesSection({ platform, scope, session, csrf }: { pl
   const takesResults = session.status === 'confirmed' || session.status === 'completed'
   const seated = registrations.filter((row) => row.status === 'seated')
   const stored = await getExamSession(platform.db, scope, session.id)
+  const restricted = await restrictedAmong(
+    platform.db,
+    registrations.map((row) => row.email),
+  )
   return (
     <section id="candidates">
       <h2>Candidates</h2>
@@ -54,7 +59,17 @@ export async function CandidatesSection({ platform, scope, session, csrf }: { pl
               {registrations.map((row) => (
                 <tr>
                   <td safe>{row.name}</td>
-                  <td safe>{row.email}</td>
+                  <td>
+                    <span safe>{row.email}</span>
+                    {restricted.has(row.email.toLowerCase()) ? (
+                      <small class="badge" data-restricted="true">
+                        {' '}
+                        Emails held: processing restricted
+                      </small>
+                    ) : (
+                      ''
+                    )}
+                  </td>
                   <td>{row.status === 'seated' ? 'Seated' : 'Waitlisted'}</td>
                   <td>{row.checkedInAt ? 'Present' : '—'}</td>
                   <td>

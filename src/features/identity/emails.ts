@@ -65,6 +65,7 @@ export async function addAccountEmail(platform: Platform, accountId: string, ema
     }
     if (await isEmailInUse(tx, address)) {
       await platform.mailer.send(tx, {
+        isEssential: true,
         to: address,
         subject: 'Someone tried to add your email to another account',
         text: `Someone (perhaps you) tried to add ${address} to a Laurel account, but it already belongs to another one.\n\nIf that was not you, you need not do anything.\n`,
@@ -81,6 +82,7 @@ export async function addAccountEmail(platform: Platform, accountId: string, ema
     if (!row) throw new Error('The address was not stored.')
     const account = entries[0]
     await platform.mailer.send(tx, {
+      isEssential: true,
       to: address,
       subject: 'Confirm your additional email address',
       text: `Hello,\n\nConfirm that ${address} is yours to add it to the Laurel account of ${account?.email ?? 'your account'}:\n${link(platform, `/account/emails/verify?token=${token}`)}\n\nCredentials sent to this address will then appear under "My credentials". The link works for 48 hours. If you did not ask for this, ignore this message.\n`,

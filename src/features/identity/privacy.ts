@@ -63,7 +63,38 @@ export const identityPrivacy = definePrivacyProvider({
       retention: 'Until the child’s account is deleted; the confirmation link until used or expired (7 days)',
     },
   ],
-  notPersonal: [{ table: 'guardian_links', columns: ['child_account_id'], reason: 'The ID of the child’s account, whose data the accounts row declares' }],
+  notPersonal: [
+    {
+      table: 'accounts',
+      columns: ['id'],
+      reason: 'A random ID',
+    },
+    {
+      table: 'account_emails',
+      columns: ['id', 'account_id'],
+      reason: 'Random IDs linking the row to its account; the row is deleted with the account',
+    },
+    {
+      table: 'login_sessions',
+      columns: ['id', 'account_id', 'token_hash'],
+      reason: 'Random IDs and the hash of a random session token; deleted with the account',
+    },
+    {
+      table: 'login_session_secrets',
+      columns: ['login_session_id', 'purpose', 'ciphertext'],
+      reason:
+        'What a staff member typed for one login session (a vendor portal’s sign-in), encrypted with a key only their browser holds; deleted with the session',
+    },
+    { table: 'email_tokens', columns: ['id', 'account_id', 'purpose'], reason: 'Random IDs and what the one-time token is for; deleted with the account' },
+    { table: 'recovery_codes', columns: ['id', 'account_id'], reason: 'Random IDs; the codes are hashed and deleted with the account' },
+    { table: 'sign_in_throttles', columns: ['account_id'], reason: 'A random ID; the counters are deleted with the account' },
+    {
+      table: 'api_keys',
+      columns: ['id', 'account_id', 'org_id', 'scope', 'prefix', 'key_hash'],
+      reason: 'Random IDs, the key’s scope, its public prefix and the hash of a random secret',
+    },
+    { table: 'guardian_links', columns: ['child_account_id'], reason: 'The ID of the child’s account, whose data the accounts row declares' },
+  ],
   retainedAfterErasure: [],
   async export(db, subject) {
     const [account] = subject.accountId ? await db.select().from(accounts).where(eq(accounts.id, subject.accountId)) : []

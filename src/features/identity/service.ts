@@ -105,6 +105,7 @@ export async function signUp(platform: Platform, input: SignUpInput, origin: Req
   await platform.db.transaction(async (tx) => {
     if (await isEmailInUse(tx, email)) {
       await platform.mailer.send(tx, {
+        isEssential: true,
         to: email,
         subject: 'Someone tried to sign up with your email',
         text: `Someone (perhaps you) tried to create a Laurel account with ${email}, which already has one.\n\nSign in: ${link(platform, '/sign-in')}\nForgot your password? ${link(platform, '/password/forgot')}\n`,
@@ -126,6 +127,7 @@ export async function signUp(platform: Platform, input: SignUpInput, origin: Req
 export async function sendVerificationEmail(platform: Platform, db: Db, account: Account): Promise<void> {
   const token = await createEmailToken(platform, db, account.id, 'verify_email')
   await platform.mailer.send(db, {
+    isEssential: true,
     to: account.email,
     subject: 'Confirm your email address',
     text: `Hello ${account.name},\n\nConfirm your email address to finish setting up your Laurel account:\n${link(platform, `/verify-email?token=${token}`)}\n\nThe link works for 48 hours. If you did not sign up, ignore this message.\n`,
@@ -149,6 +151,7 @@ export async function requestPasswordReset(platform: Platform, email: string, or
     if (!account) return
     const token = await createEmailToken(platform, tx, account.id, 'reset_password')
     await platform.mailer.send(tx, {
+      isEssential: true,
       to: account.email,
       subject: 'Reset your Laurel password',
       text: `Hello ${account.name},\n\nChoose a new password here:\n${link(platform, `/password/reset?token=${token}`)}\n\nThe link works for one hour. If you did not ask for this, ignore this message; your password stays the same.\n`,

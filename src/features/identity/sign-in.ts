@@ -176,6 +176,7 @@ async function recordFailure(platform: Platform, input: { subject: string; accou
 async function sendUnlockEmail(platform: Platform, db: Db, account: Account): Promise<void> {
   const token = await createEmailToken(platform, db, account.id, 'unlock_sign_in')
   await platform.mailer.send(db, {
+    isEssential: true,
     to: account.email,
     subject: 'Sign-in to your Laurel account was blocked',
     text: `Hello ${account.name},\n\nAfter many wrong passwords, sign-in to your account from one address was blocked. Other addresses are not affected.\n\nIf it was you, unlock sign-in here:\n${link(platform, `/unlock?token=${token}`)}\n\nIf it was not you, your account is safe; consider resetting your password: ${link(platform, '/password/forgot')}\n`,

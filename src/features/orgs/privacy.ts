@@ -21,6 +21,15 @@ export const orgsPrivacy = definePrivacyProvider({
       retention: 'Until accepted, revoked or 14 days',
     },
   ],
+  notPersonal: [
+    { table: 'orgs', columns: ['id', 'name', 'time_zone'], reason: 'The organisation itself' },
+    { table: 'members', columns: ['id', 'org_id'], reason: 'Random IDs' },
+    {
+      table: 'invitations',
+      columns: ['id', 'org_id', 'role', 'token_hash', 'invited_by_account_id'],
+      reason: 'Random IDs, the role offered, the hash of a random token and the staff account that invited',
+    },
+  ],
   retainedAfterErasure: [],
   subjectsHolding: {
     async members(db, { orgId, from, to }) {

@@ -16,6 +16,13 @@ export const auditPrivacy = definePrivacyProvider({
       retention: 'One year',
     },
   ],
+  notPersonal: [
+    {
+      table: 'audit_entries',
+      columns: ['id', 'org_id', 'action', 'target', 'mac', 'prev_hash', 'hash'],
+      reason: 'What was done and to which entity (a random ID), and the chain’s hashes',
+    },
+  ],
   retainedAfterErasure: [
     { table: 'audit_entries', column: 'data', reason: RETENTION_REASON },
     { table: 'audit_entries', column: 'ip', reason: RETENTION_REASON },

@@ -50,6 +50,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Marks a route that is not subject to per-request audit logging (health checks, assets). */
     skipAudit?: boolean
+    /**
+     * A public page about a person that promises to store no visitor's IP address: a signed-in
+     * visitor's request is audited without their IP address and user agent.
+     */
+    keepsNoVisitorAddress?: boolean
   }
 }
 
@@ -186,14 +191,15 @@ export async function buildServer(platform: Platform, features: Feature[]): Prom
 
   app.addHook('onResponse', async (request, reply) => {
     const auth = request.auth
-    if (!auth || request.routeOptions.config.skipAudit) return
+    const { skipAudit, keepsNoVisitorAddress } = request.routeOptions.config
+    if (!auth || skipAudit) return
     platform.audit.record({
       action: request.url.startsWith('/api/') ? 'http.api_request' : 'http.page_request',
       actorAccountId: auth.accountId,
       orgId: auth.apiKey?.orgId ?? null,
       data: { method: request.method, path: request.url.split('?')[0], status: reply.statusCode },
-      ip: request.ip,
-      userAgent: request.headers['user-agent'] ?? null,
+      ip: keepsNoVisitorAddress ? null : request.ip,
+      userAgent: keepsNoVisitorAddress ? null : (request.headers['user-agent'] ?? null),
     })
   })
 

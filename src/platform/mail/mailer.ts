@@ -5,7 +5,8 @@ import type { Keyring } from '../crypto/keyring.ts'
 import type { Db } from '../db/client.ts'
 import { insertMany } from '../db/insert-many.ts'
 import { newId } from '../ids.ts'
-import { type MailAttachmentRef, mailMessages } from './schema.ts'
+import { restrictedAmong } from '../privacy/restrictions.ts'
+import { type MailAttachmentRef, type MailStatus, mailMessages } from './schema.ts'
 
 export interface MailInput {
   to: string
@@ -15,6 +16,12 @@ export interface MailInput {
   html?: string
   attachments?: MailAttachmentRef[]
   orgId?: string | null
+  /**
+   * Mail the person needs to use their account (confirming an address, resetting a password, unlocking
+   * sign-in): sent even while they restrict processing. Every other message to a restricted address
+   * is stored as `held` and not sent.
+   */
+  isEssential?: boolean
   /** Extra headers, stored with the message and sent with it (see `listUnsubscribeHeaders`). */
   headers?: Record<string, string>
 }
@@ -97,6 +104,14 @@ export class Mailer {
   /** Queues many messages at once (bulk issuance); same guarantees as `send`. */
   async sendMany(db: Db, inputs: MailInput[]): Promise<string[]> {
     const ids: string[] = []
+    const restricted = await restrictedAmong(
+      db,
+      inputs.filter((input) => !input.isEssential).map((input) => input.to),
+    )
+    const statusOf = (input: MailInput): MailStatus => {
+      if (!input.isEssential && restricted.has(input.to.trim().toLowerCase())) return 'held'
+      return this.transport ? 'queued' : 'outbox'
+    }
     for (let start = 0; start < inputs.length; start += BATCH) {
       // IDs made here, so each stays paired with its input whatever order the database returns rows in.
       const chunk = inputs.slice(start, start + BATCH).map((input) => ({ id: newId('mail'), input }))
@@ -112,12 +127,13 @@ export class Mailer {
           htmlEncrypted: input.html === undefined ? null : this.keyring.encrypt(input.html),
           attachments: input.attachments ?? [],
           headers: input.headers ?? {},
-          status: this.transport ? ('queued' as const) : ('outbox' as const),
+          status: statusOf(input),
         })),
         [],
       )
       const batch = chunk.map(({ id }) => id)
-      if (this.transport) await this.options.enqueueDelivery(db, batch)
+      const toDeliver = chunk.filter(({ input }) => statusOf(input) === 'queued').map(({ id }) => id)
+      if (toDeliver.length > 0) await this.options.enqueueDelivery(db, toDeliver)
       ids.push(...batch)
     }
     return ids

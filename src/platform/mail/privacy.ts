@@ -7,10 +7,17 @@ export const mailPrivacy = definePrivacyProvider({
   stores: [
     {
       table: 'mail_messages',
-      columns: ['to_address', 'subject', 'body_encrypted', 'headers'],
+      columns: ['to_address', 'subject', 'body_encrypted', 'html_encrypted', 'error', 'headers'],
       purpose: 'Sending account and organisation emails',
       legalBasis: 'contract',
       retention: 'Until erased on request',
+    },
+  ],
+  notPersonal: [
+    {
+      table: 'mail_messages',
+      columns: ['id', 'org_id', 'status', 'attachments'],
+      reason: 'Random IDs, the delivery state and the names of attachments rendered at send time',
     },
   ],
   retainedAfterErasure: [],

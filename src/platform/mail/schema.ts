@@ -7,7 +7,8 @@ export interface MailAttachmentRef {
   ref: string
 }
 
-export type MailStatus = 'outbox' | 'queued' | 'sent' | 'failed'
+/** `held`: not sent, because the recipient restricted processing (see MailInput.isEssential). */
+export type MailStatus = 'outbox' | 'queued' | 'sent' | 'failed' | 'held'
 
 /**
  * Every message Laurel sends. Without SMTP this table is the outbox people read in the app. The

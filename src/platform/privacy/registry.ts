@@ -5,6 +5,8 @@ import type { Memo } from '../memo.ts'
 export interface Subject {
   accountId: string | null
   email: string
+  /** On erasure: the person asks that their credentials be withdrawn, not kept valid as a verification record. */
+  revokeCredentials?: boolean
 }
 
 /** A period a retention rule waits, counted from its `from` column or event. */
@@ -110,7 +112,7 @@ async function otherAddresses(db: Db, providers: PrivacyProvider[], subject: Sub
   const emails = new Set<string>()
   for (const provider of providers) for (const email of (await provider.otherEmailsOf?.(db, subject)) ?? []) emails.add(email)
   emails.delete(subject.email)
-  return [...emails].map((email) => ({ accountId: null, email }))
+  return [...emails].map((email) => ({ ...subject, accountId: null, email }))
 }
 
 /**

@@ -141,7 +141,10 @@ describe('PDF certificates', () => {
     const page = await testApp.client().get(`/credentials/${credential.id}`)
     assert.match(page.body, new RegExp(`href="/credentials/${credential.id}\\.pdf\\?download=1"`))
     await credentialsPrivacy.erase(testApp.platform.db, { accountId: null, email }, () => {})
-    assert.equal((await testApp.client().get(`/credentials/${credential.id}.pdf`)).statusCode, 404)
+    const pdf = await testApp.client().get(`/credentials/${credential.id}.pdf`)
+    assert.equal(pdf.statusCode, 409)
+    assert.match(pdf.body, /erased at its holder’s request/)
+    assert.ok(!(await testApp.client().get(`/credentials/${credential.id}`)).body.includes(`/credentials/${credential.id}.pdf`), 'the page offers no PDF')
   })
 
   it('saves a design, shows it in the PDF, and rejects bad colours and oversized or non-PNG logos with clear errors', async () => {

@@ -11,6 +11,7 @@ import { recordCredentialAccess } from '../analytics.ts'
 import { AchievementParams, BulkParams, PublicCredentialParams } from '../contract.ts'
 import { signedFileAccess } from '../disclosure.ts'
 import { findPublicCredential } from '../queries.ts'
+import { KEEPS_NO_VISITOR_ADDRESS } from '../routes.ts'
 import { publicUrls } from '../urls.ts'
 import {
   type CertificateDesign,
@@ -58,7 +59,7 @@ export async function certificatePages(app: TypedApp): Promise<void> {
   app.get(
     '/credentials/:credentialId.pdf',
     {
-      config: { rateLimit: { max: 120, timeWindow: '1 minute' } },
+      config: { rateLimit: { max: 120, timeWindow: '1 minute' }, ...KEEPS_NO_VISITOR_ADDRESS },
       schema: { params: PublicCredentialParams, querystring: Type.Object({ download: Type.Optional(Type.String({ maxLength: 1 })) }), hide: true },
     },
     async (request, reply) => {

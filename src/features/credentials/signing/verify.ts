@@ -12,7 +12,7 @@ import { validateOb3Schema } from './ob3-schema.ts'
 export { OB3_SCHEMA_URLS, validateOb3Schema } from './ob3-schema.ts'
 
 export type Verdict = 'valid' | 'revoked' | 'suspended' | 'expired' | 'not_yet_valid' | 'invalid_signature' | 'status_unknown' | 'malformed'
-export type CheckName = 'signature' | 'issuer' | 'status' | 'validity' | 'schema'
+export type CheckName = 'signature' | 'issuer' | 'status' | 'validity' | 'schema' | 'record'
 export type VerificationCheck = { name: CheckName; ok: boolean; detail: string }
 /** `checks` always lists the five checks in this order: signature, issuer, status, validity, schema. */
 export type VerificationReport = { verdict: Verdict; checks: VerificationCheck[] }
@@ -405,6 +405,25 @@ async function verifyCredentialWith(vc: unknown, options: VerifyOptions, { check
   else if (status.verdict) verdict = status.verdict
   else if (!schema.ok) verdict = 'malformed'
   return { verdict, checks }
+}
+
+/**
+ * Checks the record an issuer keeps of a credential whose signed file it no longer holds (its holder
+ * was erased): its status entries and dates, as for a credential. There is no signature to check,
+ * so the report says the answer rests on the issuer's own record.
+ */
+export async function verifyIssuerRecord(record: unknown, options: VerifyOptions): Promise<VerificationReport> {
+  if (!isObject(record)) return { verdict: 'malformed', checks: [{ name: 'record', ok: false, detail: 'the issuer’s record is not a JSON object' }] }
+  const recordCheck: VerificationCheck = {
+    name: 'record',
+    ok: true,
+    detail:
+      'answered from the issuer’s own record: the signed file was erased at the holder’s request, so there is no signature to check here; a copy the holder kept still verifies with its signature',
+  }
+  const status = await checkCredentialStatus(record, options)
+  const validity = checkValidity(record, options.now ?? new Date())
+  const verdict: Verdict = status.verdict === 'revoked' || status.verdict === 'suspended' ? status.verdict : (validity.verdict ?? status.verdict ?? 'valid')
+  return { verdict, checks: [recordCheck, status.check, validity.check] }
 }
 
 /**

@@ -6,6 +6,7 @@ import type { TypedApp } from '../../platform/feature.ts'
 import { requireSignedIn, signedInAuth } from '../../platform/http/auth.ts'
 import { parseForm } from '../../platform/http/forms.ts'
 import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, Pagination, SelectField, TableHead } from '../../platform/ui/components.tsx'
+import { PrivacyRequestsFlag } from '../privacy-center/requests/dashboard.tsx'
 import { AuditQuery, InvitationParams, InviteForm, MemberParams, MembersQuery, OrgForm, OrgParams, RoleForm } from './contract.ts'
 import { ROLES } from './schema.ts'
 import { ORG_COOKIE } from './scope.ts'
@@ -163,6 +164,7 @@ export async function orgPages(app: TypedApp): Promise<void> {
         ) : (
           ''
         )}
+        <PrivacyRequestsFlag platform={platform} scope={scope} />
       </>,
       { orgId: org.id },
     )

@@ -1,5 +1,7 @@
 import type { Feature } from '../../platform/feature.ts'
 import { privacyCenterPrivacy } from './privacy.ts'
+import { startPrivacyRequestSweeper } from './requests/reminders.ts'
+import { privacyRequestRoutes } from './requests/routes.ts'
 
 /**
  * What the privacy policy promises, as running code: settings per org; each sub-capability
@@ -7,6 +9,9 @@ import { privacyCenterPrivacy } from './privacy.ts'
  */
 export const privacyCenter: Feature = {
   name: 'privacy-center',
-  async routes(_app) {},
+  async routes(app) {
+    await app.register(privacyRequestRoutes)
+  },
   privacy: privacyCenterPrivacy,
+  onWorkerStart: startPrivacyRequestSweeper,
 }

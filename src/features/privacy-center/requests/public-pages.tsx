@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { InvalidError } from '../../../platform/errors.ts'
+import { InvalidError, TooManyError } from '../../../platform/errors.ts'
 import type { TypedApp } from '../../../platform/feature.ts'
 import { parseForm } from '../../../platform/http/forms.ts'
 import { AUTH_RATE_LIMIT } from '../../../platform/http/server.tsx'
@@ -56,33 +56,34 @@ export async function publicRequestPages(app: TypedApp): Promise<void> {
 
   app.get('/privacy/request', { schema: { querystring: PublicRequestQuery } }, async (request, reply) => formPage(reply, orgOf(request)))
 
-  const perEmail = app.rateLimit({
+  const perEmail = app.createRateLimit({
     ...PUBLIC_REQUEST_EMAIL_LIMIT,
-    keyGenerator: (request: FastifyRequest) => {
-      const email = (request.body as { email?: unknown } | undefined)?.email
-      return typeof email === 'string' && email.trim() ? `privacy-request:${email.trim().toLowerCase()}` : `privacy-request-ip:${request.ip}`
-    },
+    keyGenerator: (request) =>
+      `privacy-request:${String((request.body as { email?: unknown }).email)
+        .trim()
+        .toLowerCase()}`,
   })
 
-  app.post(
-    '/privacy/request',
-    { config: { rateLimit: PUBLIC_REQUEST_IP_LIMIT }, preHandler: perEmail, schema: { querystring: PublicRequestQuery } },
-    async (request, reply) => {
-      const orgId = orgOf(request)
-      const form = parseForm(PublicRequestForm, request.body)
-      if (!form.ok) return formPage(reply.status(422), orgId, form)
-      await submitPublicRequest(platform, { orgId, ...form.value, details: form.value.details ?? null })
-      return reply.page(
-        'Check your email',
-        <article class="narrow">
-          <h1>Check your email</h1>
-          <p>
-            We sent a confirmation link to <strong safe>{form.value.email}</strong>. Your request starts when you open it; the link works for 24 hours.
-          </p>
-        </article>,
-      )
-    },
-  )
+  app.post('/privacy/request', { config: { rateLimit: PUBLIC_REQUEST_IP_LIMIT }, schema: { querystring: PublicRequestQuery } }, async (request, reply) => {
+    const orgId = orgOf(request)
+    const form = parseForm(PublicRequestForm, request.body)
+    if (!form.ok) return formPage(reply.status(422), orgId, form)
+    // Counted here, for well-formed forms only: Fastify's rate limit runs one hook per request, the route's per IP.
+    const limit = await perEmail(request)
+    if (!limit.isAllowed && limit.isExceeded) {
+      throw new TooManyError('too_many_requests_for_email', 'Too many requests for this email address: try again in an hour.', limit.ttlInSeconds)
+    }
+    await submitPublicRequest(platform, { orgId, ...form.value, details: form.value.details ?? null })
+    return reply.page(
+      'Check your email',
+      <article class="narrow">
+        <h1>Check your email</h1>
+        <p>
+          We sent a confirmation link to <strong safe>{form.value.email}</strong>. Your request starts when you open it; the link works for 24 hours.
+        </p>
+      </article>,
+    )
+  })
 
   app.get('/privacy/request/confirm', { config: { rateLimit: AUTH_RATE_LIMIT }, schema: { querystring: TokenQuery } }, async (request, reply) => {
     const token = request.query.token ?? ''

@@ -160,7 +160,7 @@ export async function privacySettingsPage(app: TypedApp): Promise<void> {
         controllerName: value.controllerName ?? null,
         contactEmail: value.contactEmail?.toLowerCase() ?? null,
         requestDeadlineWorkingDays: value.requestDeadlineWorkingDays,
-        holidays: (value.holidays ?? '').split(/\s+/).filter(Boolean).sort(),
+        holidays: (value.holidays ?? '').split(/\s+/).filter(Boolean),
         childAge: value.childAge,
         subProcessors,
         internationalTransfers: value.internationalTransfers ?? '',

@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply } from 'fastify'
 import { InvalidError, TooManyError } from '../../../platform/errors.ts'
 import type { TypedApp } from '../../../platform/feature.ts'
 import { parseForm } from '../../../platform/http/forms.ts'

@@ -205,9 +205,11 @@ export async function queuePages(app: TypedApp): Promise<void> {
   }
 
   const act = async (request: FastifyRequest, reply: FastifyReply, routes: QueueRoutes, requestId: string) => {
+    const queue = routes.queueOf(request)
+    await getRequest(platform.db, queue, requestId) // another org's request: 404 before any validation
     const form = parseForm(ActionForm, request.body)
     if (!form.ok) throw new InvalidError('invalid_action', Object.values(form.errors).join(' '), form.errors)
-    const updated = await actOnRequest(platform, routes.queueOf(request), requestId, form.value)
+    const updated = await actOnRequest(platform, queue, requestId, form.value)
     reply.flash('success', `The request is now ${STATUS_LABELS[updated.status].toLowerCase()}.`)
     return reply.redirect(`${routes.base(request)}/${requestId}`)
   }

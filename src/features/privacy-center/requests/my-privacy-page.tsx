@@ -2,12 +2,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { TypedApp } from '../../../platform/feature.ts'
 import { requireSignedIn, signedInAuth } from '../../../platform/http/auth.ts'
 import { parseForm } from '../../../platform/http/forms.ts'
+import { isRestricted } from '../../../platform/privacy/restrictions.ts'
 import { CsrfField, EmptyState, FormErrorSummary, type FormState, TableHead } from '../../../platform/ui/components.tsx'
 import { verifiedEmailsOf } from '../../identity/service.ts'
 import { listOrgsForAccount } from '../../orgs/service.ts'
 import { OwnRequestForm } from './contract.ts'
 import type { RequestType } from './schema.ts'
-import { listOwnRequests, submitOwnRequest, TYPE_LABELS } from './service.ts'
+import { liftOwnRestriction, listOwnRequests, submitOwnRequest, TYPE_LABELS } from './service.ts'
 import { STATUS_LABELS } from './state-machine.ts'
 
 const ASKABLE: { type: RequestType; button: string; explains: string }[] = [
@@ -36,9 +37,10 @@ export async function myPrivacyPage(app: TypedApp): Promise<void> {
 
     const page = async (request: FastifyRequest, reply: FastifyReply, state: FormState = {}) => {
       const auth = signedInAuth(request)
-      const [requests, orgs] = await Promise.all([
+      const [requests, orgs, restricted] = await Promise.all([
         listOwnRequests(platform.db, auth.accountId, await verifiedEmailsOf(platform, auth.accountId)),
         listOrgsForAccount(platform, auth.accountId),
+        isRestricted(platform.db, auth.email),
       ])
       const csrf = reply.csrfToken()
       const recipients = [{ id: '', name: 'The operator of this site (every organisation)' }, ...orgs]
@@ -71,6 +73,17 @@ export async function myPrivacyPage(app: TypedApp): Promise<void> {
                   ))}
                 </tbody>
               </table>
+            )}
+            {restricted ? (
+              <form method="post" action="/account/privacy/restriction/lift" data-confirm="Let processing of your data resume?">
+                <CsrfField token={csrf} />
+                <p>Processing of your data is restricted at your request.</p>
+                <button type="submit" class="secondary">
+                  Lift my restriction
+                </button>
+              </form>
+            ) : (
+              ''
             )}
             <div class="grid">
               {ASKABLE.map((askable) => (
@@ -116,6 +129,12 @@ export async function myPrivacyPage(app: TypedApp): Promise<void> {
     }
 
     account.get('/account/privacy', async (request, reply) => page(request, reply))
+
+    account.post('/account/privacy/restriction/lift', async (request, reply) => {
+      const wasLifted = await liftOwnRestriction(platform, signedInAuth(request))
+      reply.flash('success', wasLifted ? 'The restriction is lifted: processing of your data resumes.' : 'There was no restriction to lift.')
+      return reply.redirect('/account/privacy')
+    })
 
     account.post('/account/privacy/requests', async (request, reply) => {
       const form = parseForm(OwnRequestForm, request.body)

@@ -14,7 +14,7 @@ import { privacyRequestsPrivacy } from './privacy.ts'
 import { PUBLIC_REQUEST_EMAIL_LIMIT } from './public-pages.tsx'
 import { sweepPrivacyRequests } from './reminders.ts'
 import { type PrivacyRequest, privacyRequests, REQUEST_STATUSES, type RequestStatus } from './schema.ts'
-import { actOnRequest, calendarOf, listOwnRequests, orgQueue, REQUEST_ACTIONS, submitOwnRequest } from './service.ts'
+import { actOnRequest, calendarOf, listOwnRequests, orgQueue, platformQueue, REQUEST_ACTIONS, submitOwnRequest } from './service.ts'
 import { TRANSITIONS } from './state-machine.ts'
 
 let testApp: TestApp
@@ -273,6 +273,19 @@ describe('requests of a signed-in person', () => {
     assert.equal((await client.submit(`/orgs/${org.id}/privacy/requests/${request.id}/lift`, {})).statusCode, 302)
     assert.equal(await isRestricted(testApp.platform.db, person.email), false)
     assert.ok((await auditTrail(request.id)).includes('privacy.restriction_lifted'))
+  })
+
+  it('the person lifts their own restriction from My privacy', async () => {
+    const person = await newPerson(testApp)
+    const request = await submitOwnRequest(testApp.platform, callerOf(person), { orgId: null, type: 'objection', details: null })
+    await actOnRequest(testApp.platform, platformQueue(owner.account.id), request.id, { action: 'send_for_approval' })
+    await actOnRequest(testApp.platform, platformQueue(owner.account.id), request.id, { action: 'complete' })
+    const client = testApp.client()
+    await client.signIn(person.email, person.password)
+    assert.match(textOf((await client.get('/account/privacy')).body), /Processing of your data is restricted/)
+    assert.equal((await client.submit('/account/privacy/restriction/lift', {})).statusCode, 302)
+    assert.equal(await isRestricted(testApp.platform.db, person.email), false)
+    assert.doesNotMatch(textOf((await client.get('/account/privacy')).body), /Processing of your data is restricted/)
   })
 
   it('a guardian acts for a child: the request is about the child, made and audited as the guardian', async () => {

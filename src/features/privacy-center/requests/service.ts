@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, inArray, lt, sql } from 'drizzle-orm'
+import { and, asc, count, desc, eq, inArray, lt, or, sql } from 'drizzle-orm'
 import { hashToken } from '../../../platform/crypto/hashing.ts'
 import type { Db } from '../../../platform/db/client.ts'
 import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from '../../../platform/errors.ts'
@@ -10,7 +10,7 @@ import { findAccountByEmail, link, normalizeEmail } from '../../identity/service
 import { getOrg, hasRole, type OrgScope, type Page, requireRole } from '../../orgs/service.ts'
 import { getPrivacySettings } from '../settings.ts'
 import { describeDeadline, dueDate, type WorkingCalendar } from './deadline.ts'
-import { type IdentityVerification, type PrivacyRequest, privacyRequests, type RequestStatus, type RequestType } from './schema.ts'
+import { type PrivacyRequest, privacyRequests, type RequestStatus, type RequestType } from './schema.ts'
 import { checkTransition, OPEN_STATUSES, TRANSITIONS } from './state-machine.ts'
 
 export const TYPE_LABELS: Record<RequestType, string> = {
@@ -243,7 +243,7 @@ export async function getRequest(db: Db, queue: RequestQueue, requestId: string)
   return request
 }
 
-const openFirst = sql`case when ${privacyRequests.status} in ('received', 'in_progress', 'awaiting_approval') then 0 when ${privacyRequests.status} = 'identity_pending' then 1 else 2 end`
+const openFirst = sql`case when ${inArray(privacyRequests.status, [...OPEN_STATUSES])} then 0 when ${eq(privacyRequests.status, 'identity_pending')} then 1 else 2 end`
 
 /** Open requests first, the nearest deadline (so the overdue) at the top; then the closed, newest first. */
 export async function listRequests(db: Db, queue: RequestQueue, options: { status?: RequestStatus; page?: number } = {}): Promise<Page<PrivacyRequest>> {
@@ -267,7 +267,11 @@ export async function listOwnRequests(db: Db, accountId: string, emails: string[
     .select()
     .from(privacyRequests)
     .where(
-      sql`${privacyRequests.subjectAccountId} = ${accountId} or ${privacyRequests.actingAccountId} = ${accountId} or ${inArray(privacyRequests.subjectEmail, emails.length > 0 ? emails : [''])}`,
+      or(
+        eq(privacyRequests.subjectAccountId, accountId),
+        eq(privacyRequests.actingAccountId, accountId),
+        emails.length > 0 ? inArray(privacyRequests.subjectEmail, emails) : undefined,
+      ),
     )
     .orderBy(desc(privacyRequests.receivedAt))
     .limit(100)
@@ -326,7 +330,7 @@ export async function actOnRequest(
   if (to === 'refused' && !note) throw new InvalidError('reason_required', 'Say why the request is refused.', { note: 'Give the reason for the refusal.' })
   const before = await getRequest(platform.db, queue, requestId)
   checkTransition(before.status, to)
-  if (input.action === 'start' && before.identityVerification === 'unverified') {
+  if (to === 'in_progress' && before.identityVerification === 'unverified') {
     throw new ConflictError('identity_unverified', 'Confirm who made the request before starting it.')
   }
   if (to === 'completed' && before.type === 'erasure' && before.subjectEmail) {
@@ -335,20 +339,20 @@ export async function actOnRequest(
   }
   return platform.db.transaction(async (tx) => {
     const request = await getRequest(tx, queue, requestId)
-    let outcome = note ?? undefined
+    let outcome: string | undefined
+    if (to === 'refused') outcome = note ?? undefined
     if (to === 'completed') {
       if ((request.type === 'restriction' || request.type === 'objection') && request.subjectEmail) {
         await restrictProcessing(tx, request.subjectEmail, request.type, request.id)
       }
       outcome = note ?? (request.type === 'access' ? EXPORT_NOTE : request.type === 'erasure' ? 'The person’s data was erased.' : 'Done as asked.')
     }
-    const identity: { identityVerification: IdentityVerification; identityVerifiedAt: Date } | undefined =
-      input.action === 'confirm_identity' ? { identityVerification: 'staff', identityVerifiedAt: platform.clock.now() } : undefined
+    const confirmedByStaff = { identityVerification: 'staff' as const, identityVerifiedAt: platform.clock.now(), tokenExpiresAt: null }
     return moveRequest(platform, tx, request, {
       to,
       actorAccountId: queue.accountId,
       outcome,
-      set: { ...identity, ...(identity ? { tokenExpiresAt: null } : {}) },
+      set: input.action === 'confirm_identity' ? confirmedByStaff : undefined,
     })
   })
 }
@@ -362,6 +366,15 @@ export async function liftRequestRestriction(platform: Platform, queue: RequestQ
     }
     const lifted = await liftRestriction(tx, request.subjectEmail)
     await platform.audit.recordIn(tx, { action: 'privacy.restriction_lifted', orgId: request.orgId, actorAccountId: queue.accountId, target: request.id })
+    return lifted
+  })
+}
+
+/** The person lifts the restriction or objection they asked for, themselves (audited). */
+export async function liftOwnRestriction(platform: Platform, caller: { accountId: string; email: string }): Promise<boolean> {
+  return platform.db.transaction(async (tx) => {
+    const lifted = await liftRestriction(tx, caller.email)
+    if (lifted) await platform.audit.recordIn(tx, { action: 'privacy.restriction_lifted', actorAccountId: caller.accountId, target: caller.accountId })
     return lifted
   })
 }
@@ -385,6 +398,14 @@ export async function expireUnconfirmed(platform: Platform, madeBefore: Date): P
     .select()
     .from(privacyRequests)
     .where(and(eq(privacyRequests.status, 'identity_pending'), lt(privacyRequests.receivedAt, madeBefore)))
-  for (const request of stale) await platform.db.transaction((tx) => moveRequest(platform, tx, request, { to: 'expired', actorAccountId: null }))
-  return stale.length
+  let expired = 0
+  for (const request of stale) {
+    try {
+      await platform.db.transaction((tx) => moveRequest(platform, tx, request, { to: 'expired', actorAccountId: null }))
+      expired++
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error // confirmed meanwhile: it stays
+    }
+  }
+  return expired
 }

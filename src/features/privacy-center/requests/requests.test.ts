@@ -275,6 +275,24 @@ describe('requests of a signed-in person', () => {
     assert.ok((await auditTrail(request.id)).includes('privacy.restriction_lifted'))
   })
 
+  it('makes and lists the person’s own requests over the JSON API', async () => {
+    const person = await newPerson(testApp)
+    const client = testApp.client()
+    await client.signIn(person.email, person.password)
+    const json = { 'content-type': 'application/json', accept: 'application/json' }
+    const created = await client.request({ method: 'POST', url: '/api/v1/privacy/requests', headers: json, payload: { type: 'access', orgId: org.id } })
+    assert.equal(created.statusCode, 201, created.body)
+    assert.equal(created.json().status, 'in_progress')
+    const malformed = await client.request({ method: 'POST', url: '/api/v1/privacy/requests', headers: json, payload: { type: 'everything' } })
+    assert.equal(malformed.statusCode, 400)
+    assert.match(String(malformed.headers['content-type']), /application\/problem\+json/)
+    const listed = await client.request({ method: 'GET', url: '/api/v1/privacy/requests', headers: json })
+    assert.deepEqual(
+      listed.json().map((one: { id: string }) => one.id),
+      [created.json().id],
+    )
+  })
+
   it('the person lifts their own restriction from My privacy', async () => {
     const person = await newPerson(testApp)
     const request = await submitOwnRequest(testApp.platform, callerOf(person), { orgId: null, type: 'objection', details: null })

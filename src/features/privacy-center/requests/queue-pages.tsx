@@ -57,6 +57,13 @@ export async function queuePages(app: TypedApp): Promise<void> {
       'Privacy requests',
       <>
         <h1>Privacy requests</h1>
+        {queue.canApprove && !queue.isPlatformQueue ? (
+          <p>
+            <a href={`/orgs/${queue.orgId}/privacy/settings`}>Privacy settings</a>: deadline, holidays, privacy contact.
+          </p>
+        ) : (
+          ''
+        )}
         <form method="get" action={base} class="filters">
           <select name="status" aria-label="Filter by status">
             <option value="">All statuses</option>
@@ -87,7 +94,7 @@ export async function queuePages(app: TypedApp): Promise<void> {
                       {TYPE_LABELS[item.type]}
                     </a>
                   </td>
-                  {queue.isPlatformQueue ? <td safe>{item.orgId ?? 'Platform'}</td> : ''}
+                  {queue.isPlatformQueue ? <td safe>{calendars.get(item.orgId)?.orgName ?? 'Platform'}</td> : ''}
                   <td safe>{item.subjectEmail ?? '(erased)'}</td>
                   <td safe>{formatDateTime(item.receivedAt)}</td>
                   <td safe>{STATUS_LABELS[item.status]}</td>

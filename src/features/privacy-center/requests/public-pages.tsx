@@ -5,6 +5,7 @@ import { parseForm } from '../../../platform/http/forms.ts'
 import { AUTH_RATE_LIMIT } from '../../../platform/http/server.tsx'
 import { CsrfField, Field, FormErrorSummary, type FormState, SelectField } from '../../../platform/ui/components.tsx'
 import { PublicRequestForm, PublicRequestQuery, TokenQuery } from './contract.ts'
+import { localDay } from './deadline.ts'
 import { REQUEST_TYPES } from './schema.ts'
 import { calendarOf, confirmPublicRequest, requestForToken, submitPublicRequest, TYPE_LABELS } from './service.ts'
 
@@ -107,11 +108,14 @@ export async function publicRequestPages(app: TypedApp): Promise<void> {
     const token = (request.body as { token?: unknown } | undefined)?.token
     if (typeof token !== 'string' || !token) throw new InvalidError('link_invalid', 'This link is incomplete. Copy the whole link from the email.')
     const confirmed = await confirmPublicRequest(platform, token)
+    const { timeZone } = await calendarOf(platform.db, confirmed.orgId)
     return reply.page(
       'Request confirmed',
       <article class="narrow">
         <h1>Request confirmed</h1>
-        <p safe>{`Thank you. We answer by ${confirmed.dueAt.toISOString().slice(0, 10)} at the latest, by email to ${confirmed.subjectEmail ?? 'you'}.`}</p>
+        <p
+          safe
+        >{`Thank you. We answer by the end of ${localDay(confirmed.dueAt, timeZone)} (${timeZone}) at the latest, by email to ${confirmed.subjectEmail ?? 'you'}.`}</p>
       </article>,
     )
   })

@@ -16,6 +16,7 @@ import {
   actOnRequest,
   availableActions,
   calendarOf,
+  calendarsOf,
   getRequest,
   liftRequestRestriction,
   listRequests,
@@ -40,17 +41,14 @@ interface QueueRoutes {
 export async function queuePages(app: TypedApp): Promise<void> {
   const { platform } = app
 
-  /** The calendars of the orgs these requests belong to, read once each. */
-  const calendarsFor = async (items: PrivacyRequest[]) => {
-    const orgIds = [...new Set(items.map((item) => item.orgId))]
-    return new Map(await Promise.all(orgIds.map(async (orgId) => [orgId, await calendarOf(platform.db, orgId)] as const)))
-  }
-
   const listPage = async (request: FastifyRequest, reply: FastifyReply, routes: QueueRoutes, query: Static<typeof RequestsQuery>) => {
     const queue = routes.queueOf(request)
     const base = routes.base(request)
     const page = await listRequests(platform.db, queue, { status: query.status || undefined, page: query.page })
-    const calendars = await calendarsFor(page.items)
+    const calendars = await calendarsOf(
+      platform.db,
+      page.items.map((item) => item.orgId),
+    )
     const now = platform.clock.now()
     const href = (number: number) => `${base}?${new URLSearchParams({ status: query.status ?? '', page: String(number) })}`
     return reply.page(

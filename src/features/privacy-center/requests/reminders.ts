@@ -4,7 +4,7 @@ import type { Platform } from '../../../platform/platform.ts'
 import { link } from '../../identity/service.ts'
 import { listMembers, type OrgScope } from '../../orgs/service.ts'
 import { getPrivacySettings } from '../settings.ts'
-import { describeDeadline } from './deadline.ts'
+import { describeDeadline, localDay } from './deadline.ts'
 import { type PrivacyRequest, privacyRequests } from './schema.ts'
 import { calendarOf, expireUnconfirmed, type RequestCalendar, TYPE_LABELS, UNCONFIRMED_EXPIRY_MS } from './service.ts'
 import { OPEN_STATUSES } from './state-machine.ts'
@@ -46,7 +46,7 @@ async function remind(platform: Platform, request: PrivacyRequest, calendar: Req
       recipients.map((to) => ({
         to,
         subject: `Privacy request ${when}`,
-        text: `A privacy request to ${calendar.orgName ?? 'your organisation'} (${TYPE_LABELS[request.type].toLowerCase()}, received ${request.receivedAt.toISOString().slice(0, 10)}) ${when}: the deadline is the end of ${request.dueAt.toISOString().slice(0, 10)} (${calendar.timeZone}).\n\n${link(platform, `/orgs/${orgId}/privacy/requests/${request.id}`)}\n`,
+        text: `A privacy request to ${calendar.orgName ?? 'your organisation'} (${TYPE_LABELS[request.type].toLowerCase()}, received ${localDay(request.receivedAt, calendar.timeZone)}) ${when}: the deadline is the end of ${localDay(request.dueAt, calendar.timeZone)} (${calendar.timeZone}).\n\n${link(platform, `/orgs/${orgId}/privacy/requests/${request.id}`)}\n`,
       })),
     )
     await platform.audit.recordIn(tx, { action: `privacy.request_${kind}_notified`, orgId, target: request.id })

@@ -98,6 +98,9 @@ describe('the request state machine', () => {
     await assert.rejects(actOnRequest(testApp.platform, orgQueue(ownerScope), request.id, { action: 'refuse', note: '  ' }), /Say why/)
     const refused = await actOnRequest(testApp.platform, orgQueue(ownerScope), request.id, { action: 'refuse', note: 'Manifestly unfounded.' })
     assert.equal(refused.outcome, 'Manifestly unfounded.')
+    const [told] = await testApp.platform.mailer.listOutbox(testApp.platform.db, { to: person.email })
+    assert.equal(told?.subject, 'Your privacy request was refused')
+    assert.match(told?.text ?? '', /Manifestly unfounded\./)
     assert.deepEqual(await auditTrail(request.id), [
       'privacy.request_received',
       'privacy.request_in_progress',

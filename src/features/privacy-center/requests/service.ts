@@ -9,7 +9,7 @@ import { liftRestriction, restrictProcessing } from '../../../platform/privacy/r
 import { findAccountByEmail, link, normalizeEmail } from '../../identity/service.ts'
 import { getOrg, hasRole, type OrgScope, type Page, requireRole } from '../../orgs/service.ts'
 import { getPrivacySettings } from '../settings.ts'
-import { describeDeadline, dueDate, type WorkingCalendar } from './deadline.ts'
+import { describeDeadline, dueDate, localDay, type WorkingCalendar } from './deadline.ts'
 import { type PrivacyRequest, privacyRequests, type RequestStatus, type RequestType } from './schema.ts'
 import { checkTransition, OPEN_STATUSES, TRANSITIONS } from './state-machine.ts'
 
@@ -60,6 +60,12 @@ export async function calendarOf(db: Db, orgId: string | null): Promise<RequestC
   if (!orgId) return { timeZone: 'UTC', holidays: [], workingDays: 7, orgName: null }
   const [org, settings] = await Promise.all([getOrg(db, readingScope(orgId)), getPrivacySettings(db, orgId)])
   return { timeZone: org.timeZone, holidays: settings.holidays, workingDays: settings.requestDeadlineWorkingDays, orgName: org.name }
+}
+
+/** The calendars of these orgs (null: the platform), read once each. */
+export async function calendarsOf(db: Db, orgIds: (string | null)[]): Promise<Map<string | null, RequestCalendar>> {
+  const unique = [...new Set(orgIds)]
+  return new Map(await Promise.all(unique.map(async (orgId) => [orgId, await calendarOf(db, orgId)] as const)))
 }
 
 interface Move {
@@ -348,12 +354,29 @@ export async function actOnRequest(
       outcome = note ?? (request.type === 'access' ? EXPORT_NOTE : request.type === 'erasure' ? 'The person’s data was erased.' : 'Done as asked.')
     }
     const confirmedByStaff = { identityVerification: 'staff' as const, identityVerifiedAt: platform.clock.now(), tokenExpiresAt: null }
-    return moveRequest(platform, tx, request, {
+    const moved = await moveRequest(platform, tx, request, {
       to,
       actorAccountId: queue.accountId,
       outcome,
       set: input.action === 'confirm_identity' ? confirmedByStaff : undefined,
     })
+    if (to === 'completed' || to === 'refused') await tellOutcome(platform, tx, moved)
+    return moved
+  })
+}
+
+/**
+ * Tells the person (or the guardian who acted for them) how their request ended. After an erasure
+ * nobody is told: the address is gone, and a message would store it again.
+ */
+async function tellOutcome(platform: Platform, tx: Db, request: PrivacyRequest): Promise<void> {
+  const to = request.guardianEmail ?? request.subjectEmail
+  if (!to) return
+  const { orgName, timeZone } = await calendarOf(tx, request.orgId)
+  await platform.mailer.send(tx, {
+    to,
+    subject: `Your privacy request was ${request.status}`,
+    text: `Hello,\n\nYour privacy request to ${orgName ?? 'us'} (${TYPE_LABELS[request.type].toLowerCase()}, received ${localDay(request.receivedAt, timeZone)}) was ${request.status}.\n\n${request.outcome ?? ''}\n\nIf you have an account, you see your requests under My privacy: ${link(platform, '/account/privacy')}\n`,
   })
 }
 

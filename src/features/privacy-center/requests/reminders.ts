@@ -2,11 +2,11 @@ import { and, eq, inArray, isNull, or } from 'drizzle-orm'
 import type { Db } from '../../../platform/db/client.ts'
 import type { Platform } from '../../../platform/platform.ts'
 import { link } from '../../identity/service.ts'
-import { listMembers, type OrgScope } from '../../orgs/service.ts'
+import { listMembers } from '../../orgs/service.ts'
 import { getPrivacySettings } from '../settings.ts'
 import { describeDeadline, localDay } from './deadline.ts'
 import { type PrivacyRequest, privacyRequests } from './schema.ts'
-import { calendarOf, expireUnconfirmed, type RequestCalendar, TYPE_LABELS, UNCONFIRMED_EXPIRY_MS } from './service.ts'
+import { calendarOf, expireUnconfirmed, type RequestCalendar, readingScope, TYPE_LABELS, UNCONFIRMED_EXPIRY_MS } from './service.ts'
 import { OPEN_STATUSES } from './state-machine.ts'
 
 const SWEEP_INTERVAL_MS = 3_600_000
@@ -15,8 +15,7 @@ const SWEEP_INTERVAL_MS = 3_600_000
 async function privacyContactsOf(db: Db, orgId: string): Promise<string[]> {
   const { contactEmail } = await getPrivacySettings(db, orgId)
   if (contactEmail) return [contactEmail]
-  const scope: OrgScope = { orgId, accountId: 'privacy-center', role: 'owner' }
-  return (await listMembers(db, scope, { role: 'owner' })).items.map((owner) => owner.email)
+  return (await listMembers(db, readingScope(orgId), { role: 'owner' })).items.map((owner) => owner.email)
 }
 
 /**
@@ -39,7 +38,7 @@ async function remind(platform: Platform, request: PrivacyRequest, calendar: Req
       .where(and(eq(privacyRequests.id, request.id), isNull(flag)))
       .returning({ id: privacyRequests.id })
     if (claimed.length === 0) return null
-    const when = kind === 'overdue' ? 'is overdue' : deadline.label === 'due today' ? 'is due today' : `is ${deadline.label}`
+    const when = `is ${deadline.label}`
     const recipients = await privacyContactsOf(tx, orgId)
     await platform.mailer.sendMany(
       tx,

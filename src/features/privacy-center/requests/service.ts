@@ -8,7 +8,7 @@ import { eraseSubject, type Subject } from '../../../platform/privacy/registry.t
 import { liftRestriction, restrictProcessing } from '../../../platform/privacy/restrictions.ts'
 import { findAccountByEmail, link, normalizeEmail } from '../../identity/service.ts'
 import { getOrg, hasRole, type OrgScope, type Page, requireRole } from '../../orgs/service.ts'
-import { getPrivacySettings } from '../settings.ts'
+import { DEFAULT_PRIVACY_SETTINGS, getPrivacySettings } from '../settings.ts'
 import { describeDeadline, dueDate, localDay, type WorkingCalendar } from './deadline.ts'
 import { type PrivacyRequest, privacyRequests, type RequestStatus, type RequestType } from './schema.ts'
 import { checkTransition, OPEN_STATUSES, TRANSITIONS } from './state-machine.ts'
@@ -48,16 +48,16 @@ export function platformQueue(accountId: string): RequestQueue {
 const inQueue = (queue: RequestQueue) => (queue.isPlatformQueue ? undefined : eq(privacyRequests.orgId, queue.orgId ?? ''))
 
 /** A scope for reading an org's own settings on behalf of the privacy center (no caller involved). */
-const readingScope = (orgId: string): OrgScope => ({ orgId, accountId: 'privacy-center', role: 'owner' })
+export const readingScope = (orgId: string): OrgScope => ({ orgId, accountId: 'privacy-center', role: 'owner' })
 
 export interface RequestCalendar extends WorkingCalendar {
   workingDays: number
   orgName: string | null
 }
 
-/** The org's deadline rules; platform-level requests: seven working days in UTC. */
+/** The org's deadline rules; platform-level requests: the default number of working days, in UTC. */
 export async function calendarOf(db: Db, orgId: string | null): Promise<RequestCalendar> {
-  if (!orgId) return { timeZone: 'UTC', holidays: [], workingDays: 7, orgName: null }
+  if (!orgId) return { timeZone: 'UTC', holidays: [], workingDays: DEFAULT_PRIVACY_SETTINGS.requestDeadlineWorkingDays, orgName: null }
   const [org, settings] = await Promise.all([getOrg(db, readingScope(orgId)), getPrivacySettings(db, orgId)])
   return { timeZone: org.timeZone, holidays: settings.holidays, workingDays: settings.requestDeadlineWorkingDays, orgName: org.name }
 }

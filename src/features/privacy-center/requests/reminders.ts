@@ -1,18 +1,19 @@
 import { and, eq, inArray, isNull, or } from 'drizzle-orm'
 import type { Db } from '../../../platform/db/client.ts'
 import type { Platform } from '../../../platform/platform.ts'
-import { link } from '../../identity/service.ts'
+import { link, platformAdminEmails } from '../../identity/service.ts'
 import { listMembers } from '../../orgs/service.ts'
 import { getPrivacySettings } from '../settings.ts'
 import { describeDeadline, localDay } from './deadline.ts'
 import { type PrivacyRequest, privacyRequests } from './schema.ts'
-import { calendarOf, expireUnconfirmed, type RequestCalendar, readingScope, TYPE_LABELS, UNCONFIRMED_EXPIRY_MS } from './service.ts'
+import { calendarsOf, expireUnconfirmed, type RequestCalendar, readingScope, TYPE_LABELS, UNCONFIRMED_EXPIRY_MS } from './service.ts'
 import { OPEN_STATUSES } from './state-machine.ts'
 
 const SWEEP_INTERVAL_MS = 3_600_000
 
-/** Where an org's reminders go: its privacy contact, or else its owners. */
-async function privacyContactsOf(db: Db, orgId: string): Promise<string[]> {
+/** Where reminders go: the org's privacy contact, or else its owners; the platform admins for requests to the platform. */
+async function privacyContactsOf(db: Db, orgId: string | null): Promise<string[]> {
+  if (!orgId) return platformAdminEmails(db)
   const { contactEmail } = await getPrivacySettings(db, orgId)
   if (contactEmail) return [contactEmail]
   return (await listMembers(db, readingScope(orgId), { role: 'owner' })).items.map((owner) => owner.email)
@@ -24,11 +25,11 @@ async function privacyContactsOf(db: Db, orgId: string): Promise<string[]> {
  * transaction as the message, so two workers never send it twice.
  */
 async function remind(platform: Platform, request: PrivacyRequest, calendar: RequestCalendar): Promise<'near_due' | 'overdue' | null> {
-  if (!request.orgId) return null
   const deadline = describeDeadline(platform.clock.now(), request.dueAt, calendar)
   const kind = deadline.isOverdue && !request.overdueNotifiedAt ? 'overdue' : deadline.isNearDue && !request.nearDueNotifiedAt ? 'near_due' : null
   if (!kind) return null
-  const orgId = request.orgId
+  const { orgId } = request
+  const page = orgId ? `/orgs/${orgId}/privacy/requests/${request.id}` : `/admin/privacy/requests/${request.id}`
   return platform.db.transaction(async (tx) => {
     const flag = kind === 'overdue' ? privacyRequests.overdueNotifiedAt : privacyRequests.nearDueNotifiedAt
     const now = platform.clock.now()
@@ -45,7 +46,7 @@ async function remind(platform: Platform, request: PrivacyRequest, calendar: Req
       recipients.map((to) => ({
         to,
         subject: `Privacy request ${when}`,
-        text: `A privacy request to ${calendar.orgName ?? 'your organisation'} (${TYPE_LABELS[request.type].toLowerCase()}, received ${localDay(request.receivedAt, calendar.timeZone)}) ${when}: the deadline is the end of ${localDay(request.dueAt, calendar.timeZone)} (${calendar.timeZone}).\n\n${link(platform, `/orgs/${orgId}/privacy/requests/${request.id}`)}\n`,
+        text: `A privacy request to ${calendar.orgName ?? 'the platform'} (${TYPE_LABELS[request.type].toLowerCase()}, received ${localDay(request.receivedAt, calendar.timeZone)}) ${when}: the deadline is the end of ${localDay(request.dueAt, calendar.timeZone)} (${calendar.timeZone}).\n\n${link(platform, page)}\n`,
       })),
     )
     await platform.audit.recordIn(tx, { action: `privacy.request_${kind}_notified`, orgId, target: request.id })
@@ -64,15 +65,14 @@ export async function sweepPrivacyRequests(platform: Platform): Promise<{ expire
     .select()
     .from(privacyRequests)
     .where(and(inArray(privacyRequests.status, [...OPEN_STATUSES]), or(isNull(privacyRequests.nearDueNotifiedAt), isNull(privacyRequests.overdueNotifiedAt))))
-  const calendars = new Map<string, RequestCalendar>()
+  const calendars = await calendarsOf(
+    db,
+    pending.map((request) => request.orgId),
+  )
   const counts = { expired, nearDue: 0, overdue: 0 }
   for (const request of pending) {
-    if (!request.orgId) continue
-    let calendar = calendars.get(request.orgId)
-    if (!calendar) {
-      calendar = await calendarOf(db, request.orgId)
-      calendars.set(request.orgId, calendar)
-    }
+    const calendar = calendars.get(request.orgId)
+    if (!calendar) continue
     const sent = await remind(platform, request, calendar)
     if (sent === 'near_due') counts.nearDue++
     if (sent === 'overdue') counts.overdue++

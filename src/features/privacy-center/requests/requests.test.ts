@@ -438,6 +438,23 @@ describe('deadlines on the clock', () => {
     assert.match(textOf((await signedIn.get(`/orgs/${org.id}/privacy/requests/${request.id}`)).body), /overdue/)
   })
 
+  it('emails the platform admins about a request to the platform, once', async () => {
+    const admin = await newPerson(testApp)
+    const { setPlatformAdmin } = await import('../../identity/service.ts')
+    await setPlatformAdmin(testApp.platform, admin.email, true)
+    const person = await newPerson(testApp)
+    const request = await submitOwnRequest(testApp.platform, callerOf(person), { orgId: null, type: 'erasure', details: null })
+    testApp.clock.advance(request.dueAt.getTime() - testApp.clock.now().getTime() + 1000)
+    await sweepPrivacyRequests(testApp.platform)
+    await sweepPrivacyRequests(testApp.platform)
+    const messages = (await testApp.platform.mailer.listOutbox(testApp.platform.db, { to: admin.email })).filter((message) => message.text.includes(request.id))
+    assert.deepEqual(
+      messages.map((message) => message.subject),
+      ['Privacy request is overdue'],
+    )
+    assert.match(messages[0]?.text ?? '', /\/admin\/privacy\/requests\//)
+  })
+
   it('refuses a confirmation link after 24 hours, and expires requests never confirmed after 30 days', async () => {
     const email = uniqueEmail('late')
     testApp.personalData.add(email)

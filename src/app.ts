@@ -10,6 +10,7 @@ import { consentPrivacy } from './features/privacy-center/consent/privacy.ts'
 import { dataExportsPrivacy } from './features/privacy-center/export/privacy.ts'
 import { privacyCenter } from './features/privacy-center/feature.ts'
 import { policyPrivacy } from './features/privacy-center/policy/privacy.ts'
+import { privacyRequestsPrivacy } from './features/privacy-center/requests/privacy.ts'
 import { auditPrivacy } from './platform/audit/privacy.ts'
 import type { Clock } from './platform/clock.ts'
 import { keyringPrivacy } from './platform/crypto/privacy.ts'
@@ -31,6 +32,7 @@ export const privacyProviders: PrivacyProvider[] = [
   mailPrivacy,
   restrictionsPrivacy,
   dataExportsPrivacy,
+  privacyRequestsPrivacy,
   ...features.flatMap((feature) => (feature.privacy ? [feature.privacy] : [])),
   breachPrivacy,
   policyPrivacy,

@@ -21,6 +21,7 @@ import { createApiKey } from '../../src/features/identity/api-keys.ts'
 import { findAccountByEmail } from '../../src/features/identity/service.ts'
 import { startTotpEnrollment } from '../../src/features/identity/two-factor.ts'
 import { inviteMember } from '../../src/features/orgs/service.ts'
+import { submitOwnRequest } from '../../src/features/privacy-center/requests/service.ts'
 import { eraseSubject, exportSubject, type Subject } from '../../src/platform/privacy/registry.ts'
 import { linkFromOutbox, newOrg, strongPassword } from '../support/factories.ts'
 import { startTestApp, type TestApp, textOf } from '../support/harness.ts'
@@ -146,6 +147,8 @@ before(async () => {
   const selfRegistered = await client.submit(`/exam-sessions/open/${org.id}/${open}/register`, { email: canary.otherEmail })
   assert.equal(selfRegistered.headers.location, '/me/exam-registrations', 'the canary registered themselves')
   selfRegisteredSessionId = open
+  // A privacy request of their own, still open when the erasure comes.
+  await submitOwnRequest(platform, { accountId: account.id, email: canary.email, name: canary.name }, { orgId: org.id, type: 'access', details: null })
   await platform.audit.flush()
   subject = { accountId: account.id, email: canary.email }
 })

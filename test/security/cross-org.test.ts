@@ -57,6 +57,7 @@ const plausibleApiBody = (ids: Record<string, string>) => ({
   start: '2099-01-01T09:00',
   ids: [ids.examSessionId],
   results: [{ email: 'someone@example.org', score: 1 }],
+  action: 'send_for_approval',
 })
 
 describe('tenant isolation', () => {

@@ -13,6 +13,7 @@ import {
 } from '../../src/features/exams/service.ts'
 import { createApiKey } from '../../src/features/identity/api-keys.ts'
 import { addMember, inviteMember } from '../../src/features/orgs/service.ts'
+import { submitOwnRequest } from '../../src/features/privacy-center/requests/service.ts'
 import { newOrg, newPerson, uniqueEmail, utcHourInDays } from './factories.ts'
 import type { TestApp } from './harness.ts'
 
@@ -76,7 +77,13 @@ ${label}-1,${label}-C,${label} room,${utcHourInDays(8, 9).toISOString().slice(0,
     .insert(portalRuns)
     .values({ orgId: org.id, action: 'create', total: 1, createdByAccountId: owner.account.id })
     .returning()
+  const privacyRequest = await submitOwnRequest(
+    platform,
+    { accountId: owner.account.id, email: owner.email, name: 'Owner' },
+    { orgId: org.id, type: 'access', details: null },
+  )
   const ids: Record<string, string> = {
+    requestId: privacyRequest.id,
     portalRunId: portalRun?.id ?? '',
     registrationId: registration.id,
     registrationImportId: registrationImport.id,

@@ -242,6 +242,12 @@ export async function setPlatformAdmin(platform: Platform, email: string, isPlat
   return account
 }
 
+/** Where matters for the platform operator go (privacy requests to the platform). */
+export async function platformAdminEmails(db: Db): Promise<string[]> {
+  const rows = await db.select({ email: accounts.email }).from(accounts).where(eq(accounts.isPlatformAdmin, true))
+  return rows.map((row) => row.email)
+}
+
 export async function createEmailToken(platform: Platform, db: Db, accountId: string, purpose: EmailTokenPurpose): Promise<string> {
   const token = newSecret()
   await db.insert(emailTokens).values({

@@ -16,6 +16,7 @@ import {
   SelectField,
   TableHead,
 } from '../../platform/ui/components.tsx'
+import { PrivacyRequestsFlag } from '../privacy-center/requests/dashboard.tsx'
 import { AuditQuery, InvitationParams, InviteForm, MemberParams, MembersQuery, OrgForm, OrgParams, RoleForm } from './contract.ts'
 import { ROLES } from './schema.ts'
 import { ORG_COOKIE } from './scope.ts'
@@ -173,6 +174,7 @@ export async function orgPages(app: TypedApp): Promise<void> {
         ) : (
           ''
         )}
+        <PrivacyRequestsFlag platform={platform} scope={scope} />
       </>,
       { orgId: org.id },
     )

@@ -59,6 +59,7 @@ export function installOrgScope(app: FastifyInstance): void {
           { href: `${base}/proctors`, label: 'Proctors', role: 'staff' as const },
           { href: `${base}/portal`, label: 'Testing portal', role: 'staff' as const },
           { href: `${base}/members`, label: 'Members', role: 'staff' as const },
+          { href: `${base}/privacy/requests`, label: 'Privacy', role: 'staff' as const },
           { href: `${base}/audit`, label: 'Audit log', role: 'admin' as const },
           { href: `${base}/settings`, label: 'Settings', role: 'admin' as const },
         ].filter((item) => hasRole(scope.role, item.role))

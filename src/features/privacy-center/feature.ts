@@ -15,6 +15,8 @@ import { startExpiredExportSweeper } from './export/service.ts'
 import { policyPages } from './policy/pages.tsx'
 import { notifyPolicyChangeJob, recordPolicyVersion } from './policy/versions.ts'
 import { privacyCenterPrivacy } from './privacy.ts'
+import { startPrivacyRequestSweeper } from './requests/reminders.ts'
+import { privacyRequestRoutes } from './requests/routes.ts'
 
 /** The code may have changed what it collects: publishes a new policy version (the install's and each org's) if so. */
 async function publishPolicyVersions(platform: Platform): Promise<void> {
@@ -38,18 +40,19 @@ export const privacyCenter: Feature = {
     await policyPages(app)
     await app.register(consentPages)
     await app.register(consentRoutes)
+    await app.register(privacyRequestRoutes)
   },
   jobs: [buildDataExportJob, sendBreachLettersJob, notifyPolicyChangeJob],
   privacy: privacyCenterPrivacy,
   encryptedColumns: [{ table: 'data_exports', idColumn: 'id', column: 'zip_encrypted', batchSize: 1 }],
   onWorkerStart(platform) {
-    const sweeper = startExpiredExportSweeper(platform)
+    const sweepers = [startExpiredExportSweeper(platform), startPrivacyRequestSweeper(platform)]
     const publishing = publishPolicyVersions(platform).catch((error: unknown) =>
       platform.log.error({ err: error }, 'publishing the privacy policy versions failed'),
     )
     return {
       async stop() {
-        await Promise.all([sweeper.stop(), publishing])
+        await Promise.all([...sweepers.map((sweeper) => sweeper.stop()), publishing])
       },
     }
   },

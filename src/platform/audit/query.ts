@@ -7,6 +7,8 @@ export interface AuditFilters {
   orgId?: string
   action?: string
   actorAccountId?: string
+  /** Entries about one thing (a request, a member): its ID. */
+  target?: string
   from?: Date
   to?: Date
   page?: number
@@ -23,6 +25,7 @@ export async function listAuditEntries(db: Db, filters: AuditFilters) {
     filters.orgId ? eq(auditEntries.orgId, filters.orgId) : undefined,
     filters.action ? ilike(auditEntries.action, `${escapeLike(filters.action)}%`) : undefined,
     filters.actorAccountId ? eq(auditEntries.actorAccountId, filters.actorAccountId) : undefined,
+    filters.target ? eq(auditEntries.target, filters.target) : undefined,
     filters.from ? gte(auditEntries.recordedAt, filters.from) : undefined,
     filters.to ? lt(auditEntries.recordedAt, filters.to) : undefined,
   ]

@@ -41,6 +41,11 @@ export async function platformPages(app: TypedApp): Promise<void> {
               </form>
             </article>
             <article>
+              <header>Privacy requests</header>
+              <p>Requests to every organisation and to the platform itself, by deadline.</p>
+              <a href="/admin/privacy/requests">Open the queue</a>
+            </article>
+            <article>
               <header>Audit log</header>
               <p>Check that no entry was edited, inserted or deleted, and that the log still reaches its checkpoint.</p>
               <form method="post" action="/admin/audit/verify">

@@ -111,6 +111,9 @@ export function Layout({ title, navigation, csrfToken, flash, head, children }: 
                             <a href="/account">Account</a>
                           </li>
                           <li>
+                            <a href="/account/privacy">My privacy</a>
+                          </li>
+                          <li>
                             <a href="/account/security">Security</a>
                           </li>
                           <li>

@@ -1,4 +1,3 @@
-import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { InvalidError } from '../../../platform/errors.ts'
 import type { TypedApp } from '../../../platform/feature.ts'
@@ -160,28 +159,13 @@ export async function consentPages(app: TypedApp): Promise<void> {
 
   await app.register(async (account: TypedApp) => {
     account.addHook('preHandler', requireSignedIn)
-    const consentsPage = async (request: FastifyRequest, reply: FastifyReply) => {
-      const consents = await consentViewsOf(app, signedInAuth(request).accountId)
-      return reply.page(
-        'Your consents',
-        <>
-          <h1>Your consents</h1>
-          <p>
-            What you agreed to, and the emails you stopped. Withdrawing takes effect at once. To give consent to marketing email, tick the box on{' '}
-            <a href="/account">your account</a>.
-          </p>
-          <ConsentSection consents={consents} csrfToken={reply.csrfToken()} />
-        </>,
-      )
-    }
-    account.get('/account/privacy/consents', consentsPage)
     account.post('/account/privacy/consents/withdraw', async (request, reply) => {
       const form = parseForm(WithdrawForm, request.body)
       if (!form.ok) throw new InvalidError('invalid_withdrawal', Object.values(form.errors).join(' '), form.errors)
       const auth = signedInAuth(request)
       await withdrawOwnConsent(app, auth.accountId, { ...form.value, orgId: form.value.orgId || null, via: 'profile' })
       reply.flash('success', 'Consent withdrawn.')
-      return reply.redirect('/account/privacy/consents')
+      return reply.redirect('/account/privacy#consents')
     })
   })
 }

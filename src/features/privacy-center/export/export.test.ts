@@ -58,18 +58,18 @@ describe('download all my data', () => {
   let files: Record<string, Uint8Array> = {}
 
   it('a signed-in person asks on My data and watches a progress bar until the download link appears', async () => {
-    const empty = await holderClient.get('/account/privacy/data')
+    const empty = await holderClient.get('/account/privacy')
     assert.equal(empty.statusCode, 200)
     assert.match(textOf(empty.body), /You have not downloaded your data yet/)
 
     const asked = await holderClient.submit('/account/privacy/exports', {})
     assert.equal(asked.statusCode, 302)
-    assert.equal(asked.headers.location, '/account/privacy/data')
+    assert.equal(asked.headers.location, '/account/privacy')
     const listed = (await apiGet(holderClient, '/api/v1/me/exports')).json<{ items: ExportJson[] }>()
     assert.equal(listed.items.length, 1)
     exportId = listed.items[0]?.id ?? ''
 
-    const page = await holderClient.get('/account/privacy/data')
+    const page = await holderClient.get('/account/privacy')
     assert.ok(page.body.includes(`/account/privacy/exports/${exportId}`), 'the page links the export (its progress or its file)')
 
     const ready = await waitUntilReady(holderClient, exportId)

@@ -3,32 +3,17 @@ import type { TypedApp } from '../../../platform/feature.ts'
 import { requireSignedIn, signedInAuth } from '../../../platform/http/auth.ts'
 import { CsrfField } from '../../../platform/ui/components.tsx'
 import { DataExportParams } from './contract.ts'
-import { ExportSection, ExportStatus, exportUrls, formatTime } from './section.tsx'
-import { downloadDataExport, getDataExport, listDataExports, requestDataExport } from './service.ts'
+import { ExportStatus, exportUrls, formatTime } from './section.tsx'
+import { downloadDataExport, getDataExport, requestDataExport } from './service.ts'
 
-/** The page that shows the export section until the My privacy page embeds it. */
-export const MY_DATA_PATH = '/account/privacy/data'
+/** My privacy, where the export section is. */
+export const MY_DATA_PATH = '/account/privacy'
 
 export const originOf = (request: FastifyRequest) => ({ ip: request.ip, userAgent: request.headers['user-agent'] ?? null })
 
 export async function exportPages(app: TypedApp): Promise<void> {
   const { platform } = app
   app.addHook('preHandler', requireSignedIn)
-
-  app.get(MY_DATA_PATH, async (request, reply) => {
-    const auth = signedInAuth(request)
-    const exports = await listDataExports(platform, auth.accountId)
-    return reply.page(
-      'My data',
-      <>
-        <h1>My data</h1>
-        <ExportSection exports={exports} csrf={reply.csrfToken()} />
-        <p>
-          <a href="/account/privacy/access-log">My access log</a>: every sign-in, page and change on your account.
-        </p>
-      </>,
-    )
-  })
 
   app.post(exportUrls.request, async (request, reply) => {
     const auth = signedInAuth(request)

@@ -1,11 +1,11 @@
 import type { TypedApp } from '../../../platform/feature.ts'
 import { requireSignedIn, signedInAuth } from '../../../platform/http/auth.ts'
+import { ConsentSection, consentViewsOf } from '../consent/pages.tsx'
+import { ExportSection } from '../export/section.tsx'
+import { listDataExports } from '../export/service.ts'
 import { CorrectYourDataSection, MyRequestsSection, myRequestActions } from './my-requests-section.tsx'
 
-/**
- * "My privacy" (/account/privacy): one section per part of the privacy center. Other parts add
- * theirs where marked (data download from privacy-center/export, consents from privacy-center/consent).
- */
+/** "My privacy" (/account/privacy): one section per part of the privacy center. */
 export async function myPrivacyPage(app: TypedApp): Promise<void> {
   const { platform } = app
 
@@ -19,10 +19,13 @@ export async function myPrivacyPage(app: TypedApp): Promise<void> {
         'My privacy',
         <>
           <h1>My privacy</h1>
-          {/* The data-download section (privacy-center/export) goes here. */}
+          <ExportSection exports={await listDataExports(platform, auth.accountId)} csrf={csrf} />
+          <p>
+            <a href="/account/privacy/access-log">My access log</a>: every sign-in, page and change on your account.
+          </p>
           <MyRequestsSection platform={platform} auth={auth} csrf={csrf} />
           <CorrectYourDataSection />
-          {/* The consents section (privacy-center/consent) goes here. */}
+          <ConsentSection consents={await consentViewsOf(app, auth.accountId)} csrfToken={csrf} />
         </>,
       )
     })

@@ -241,7 +241,18 @@ export async function credentialRoutes(app: TypedApp): Promise<void> {
   // W3C VC-API endpoints, at the paths conformance suites expect.
   app.post(
     '/credentials/issue',
-    { config, schema: { tags: ['VC-API'], summary: 'Sign a credential as the API key’s organisation (VC-API)', body: VcApiIssueBody } },
+    {
+      config,
+      schema: {
+        tags: ['VC-API'],
+        summary: 'Sign a credential as the API key’s organisation (VC-API)',
+        description:
+          'The credential must meet the VC Data Model rules (2.0, or 1.1): a 400 problem+json names the rule broken (`code`, and `type` MALFORMED_VALUE_ERROR) and where, as a JSON pointer (`errors[].field`). ' +
+          'Laurel adds an `id` (the credential’s public URL) when there is none and, to VC 2.0 credentials, a revocation and a suspension `BitstringStatusListEntry` after the caller’s own `credentialStatus` entries, which are kept as sent. ' +
+          'A `relatedResource` digest of content Laurel holds (bundled JSON-LD contexts, the organisation’s achievement images) must match it.',
+        body: VcApiIssueBody,
+      },
+    },
     async (request, reply) => {
       const auth = request.auth
       if (!auth?.apiKey) throw new UnauthorizedError('api_key_required', 'Send an API key with write access as a Bearer token.')

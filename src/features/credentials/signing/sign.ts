@@ -17,7 +17,8 @@ export interface CredentialSigner {
   secretKeyMultibase: string
 }
 
-export type SignedCredential = JsonObject & { proof: JsonObject[] }
+/** `proof` is one object, or an array for a proof set and for Open Badges (see `signCredential`). */
+export type SignedCredential = JsonObject & { proof: JsonObject | JsonObject[] }
 
 export interface SignOptions {
   /**
@@ -76,10 +77,17 @@ function issuerIdOf(credential: object): unknown {
   return typeof issuer === 'object' && issuer !== null ? (issuer as { id?: unknown }).id : issuer
 }
 
+/** Open Badges 3.0 serialises every multi-valued property as an array: its JSON Schema rejects a lone proof object. */
+function isOpenBadge(credential: object): boolean {
+  const { type } = credential as { type?: unknown }
+  const types = Array.isArray(type) ? type : [type]
+  return types.includes('OpenBadgeCredential') || types.includes('AchievementCredential')
+}
+
 /**
- * Adds a `DataIntegrityProof` (eddsa-rdfc-2022, assertionMethod) to a copy of the credential.
- * `proof` always comes out as an array: Open Badges 3.0 serialises every multi-valued property as an
- * array, and its JSON Schema rejects a lone proof object. An existing proof stays (a proof set).
+ * Adds a `DataIntegrityProof` (eddsa-rdfc-2022, assertionMethod) to a copy of the credential. A lone
+ * proof is written as an object, the form most verifiers and older suites expect, except in Open
+ * Badges credentials, whose schema requires an array. An existing proof stays (a proof set, an array).
  * Throws on an issuer other than the signer's DID and on JSON-LD terms no context defines.
  */
 export async function signCredential(
@@ -94,8 +102,9 @@ export async function signCredential(
   const suite = new DataIntegrityProof({ signer: await ed25519SignerFor(signer), cryptosuite })
   // issue() adds the proof to the object it is given.
   const signed = await issue({ credential: structuredClone(credential), suite, documentLoader })
-  const proofs = Array.isArray(signed.proof) ? signed.proof : [signed.proof]
-  return { ...signed, proof: proofs as JsonObject[] }
+  const proofs = (Array.isArray(signed.proof) ? signed.proof : [signed.proof]) as JsonObject[]
+  const [proof] = proofs
+  return { ...signed, proof: proofs.length === 1 && proof && !isOpenBadge(credential) ? proof : proofs }
 }
 
 export type SigningTask = { credentials: object[]; signer: CredentialSigner; options: SignOptions }

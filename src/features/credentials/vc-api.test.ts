@@ -11,6 +11,9 @@ import { createApiKey } from '../identity/api-keys.ts'
 import { createAchievement } from './achievements.ts'
 import { checkImage } from './images.ts'
 import { getActiveSigner } from './issuer.ts'
+import { createDocumentLoader } from './signing/contexts.ts'
+import { signCredential } from './signing/sign.ts'
+import { addProof, didKeySigner, didWebIssuer, TestWeb } from './signing/test-fixtures.ts'
 
 let testApp: TestApp
 let apiKey: string
@@ -335,6 +338,36 @@ describe('POST /credentials/issue (VC-API)', () => {
 })
 
 describe('POST /credentials/verify (VC-API)', () => {
+  const verify = (credential: object) => testApp.app.inject({ method: 'POST', url: '/credentials/verify', payload: { verifiableCredential: credential } })
+  const plain = (issuer: string) => ({
+    '@context': ['https://www.w3.org/ns/credentials/v2'],
+    type: ['VerifiableCredential'],
+    issuer,
+    credentialSubject: { id: 'did:example:holder', name: 'Holder' },
+  })
+
+  it('says the issuer’s key could not be retrieved, not that the signature does not match', async () => {
+    const elsewhere = new TestWeb()
+    const { signer, didDocument } = await didWebIssuer('org_elsewhere')
+    elsewhere.addDidDocument(didDocument)
+    const credential = await signCredential(plain(signer.did), signer, elsewhere.loader)
+    const response = await verify(credential)
+    assert.equal(response.statusCode, 400)
+    const body = response.json()
+    assert.equal(body.verdict, 'key_unavailable')
+    assert.match(body.errors.join(' '), /could not retrieve the key did:web:laurel\.example:issuers:org_elsewhere#ikey_active/)
+    assert.doesNotMatch(body.errors.join(' '), /does not match/)
+  })
+
+  it('says a credential signed by someone else than its issuer is not signed by its issuer', async () => {
+    const stranger = await didKeySigner()
+    const credential = await addProof(plain(did), stranger, createDocumentLoader())
+    const body = (await verify(credential)).json()
+    assert.equal(body.verdict, 'issuer_mismatch')
+    assert.ok(body.checks.includes('signature'))
+    assert.ok(body.errors.includes(`issuer: signed with a key of ${stranger.did}, not of the issuer ${did}`), body.errors.join('\n'))
+  })
+
   it('answers 400 for a tampered credential', async () => {
     const signed = (await issue({ credential: baseCredential() })).json().verifiableCredential
     const tampered = { ...signed, credentialSubject: { ...signed.credentialSubject, name: 'Holdes' } }

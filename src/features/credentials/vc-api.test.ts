@@ -69,6 +69,27 @@ describe('POST /credentials/issue (VC-API)', () => {
     assert.equal(verified.json().verified, true)
   })
 
+  it('signs with eddsa-jcs-2022 when options.cryptosuite asks for it, and verifies it', async () => {
+    const response = await issue({ credential: baseCredential(), options: { cryptosuite: 'eddsa-jcs-2022' } })
+    assert.equal(response.statusCode, 201, response.body)
+    const signed = response.json().verifiableCredential
+    assert.equal(signed.proof.cryptosuite, 'eddsa-jcs-2022')
+    const verified = await testApp.app.inject({ method: 'POST', url: '/credentials/verify', payload: { verifiableCredential: signed } })
+    assert.equal(verified.json().verified, true, verified.body)
+    const tampered = { ...signed, credentialSubject: { ...signed.credentialSubject, name: 'Holdes' } }
+    const refused = await testApp.app.inject({ method: 'POST', url: '/credentials/verify', payload: { verifiableCredential: tampered } })
+    assert.equal(refused.json().verdict, 'invalid_signature')
+  })
+
+  it('refuses a cryptosuite it does not sign with, naming the ones it does', async () => {
+    const response = await issue({ credential: baseCredential(), options: { cryptosuite: 'bbs-2023' } })
+    assert.equal(response.statusCode, 400, response.body)
+    const problem = response.json()
+    assert.equal(problem.code, 'unsupported_cryptosuite')
+    assert.match(problem.detail, /eddsa-rdfc-2022 or eddsa-jcs-2022/)
+    assert.equal(problem.errors[0].field, '/options/cryptosuite')
+  })
+
   it('requires an API key', async () => {
     const response = await testApp.app.inject({ method: 'POST', url: '/credentials/issue', payload: { credential: baseCredential() } })
     assert.equal(response.statusCode, 401)

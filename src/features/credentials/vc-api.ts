@@ -9,7 +9,7 @@ import { achievements, credentials } from './schema.ts'
 import { bundledContextContent, CREDENTIALS_V2_URL } from './signing/contexts.ts'
 import { checkCredentialDataModel, DATA_MODEL_RULES, MALFORMED_VALUE_ERROR, RuleViolation } from './signing/data-model.ts'
 import { digestProblem, type KnownContent } from './signing/digests.ts'
-import { signCredential } from './signing/sign.ts'
+import { SIGNING_CRYPTOSUITES, type SigningCryptosuite, type SignOptions, signCredential } from './signing/sign.ts'
 import { statusEntry } from './signing/status-list.ts'
 import { allocateStatusSlots, lockStatusAllocation } from './status.ts'
 import { publicUrls } from './urls.ts'
@@ -38,6 +38,17 @@ export async function validateCredentialForIssuance(platform: Platform, credenti
     throw error
   }
   return credential
+}
+
+/** The VC-API issue `options` Laurel acts on: `cryptosuite`, one of SIGNING_CRYPTOSUITES (eddsa-rdfc-2022 by default). */
+export function signOptionsFor(options: Record<string, unknown> | undefined): SignOptions {
+  const cryptosuite = options?.cryptosuite
+  if (cryptosuite === undefined) return {}
+  if (!SIGNING_CRYPTOSUITES.includes(cryptosuite as SigningCryptosuite)) {
+    const message = `Laurel signs with ${SIGNING_CRYPTOSUITES.join(' or ')}, not ${JSON.stringify(cryptosuite)}.`
+    throw new MalformedError('unsupported_cryptosuite', message, { '/options/cryptosuite': message })
+  }
+  return { cryptosuite: cryptosuite as SigningCryptosuite }
 }
 
 /** Every digest must be well-formed; those of resources Laurel holds (bundled contexts, achievement images) must match. */
@@ -70,7 +81,7 @@ async function contentWeHold(platform: Platform, url: string): Promise<KnownCont
  * credential has none and, to VC 2.0 credentials, a revocation and a suspension
  * BitstringStatusListEntry after the caller's own `credentialStatus` entries, which are kept as sent.
  */
-export async function issueFromDocument(platform: Platform, scope: OrgScope, credential: Json): Promise<Json> {
+export async function issueFromDocument(platform: Platform, scope: OrgScope, credential: Json, options: SignOptions = {}): Promise<Json> {
   requireRole(scope, 'staff')
   const signer = await getActiveSigner(platform, scope.orgId)
   const issuerId = typeof credential.issuer === 'string' ? credential.issuer : (credential.issuer as Json).id
@@ -100,7 +111,7 @@ export async function issueFromDocument(platform: Platform, scope: OrgScope, cre
     }
     let signed: Json
     try {
-      signed = await signCredential(document, signer, documentLoader(platform))
+      signed = await signCredential(document, signer, documentLoader(platform), options)
     } catch (error) {
       // JSON-LD safe mode refuses terms no context defines: the caller's document is at fault.
       throw new MalformedError('jsonld_unreadable', `The credential cannot be read as JSON-LD, so it cannot be signed: ${(error as Error).message}`)

@@ -42,6 +42,16 @@ describe('signCredential', () => {
     assert.equal((await verifyCredential(signed, { documentLoader: loader })).verdict, 'valid')
   })
 
+  it('signs with eddsa-jcs-2022 when asked, the JSON as written', async () => {
+    const signer = await didKeySigner()
+    const signed = await signCredential(openBadgeCredential({ issuerDid: signer.did }), signer, loader, { cryptosuite: 'eddsa-jcs-2022' })
+    assert.ok(Array.isArray(signed.proof))
+    assert.equal(signed.proof[0]?.cryptosuite, 'eddsa-jcs-2022')
+    assert.equal((await verifyCredential(signed, { documentLoader: loader })).verdict, 'valid')
+    const changed = { ...signed, credentialSubject: { ...(signed.credentialSubject as object), name: 'Changed' } }
+    assert.equal((await verifyCredential(changed, { documentLoader: loader })).verdict, 'invalid_signature')
+  })
+
   for (const [label, build] of [
     ['an Open Badge', openBadgeCredential],
     ['a plain credential', ({ issuerDid }: { issuerDid: string }) => plainCredential(issuerDid)],

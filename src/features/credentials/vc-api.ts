@@ -21,7 +21,8 @@ const asList = (value: unknown): unknown[] => (Array.isArray(value) ? value : va
 export class CredentialRuleError extends MalformedError {
   override problemType = MALFORMED_VALUE_ERROR
   constructor(violation: RuleViolation) {
-    super(violation.rule, `${violation.message} (${violation.pointer}; ${DATA_MODEL_RULES[violation.rule]})`, { [violation.pointer]: violation.message })
+    const where = `rule ${violation.rule} at ${violation.pointer}, ${DATA_MODEL_RULES[violation.rule]}`
+    super(violation.rule, `${violation.message.replace(/\.$/, '')} (${where}).`, { [violation.pointer]: violation.message })
   }
 }
 

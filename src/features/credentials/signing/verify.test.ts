@@ -164,13 +164,14 @@ describe('verifyCredential', () => {
       assert.match(check(report, 'status').detail, /Issuers of the status list credential and verifiable credential do not match/)
     })
 
-    it('cannot check a status entry without a list', async () => {
+    it('calls a status entry without its list malformed, naming the rule', async () => {
       const web = new TestWeb()
       const signer = await didKeySigner()
       const credential = openBadgeCredential({ issuerDid: signer.did })
       credential.credentialStatus = { id: 'https://laurel.example/status/1', type: 'BitstringStatusListEntry', statusPurpose: 'revocation' }
       const report = await verifyCredential(await signCredential(credential, signer, web.loader), { documentLoader: web.loader })
-      assertVerdict(report, 'status_unknown')
+      assertVerdict(report, 'malformed')
+      assert.match(check(report, 'schema').detail, /rule bitstring-status-list\.entry, at \/credentialStatus\/statusListIndex/)
     })
   })
 
@@ -336,12 +337,15 @@ describe('verifyCredential', () => {
       const signer = await didKeySigner()
       const unsigned = openBadgeCredential({ issuerDid: signer.did })
       const cases: [unknown, RegExp][] = [
-        ['a string', /not a JSON object/],
-        [{ ...unsigned, '@context': [OPEN_BADGES_V3_URL] }, /first @context must be/],
+        ['a string', /must be a JSON object/],
+        [{ ...unsigned, '@context': [OPEN_BADGES_V3_URL] }, /first "@context" entry must be .* \(rule vc\.contexts, at \/@context\/0\)/],
         [{ ...unsigned, type: ['OpenBadgeCredential'] }, /VerifiableCredential/],
-        [{ ...unsigned, issuer: { name: 'Nobody' } }, /issuer/],
+        [{ ...unsigned, issuer: { name: 'Nobody' } }, /issuer.*rule vc\.issuer/],
+        [{ ...unsigned, credentialSubject: [] }, /names none \(rule vc\.credential-subject, at \/credentialSubject\)/],
+        [{ ...unsigned, id: null }, /rule vc\.identifiers, at \/id/],
+        [{ ...unsigned, credentialStatus: [{ id: 'https://example.org/s' }] }, /needs a "type" \(rule vc\.status, at \/credentialStatus\/0\/type\)/],
         [unsigned, /no proof/],
-        [{ ...(await signCredential(unsigned, signer, web.loader)), validUntil: 'next year' }, /validUntil is not an XSD dateTime/],
+        [{ ...(await signCredential(unsigned, signer, web.loader)), validUntil: 'next year' }, /"validUntil" must be an XML Schema dateTime/],
       ]
       for (const [input, detail] of cases) {
         const report = await verifyCredential(input, { documentLoader: web.loader })

@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto'
 import { DataIntegrityProof, type LinkedDataSuite, type ProofVerification } from '@digitalbazaar/data-integrity'
 import { Ed25519Signature2020 } from '@digitalbazaar/ed25519-signature-2020'
 import { createVerifyCryptosuite } from '@digitalbazaar/eddsa-jcs-2022-cryptosuite'
-import { dateRegex } from '@digitalbazaar/vc'
 import { checkStatus } from '@digitalbazaar/vc-bitstring-status-list'
 import type { MemoTable } from '../../../platform/memo.ts'
 import { CREDENTIALS_V1_URL, CREDENTIALS_V2_URL, type DocumentLoader, ED25519_2020_URL, type JsonObject, type LoadedDocument } from './contexts.ts'
+import { checkCredentialDataModel, RuleViolation } from './data-model.ts'
 import { fastEddsaRdfc2022 } from './fast-canonicalize.ts'
 import { validateOb3Schema } from './ob3-schema.ts'
 
@@ -244,22 +244,15 @@ function rememberedByContent<V>(memo: MemoTable<V> | undefined, key: () => strin
   return memo ? memo.remember(key(), compute, () => []) : compute()
 }
 
+/** The first VC Data Model rule the document breaks, naming the rule and where; or that it has no proof. */
 function structuralProblem(vc: unknown): string | undefined {
-  if (!isObject(vc)) return 'not a JSON object'
-  const [firstContext] = toArray(vc['@context'])
-  if (firstContext !== CREDENTIALS_V2_URL && firstContext !== CREDENTIALS_V1_URL) {
-    return `the first @context must be ${CREDENTIALS_V2_URL} (or ${CREDENTIALS_V1_URL})`
+  try {
+    checkCredentialDataModel(vc)
+  } catch (error) {
+    if (!(error instanceof RuleViolation)) throw error
+    return `${error.message.replace(/\.$/, '')} (rule ${error.rule}, at ${error.pointer})`
   }
-  if (!toArray(vc.type).includes('VerifiableCredential')) return 'type does not include VerifiableCredential'
-  if (!idOf(vc.issuer)) return 'issuer must be a URL or an object with an id'
-  if (toArray(vc.credentialSubject).length === 0 || !toArray(vc.credentialSubject).every(isObject)) return 'credentialSubject is missing'
   if (toArray(vc.proof).length === 0) return 'it has no proof, so it is not a verifiable credential'
-  for (const property of ['validFrom', 'validUntil', 'issuanceDate', 'expirationDate']) {
-    const value = vc[property]
-    if (value !== undefined && (typeof value !== 'string' || !dateRegex.test(value) || Number.isNaN(Date.parse(value)))) {
-      return `${property} is not an XSD dateTime`
-    }
-  }
   return undefined
 }
 

@@ -6,6 +6,7 @@ import { encode as encodeBase58 } from 'base58-universal'
 import { newOrg } from '../../../test/support/factories.ts'
 import { startTestApp, type TestApp } from '../../../test/support/harness.ts'
 import { pngOfSize } from '../../../test/support/images.ts'
+import { uploadToVerify } from '../../../test/support/verify-upload.ts'
 import { projectPath } from '../../platform/paths.ts'
 import { createApiKey } from '../identity/api-keys.ts'
 import { createAchievement } from './achievements.ts'
@@ -378,6 +379,19 @@ describe('POST /credentials/verify (VC-API)', () => {
     assert.equal(body.verdict, 'key_unavailable')
     assert.match(body.errors.join(' '), /could not retrieve the key did:web:laurel\.example:issuers:org_elsewhere#ikey_active/)
     assert.doesNotMatch(body.errors.join(' '), /does not match/)
+  })
+
+  it('shows the same distinct verdicts on the /verify page', async () => {
+    const elsewhere = new TestWeb()
+    const { signer, didDocument } = await didWebIssuer('org_far')
+    elsewhere.addDidDocument(didDocument)
+    const unreachable = await uploadToVerify(testApp.client(), await signCredential(plain(signer.did), signer, elsewhere.loader))
+    assert.match(unreachable.body, /data-verdict="key_unavailable"/)
+    assert.match(unreachable.body, /signing key could not be retrieved/)
+    assert.doesNotMatch(unreachable.body, /does not match the content/)
+    const byStranger = await uploadToVerify(testApp.client(), await addProof(plain(did), await didKeySigner(), createDocumentLoader()))
+    assert.match(byStranger.body, /data-verdict="issuer_mismatch"/)
+    assert.match(byStranger.body, /not signed with a key of the issuer it names/)
   })
 
   it('says a credential signed by someone else than its issuer is not signed by its issuer', async () => {

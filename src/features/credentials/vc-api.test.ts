@@ -279,6 +279,23 @@ describe('POST /credentials/issue (VC-API)', () => {
     })
   }
 
+  for (const [label, context] of [
+    ['an undefined term (JSON-LD safe mode)', { '@vocab': null }],
+    ['a redefined protected term', { VerifiableCredential: 'https://example.org/x#VC' }],
+    ['a term mapped to no IRI', { ExampleTestCredential: 'https ://not-a-url#ExampleTestCredential' }],
+  ] as const) {
+    it(`refuses a credential with ${label} as a PARSING_ERROR`, async () => {
+      const credential = {
+        ...baseCredential(),
+        '@context': ['https://www.w3.org/ns/credentials/v2', context],
+        type: ['VerifiableCredential', 'ExampleTestCredential'],
+      }
+      const response = await issue({ credential })
+      assert.equal(response.statusCode, 400, response.body)
+      assert.deepEqual([response.json().code, response.json().type], ['jsonld_unreadable', 'https://www.w3.org/TR/vc-data-model#PARSING_ERROR'])
+    })
+  }
+
   it('keeps valid credentialStatus entries of the caller and adds its own after them', async () => {
     const own = bitstringEntry('https://status.example/lists/1#5')
     const response = await issue({ credential: { ...baseCredential(), credentialStatus: own } })

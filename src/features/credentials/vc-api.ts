@@ -7,10 +7,11 @@ import { getActiveSigner } from './issuer.ts'
 import { documentLoader } from './loader.ts'
 import { achievements, credentials } from './schema.ts'
 import { bundledContextContent, CREDENTIALS_V2_URL } from './signing/contexts.ts'
-import { checkCredentialDataModel, DATA_MODEL_RULES, MALFORMED_VALUE_ERROR, RuleViolation } from './signing/data-model.ts'
+import { checkCredentialDataModel, DATA_MODEL_RULES, MALFORMED_VALUE_ERROR, PARSING_ERROR, RuleViolation } from './signing/data-model.ts'
 import { digestProblem, type KnownContent } from './signing/digests.ts'
 import { SIGNING_CRYPTOSUITES, type SigningCryptosuite, type SignOptions, signCredential } from './signing/sign.ts'
 import { statusEntry } from './signing/status-list.ts'
+import { isJsonLdError } from './signing/verify.ts'
 import { allocateStatusSlots, lockStatusAllocation } from './status.ts'
 import { publicUrls } from './urls.ts'
 
@@ -114,8 +115,11 @@ export async function issueFromDocument(platform: Platform, scope: OrgScope, cre
     try {
       signed = await signCredential(document, signer, documentLoader(platform), options)
     } catch (error) {
-      // JSON-LD safe mode refuses terms no context defines: the caller's document is at fault.
-      throw new MalformedError('jsonld_unreadable', `The credential cannot be read as JSON-LD, so it cannot be signed: ${(error as Error).message}`)
+      // JSON-LD safe mode refuses terms no context defines, and redefined protected terms: the caller's document is at fault.
+      if (!isJsonLdError(error)) throw error
+      const problem = new MalformedError('jsonld_unreadable', `The credential cannot be read as JSON-LD, so it cannot be signed: ${(error as Error).message}`)
+      problem.problemType = PARSING_ERROR
+      throw problem
     }
     const subject = asList(credential.credentialSubject)[0] as Json | undefined
     await tx.insert(credentials).values({

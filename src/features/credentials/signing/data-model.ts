@@ -25,6 +25,8 @@ export type DataModelRule = keyof typeof DATA_MODEL_RULES
 
 /** VC Data Model 2.0 §7.2: the problem type for a value that breaks the data model. */
 export const MALFORMED_VALUE_ERROR = 'https://www.w3.org/TR/vc-data-model#MALFORMED_VALUE_ERROR'
+/** VC Data Model 2.0 §7.2: the problem type for a document that cannot be processed (JSON-LD errors among them). */
+export const PARSING_ERROR = 'https://www.w3.org/TR/vc-data-model#PARSING_ERROR'
 
 /** A rule a document breaks: which one, where (a JSON pointer into the request) and what to fix. */
 export class RuleViolation extends Error {

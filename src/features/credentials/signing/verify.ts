@@ -103,7 +103,8 @@ function reasonsOf(error: Error): string | undefined {
   return error.message.includes(error.cause.message) ? reasonsOf(error.cause) : messageOf(error.cause)
 }
 
-function isJsonLdError(error: unknown): boolean {
+/** An error of JSON-LD processing (an undefined term in safe mode, a bad or redefined context): the document's fault. */
+export function isJsonLdError(error: unknown): boolean {
   if (Array.isArray(error)) return error.some(isJsonLdError)
   return error instanceof Error && error.name.startsWith('jsonld.')
 }

@@ -6,6 +6,8 @@ export type DomainErrorKind = 'not_found' | 'conflict' | 'invalid' | 'malformed'
  */
 export abstract class DomainError extends Error {
   abstract readonly kind: DomainErrorKind
+  /** The problem+json `type`: a URI naming the kind of problem, when a specification defines one. */
+  problemType?: string
   constructor(
     readonly code: string,
     message: string,

@@ -139,6 +139,31 @@ for (const [method, publicUrl] of [
       assert.equal((await verifyWithDigitalBazaar(document, fetchFromApp)).verified, true)
     })
 
+    it('a credential signed with eddsa-jcs-2022 through the VC-API is accepted by @digitalbazaar/vc and by Laurel', async () => {
+      const response = await testApp.app.inject({
+        method: 'POST',
+        url: '/credentials/issue',
+        headers: { authorization: `Bearer ${apiKey}` },
+        payload: {
+          credential: {
+            '@context': ['https://www.w3.org/ns/credentials/v2'],
+            type: ['VerifiableCredential'],
+            issuer: ((await issue()).document.issuer as { id: string }).id,
+            credentialSubject: { id: 'did:example:holder', name: 'Holder' },
+          },
+          options: { cryptosuite: 'eddsa-jcs-2022' },
+        },
+      })
+      assert.equal(response.statusCode, 201, response.body)
+      const document = response.json().verifiableCredential
+      assert.equal(document.proof.cryptosuite, 'eddsa-jcs-2022')
+      assert.deepEqual(await verifyWithDigitalBazaar(document, fetchFromApp), { verified: true, statusVerified: true, revoked: false, suspended: false })
+      const tampered = { ...document, credentialSubject: { ...document.credentialSubject, name: 'Holdes' } }
+      assert.equal((await verifyWithDigitalBazaar(tampered, fetchFromApp)).verified, false)
+      const laurel = await testApp.app.inject({ method: 'POST', url: '/credentials/verify', payload: { verifiableCredential: document } })
+      assert.equal(laurel.json().verified, true, laurel.body)
+    })
+
     it('a credential carrying a suspension entry is reported suspended by both, then valid once reinstated', async () => {
       const response = await testApp.app.inject({
         method: 'POST',

@@ -3,8 +3,9 @@ import { randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import { and, eq, sql } from 'drizzle-orm'
 import { newOrg, newPerson, type PersonFixture, uniqueEmail } from '../../../test/support/factories.ts'
-import { startTestApp, type TestApp, type TestClient, textOf } from '../../../test/support/harness.ts'
+import { startTestApp, type TestApp, textOf } from '../../../test/support/harness.ts'
 import { pngOfSize } from '../../../test/support/images.ts'
+import { uploadJsonToVerify } from '../../../test/support/verify-upload.ts'
 import type { OrgScope } from '../orgs/service.ts'
 import { createAchievement } from './achievements.ts'
 import { dailySeries, flushCredentialEvents, recordCredentialEvent } from './analytics.ts'
@@ -59,17 +60,6 @@ function kindCount(html: string, kind: string): number {
   return Number(match[1])
 }
 
-async function uploadToVerify(client: TestClient, document: unknown, headers: Record<string, string> = {}) {
-  const csrf = /name="_csrf" value="([^"]+)"/.exec((await client.request({ method: 'GET', url: '/verify', headers })).body)?.[1] ?? ''
-  const boundary = `laurel${randomBytes(6).toString('hex')}`
-  const payload = [
-    `--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${csrf}\r\n`,
-    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="credential.json"\r\nContent-Type: application/json\r\n\r\n${JSON.stringify(document)}\r\n`,
-    `--${boundary}--\r\n`,
-  ].join('')
-  return client.request({ method: 'POST', url: '/verify', headers: { ...headers, 'content-type': `multipart/form-data; boundary=${boundary}` }, payload })
-}
-
 /** Every text or JSON column of every table that contains `needle`. */
 async function columnsContaining(needle: string): Promise<string[]> {
   const { db } = testApp.platform
@@ -101,7 +91,7 @@ describe('the verification log', () => {
       payload: { id: credential.id },
     })
     assert.equal(api.json().verdict, 'valid')
-    const upload = await uploadToVerify(verifier, credential.document, asVerifier)
+    const upload = await uploadJsonToVerify(verifier, credential.document, asVerifier)
     assert.match(upload.body, /data-verdict="valid"/)
 
     // Not verifications: the holder's and the issuer's own looks, a forged copy, a link preview bot.
@@ -115,7 +105,7 @@ describe('the verification log', () => {
     await staffClient.get(`/credentials/${credential.id}`)
     await staffClient.get(`/verify?id=${credential.id}`)
     const forged = JSON.parse(JSON.stringify(credential.document).replace('Ada Holder', 'Ada Forger'))
-    assert.match((await uploadToVerify(testApp.client(), forged)).body, /data-verdict="invalid_signature"/)
+    assert.match((await uploadJsonToVerify(testApp.client(), forged)).body, /data-verdict="invalid_signature"/)
     await testApp.client().request({ method: 'GET', url: `/credentials/${credential.id}`, headers: { 'user-agent': 'LinkedInBot/1.0' } })
 
     const verifications = await eventsOf(credential.id, 'verified')

@@ -117,7 +117,10 @@ export const CredentialSummary = Type.Object({
 
 export const VerificationCheck = Type.Object({ name: Type.String(), ok: Type.Boolean(), detail: Type.String() })
 export const VerificationResponse = Type.Object({
-  verdict: Type.String({ description: 'valid, revoked, suspended, expired, not_yet_valid, invalid_signature, status_unknown or malformed' }),
+  verdict: Type.String({
+    description:
+      'valid, revoked, suspended, expired, not_yet_valid, invalid_signature (the signature does not match), key_unavailable (the signing key could not be retrieved), issuer_mismatch (not signed with a key of its issuer), status_unknown or malformed',
+  }),
   isValid: Type.Boolean(),
   checks: Type.Array(VerificationCheck),
 })

@@ -41,6 +41,8 @@ const VERDICT_SENTENCES: Record<VerificationReport['verdict'], string> = {
   expired: 'Not valid: this credential has expired.',
   not_yet_valid: 'Not valid yet: its validity starts later.',
   invalid_signature: 'Not valid: the signature does not match the content. It was changed after signing, or not signed by this issuer.',
+  key_unavailable: 'Cannot be verified: the issuer’s signing key could not be retrieved, so the signature could not be checked.',
+  issuer_mismatch: 'Not valid: it is not signed with a key of the issuer it names.',
   status_unknown: 'Status unknown: the issuer’s status list could not be checked, so this credential cannot be called valid.',
   malformed: 'Not a valid credential: the document is not well-formed.',
 }

@@ -32,7 +32,7 @@ import type { DisclosableField } from './schema.ts'
 import { issueCredential, reinstateCredential, revokeCredential, suspendCredential } from './service.ts'
 import { publishedStatusList, type SerializedDocument, serializeDocument } from './status.ts'
 import { publicUrls } from './urls.ts'
-import { issueFromDocument, validateCredentialForIssuance } from './vc-api.ts'
+import { issueFromDocument, signOptionsFor, validateCredentialForIssuance } from './vc-api.ts'
 import { type VerificationReport, verifyById, verifyDocument, verifyPresentationDocument } from './verification.ts'
 
 const tags = ['Credentials']
@@ -273,13 +273,26 @@ export async function credentialRoutes(app: TypedApp): Promise<void> {
   // W3C VC-API endpoints, at the paths conformance suites expect.
   app.post(
     '/credentials/issue',
-    { config, schema: { tags: ['VC-API'], summary: 'Sign a credential as the API key’s organisation (VC-API)', body: VcApiIssueBody } },
+    {
+      config,
+      schema: {
+        tags: ['VC-API'],
+        summary: 'Sign a credential as the API key’s organisation (VC-API)',
+        description:
+          'The credential must meet the VC Data Model rules (2.0, or 1.1): a 400 problem+json names the rule broken (`code`, and `type` MALFORMED_VALUE_ERROR) and where, as a JSON pointer (`errors[].field`). ' +
+          'Laurel adds an `id` (the credential’s public URL) when there is none and, to VC 2.0 credentials, a revocation and a suspension `BitstringStatusListEntry` after the caller’s own `credentialStatus` entries, which are kept as sent. ' +
+          'A `relatedResource` digest of content Laurel holds (bundled JSON-LD contexts, the organisation’s achievement images) must match it. ' +
+          '`options.cryptosuite` chooses the Data Integrity cryptosuite: eddsa-rdfc-2022 (default) or eddsa-jcs-2022.',
+        body: VcApiIssueBody,
+      },
+    },
     async (request, reply) => {
       const auth = request.auth
       if (!auth?.apiKey) throw new UnauthorizedError('api_key_required', 'Send an API key with write access as a Bearer token.')
       const scope = await resolveOrgScope(platform.db, { orgId: auth.apiKey.orgId, accountId: auth.accountId, isPlatformAdmin: false })
       const credential = await validateCredentialForIssuance(platform, request.body.credential)
-      return reply.status(201).send({ verifiableCredential: await issueFromDocument(platform, scope, credential) })
+      const options = signOptionsFor(request.body.options)
+      return reply.status(201).send({ verifiableCredential: await issueFromDocument(platform, scope, credential, options) })
     },
   )
 

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import { eq } from 'drizzle-orm'
 import { MalformedError } from '../../platform/errors.ts'
 import { newId } from '../../platform/ids.ts'
@@ -7,20 +6,25 @@ import { type OrgScope, requireRole } from '../orgs/service.ts'
 import { getActiveSigner } from './issuer.ts'
 import { documentLoader } from './loader.ts'
 import { achievements, credentials } from './schema.ts'
-import { signCredential } from './signing/sign.ts'
+import { bundledContextContent, CREDENTIALS_V2_URL } from './signing/contexts.ts'
+import { checkCredentialDataModel, DATA_MODEL_RULES, MALFORMED_VALUE_ERROR, PARSING_ERROR, RuleViolation } from './signing/data-model.ts'
+import { digestProblem, type KnownContent } from './signing/digests.ts'
+import { SIGNING_CRYPTOSUITES, type SigningCryptosuite, type SignOptions, signCredential } from './signing/sign.ts'
 import { statusEntry } from './signing/status-list.ts'
+import { isJsonLdError } from './signing/verify.ts'
 import { allocateStatusSlots, lockStatusAllocation } from './status.ts'
 import { publicUrls } from './urls.ts'
 
-const VC2 = 'https://www.w3.org/ns/credentials/v2'
-const VC1 = 'https://www.w3.org/2018/credentials/v1'
-
 type Json = Record<string, unknown>
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value)
 const asList = (value: unknown): unknown[] => (Array.isArray(value) ? value : value === undefined ? [] : [value])
 
-function reject(message: string): never {
-  throw new MalformedError('invalid_credential', message)
+/** A problem+json 400 naming the rule broken (`code`, `type`) and where (`errors[].field`, a JSON pointer). */
+export class CredentialRuleError extends MalformedError {
+  override problemType = MALFORMED_VALUE_ERROR
+  constructor(violation: RuleViolation) {
+    const where = `rule ${violation.rule} at ${violation.pointer}, ${DATA_MODEL_RULES[violation.rule]}`
+    super(violation.rule, `${violation.message.replace(/\.$/, '')} (${where}).`, { [violation.pointer]: violation.message })
+  }
 }
 
 /**
@@ -28,77 +32,66 @@ function reject(message: string): never {
  * would sign all of these defects without complaint, producing credentials no verifier should accept.
  */
 export async function validateCredentialForIssuance(platform: Platform, credential: unknown): Promise<Json> {
-  if (!isObject(credential)) reject('The request needs a "credential" object.')
-  const context = credential['@context']
-  if (!Array.isArray(context) || context.length === 0) reject('"@context" must be an array.')
-  if (context[0] !== VC2 && context[0] !== VC1) reject(`The first "@context" entry must be ${VC2} (or ${VC1}).`)
-  const type = credential.type
-  if (!Array.isArray(type) || !type.includes('VerifiableCredential')) reject('"type" must be an array that includes "VerifiableCredential".')
-  const issuer = credential.issuer
-  if (!(typeof issuer === 'string' && issuer.includes(':')) && !(isObject(issuer) && typeof issuer.id === 'string' && issuer.id.includes(':'))) {
-    reject('"issuer" must be a URL or an object with an "id" URL.')
+  try {
+    checkCredentialDataModel(credential, '/credential')
+    await checkRelatedResourceDigests(platform, credential)
+  } catch (error) {
+    if (error instanceof RuleViolation) throw new CredentialRuleError(error)
+    throw error
   }
-  const subjects = credential.credentialSubject
-  if (subjects === undefined || subjects === null) reject('"credentialSubject" is required.')
-  for (const subject of asList(subjects)) if (!isObject(subject)) reject('"credentialSubject" must be an object or an array of objects.')
-  for (const field of ['refreshService', 'credentialSchema'] as const) {
-    for (const entry of asList(credential[field])) if (!isObject(entry) || typeof entry.type !== 'string') reject(`Every "${field}" entry needs a "type".`)
-  }
-  for (const field of ['validFrom', 'validUntil', 'issuanceDate', 'expirationDate'] as const) {
-    const value = credential[field]
-    if (value !== undefined && (typeof value !== 'string' || Number.isNaN(Date.parse(value)))) reject(`"${field}" must be an XML Schema dateTime.`)
-  }
-  await validateRelatedResources(platform, credential.relatedResource)
   return credential
 }
 
-async function validateRelatedResources(platform: Platform, related: unknown): Promise<void> {
-  const seen = new Set<string>()
-  for (const resource of asList(related)) {
-    if (!isObject(resource)) reject('Every "relatedResource" entry must be an object.')
-    if (typeof resource.id !== 'string') reject('Every "relatedResource" entry needs an "id".')
-    if (seen.has(resource.id)) reject(`"relatedResource" repeats the id ${resource.id}.`)
-    seen.add(resource.id)
-    if (typeof resource.digestSRI !== 'string' && typeof resource.digestMultibase !== 'string') {
-      reject(`"relatedResource" ${resource.id} needs "digestSRI" or "digestMultibase".`)
+/** The VC-API issue `options` Laurel acts on: `cryptosuite`, one of SIGNING_CRYPTOSUITES (eddsa-rdfc-2022 by default). */
+export function signOptionsFor(options: Record<string, unknown> | undefined): SignOptions {
+  const cryptosuite = options?.cryptosuite
+  if (cryptosuite === undefined) return {}
+  if (!SIGNING_CRYPTOSUITES.includes(cryptosuite as SigningCryptosuite)) {
+    const message = `Laurel signs with ${SIGNING_CRYPTOSUITES.join(' or ')}, not ${JSON.stringify(cryptosuite)}.`
+    throw new MalformedError('unsupported_cryptosuite', message, { '/options/cryptosuite': message })
+  }
+  return { cryptosuite: cryptosuite as SigningCryptosuite }
+}
+
+/** Every digest must be well-formed; those of resources Laurel holds (bundled contexts, achievement images) must match. */
+async function checkRelatedResourceDigests(platform: Platform, credential: Json): Promise<void> {
+  const resources = asList(credential.relatedResource) as Json[]
+  for (const [index, resource] of resources.entries()) {
+    const at = Array.isArray(credential.relatedResource) ? `/credential/relatedResource/${index}` : '/credential/relatedResource'
+    const problem = digestProblem(resource, await contentWeHold(platform, String(resource.id)))
+    if (problem) {
+      throw new RuleViolation('vc.related-resources', at, `relatedResource ${String(resource.id)}: ${problem}.`)
     }
-    const bytes = await bytesWeHold(platform, resource.id)
-    if (bytes && !digestMatches(bytes, resource)) reject(`The digest of "relatedResource" ${resource.id} does not match its content.`)
   }
 }
 
-/** The bytes behind one of our own URLs (achievement images), so a wrong digest of them can be caught. */
-async function bytesWeHold(platform: Platform, url: string): Promise<Buffer | undefined> {
+/** What Laurel holds of a URL's content: a bundled context, or one of our own achievement images. */
+async function contentWeHold(platform: Platform, url: string): Promise<KnownContent | undefined> {
+  const context = bundledContextContent(url)
+  if (context) return context
   const match = /\/achievements\/(ach_[a-z0-9]+)\/image$/.exec(url)
   if (!match || !url.startsWith(platform.config.publicUrl.origin)) return undefined
   const [row] = await platform.db
     .select({ data: achievements.imageData })
     .from(achievements)
     .where(eq(achievements.id, match[1] ?? ''))
-  return row?.data ?? undefined
+  return row?.data ? { files: [row.data], publishedSha256: [] } : undefined
 }
 
-function digestMatches(bytes: Buffer, resource: Json): boolean {
-  if (typeof resource.digestSRI === 'string') {
-    const [algorithm, expected] = resource.digestSRI.split('-', 2)
-    if (!algorithm || !expected || !['sha256', 'sha384', 'sha512'].includes(algorithm)) return false
-    return createHash(algorithm).update(bytes).digest('base64') === expected
-  }
-  const multibase = String(resource.digestMultibase)
-  // Multibase base64url ('u') of a multihash: 0x12 0x20 + sha2-256 digest.
-  if (!multibase.startsWith('u')) return false
-  const multihash = Buffer.from(multibase.slice(1), 'base64url')
-  return multihash[0] === 0x12 && multihash[1] === 0x20 && multihash.subarray(2).equals(createHash('sha256').update(bytes).digest())
-}
-
-/** Signs a caller's own credential as the org's issuer, adding revocation and suspension status entries. */
-export async function issueFromDocument(platform: Platform, scope: OrgScope, credential: Json): Promise<Json> {
+/**
+ * Signs a caller's own credential as the org's issuer. Laurel adds an `id` (its public URL) when the
+ * credential has none and, to VC 2.0 credentials, a revocation and a suspension
+ * BitstringStatusListEntry after the caller's own `credentialStatus` entries, which are kept as sent.
+ */
+export async function issueFromDocument(platform: Platform, scope: OrgScope, credential: Json, options: SignOptions = {}): Promise<Json> {
   requireRole(scope, 'staff')
   const signer = await getActiveSigner(platform, scope.orgId)
   const issuerId = typeof credential.issuer === 'string' ? credential.issuer : (credential.issuer as Json).id
-  if (issuerId !== signer.did) reject(`"issuer" must be this organisation's DID, ${signer.did}.`)
+  if (issuerId !== signer.did) {
+    throw new CredentialRuleError(new RuleViolation('vc.issuer', '/credential/issuer', `"issuer" must be this organisation's DID, ${signer.did}.`))
+  }
   const urls = publicUrls(platform.config)
-  const isVc2 = (credential['@context'] as unknown[])[0] === VC2
+  const isVc2 = (credential['@context'] as unknown[])[0] === CREDENTIALS_V2_URL
   return platform.db.transaction(async (tx) => {
     await lockStatusAllocation(tx, scope.orgId)
     const [slot] = await allocateStatusSlots(platform, tx, scope.orgId, 1, signer)
@@ -111,6 +104,7 @@ export async function issueFromDocument(platform: Platform, scope: OrgScope, cre
       ...(isVc2
         ? {
             credentialStatus: [
+              ...asList(credential.credentialStatus),
               statusEntry({ statusListCredentialUrl: urls.statusList(slot.revocationListId), index: slot.revocationIndex, purpose: 'revocation' }),
               statusEntry({ statusListCredentialUrl: urls.statusList(slot.suspensionListId), index: slot.suspensionIndex, purpose: 'suspension' }),
             ],
@@ -119,10 +113,13 @@ export async function issueFromDocument(platform: Platform, scope: OrgScope, cre
     }
     let signed: Json
     try {
-      signed = await signCredential(document, signer, documentLoader(platform))
+      signed = await signCredential(document, signer, documentLoader(platform), options)
     } catch (error) {
-      // JSON-LD safe mode refuses terms no context defines: the caller's document is at fault.
-      reject(`The credential cannot be signed: ${(error as Error).message}`)
+      // JSON-LD safe mode refuses terms no context defines, and redefined protected terms: the caller's document is at fault.
+      if (!isJsonLdError(error)) throw error
+      const problem = new MalformedError('jsonld_unreadable', `The credential cannot be read as JSON-LD, so it cannot be signed: ${(error as Error).message}`)
+      problem.problemType = PARSING_ERROR
+      throw problem
     }
     const subject = asList(credential.credentialSubject)[0] as Json | undefined
     await tx.insert(credentials).values({

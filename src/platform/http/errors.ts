@@ -62,6 +62,7 @@ export function problemFor(status: number, request: FastifyRequest, code: string
 function toProblem(error: FastifyError | Error, request: FastifyRequest): Problem {
   if (error instanceof DomainError) {
     const problem = problemFor(STATUS_BY_KIND[error.kind], request, error.code, error.message)
+    if (error.problemType) problem.type = error.problemType
     if (Object.keys(error.fields).length > 0) {
       problem.errors = Object.entries(error.fields).map(([field, message]) => ({ field, message }))
     }

@@ -19,6 +19,8 @@ const REQUIRED_CONTEXTS = [
   'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json',
   'https://purl.imsglobal.org/spec/ob/v3p0/extensions.json',
   'https://www.w3.org/ns/credentials/status/v1',
+  'https://www.w3.org/ns/credentials/examples/v2',
+  'https://w3id.org/dcc/v1',
 ]
 
 describe('createDocumentLoader', () => {

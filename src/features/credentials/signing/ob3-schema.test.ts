@@ -38,6 +38,7 @@ describe('validateOb3Schema (the official 1EdTech schema, as is)', () => {
   it('rejects a lone proof object: OB 3.0 serialises proof as an array', async () => {
     const signer = await didKeySigner()
     const signed = await signCredential(openBadgeCredential({ issuerDid: signer.did }), signer, new TestWeb().loader)
+    assert.ok(Array.isArray(signed.proof))
     assert.deepEqual(validateOb3Schema({ ...signed, proof: signed.proof[0] }), { ok: false, errors: ['/proof must be array'] })
   })
 

@@ -7,15 +7,22 @@ import { didKeySigner, openBadgeCredential } from './test-fixtures.ts'
 import { verifyCredential } from './verify.ts'
 
 const loader = createDocumentLoader()
+const plainCredential = (issuer: string) => ({
+  '@context': ['https://www.w3.org/ns/credentials/v2'],
+  type: ['VerifiableCredential'],
+  issuer,
+  credentialSubject: { id: 'did:example:holder', name: 'Holder' },
+})
 
 describe('signCredential', () => {
-  it('adds one eddsa-rdfc-2022 DataIntegrityProof for assertionMethod, as an array', async () => {
+  it('adds one eddsa-rdfc-2022 DataIntegrityProof for assertionMethod, as an array in an Open Badge', async () => {
     const signer = await didKeySigner()
     const credential = openBadgeCredential({ issuerDid: signer.did })
     const before = structuredClone(credential)
     const signed = await signCredential(credential, signer, loader)
 
     assert.deepEqual(credential, before, 'the input is not modified')
+    assert.ok(Array.isArray(signed.proof), 'the OB 3.0 schema requires an array')
     assert.equal(signed.proof.length, 1)
     const [proof] = signed.proof
     assert.equal(proof?.type, 'DataIntegrityProof')
@@ -27,13 +34,37 @@ describe('signCredential', () => {
     assert.equal((await verifyCredential(signed, { documentLoader: loader })).verdict, 'valid')
   })
 
-  it('adds a second proof next to an existing one (a proof set)', async () => {
+  it('writes the lone proof of any other credential as an object', async () => {
     const signer = await didKeySigner()
-    const once = await signCredential(openBadgeCredential({ issuerDid: signer.did }), signer, loader)
-    const twice = await signCredential(once, signer, loader)
-    assert.equal(twice.proof.length, 2)
-    assert.equal((await verifyCredential(twice, { documentLoader: loader })).verdict, 'valid')
+    const signed = await signCredential(plainCredential(signer.did), signer, loader)
+    assert.ok(!Array.isArray(signed.proof), JSON.stringify(signed.proof))
+    assert.equal(signed.proof.cryptosuite, 'eddsa-rdfc-2022')
+    assert.equal((await verifyCredential(signed, { documentLoader: loader })).verdict, 'valid')
   })
+
+  it('signs with eddsa-jcs-2022 when asked, the JSON as written', async () => {
+    const signer = await didKeySigner()
+    const signed = await signCredential(openBadgeCredential({ issuerDid: signer.did }), signer, loader, { cryptosuite: 'eddsa-jcs-2022' })
+    assert.ok(Array.isArray(signed.proof))
+    assert.equal(signed.proof[0]?.cryptosuite, 'eddsa-jcs-2022')
+    assert.equal((await verifyCredential(signed, { documentLoader: loader })).verdict, 'valid')
+    const changed = { ...signed, credentialSubject: { ...(signed.credentialSubject as object), name: 'Changed' } }
+    assert.equal((await verifyCredential(changed, { documentLoader: loader })).verdict, 'invalid_signature')
+  })
+
+  for (const [label, build] of [
+    ['an Open Badge', openBadgeCredential],
+    ['a plain credential', ({ issuerDid }: { issuerDid: string }) => plainCredential(issuerDid)],
+  ] as const) {
+    it(`adds a second proof next to an existing one (a proof set, an array) in ${label}`, async () => {
+      const signer = await didKeySigner()
+      const once = await signCredential(build({ issuerDid: signer.did }), signer, loader)
+      const twice = await signCredential(once, signer, loader)
+      assert.ok(Array.isArray(twice.proof))
+      assert.equal(twice.proof.length, 2)
+      assert.equal((await verifyCredential(twice, { documentLoader: loader })).verdict, 'valid')
+    })
+  }
 
   it('refuses a credential whose issuer is not the signer', async () => {
     const signer = await didKeySigner()

@@ -1,8 +1,9 @@
 import { createPrivateKey, createPublicKey, type KeyObject, sign } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
-import { DataIntegrityProof } from '@digitalbazaar/data-integrity'
+import { type Cryptosuite, DataIntegrityProof } from '@digitalbazaar/data-integrity'
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey'
+import { createSignCryptosuite as eddsaJcs2022 } from '@digitalbazaar/eddsa-jcs-2022-cryptosuite'
 import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite'
 import { issue } from '@digitalbazaar/vc'
 import { isBundled } from '../../../platform/paths.ts'
@@ -17,9 +18,16 @@ export interface CredentialSigner {
   secretKeyMultibase: string
 }
 
-export type SignedCredential = JsonObject & { proof: JsonObject[] }
+/** `proof` is one object, or an array for a proof set and for Open Badges (see `signCredential`). */
+export type SignedCredential = JsonObject & { proof: JsonObject | JsonObject[] }
+
+/** The Data Integrity cryptosuites Laurel signs with; eddsa-rdfc-2022 unless asked otherwise. */
+export const SIGNING_CRYPTOSUITES = ['eddsa-rdfc-2022', 'eddsa-jcs-2022'] as const
+export type SigningCryptosuite = (typeof SIGNING_CRYPTOSUITES)[number]
 
 export interface SignOptions {
+  /** eddsa-jcs-2022 signs the JSON as written (RFC 8785), for verifiers without JSON-LD processing. */
+  cryptosuite?: SigningCryptosuite
   /**
    * Canonicalise Laurel's OpenBadgeCredential shape directly (fast-canonicalize.ts) instead of
    * through JSON-LD; other documents still take the general path. The signatures are the same.
@@ -76,10 +84,22 @@ function issuerIdOf(credential: object): unknown {
   return typeof issuer === 'object' && issuer !== null ? (issuer as { id?: unknown }).id : issuer
 }
 
+function cryptosuiteFor(options: SignOptions): Cryptosuite {
+  if (options.cryptosuite === 'eddsa-jcs-2022') return eddsaJcs2022()
+  return options.fastCanonicalization ? fastEddsaRdfc2022 : eddsaRdfc2022
+}
+
+/** Open Badges 3.0 serialises every multi-valued property as an array: its JSON Schema rejects a lone proof object. */
+function isOpenBadge(credential: object): boolean {
+  const { type } = credential as { type?: unknown }
+  const types = Array.isArray(type) ? type : [type]
+  return types.includes('OpenBadgeCredential') || types.includes('AchievementCredential')
+}
+
 /**
- * Adds a `DataIntegrityProof` (eddsa-rdfc-2022, assertionMethod) to a copy of the credential.
- * `proof` always comes out as an array: Open Badges 3.0 serialises every multi-valued property as an
- * array, and its JSON Schema rejects a lone proof object. An existing proof stays (a proof set).
+ * Adds a `DataIntegrityProof` (eddsa-rdfc-2022 or eddsa-jcs-2022, assertionMethod) to a copy of the credential. A lone
+ * proof is written as an object, the form most verifiers and older suites expect, except in Open
+ * Badges credentials, whose schema requires an array. An existing proof stays (a proof set, an array).
  * Throws on an issuer other than the signer's DID and on JSON-LD terms no context defines.
  */
 export async function signCredential(
@@ -90,12 +110,12 @@ export async function signCredential(
 ): Promise<SignedCredential> {
   const issuerId = issuerIdOf(credential)
   if (issuerId !== signer.did) throw new Error(`The credential's issuer (${String(issuerId)}) is not the signer's DID (${signer.did}).`)
-  const cryptosuite = options.fastCanonicalization ? fastEddsaRdfc2022 : eddsaRdfc2022
-  const suite = new DataIntegrityProof({ signer: await ed25519SignerFor(signer), cryptosuite })
+  const suite = new DataIntegrityProof({ signer: await ed25519SignerFor(signer), cryptosuite: cryptosuiteFor(options) })
   // issue() adds the proof to the object it is given.
   const signed = await issue({ credential: structuredClone(credential), suite, documentLoader })
-  const proofs = Array.isArray(signed.proof) ? signed.proof : [signed.proof]
-  return { ...signed, proof: proofs as JsonObject[] }
+  const proofs = (Array.isArray(signed.proof) ? signed.proof : [signed.proof]) as JsonObject[]
+  const [proof] = proofs
+  return { ...signed, proof: proofs.length === 1 && proof && !isOpenBadge(credential) ? proof : proofs }
 }
 
 export type SigningTask = { credentials: object[]; signer: CredentialSigner; options: SignOptions }

@@ -57,13 +57,38 @@ describe('verifyCredential', () => {
       assert.match(check(report, 'signature').detail, /#ikey_retired$/)
     })
 
-    it('calls a credential from an unknown did:web issuer unverifiable, naming the DID', async () => {
+    it('says the key could not be retrieved, never that the signature does not match, for an unknown did:web issuer', async () => {
       const web = new TestWeb()
       const { signer } = await didWebIssuer('org_gone')
       const credential = await signCredential(openBadgeCredential({ issuerDid: signer.did }), signer, web.loader)
       const report = await verifyCredential(credential, { documentLoader: web.loader })
+      assertVerdict(report, 'key_unavailable')
+      const { detail } = check(report, 'signature')
+      assert.match(
+        detail,
+        /could not retrieve the key did:web:laurel\.example:issuers:org_gone#ikey_active: Cannot resolve did:web:laurel\.example:issuers:org_gone: it is not a DID this server knows/,
+      )
+      assert.doesNotMatch(detail, /does not match/)
+      assert.equal(check(report, 'status').detail, 'not checked: the signing key could not be retrieved')
+    })
+
+    it('says the key could not be retrieved when its DID document lacks it', async () => {
+      const web = new TestWeb()
+      const { signer, didDocument } = await didWebIssuer('org_partial')
+      web.addDidDocument({ ...didDocument, verificationMethod: didDocument.verificationMethod.filter((method) => method.id !== signer.verificationMethodId) })
+      const credential = await signCredential(openBadgeCredential({ issuerDid: signer.did }), signer, web.loader)
+      const report = await verifyCredential(credential, { documentLoader: web.loader })
+      assertVerdict(report, 'key_unavailable')
+      assert.match(check(report, 'signature').detail, /could not retrieve the key .*#ikey_active: The DID document of .* has no verification method/)
+    })
+
+    it('still calls a changed document a failed signature when the key is there', async () => {
+      const web = new TestWeb()
+      const { signer, didDocument } = await didWebIssuer('org_changed')
+      web.addDidDocument(didDocument)
+      const credential = await signCredential(openBadgeCredential({ issuerDid: signer.did }), signer, web.loader)
+      const report = await verifyCredential({ ...credential, name: 'Changed' }, { documentLoader: web.loader })
       assertVerdict(report, 'invalid_signature')
-      assert.match(check(report, 'signature').detail, /Cannot resolve did:web:laurel\.example:issuers:org_gone: it is not a DID this server knows/)
     })
 
     it('fails the signature when one character changes', async () => {
@@ -139,13 +164,14 @@ describe('verifyCredential', () => {
       assert.match(check(report, 'status').detail, /Issuers of the status list credential and verifiable credential do not match/)
     })
 
-    it('cannot check a status entry without a list', async () => {
+    it('calls a status entry without its list malformed, naming the rule', async () => {
       const web = new TestWeb()
       const signer = await didKeySigner()
       const credential = openBadgeCredential({ issuerDid: signer.did })
       credential.credentialStatus = { id: 'https://laurel.example/status/1', type: 'BitstringStatusListEntry', statusPurpose: 'revocation' }
       const report = await verifyCredential(await signCredential(credential, signer, web.loader), { documentLoader: web.loader })
-      assertVerdict(report, 'status_unknown')
+      assertVerdict(report, 'malformed')
+      assert.match(check(report, 'schema').detail, /rule bitstring-status-list\.entry, at \/credentialStatus\/statusListIndex/)
     })
   })
 
@@ -179,7 +205,7 @@ describe('verifyCredential', () => {
       web.didDocuments.delete(didDocument.id)
       assertVerdict(await verifyCredential(credential, options), 'valid')
       clock.advance(MEMO_TTL_MS)
-      assertVerdict(await verifyCredential(credential, options), 'invalid_signature')
+      assertVerdict(await verifyCredential(credential, options), 'key_unavailable')
     })
   })
 
@@ -252,9 +278,10 @@ describe('verifyCredential', () => {
       const stranger = await didKeySigner()
       const credential = await addProof(openBadgeCredential({ issuerDid: issuer.did }), stranger, web.loader)
       const report = await verifyCredential(credential, { documentLoader: web.loader })
-      assertVerdict(report, 'invalid_signature')
+      assertVerdict(report, 'issuer_mismatch')
       assert.equal(check(report, 'signature').ok, true)
-      assert.equal(check(report, 'issuer').detail, `no valid proof is signed with a key of the issuer ${issuer.did}`)
+      assert.equal(check(report, 'issuer').detail, `signed with a key of ${stranger.did}, not of the issuer ${issuer.did}`)
+      assert.equal(check(report, 'status').detail, 'not checked: it is not signed by its issuer')
     })
 
     it('accepts a previousProof chain where a co-signer signs after the issuer', async () => {
@@ -299,7 +326,7 @@ describe('verifyCredential', () => {
       web.addDidDocument({ ...didDocument, assertionMethod: [`${signer.did}#ikey_retired`] })
       const credential = await signCredential(openBadgeCredential({ issuerDid: signer.did }), signer, web.loader)
       const report = await verifyCredential(credential, { documentLoader: web.loader })
-      assertVerdict(report, 'invalid_signature')
+      assertVerdict(report, 'issuer_mismatch')
       assert.match(check(report, 'signature').detail, /#ikey_active is not an assertionMethod key of did:web:/)
     })
   })
@@ -310,12 +337,15 @@ describe('verifyCredential', () => {
       const signer = await didKeySigner()
       const unsigned = openBadgeCredential({ issuerDid: signer.did })
       const cases: [unknown, RegExp][] = [
-        ['a string', /not a JSON object/],
-        [{ ...unsigned, '@context': [OPEN_BADGES_V3_URL] }, /first @context must be/],
+        ['a string', /must be a JSON object/],
+        [{ ...unsigned, '@context': [OPEN_BADGES_V3_URL] }, /first "@context" entry must be .* \(rule vc\.contexts, at \/@context\/0\)/],
         [{ ...unsigned, type: ['OpenBadgeCredential'] }, /VerifiableCredential/],
-        [{ ...unsigned, issuer: { name: 'Nobody' } }, /issuer/],
+        [{ ...unsigned, issuer: { name: 'Nobody' } }, /issuer.*rule vc\.issuer/],
+        [{ ...unsigned, credentialSubject: [] }, /names none \(rule vc\.credential-subject, at \/credentialSubject\)/],
+        [{ ...unsigned, id: null }, /rule vc\.identifiers, at \/id/],
+        [{ ...unsigned, credentialStatus: [{ id: 'https://example.org/s' }] }, /needs a "type" \(rule vc\.status, at \/credentialStatus\/0\/type\)/],
         [unsigned, /no proof/],
-        [{ ...(await signCredential(unsigned, signer, web.loader)), validUntil: 'next year' }, /validUntil is not an XSD dateTime/],
+        [{ ...(await signCredential(unsigned, signer, web.loader)), validUntil: 'next year' }, /"validUntil" must be an XML Schema dateTime/],
       ]
       for (const [input, detail] of cases) {
         const report = await verifyCredential(input, { documentLoader: web.loader })

@@ -2,16 +2,26 @@ import { createHash } from 'node:crypto'
 import { DataIntegrityProof, type LinkedDataSuite, type ProofVerification } from '@digitalbazaar/data-integrity'
 import { Ed25519Signature2020 } from '@digitalbazaar/ed25519-signature-2020'
 import { createVerifyCryptosuite } from '@digitalbazaar/eddsa-jcs-2022-cryptosuite'
-import { dateRegex } from '@digitalbazaar/vc'
 import { checkStatus } from '@digitalbazaar/vc-bitstring-status-list'
 import type { MemoTable } from '../../../platform/memo.ts'
 import { CREDENTIALS_V1_URL, CREDENTIALS_V2_URL, type DocumentLoader, ED25519_2020_URL, type JsonObject, type LoadedDocument } from './contexts.ts'
+import { checkCredentialDataModel, RuleViolation } from './data-model.ts'
 import { fastEddsaRdfc2022 } from './fast-canonicalize.ts'
 import { validateOb3Schema } from './ob3-schema.ts'
 
 export { OB3_SCHEMA_URLS, validateOb3Schema } from './ob3-schema.ts'
 
-export type Verdict = 'valid' | 'revoked' | 'suspended' | 'expired' | 'not_yet_valid' | 'invalid_signature' | 'status_unknown' | 'malformed'
+export type Verdict =
+  | 'valid'
+  | 'revoked'
+  | 'suspended'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'invalid_signature'
+  | 'key_unavailable'
+  | 'issuer_mismatch'
+  | 'status_unknown'
+  | 'malformed'
 export type CheckName = 'signature' | 'issuer' | 'status' | 'validity' | 'schema' | 'record'
 export type VerificationCheck = { name: CheckName; ok: boolean; detail: string }
 /** `checks` always lists the five checks in this order: signature, issuer, status, validity, schema. */
@@ -47,14 +57,20 @@ const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000
 
 type ProofPurpose = 'assertionMethod' | 'authentication'
 
+/**
+ * Why a proof failed: the document cannot be read as JSON-LD (undefined term, unknown context); its
+ * key or the key's controller document could not be retrieved; the key is not one its controller
+ * authorises for the purpose; or the signature itself (or the proof's form) does not hold.
+ */
+export type ProofFailure = 'malformed' | 'key_unavailable' | 'key_not_authorized' | 'signature'
+
 export interface ProofOutcome {
   proof: unknown
   ok: boolean
   /** The DID (or controller document) that controls the key, once the proof verified. */
   controller?: string
   detail: string
-  /** The document could not be processed as JSON-LD (undefined term, unknown context). */
-  isMalformed?: boolean
+  failure?: ProofFailure
 }
 
 function isObject(value: unknown): value is JsonObject {
@@ -87,7 +103,8 @@ function reasonsOf(error: Error): string | undefined {
   return error.message.includes(error.cause.message) ? reasonsOf(error.cause) : messageOf(error.cause)
 }
 
-function isJsonLdError(error: unknown): boolean {
+/** An error of JSON-LD processing (an undefined term in safe mode, a bad or redefined context): the document's fault. */
+export function isJsonLdError(error: unknown): boolean {
   if (Array.isArray(error)) return error.some(isJsonLdError)
   return error instanceof Error && error.name.startsWith('jsonld.')
 }
@@ -113,21 +130,25 @@ function verificationMethodLoader(documentLoader: DocumentLoader, proof: JsonObj
   return (url) => documentLoader(url === method ? key : url)
 }
 
-async function isAuthorized(method: JsonObject, purpose: ProofPurpose, documentLoader: DocumentLoader): Promise<{ controller: string } | { problem: string }> {
+async function isAuthorized(
+  method: JsonObject,
+  purpose: ProofPurpose,
+  documentLoader: DocumentLoader,
+): Promise<{ controller: string } | { problem: string; failure: ProofFailure }> {
   const methodId = idOf(method)
   const controller = idOf(method.controller)
-  if (!methodId || !controller) return { problem: 'the verification method names no controller' }
+  if (!methodId || !controller) return { problem: 'the verification method names no controller', failure: 'key_not_authorized' }
   let controllerDocument: JsonObject
   try {
     controllerDocument = (await documentLoader(controller)).document
   } catch (error) {
-    return { problem: messageOf(error) }
+    return { problem: `could not retrieve the key's controller document ${controller}: ${messageOf(error)}`, failure: 'key_unavailable' }
   }
   const listed = toArray(controllerDocument[purpose]).map((entry) => {
     const id = idOf(entry)
     return id?.startsWith('#') ? `${controller}${id}` : id
   })
-  if (!listed.includes(methodId)) return { problem: `${methodId} is not an ${purpose} key of ${controller}` }
+  if (!listed.includes(methodId)) return { problem: `${methodId} is not an ${purpose} key of ${controller}`, failure: 'key_not_authorized' }
   return { controller }
 }
 
@@ -136,11 +157,13 @@ async function verifyOneProof(
   context: { proofs: unknown[]; unsecured: JsonObject; purpose: ProofPurpose; documentLoader: DocumentLoader },
 ): Promise<ProofOutcome> {
   const { proofs, unsecured, purpose, documentLoader } = context
-  if (!isObject(proof)) return { proof, ok: false, detail: 'a proof is not an object', isMalformed: true }
+  if (!isObject(proof)) return { proof, ok: false, detail: 'a proof is not an object', failure: 'malformed' }
   const label = `${String(proof.type)}${typeof proof.cryptosuite === 'string' ? ` (${proof.cryptosuite})` : ''}`
   const suite = verificationSuiteFor(proof)
-  if (!suite) return { proof, ok: false, detail: `unsupported proof type ${label}` }
-  if (proof.proofPurpose !== purpose) return { proof, ok: false, detail: `${label} proof is for ${String(proof.proofPurpose)}, not ${purpose}` }
+  if (!suite) return { proof, ok: false, detail: `unsupported proof type ${label}`, failure: 'signature' }
+  if (proof.proofPurpose !== purpose) {
+    return { proof, ok: false, detail: `${label} proof is for ${String(proof.proofPurpose)}, not ${purpose}`, failure: 'signature' }
+  }
 
   // A proof in a chain signed the document together with the proofs it names as previousProof.
   let document: JsonObject = { ...unsecured }
@@ -148,35 +171,50 @@ async function verifyOneProof(
     const previous: unknown[] = []
     for (const id of toArray(proof.previousProof)) {
       const found = proofs.find((other) => isObject(other) && other.id === id)
-      if (!found) return { proof, ok: false, detail: `previousProof ${String(id)} is not among the proofs` }
+      if (!found) return { proof, ok: false, detail: `previousProof ${String(id)} is not among the proofs`, failure: 'signature' }
       previous.push(found)
     }
     document = { ...unsecured, proof: previous }
   }
   if (proof.type === 'Ed25519Signature2020' && !toArray(unsecured['@context']).includes(ED25519_2020_URL)) {
-    return { proof, ok: false, detail: `an Ed25519Signature2020 proof needs the context ${ED25519_2020_URL}`, isMalformed: true }
+    return { proof, ok: false, detail: `an Ed25519Signature2020 proof needs the context ${ED25519_2020_URL}`, failure: 'malformed' }
   }
   // JCS signs the proof options exactly as written; the RDF suites read them in the document's context.
   const proofForSuite = proof.cryptosuite === 'eddsa-jcs-2022' ? proof : { '@context': unsecured['@context'], ...proof }
 
+  // The suite loads the key through this loader: a failure to load it is not a failed signature.
+  let keyFailure: unknown
+  const methodLoader = verificationMethodLoader(documentLoader, proof)
+  const keyLoader: DocumentLoader = async (url) => {
+    try {
+      return await methodLoader(url)
+    } catch (error) {
+      if (url === proof.verificationMethod) keyFailure = error
+      throw error
+    }
+  }
   let result: ProofVerification
   try {
-    result = await suite.verifyProof({
-      proof: proofForSuite,
-      document,
-      proofSet: proofs.filter(isObject),
-      documentLoader: verificationMethodLoader(documentLoader, proof),
-    })
+    result = await suite.verifyProof({ proof: proofForSuite, document, proofSet: proofs.filter(isObject), documentLoader: keyLoader })
   } catch (error) {
     result = { verified: false, error }
   }
   if (!result.verified || !result.verificationMethod) {
+    if (keyFailure !== undefined) {
+      return {
+        proof,
+        ok: false,
+        detail: `${label}: could not retrieve the key ${String(proof.verificationMethod)}: ${messageOf(keyFailure)}`,
+        failure: 'key_unavailable',
+      }
+    }
     const message = messageOf(result.error)
-    if (isJsonLdError(result.error)) return { proof, ok: false, detail: `cannot be read as JSON-LD: ${message}`, isMalformed: true }
-    return { proof, ok: false, detail: message === 'Invalid signature.' ? `${label} signature does not match the document` : `${label}: ${message}` }
+    if (isJsonLdError(result.error)) return { proof, ok: false, detail: `cannot be read as JSON-LD: ${message}`, failure: 'malformed' }
+    const detail = message === 'Invalid signature.' ? `${label} signature does not match the document` : `${label}: ${message}`
+    return { proof, ok: false, detail, failure: 'signature' }
   }
   const authorization = await isAuthorized(result.verificationMethod, purpose, documentLoader)
-  if ('problem' in authorization) return { proof, ok: false, detail: `${label}: ${authorization.problem}` }
+  if ('problem' in authorization) return { proof, ok: false, detail: `${label}: ${authorization.problem}`, failure: authorization.failure }
   return { proof, ok: true, controller: authorization.controller, detail: `${label} by ${String(result.verificationMethod.id)}` }
 }
 
@@ -207,22 +245,15 @@ function rememberedByContent<V>(memo: MemoTable<V> | undefined, key: () => strin
   return memo ? memo.remember(key(), compute, () => []) : compute()
 }
 
+/** The first VC Data Model rule the document breaks, naming the rule and where; or that it has no proof. */
 function structuralProblem(vc: unknown): string | undefined {
-  if (!isObject(vc)) return 'not a JSON object'
-  const [firstContext] = toArray(vc['@context'])
-  if (firstContext !== CREDENTIALS_V2_URL && firstContext !== CREDENTIALS_V1_URL) {
-    return `the first @context must be ${CREDENTIALS_V2_URL} (or ${CREDENTIALS_V1_URL})`
+  try {
+    checkCredentialDataModel(vc)
+  } catch (error) {
+    if (!(error instanceof RuleViolation)) throw error
+    return `${error.message.replace(/\.$/, '')} (rule ${error.rule}, at ${error.pointer})`
   }
-  if (!toArray(vc.type).includes('VerifiableCredential')) return 'type does not include VerifiableCredential'
-  if (!idOf(vc.issuer)) return 'issuer must be a URL or an object with an id'
-  if (toArray(vc.credentialSubject).length === 0 || !toArray(vc.credentialSubject).every(isObject)) return 'credentialSubject is missing'
   if (toArray(vc.proof).length === 0) return 'it has no proof, so it is not a verifiable credential'
-  for (const property of ['validFrom', 'validUntil', 'issuanceDate', 'expirationDate']) {
-    const value = vc[property]
-    if (value !== undefined && (typeof value !== 'string' || !dateRegex.test(value) || Number.isNaN(Date.parse(value)))) {
-      return `${property} is not an XSD dateTime`
-    }
-  }
   return undefined
 }
 
@@ -335,6 +366,39 @@ function checkSchema(vc: JsonObject): VerificationCheck {
   return { name: 'schema', ok: false, detail: [...errors].join('; ') }
 }
 
+function checkIssuer(outcomes: ProofOutcome[], issuerId: string): VerificationCheck {
+  const valid = outcomes.filter((outcome) => outcome.ok)
+  if (valid.some((outcome) => outcome.controller === issuerId)) return { name: 'issuer', ok: true, detail: `signed by the issuer ${issuerId}` }
+  const signers = [...new Set(valid.map((outcome) => outcome.controller))]
+  const detail =
+    signers.length > 0
+      ? `signed with a key of ${signers.join(', ')}, not of the issuer ${issuerId}`
+      : `no valid proof is signed with a key of the issuer ${issuerId}`
+  return { name: 'issuer', ok: false, detail }
+}
+
+type NotAuthentic = 'malformed' | 'invalid_signature' | 'key_unavailable' | 'issuer_mismatch'
+
+const NOT_AUTHENTIC_REASONS: Record<NotAuthentic, string> = {
+  malformed: 'the document cannot be read as JSON-LD',
+  invalid_signature: 'the signature is not valid',
+  key_unavailable: 'the signing key could not be retrieved',
+  issuer_mismatch: 'it is not signed by its issuer',
+}
+
+/**
+ * Why a credential's proofs do not make it authentic, the most telling reason first: a signature
+ * that fails says more than a key that could not be fetched, which must never read as a failed signature.
+ */
+function authenticityVerdict(failed: ProofOutcome[], isByIssuer: boolean): NotAuthentic | undefined {
+  const has = (failure: ProofFailure) => failed.some((outcome) => outcome.failure === failure)
+  if (has('malformed')) return 'malformed'
+  if (has('signature')) return 'invalid_signature'
+  if (has('key_unavailable')) return 'key_unavailable'
+  if (has('key_not_authorized') || !isByIssuer) return 'issuer_mismatch'
+  return undefined
+}
+
 function notChecked(name: CheckName, reason: string): VerificationCheck {
   return { name, ok: false, detail: `not checked: ${reason}` }
 }
@@ -343,8 +407,8 @@ function notChecked(name: CheckName, reason: string): VerificationCheck {
  * Verifies a credential: every proof (eddsa-rdfc-2022, eddsa-jcs-2022, Ed25519Signature2020; sets
  * and previousProof chains), that the issuer controls the key of at least one proof, its Bitstring
  * status entries, its validity dates, and the Open Badges 3.0 schema. Never throws: the verdict is
- * the most serious finding, in the order malformed (unreadable), invalid_signature, revoked,
- * suspended, expired, not_yet_valid, status_unknown, malformed (schema), valid.
+ * the most serious finding, in the order malformed (unreadable), invalid_signature, key_unavailable,
+ * issuer_mismatch, revoked, suspended, expired, not_yet_valid, status_unknown, malformed (schema), valid.
  */
 export function verifyCredential(vc: unknown, options: VerifyOptions): Promise<VerificationReport> {
   return verifyCredentialWith(vc, options, { checksStatus: true })
@@ -380,17 +444,11 @@ async function verifyCredentialWith(vc: unknown, options: VerifyOptions, { check
     detail: (failed.length > 0 ? failed : outcomes).map((outcome) => outcome.detail).join('; '),
   }
   const issuerId = idOf(vc.issuer) ?? ''
-  const byIssuer = outcomes.some((outcome) => outcome.ok && outcome.controller === issuerId)
-  const issuer: VerificationCheck = {
-    name: 'issuer',
-    ok: byIssuer,
-    detail: byIssuer ? `signed by the issuer ${issuerId}` : `no valid proof is signed with a key of the issuer ${issuerId}`,
-  }
-  const isReadable = !failed.some((outcome) => outcome.isMalformed)
-  const isAuthentic = signature.ok && issuer.ok
+  const issuer = checkIssuer(outcomes, issuerId)
+  const authenticity = authenticityVerdict(failed, issuer.ok)
 
   let status: { check: VerificationCheck; verdict?: Verdict }
-  if (!isAuthentic) status = { check: notChecked('status', 'the signature is not valid') }
+  if (authenticity) status = { check: notChecked('status', NOT_AUTHENTIC_REASONS[authenticity]) }
   else if (!checksStatus) status = { check: { name: 'status', ok: true, detail: 'a status list carries no status of its own' } }
   else status = await checkCredentialStatus(vc, options)
   const validity = checkValidity(vc, options.now ?? new Date())
@@ -398,8 +456,7 @@ async function verifyCredentialWith(vc: unknown, options: VerifyOptions, { check
   const checks = [signature, issuer, status.check, validity.check, schema]
 
   let verdict: Verdict = 'valid'
-  if (!isReadable) verdict = 'malformed'
-  else if (!isAuthentic) verdict = 'invalid_signature'
+  if (authenticity) verdict = authenticity
   else if (status.verdict === 'revoked' || status.verdict === 'suspended') verdict = status.verdict
   else if (validity.verdict) verdict = validity.verdict
   else if (status.verdict) verdict = status.verdict

@@ -39,3 +39,8 @@ declare module 'ed25519-signature-2020-context' {
   const ed25519Context: { contexts: Map<string, object> }
   export default ed25519Context
 }
+
+declare module '@digitalcredentials/dcc-context' {
+  const dccContext: { contexts: Map<string, object>; CONTEXT_URL_V1: string }
+  export default dccContext
+}

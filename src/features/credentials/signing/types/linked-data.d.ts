@@ -125,3 +125,8 @@ declare module '@digitalbazaar/vc-bitstring-status-list' {
   }): Promise<StatusCheckResult>
   export function decodeList(options: { encodedList: string }): Promise<{ length: number; getStatus(index: number): boolean }>
 }
+
+declare module 'base58-universal' {
+  export function decode(input: string): Uint8Array
+  export function encode(input: Uint8Array): string
+}

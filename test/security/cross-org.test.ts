@@ -58,6 +58,12 @@ const plausibleApiBody = (ids: Record<string, string>) => ({
   ids: [ids.examSessionId],
   results: [{ email: 'someone@example.org', score: 1 }],
   action: 'send_for_approval',
+  erasurePolicy: 'keep_record',
+  title: 'Incident',
+  dataCategories: ['credentials.credentials'],
+  ...Object.fromEntries(
+    ['whatHappened', 'measuresTaken', 'whatPeopleCanDo', 'contactInfo', 'protectionMeasures', 'advice', 'cureSteps', 'cureTimeframe'].map((field) => [field, 'x']),
+  ),
 })
 
 describe('tenant isolation', () => {

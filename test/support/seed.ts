@@ -13,6 +13,9 @@ import {
 } from '../../src/features/exams/service.ts'
 import { createApiKey } from '../../src/features/identity/api-keys.ts'
 import { addMember, inviteMember } from '../../src/features/orgs/service.ts'
+import { recordIncident } from '../../src/features/privacy-center/breach/service.ts'
+import { requestDataExport } from '../../src/features/privacy-center/export/service.ts'
+import { recordPolicyVersion } from '../../src/features/privacy-center/policy/versions.ts'
 import { submitOwnRequest } from '../../src/features/privacy-center/requests/service.ts'
 import { newOrg, newPerson, uniqueEmail, utcHourInDays } from './factories.ts'
 import type { TestApp } from './harness.ts'
@@ -82,8 +85,28 @@ ${label}-1,${label}-C,${label} room,${utcHourInDays(8, 9).toISOString().slice(0,
     { accountId: owner.account.id, email: owner.email, name: 'Owner' },
     { orgId: org.id, type: 'access', details: null },
   )
+  const incident = await recordIncident(platform, scope, {
+    title: `${label} incident`,
+    occurredAt: utcHourInDays(-2, 9),
+    discoveredAt: utcHourInDays(-1, 9),
+    whatHappened: 'A laptop was lost.',
+    dataCategories: ['credentials.credentials'],
+    measuresTaken: 'Disk encryption confirmed.',
+    whatPeopleCanDo: 'Nothing needed.',
+    contactInfo: 'privacy@example.org',
+    protectionMeasures: 'The disk was encrypted.',
+    advice: 'Watch for phishing.',
+    cureSteps: 'Remote wipe.',
+    cureTimeframe: 'One week',
+  })
+  const dataExport = await requestDataExport(platform, { accountId: owner.account.id, email: owner.email })
+  const policyVersion = await recordPolicyVersion(platform, org)
   const ids: Record<string, string> = {
     requestId: privacyRequest.id,
+    incidentId: incident.id,
+    exportId: dataExport.id,
+    policyOrgId: org.id,
+    versionId: policyVersion?.id ?? '',
     portalRunId: portalRun?.id ?? '',
     registrationId: registration.id,
     registrationImportId: registrationImport.id,

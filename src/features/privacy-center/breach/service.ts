@@ -195,13 +195,13 @@ export async function listAllIncidents(db: Db): Promise<IncidentSummary[]> {
 export async function markRegulatorNotified(platform: Platform, scope: OrgScope, incidentId: string): Promise<void> {
   requireRole(scope, 'admin')
   await platform.db.transaction(async (tx) => {
+    await getIncident(tx, scope, incidentId)
     const [row] = await tx
       .update(breachIncidents)
       .set({ regulatorNotifiedAt: platform.clock.now() })
       .where(and(eq(breachIncidents.orgId, scope.orgId), eq(breachIncidents.id, incidentId), isNull(breachIncidents.regulatorNotifiedAt)))
       .returning({ id: breachIncidents.id })
-    if (!row)
-      throw new ConflictError('regulator_already_notified', 'The regulator is already recorded as notified for this incident (or there is no such incident).')
+    if (!row) throw new ConflictError('regulator_already_notified', 'The regulator is already recorded as notified for this incident.')
     await platform.audit.recordIn(tx, { action: 'privacy.breach_regulator_notified', orgId: scope.orgId, actorAccountId: scope.accountId, target: incidentId })
   })
 }

@@ -19,8 +19,8 @@ export const consentPrivacy = definePrivacyProvider({
   notPersonal: [
     {
       table: 'consents',
-      columns: ['org_id', 'purpose', 'wording_version', 'source', 'withdrawn_via'],
-      reason: 'Which organisation and purpose a consent is for, and the names of the wording and form',
+      columns: ['id', 'org_id', 'purpose', 'wording_version', 'source', 'withdrawn_via'],
+      reason: 'A random ID, which organisation and purpose a consent is for, and the names of the wording and form',
     },
   ],
   retainedAfterErasure: [],

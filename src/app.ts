@@ -6,6 +6,7 @@ import { exams } from './features/exams/feature.ts'
 import { identity } from './features/identity/feature.ts'
 import { orgs } from './features/orgs/feature.ts'
 import { privacyCenter } from './features/privacy-center/feature.ts'
+import { retentionPrivacy } from './features/privacy-center/retention/privacy.ts'
 import { auditPrivacy } from './platform/audit/privacy.ts'
 import type { Clock } from './platform/clock.ts'
 import type { Command, Feature, WorkerTask } from './platform/feature.ts'
@@ -22,6 +23,7 @@ export const privacyProviders: PrivacyProvider[] = [
   auditPrivacy,
   mailPrivacy,
   restrictionsPrivacy,
+  retentionPrivacy,
   ...features.flatMap((feature) => (feature.privacy ? [feature.privacy] : [])),
 ]
 

@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm'
 import { definePrivacyProvider } from '../../platform/privacy/registry.ts'
+import { finishedInvitationsRule } from './retention.ts'
 import { invitations, members } from './schema.ts'
 
 export const orgsPrivacy = definePrivacyProvider({
@@ -17,7 +18,8 @@ export const orgsPrivacy = definePrivacyProvider({
       columns: ['email'],
       purpose: 'Inviting people to organisations',
       legalBasis: 'legitimate_interest',
-      retention: 'Until accepted, revoked or 14 days',
+      retention: 'Until accepted, revoked or expired (14 days), and one day more',
+      rules: [finishedInvitationsRule],
     },
   ],
   retainedAfterErasure: [],

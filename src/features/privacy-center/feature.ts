@@ -1,5 +1,7 @@
 import type { Feature } from '../../platform/feature.ts'
 import { privacyCenterPrivacy } from './privacy.ts'
+import { retentionCommand } from './retention/commands.ts'
+import { startRetentionSchedule } from './retention/schedule.ts'
 
 /**
  * What the privacy policy promises, as running code: settings per org; each sub-capability
@@ -9,4 +11,6 @@ export const privacyCenter: Feature = {
   name: 'privacy-center',
   async routes(_app) {},
   privacy: privacyCenterPrivacy,
+  commands: [retentionCommand],
+  onWorkerStart: startRetentionSchedule,
 }

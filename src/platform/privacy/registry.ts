@@ -1,3 +1,4 @@
+import type { Column, SQL } from 'drizzle-orm'
 import type { Db } from '../db/client.ts'
 import type { Memo } from '../memo.ts'
 
@@ -33,7 +34,21 @@ export interface RetentionRule {
    * Applies the rule to every row older than the cutoff (per org when `cutoffFor` differs by org) and
    * returns how many it changed; with `dryRun` it only counts them, and must report what a run would do.
    */
-  apply(db: Db, options: { now: Date; cutoffFor(orgId: string | null): Date; dryRun: boolean }): Promise<number>
+  apply(db: Db, options: RetentionRunOptions): Promise<number>
+}
+
+export interface RetentionRunOptions {
+  now: Date
+  /** The rule's cutoff for an org (its chosen period, else the rule's); null: rows of no org. */
+  cutoffFor(orgId: string | null): Date
+  /**
+   * The condition "`time` is before the cutoff of the row's org" as SQL, for rules over org-owned rows;
+   * without `orgId`, before the rule's own cutoff.
+   */
+  isPastCutoff(time: Column | SQL, orgId?: Column | SQL): SQL
+  dryRun: boolean
+  /** Erases the subject in every provider, as `eraseSubject` does, within the run's transaction. */
+  erase(subject: Subject): Promise<void>
 }
 
 export interface StoredData {

@@ -1,0 +1,125 @@
+import { type Column, desc, type SQL, sql } from 'drizzle-orm'
+import type { Db } from '../../../platform/db/client.ts'
+import type { Platform } from '../../../platform/platform.ts'
+import { eraseSubject, type PrivacyProvider, type RetentionPeriod, type RetentionRule, type Subject } from '../../../platform/privacy/registry.ts'
+import { privacySettings } from '../schema.ts'
+import { type RetentionRuleCount, type RetentionTrigger, retentionRuns } from './schema.ts'
+
+/** One rule as the engine runs it, with the provider and stored data that declare it. */
+export interface DeclaredRule {
+  provider: string
+  table: string
+  rule: RetentionRule
+}
+
+export interface RuleOutcome extends DeclaredRule {
+  count: number
+}
+
+export interface RetentionReport {
+  ranAt: Date
+  dryRun: boolean
+  outcomes: RuleOutcome[]
+}
+
+// Held for a whole run, so the daily job, "Run now" and the command never run rules side by side.
+const RETENTION_LOCK = 7_340_012
+
+export function declaredRules(providers: PrivacyProvider[]): DeclaredRule[] {
+  return providers.flatMap((provider) =>
+    provider.stores.flatMap((stored) => (stored.rules ?? []).map((rule) => ({ provider: provider.name, table: stored.table, rule }))),
+  )
+}
+
+/** `now` less `period`, in UTC calendar months for months. */
+export function cutoffOf(now: Date, period: RetentionPeriod): Date {
+  const cutoff = new Date(now)
+  if (period.months) cutoff.setUTCMonth(cutoff.getUTCMonth() - period.months)
+  cutoff.setTime(cutoff.getTime() - ((period.days ?? 0) * 24 + (period.hours ?? 0)) * 3600_000)
+  return cutoff
+}
+
+/** A period in words: "13 months", "7 days", "24 hours". */
+export function describePeriod(period: RetentionPeriod): string {
+  const parts: [number | undefined, string][] = [
+    [period.months, 'month'],
+    [period.days, 'day'],
+    [period.hours, 'hour'],
+  ]
+  return parts.flatMap(([value, unit]) => (value ? [`${value} ${unit}${value === 1 ? '' : 's'}`] : [])).join(' ')
+}
+
+/** Each org's chosen period (days) for each rule that allows a choice, kept within the rule's bounds. */
+export async function chosenPeriods(db: Db, rules: DeclaredRule[]): Promise<Map<string, Map<string, number>>> {
+  const rows = await db.select({ orgId: privacySettings.orgId, retentionDays: privacySettings.retentionDays }).from(privacySettings)
+  const byRule = new Map<string, Map<string, number>>()
+  for (const { rule } of rules) {
+    const bounds = rule.boundsDays
+    if (!bounds) continue
+    const byOrg = new Map<string, number>()
+    for (const row of rows) {
+      const days = row.retentionDays[rule.key]
+      if (typeof days === 'number') byOrg.set(row.orgId, Math.min(bounds.max, Math.max(bounds.min, Math.round(days))))
+    }
+    byRule.set(rule.key, byOrg)
+  }
+  return byRule
+}
+
+async function applyRules(db: Db, rules: DeclaredRule[], now: Date, dryRun: boolean, erase: (subject: Subject) => Promise<void>): Promise<RuleOutcome[]> {
+  const periods = await chosenPeriods(db, rules)
+  const outcomes: RuleOutcome[] = []
+  for (const declared of rules) {
+    const { rule } = declared
+    const cutoff = cutoffOf(now, rule.period)
+    const orgCutoffs = new Map([...(periods.get(rule.key) ?? [])].map(([orgId, days]) => [orgId, cutoffOf(now, { days })]))
+    const cutoffFor = (orgId: string | null) => (orgId === null ? cutoff : (orgCutoffs.get(orgId) ?? cutoff))
+    const isPastCutoff = (time: Column | SQL, orgId?: Column | SQL): SQL => {
+      if (!orgId || orgCutoffs.size === 0) return sql`${time} < ${cutoff.toISOString()}::timestamptz`
+      const cases = [...orgCutoffs].map(([id, at]) => sql`when ${id} then ${at.toISOString()}::timestamptz`)
+      return sql`${time} < (case ${orgId} ${sql.join(cases, sql` `)} else ${cutoff.toISOString()}::timestamptz end)`
+    }
+    const count = await rule.apply(db, { now, cutoffFor, isPastCutoff, dryRun, erase })
+    outcomes.push({ ...declared, count })
+  }
+  return outcomes
+}
+
+/**
+ * Applies every provider's retention rules, or with `dryRun` counts what they would remove. A run is
+ * one transaction with its audit entry (`privacy.retention_run`, the count of each rule) and its
+ * `retention_runs` row: all or nothing. A dry run changes nothing and is not audited.
+ */
+export async function runRetention(
+  platform: Platform,
+  options: { dryRun: boolean; trigger: RetentionTrigger; actorAccountId?: string | null },
+): Promise<RetentionReport> {
+  const rules = declaredRules(platform.privacyProviders)
+  const ranAt = platform.clock.now()
+  const refuseErasure = () => Promise.reject(new Error('A retention rule erased a subject in a dry run; it must only count them.'))
+  if (options.dryRun) return { ranAt, dryRun: true, outcomes: await applyRules(platform.db, rules, ranAt, true, refuseErasure) }
+  const erasedAccountIds: string[] = []
+  const outcomes = await platform.db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${RETENTION_LOCK})`)
+    const erase = async (subject: Subject) => {
+      await eraseSubject(tx, platform.memo, platform.privacyProviders, subject)
+      if (subject.accountId) erasedAccountIds.push(subject.accountId)
+    }
+    const outcomes = await applyRules(tx, rules, ranAt, false, erase)
+    const counts: RetentionRuleCount[] = outcomes.map(({ rule, count }) => ({ key: rule.key, count }))
+    await tx.insert(retentionRuns).values({ trigger: options.trigger, ranAt, counts })
+    await platform.audit.recordIn(tx, {
+      action: 'privacy.retention_run',
+      actorAccountId: options.actorAccountId ?? null,
+      data: { trigger: options.trigger, counts: Object.fromEntries(counts.map(({ key, count }) => [key, count])) },
+    })
+    return outcomes
+  })
+  // eraseSubject forgot them at its savepoint; forget again now that the run committed.
+  await platform.memo.forget(...erasedAccountIds)
+  return { ranAt, dryRun: false, outcomes }
+}
+
+export async function listRetentionRuns(db: Db, limit = 10) {
+  return db.select().from(retentionRuns).orderBy(desc(retentionRuns.ranAt)).limit(limit)
+}

@@ -1,7 +1,8 @@
-import { type Column, desc, type SQL, sql } from 'drizzle-orm'
+import { desc, sql } from 'drizzle-orm'
 import type { Db } from '../../../platform/db/client.ts'
 import type { Platform } from '../../../platform/platform.ts'
 import { eraseSubject, type PrivacyProvider, type RetentionPeriod, type RetentionRule, type Subject } from '../../../platform/privacy/registry.ts'
+import { runRule } from '../../../platform/privacy/retention.ts'
 import { privacySettings } from '../schema.ts'
 import { type RetentionRuleCount, type RetentionTrigger, retentionRuns } from './schema.ts'
 
@@ -31,14 +32,6 @@ export function declaredRules(providers: PrivacyProvider[]): DeclaredRule[] {
   )
 }
 
-/** `now` less `period`, in UTC calendar months for months. */
-export function cutoffOf(now: Date, period: RetentionPeriod): Date {
-  const cutoff = new Date(now)
-  if (period.months) cutoff.setUTCMonth(cutoff.getUTCMonth() - period.months)
-  cutoff.setTime(cutoff.getTime() - ((period.days ?? 0) * 24 + (period.hours ?? 0)) * 3600_000)
-  return cutoff
-}
-
 /** A period in words: "13 months", "7 days", "24 hours". */
 export function describePeriod(period: RetentionPeriod): string {
   const parts: [number | undefined, string][] = [
@@ -66,20 +59,11 @@ export async function chosenPeriods(db: Db, rules: DeclaredRule[]): Promise<Map<
   return byRule
 }
 
-async function applyRules(db: Db, rules: DeclaredRule[], now: Date, dryRun: boolean, erase: (subject: Subject) => Promise<void>): Promise<RuleOutcome[]> {
+async function applyRules(db: Db, rules: DeclaredRule[], now: Date, dryRun: boolean, erase?: (subject: Subject) => Promise<void>): Promise<RuleOutcome[]> {
   const periods = await chosenPeriods(db, rules)
   const outcomes: RuleOutcome[] = []
   for (const declared of rules) {
-    const { rule } = declared
-    const cutoff = cutoffOf(now, rule.period)
-    const orgCutoffs = new Map([...(periods.get(rule.key) ?? [])].map(([orgId, days]) => [orgId, cutoffOf(now, { days })]))
-    const cutoffFor = (orgId: string | null) => (orgId === null ? cutoff : (orgCutoffs.get(orgId) ?? cutoff))
-    const isPastCutoff = (time: Column | SQL, orgId?: Column | SQL): SQL => {
-      if (!orgId || orgCutoffs.size === 0) return sql`${time} < ${cutoff.toISOString()}::timestamptz`
-      const cases = [...orgCutoffs].map(([id, at]) => sql`when ${id} then ${at.toISOString()}::timestamptz`)
-      return sql`${time} < (case ${orgId} ${sql.join(cases, sql` `)} else ${cutoff.toISOString()}::timestamptz end)`
-    }
-    const count = await rule.apply(db, { now, cutoffFor, isPastCutoff, dryRun, erase })
+    const count = await runRule(db, declared.rule, { now, dryRun, orgPeriodDays: periods.get(declared.rule.key), erase })
     outcomes.push({ ...declared, count })
   }
   return outcomes
@@ -96,8 +80,7 @@ export async function runRetention(
 ): Promise<RetentionReport> {
   const rules = declaredRules(platform.privacyProviders)
   const ranAt = platform.clock.now()
-  const refuseErasure = () => Promise.reject(new Error('A retention rule erased a subject in a dry run; it must only count them.'))
-  if (options.dryRun) return { ranAt, dryRun: true, outcomes: await applyRules(platform.db, rules, ranAt, true, refuseErasure) }
+  if (options.dryRun) return { ranAt, dryRun: true, outcomes: await applyRules(platform.db, rules, ranAt, true) }
   const erasedAccountIds: string[] = []
   const outcomes = await platform.db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${RETENTION_LOCK})`)

@@ -6,7 +6,7 @@ import { accountEmails, accounts, emailTokens, loginSessions } from './schema.ts
 /** Sign-ups whose address was never confirmed: erased in every feature, as an erasure request would. */
 export const unverifiedSignUpsRule: RetentionRule = {
   key: 'identity.unverified-sign-ups',
-  action: 'delete',
+  action: 'erase',
   what: 'accounts whose email address was never verified',
   from: 'the sign-up',
   period: { days: 7 },

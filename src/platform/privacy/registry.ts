@@ -8,6 +8,10 @@ export interface Subject {
   email: string
 }
 
+/** Anonymising first: a row a later rule deletes was anonymised, in a dry run's count as in a run's. */
+export const RETENTION_ACTIONS = ['anonymise', 'aggregate', 'delete', 'erase', 'disable'] as const
+export type RetentionAction = (typeof RETENTION_ACTIONS)[number]
+
 /** A period a retention rule waits, counted from its `from` column or event. */
 export interface RetentionPeriod {
   days?: number
@@ -22,7 +26,12 @@ export interface RetentionPeriod {
 export interface RetentionRule {
   /** Stable key, e.g. `audit.page-views`: names the rule in reports, audit entries and per-org overrides. */
   key: string
-  action: 'delete' | 'anonymise' | 'aggregate' | 'disable'
+  /**
+   * `erase`: erases whole subjects through every provider; `disable`: erases them but for what is kept
+   * and disables the account. The engine runs rules in this order, so a rule's count never depends on
+   * one that runs later: RETENTION_ACTIONS.
+   */
+  action: RetentionAction
   /** What the rule removes, in words for people: "page-view entries", "the IP address of audit entries". */
   what: string
   /** The column or event the period counts from, in words: "the entry's time", "the certification's expiry". */

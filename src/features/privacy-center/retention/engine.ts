@@ -1,7 +1,14 @@
 import { desc, sql } from 'drizzle-orm'
 import type { Db } from '../../../platform/db/client.ts'
 import type { Platform } from '../../../platform/platform.ts'
-import { eraseSubject, type PrivacyProvider, type RetentionPeriod, type RetentionRule, type Subject } from '../../../platform/privacy/registry.ts'
+import {
+  eraseSubject,
+  type PrivacyProvider,
+  RETENTION_ACTIONS,
+  type RetentionPeriod,
+  type RetentionRule,
+  type Subject,
+} from '../../../platform/privacy/registry.ts'
 import { runRule } from '../../../platform/privacy/retention.ts'
 import { privacySettings } from '../schema.ts'
 import { type RetentionRuleCount, type RetentionTrigger, retentionRuns } from './schema.ts'
@@ -26,10 +33,12 @@ export interface RetentionReport {
 // Held for a whole run, so the daily job, "Run now" and the command never run rules side by side.
 const RETENTION_LOCK = 7_340_012
 
+/** Every provider's rules, in the order the engine runs them (by RETENTION_ACTIONS, then as declared). */
 export function declaredRules(providers: PrivacyProvider[]): DeclaredRule[] {
-  return providers.flatMap((provider) =>
+  const rules = providers.flatMap((provider) =>
     provider.stores.flatMap((stored) => (stored.rules ?? []).map((rule) => ({ provider: provider.name, table: stored.table, rule }))),
   )
+  return rules.sort((a, b) => RETENTION_ACTIONS.indexOf(a.rule.action) - RETENTION_ACTIONS.indexOf(b.rule.action))
 }
 
 /** A period in words: "13 months", "7 days", "24 hours". */

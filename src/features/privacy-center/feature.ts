@@ -1,6 +1,8 @@
 import type { Feature } from '../../platform/feature.ts'
 import { privacyCenterPrivacy } from './privacy.ts'
 import { retentionCommand } from './retention/commands.ts'
+import { retentionPages } from './retention/pages.tsx'
+import { retentionRoutes } from './retention/routes.ts'
 import { startRetentionSchedule } from './retention/schedule.ts'
 
 /**
@@ -9,7 +11,10 @@ import { startRetentionSchedule } from './retention/schedule.ts'
  */
 export const privacyCenter: Feature = {
   name: 'privacy-center',
-  async routes(_app) {},
+  async routes(app) {
+    await app.register(retentionPages)
+    await app.register(retentionRoutes)
+  },
   privacy: privacyCenterPrivacy,
   commands: [retentionCommand],
   onWorkerStart: startRetentionSchedule,

@@ -1,7 +1,8 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm'
 import { mailMessages } from '../../platform/mail/schema.ts'
 import { definePrivacyProvider } from '../../platform/privacy/registry.ts'
-import { eraseCredentialEvents, exportCredentialEvents } from './analytics.ts'
+import { eraseCredentialEvents, exportCredentialEvents, exportFoldedCredentialEvents } from './analytics.ts'
+import { credentialEventsRule } from './retention.ts'
 import { bulkIssuances, credentialDeliveries, credentialSettings, credentials, statusLists } from './schema.ts'
 
 export const credentialsPrivacy = definePrivacyProvider({
@@ -41,6 +42,15 @@ export const credentialsPrivacy = definePrivacyProvider({
       purpose:
         'Showing the issuer and the holder how a credential is used and verified (views, downloads, verifications by channel); no IP address, user agent or account is stored',
       legalBasis: 'legitimate_interest',
+      retention:
+        'For the life of the credential, each event for 13 months, then folded into monthly counts per credential and channel (below); deleted when its holder’s data is erased',
+      rules: [credentialEventsRule],
+    },
+    {
+      table: 'credential_event_months',
+      columns: ['credential_id'],
+      purpose: 'Keeping the issuer’s and holder’s usage totals of a credential once its events are folded into monthly counts',
+      legalBasis: 'legitimate_interest',
       retention: 'For the life of the credential; deleted when its holder’s data is erased',
     },
   ],
@@ -68,6 +78,10 @@ export const credentialsPrivacy = definePrivacyProvider({
         verifiableCredential: row.document,
       })),
       credentialEvents: await exportCredentialEvents(
+        db,
+        rows.map((row) => row.id),
+      ),
+      credentialEventMonths: await exportFoldedCredentialEvents(
         db,
         rows.map((row) => row.id),
       ),

@@ -10,6 +10,9 @@ import type { Db } from '../../../platform/db/client.ts'
 import { mailMessages } from '../../../platform/mail/schema.ts'
 import { eraseSubject, type RetentionPeriod, type Subject } from '../../../platform/privacy/registry.ts'
 import { runRule } from '../../../platform/privacy/retention.ts'
+import { eventTotals, totalsByAchievement } from '../../credentials/analytics.ts'
+import { credentialEventsRule } from '../../credentials/retention.ts'
+import { achievements, credentialEventMonths, credentialEvents } from '../../credentials/schema.ts'
 import { accountEmails, accounts, emailTokens, loginSessions } from '../../identity/schema.ts'
 import { invitations, orgs } from '../../orgs/schema.ts'
 import { privacySettings } from '../schema.ts'
@@ -56,6 +59,15 @@ async function isMessageTextKept(id: string): Promise<boolean> {
   return row?.body !== ''
 }
 
+async function newCredentialEvent(at: Date, orgId = 'org_analytics', achievementId: string | null = null): Promise<string> {
+  const [row] = await testApp.platform.db
+    .insert(credentialEvents)
+    .values({ orgId, credentialId: `cred_${token()}`, achievementId, kind: 'verified', channel: 'page', outcome: 'valid', occurredAt: at })
+    .returning({ id: credentialEvents.id })
+  assert.ok(row)
+  return row.id
+}
+
 async function auditEntry(action: string): Promise<string> {
   const target = token()
   testApp.platform.audit.record({ action, target, ip: '192.0.2.1', userAgent: 'Test', data: { path: '/' } })
@@ -82,6 +94,10 @@ const seeders: Record<string, { seed(at: Date): Promise<string>; isKept(id: stri
     isKept: async (target) => (await auditRow(target))?.ip !== null,
   },
   'mail.message-bodies': { seed: (at) => newMessage(at), isKept: isMessageTextKept },
+  'credentials.aggregate-events': {
+    seed: (at) => newCredentialEvent(at),
+    isKept: async (id) => (await testApp.platform.db.select().from(credentialEvents).where(eq(credentialEvents.id, id))).length === 1,
+  },
   'identity.unverified-sign-ups': {
     seed: (at) => newAccount(at, false),
     isKept: async (id) => (await testApp.platform.db.select().from(accounts).where(eq(accounts.id, id))).length === 1,
@@ -208,6 +224,34 @@ describe('retention rules', () => {
       assert.equal(await runRule(db, rule, { now: clock.now(), dryRun: true }), 0)
     })
   }
+})
+
+describe('credential analytics after folding', () => {
+  it('still counts folded events in the totals, per channel and per achievement', async () => {
+    const { db } = testApp.platform
+    const { clock } = testApp
+    const orgId = await newOrgRow()
+    const [achievement] = await db.insert(achievements).values({ orgId, name: 'Folded', description: 'd', criteria: 'c' }).returning({ id: achievements.id })
+    assert.ok(achievement)
+    const old = clock.now()
+    await newCredentialEvent(old, orgId, achievement.id)
+    await newCredentialEvent(old, orgId, achievement.id)
+    clock.advance(14 * 31 * DAY_MS)
+    await newCredentialEvent(clock.now(), orgId, achievement.id)
+    const before = await eventTotals(db, { orgId })
+    const beforeByAchievement = await totalsByAchievement(db, orgId, new Date(0))
+    assert.equal((await runRule(db, credentialEventsRule, { now: clock.now(), dryRun: false })) >= 2, true)
+    assert.equal((await db.select().from(credentialEvents).where(eq(credentialEvents.orgId, orgId))).length, 1)
+    const folded = await db.select().from(credentialEventMonths).where(eq(credentialEventMonths.orgId, orgId))
+    assert.equal(
+      folded.reduce((sum, row) => sum + row.total, 0),
+      2,
+    )
+    assert.deepEqual(await eventTotals(db, { orgId }), before)
+    assert.equal(before.verificationsByChannel.page, 3)
+    assert.deepEqual(await totalsByAchievement(db, orgId, new Date(0)), beforeByAchievement)
+    assert.equal(beforeByAchievement[0]?.verifications, 3)
+  })
 })
 
 describe('runRetention', () => {

@@ -46,7 +46,9 @@ export async function retentionPages(app: TypedApp): Promise<void> {
                 <td
                   safe
                 >{`${rule.period} after ${rule.from}${rule.boundsDays ? ` (orgs may choose ${rule.boundsDays.min}–${rule.boundsDays.max} days)` : ''}`}</td>
-                <td class="would-remove">{String(rule.wouldRemove)}</td>
+                <td class="would-remove" safe>
+                  {String(rule.wouldRemove)}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -69,7 +71,7 @@ export async function retentionPages(app: TypedApp): Promise<void> {
               {runs.map((run) => (
                 <tr>
                   <td safe>{formatDateTime(run.ranAt)}</td>
-                  <td safe>{run.trigger}</td>
+                  <td>{run.trigger}</td>
                   <td safe>
                     {run.counts
                       .filter(({ count }) => count > 0)

@@ -150,6 +150,7 @@ const plausibleApiBody = (ids: Record<string, string>) => ({
   start: '2099-01-01T09:00',
   ids: [ids.examSessionId],
   results: [{ email: 'someone@example.org', score: 1 }],
+  retentionDays: {},
 })
 
 describe('tenant isolation', () => {

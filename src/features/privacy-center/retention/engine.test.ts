@@ -17,6 +17,7 @@ import { accountEmails, accounts, emailTokens, loginSessions } from '../../ident
 import { invitations, orgs } from '../../orgs/schema.ts'
 import { privacySettings } from '../schema.ts'
 import { declaredRules, describePeriod, runRetention } from './engine.ts'
+import { runRetentionIfDue } from './schedule.ts'
 import { retentionRuns } from './schema.ts'
 
 const HOUR_MS = 3600_000
@@ -301,6 +302,15 @@ describe('runRetention', () => {
     assert.equal(await isMessageTextKept(short), false, '30 days chosen: emptied after 40')
     assert.equal(await isMessageTextKept(normal), true, 'default 90 days: kept after 40')
     assert.equal(await isMessageTextKept(tooShort), true, '1 day chosen is below the 30-day minimum: kept after 20')
+  })
+
+  it('runs on schedule once a day', async () => {
+    assert.equal(await runRetentionIfDue(testApp.platform), true)
+    assert.equal(await runRetentionIfDue(testApp.platform), false)
+    testApp.clock.advance(23 * HOUR_MS)
+    assert.equal(await runRetentionIfDue(testApp.platform), false)
+    testApp.clock.advance(2 * HOUR_MS)
+    assert.equal(await runRetentionIfDue(testApp.platform), true)
   })
 
   it('`laurel retention --dry-run` prints each rule with what it would remove, and changes nothing', async () => {

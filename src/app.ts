@@ -11,6 +11,7 @@ import { dataExportsPrivacy } from './features/privacy-center/export/privacy.ts'
 import { privacyCenter } from './features/privacy-center/feature.ts'
 import { policyPrivacy } from './features/privacy-center/policy/privacy.ts'
 import { privacyRequestsPrivacy } from './features/privacy-center/requests/privacy.ts'
+import { retentionPrivacy } from './features/privacy-center/retention/privacy.ts'
 import { auditPrivacy } from './platform/audit/privacy.ts'
 import type { Clock } from './platform/clock.ts'
 import { keyringPrivacy } from './platform/crypto/privacy.ts'
@@ -33,6 +34,7 @@ export const privacyProviders: PrivacyProvider[] = [
   restrictionsPrivacy,
   dataExportsPrivacy,
   privacyRequestsPrivacy,
+  retentionPrivacy,
   ...features.flatMap((feature) => (feature.privacy ? [feature.privacy] : [])),
   breachPrivacy,
   policyPrivacy,

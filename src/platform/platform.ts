@@ -69,7 +69,7 @@ export async function openPlatform(config: Config, options: PlatformOptions): Pr
     const auditCheckpoint = new CheckpointFile(config.auditCheckpointFile, deriveAuditKey(masterKey, 'checkpoint'))
     const onError = (error: unknown) => options.log.error({ err: error }, 'background error')
     const clock = options.clock ?? systemClock
-    const audit = new AuditLog(database.db, auditKey, onError, options.writesAuditCheckpoints === false ? undefined : { file: auditCheckpoint, clock })
+    const audit = new AuditLog(database.db, auditKey, onError, options.writesAuditCheckpoints === false ? undefined : { file: auditCheckpoint, clock }, clock)
     const jobs = new Jobs<Platform>(database.connection, database.db, onError)
     jobs.register([deliverMailJob, rotateKeysJob, ...options.jobs] as JobDefinition<Platform, never>[])
     const mailer = new Mailer(keyring, {

@@ -64,6 +64,7 @@ const plausibleApiBody = (ids: Record<string, string>) => ({
   ...Object.fromEntries(
     ['whatHappened', 'measuresTaken', 'whatPeopleCanDo', 'contactInfo', 'protectionMeasures', 'advice', 'cureSteps', 'cureTimeframe'].map((field) => [field, 'x']),
   ),
+  retentionDays: {},
 })
 
 describe('tenant isolation', () => {

@@ -1,11 +1,12 @@
 import { and, count, desc, eq, gte, inArray, type SQL, sql } from 'drizzle-orm'
+import { unionAll } from 'drizzle-orm/pg-core'
 import type { FastifyRequest } from 'fastify'
 import type { Db } from '../../platform/db/client.ts'
 import { newId } from '../../platform/ids.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { hasRole, listOrgsForAccount } from '../orgs/service.ts'
 import { isCredentialHolder } from './holder.ts'
-import { achievements, type CredentialEventKind, credentialEvents, credentials } from './schema.ts'
+import { achievements, type CredentialEventKind, credentialEventMonths, credentialEvents, credentials } from './schema.ts'
 import { LINK_SOURCES, type LinkSource } from './urls.ts'
 import { ourCredentialIdOf, type VerificationReport } from './verification.ts'
 
@@ -276,13 +277,36 @@ function whereOf(filter: EventFilter, since?: Date, kind?: CredentialEventKind):
   )
 }
 
-/** Events per kind, and verifications per channel, since `since` (all time when omitted). */
+/** The monthly counts retention folded old events into (credentials/retention.ts), for months from `since`'s. */
+function foldedWhereOf(filter: EventFilter, since?: Date): SQL | undefined {
+  return and(
+    eq(credentialEventMonths.orgId, filter.orgId),
+    filter.achievementId ? eq(credentialEventMonths.achievementId, filter.achievementId) : undefined,
+    filter.credentialId ? eq(credentialEventMonths.credentialId, filter.credentialId) : undefined,
+    since ? gte(credentialEventMonths.month, since.toISOString().slice(0, 7).concat('-01')) : undefined,
+  )
+}
+
+/**
+ * Events per kind, and verifications per channel, since `since` (all time when omitted), including
+ * events retention folded into monthly counts (whole months from `since`'s month).
+ */
 export async function eventTotals(db: Db, filter: EventFilter, since?: Date) {
-  const rows = await db
+  const raw = db
     .select({ kind: credentialEvents.kind, channel: credentialEvents.channel, total: count() })
     .from(credentialEvents)
     .where(whereOf(filter, since))
     .groupBy(credentialEvents.kind, credentialEvents.channel)
+  const folded = db
+    .select({
+      kind: credentialEventMonths.kind,
+      channel: credentialEventMonths.channel,
+      total: sql<number>`sum(${credentialEventMonths.total})`.mapWith(Number),
+    })
+    .from(credentialEventMonths)
+    .where(foldedWhereOf(filter, since))
+    .groupBy(credentialEventMonths.kind, credentialEventMonths.channel)
+  const rows = [...(await raw), ...(await folded)]
   const byKind = Object.fromEntries(CREDENTIAL_EVENT_KINDS.map((kind) => [kind, 0])) as Record<CredentialEventKind, number>
   const verificationsByChannel = Object.fromEntries(VERIFICATION_CHANNELS.map((channel) => [channel, 0])) as Record<VerificationChannel, number>
   for (const row of rows) {
@@ -292,17 +316,25 @@ export async function eventTotals(db: Db, filter: EventFilter, since?: Date) {
   return { byKind, verificationsByChannel }
 }
 
-/** Per achievement of the org: page views and verifications since `since`, busiest first. */
+/** Per achievement of the org: page views and verifications since `since` (folded months included), busiest first. */
 export async function totalsByAchievement(db: Db, orgId: string, since: Date) {
-  const views = sql<number>`count(*) filter (where ${credentialEvents.kind} = 'page_viewed')`.mapWith(Number)
-  const verifications = sql<number>`count(*) filter (where ${credentialEvents.kind} = 'verified')`.mapWith(Number)
+  const events = db
+    .select({ achievementId: credentialEvents.achievementId, kind: credentialEvents.kind, total: sql<number>`1`.as('total') })
+    .from(credentialEvents)
+    .where(whereOf({ orgId }, since))
+  const folded = db
+    .select({ achievementId: credentialEventMonths.achievementId, kind: credentialEventMonths.kind, total: credentialEventMonths.total })
+    .from(credentialEventMonths)
+    .where(foldedWhereOf({ orgId }, since))
+  const all = unionAll(events, folded).as('all_events')
+  const views = sql<number>`coalesce(sum(${all.total}) filter (where ${all.kind} = 'page_viewed'), 0)`.mapWith(Number)
+  const verifications = sql<number>`coalesce(sum(${all.total}) filter (where ${all.kind} = 'verified'), 0)`.mapWith(Number)
   return db
     .select({ achievementId: achievements.id, name: achievements.name, views, verifications })
-    .from(credentialEvents)
-    .innerJoin(achievements, eq(achievements.id, credentialEvents.achievementId))
-    .where(whereOf({ orgId }, since))
+    .from(all)
+    .innerJoin(achievements, eq(achievements.id, all.achievementId))
     .groupBy(achievements.id, achievements.name)
-    .orderBy(desc(count()), achievements.name)
+    .orderBy(desc(sql`sum(${all.total})`), achievements.name)
     .limit(100)
 }
 
@@ -381,6 +413,18 @@ export async function exportCredentialEvents(db: Db, credentialIds: string[]) {
     .orderBy(credentialEvents.occurredAt)
 }
 
+export async function exportFoldedCredentialEvents(db: Db, credentialIds: string[]) {
+  if (credentialIds.length === 0) return []
+  const { credentialId, kind, channel, month, total } = credentialEventMonths
+  return db
+    .select({ credentialId, kind, channel, month, total })
+    .from(credentialEventMonths)
+    .where(inArray(credentialEventMonths.credentialId, credentialIds))
+    .orderBy(credentialEventMonths.month)
+}
+
 export async function eraseCredentialEvents(db: Db, credentialIds: string[]): Promise<void> {
-  if (credentialIds.length > 0) await db.delete(credentialEvents).where(inArray(credentialEvents.credentialId, credentialIds))
+  if (credentialIds.length === 0) return
+  await db.delete(credentialEvents).where(inArray(credentialEvents.credentialId, credentialIds))
+  await db.delete(credentialEventMonths).where(inArray(credentialEventMonths.credentialId, credentialIds))
 }

@@ -2,7 +2,8 @@ import { and, eq, gte, inArray, isNotNull, isNull, lt, type SQL, sql } from 'dri
 import type { Db } from '../../platform/db/client.ts'
 import { mailMessages } from '../../platform/mail/schema.ts'
 import { definePrivacyProvider, type Subject } from '../../platform/privacy/registry.ts'
-import { eraseCredentialEvents, exportCredentialEvents } from './analytics.ts'
+import { eraseCredentialEvents, exportCredentialEvents, exportFoldedCredentialEvents } from './analytics.ts'
+import { credentialEventsRule } from './retention.ts'
 import { bulkIssuances, credentialDeliveries, credentialSettings, credentials, statusLists } from './schema.ts'
 
 /** The revocation reason of credentials withdrawn on erasure; their public page says it in these words. */
@@ -66,6 +67,15 @@ export const credentialsPrivacy = definePrivacyProvider({
       columns: ['credential_id'],
       purpose:
         'Showing the issuer and the holder how a credential is used and verified (views, downloads, verifications by channel); no IP address, user agent or account is stored',
+      legalBasis: 'legitimate_interest',
+      retention:
+        'For the life of the credential, each event for 13 months, then folded into monthly counts per credential and channel (below); deleted when its holder’s data is erased',
+      rules: [credentialEventsRule],
+    },
+    {
+      table: 'credential_event_months',
+      columns: ['credential_id'],
+      purpose: 'Keeping the issuer’s and holder’s usage totals of a credential once its events are folded into monthly counts',
       legalBasis: 'legitimate_interest',
       retention: 'For the life of the credential; deleted when its holder’s data is erased',
     },
@@ -178,6 +188,10 @@ export const credentialsPrivacy = definePrivacyProvider({
         verifiableCredential: row.document,
       })),
       credentialEvents: await exportCredentialEvents(
+        db,
+        rows.map((row) => row.id),
+      ),
+      credentialEventMonths: await exportFoldedCredentialEvents(
         db,
         rows.map((row) => row.id),
       ),

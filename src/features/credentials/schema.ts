@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { boolean, customType, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
+import { boolean, customType, date, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
 import { createdAt, idColumn, timestamps } from '../../platform/db/columns.ts'
 
 const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' })
@@ -219,6 +219,28 @@ export const credentialEvents = pgTable(
     index('credential_events_org_idx').on(table.orgId, table.occurredAt),
     index('credential_events_achievement_idx').on(table.achievementId, table.occurredAt),
     index('credential_events_credential_idx').on(table.credentialId, table.occurredAt),
+  ],
+)
+
+/**
+ * Credential events older than 13 months, folded by the retention rule into counts per credential,
+ * kind and channel for each calendar month (UTC); the analytics totals add them to the raw events.
+ */
+export const credentialEventMonths = pgTable(
+  'credential_event_months',
+  {
+    orgId: text().notNull(),
+    credentialId: text().notNull(),
+    achievementId: text(),
+    kind: text().$type<CredentialEventKind>().notNull(),
+    channel: text().notNull(),
+    /** The first day of the month. */
+    month: date({ mode: 'string' }).notNull(),
+    total: integer().notNull(),
+  },
+  (table) => [
+    uniqueIndex('credential_event_months_key_idx').on(table.credentialId, table.kind, table.channel, table.month),
+    index('credential_event_months_org_idx').on(table.orgId, table.month),
   ],
 )
 

@@ -1,6 +1,7 @@
 import { and, eq, isNotNull, isNull, like, or } from 'drizzle-orm'
 import { escapeLike } from '../../platform/db/columns.ts'
 import { definePrivacyProvider } from '../../platform/privacy/registry.ts'
+import { emailTokensRule, loginSessionsRule, pendingEmailsRule, unverifiedSignUpsRule } from './retention.ts'
 import { accountEmails, accounts, apiKeys, guardianLinks, loginSessions, signInThrottles } from './schema.ts'
 
 export const identityPrivacy = definePrivacyProvider({
@@ -11,14 +12,16 @@ export const identityPrivacy = definePrivacyProvider({
       columns: ['email', 'name', 'password_hash', 'totp_secret', 'birth_date'],
       purpose: 'Signing in and identifying the person',
       legalBasis: 'contract',
-      retention: 'Until the account is deleted',
+      retention: 'Until the account is deleted; a sign-up whose email address is not verified within 7 days is deleted',
+      rules: [unverifiedSignUpsRule],
     },
     {
       table: 'account_emails',
       columns: ['email', 'token_hash'],
       purpose: 'Further email addresses the person added, to claim credentials sent to them',
       legalBasis: 'contract',
-      retention: 'Until removed by the person or the account is deleted',
+      retention: 'Until removed by the person or the account is deleted; an address not confirmed is deleted 1 day after its 48-hour link expired',
+      rules: [pendingEmailsRule],
     },
     {
       table: 'login_sessions',
@@ -26,13 +29,15 @@ export const identityPrivacy = definePrivacyProvider({
       purpose: 'Keeping people signed in and showing them where they are signed in',
       legalBasis: 'contract',
       retention: 'Up to 24 hours after sign-in',
+      rules: [loginSessionsRule],
     },
     {
       table: 'email_tokens',
       columns: ['token_hash'],
       purpose: 'Email verification, password reset and unlock links',
       legalBasis: 'contract',
-      retention: 'Until used or expired (at most 48 hours)',
+      retention: 'Deleted 48 hours after the link was sent (every link expires by then, most sooner)',
+      rules: [emailTokensRule],
     },
     {
       table: 'recovery_codes',

@@ -1,6 +1,7 @@
 import { and, eq, gte, lt } from 'drizzle-orm'
 import { definePrivacyProvider } from '../../platform/privacy/registry.ts'
 import { accountDirectory } from '../identity/service.ts'
+import { finishedInvitationsRule } from './retention.ts'
 import { invitations, members } from './schema.ts'
 
 export const orgsPrivacy = definePrivacyProvider({
@@ -18,7 +19,8 @@ export const orgsPrivacy = definePrivacyProvider({
       columns: ['email'],
       purpose: 'Inviting people to organisations',
       legalBasis: 'legitimate_interest',
-      retention: 'Until accepted, revoked or 14 days',
+      retention: 'Until accepted, revoked or expired (14 days), and one day more',
+      rules: [finishedInvitationsRule],
     },
   ],
   notPersonal: [

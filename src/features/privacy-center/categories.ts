@@ -50,13 +50,19 @@ export function periodInWords(period: RetentionPeriod): string {
 export function effectivePeriod(rule: RetentionRule, retentionDays: Record<string, number>): RetentionPeriod {
   const chosen = retentionDays[rule.key]
   if (chosen === undefined || !rule.boundsDays) return rule.period
-  return { days: Math.min(rule.boundsDays.max, Math.max(rule.boundsDays.min, chosen)) }
+  return { days: withinBounds(rule.boundsDays, chosen) }
+}
+
+/** A chosen number of days, whole and within the rule's bounds. */
+export function withinBounds(bounds: { min: number; max: number }, days: number): number {
+  return Math.min(bounds.max, Math.max(bounds.min, Math.round(days)))
 }
 
 const ACTION_IN_WORDS: Record<RetentionRule['action'], string> = {
   delete: 'deleted',
   anonymise: 'anonymised',
   aggregate: 'aggregated into counts',
+  erase: 'erased',
   disable: 'disabled and wiped',
 }
 

@@ -11,12 +11,15 @@ import { consentRoutes } from './consent/routes.ts'
 import { buildDataExportJob } from './export/jobs.ts'
 import { exportPages } from './export/pages.tsx'
 import { exportRoutes } from './export/routes.ts'
-import { startExpiredExportSweeper } from './export/service.ts'
 import { policyPages } from './policy/pages.tsx'
 import { notifyPolicyChangeJob, recordPolicyVersion } from './policy/versions.ts'
 import { privacyCenterPrivacy } from './privacy.ts'
 import { startPrivacyRequestSweeper } from './requests/reminders.ts'
 import { privacyRequestRoutes } from './requests/routes.ts'
+import { retentionCommand } from './retention/commands.ts'
+import { retentionPages } from './retention/pages.tsx'
+import { retentionRoutes } from './retention/routes.ts'
+import { startRetentionSchedule } from './retention/schedule.ts'
 
 /** The code may have changed what it collects: publishes a new policy version (the install's and each org's) if so. */
 async function publishPolicyVersions(platform: Platform): Promise<void> {
@@ -41,12 +44,15 @@ export const privacyCenter: Feature = {
     await app.register(consentPages)
     await app.register(consentRoutes)
     await app.register(privacyRequestRoutes)
+    await app.register(retentionPages)
+    await app.register(retentionRoutes)
   },
   jobs: [buildDataExportJob, sendBreachLettersJob, notifyPolicyChangeJob],
   privacy: privacyCenterPrivacy,
+  commands: [retentionCommand],
   encryptedColumns: [{ table: 'data_exports', idColumn: 'id', column: 'zip_encrypted', batchSize: 1 }],
   onWorkerStart(platform) {
-    const sweepers = [startExpiredExportSweeper(platform), startPrivacyRequestSweeper(platform)]
+    const sweepers = [startPrivacyRequestSweeper(platform), startRetentionSchedule(platform)]
     const publishing = publishPolicyVersions(platform).catch((error: unknown) =>
       platform.log.error({ err: error }, 'publishing the privacy policy versions failed'),
     )

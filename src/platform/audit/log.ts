@@ -1,6 +1,6 @@
-import { hkdfSync } from 'node:crypto'
+import { hash, hkdfSync, randomBytes } from 'node:crypto'
 import { and, asc, desc, eq, gt, isNotNull, isNull, sql } from 'drizzle-orm'
-import type { Clock } from '../clock.ts'
+import { type Clock, systemClock } from '../clock.ts'
 import { HmacSha256 } from '../crypto/hashing.ts'
 import type { Db } from '../db/client.ts'
 import { newId } from '../ids.ts'
@@ -17,11 +17,20 @@ export interface AuditInput {
   userAgent?: string | null
 }
 
-type EntryContent = Omit<typeof auditEntries.$inferSelect, 'seq' | 'mac' | 'chainIndex' | 'prevHash' | 'hash'>
+export type AuditRow = typeof auditEntries.$inferSelect
+type EntryContent = Omit<
+  AuditRow,
+  'seq' | 'mac' | 'chainIndex' | 'prevHash' | 'hash' | 'format' | 'personalSalt' | 'personalDigest' | 'prunedAt' | 'contentDigest'
+>
+type EntryContentV2 = Omit<EntryContent, 'ip' | 'userAgent'> & { personalDigest: string | null }
 
-/** An entry ready to write: its canonical content (a JSON object whose keys are the row's fields) and the MAC of that. */
+/**
+ * An entry ready to write: its canonical content (a JSON object whose keys are the row's fields), the
+ * row's other fields as JSON members (`,"ip":…`), and the MAC.
+ */
 interface PreparedEntry {
   content: string
+  otherFields: string
   mac: string
 }
 
@@ -58,6 +67,41 @@ export function canonicalContent(entry: EntryContent): string {
   return `{"action":${JSON.stringify(entry.action)},"actorAccountId":${JSON.stringify(entry.actorAccountId ?? null)},"data":${canonicalJson(entry.data)},"id":${JSON.stringify(entry.id)},"ip":${JSON.stringify(entry.ip ?? null)},"orgId":${JSON.stringify(entry.orgId ?? null)},"recordedAt":"${entry.recordedAt.toISOString()}","target":${JSON.stringify(entry.target ?? null)},"userAgent":${JSON.stringify(entry.userAgent ?? null)}}`
 }
 
+/** Format 2's content: as format 1's, with `personalDigest` in place of `ip` and `userAgent`. */
+export function canonicalContentV2(entry: EntryContentV2): string {
+  return `{"action":${JSON.stringify(entry.action)},"actorAccountId":${JSON.stringify(entry.actorAccountId ?? null)},"data":${canonicalJson(entry.data)},"id":${JSON.stringify(entry.id)},"orgId":${JSON.stringify(entry.orgId ?? null)},"personalDigest":${JSON.stringify(entry.personalDigest ?? null)},"recordedAt":"${entry.recordedAt.toISOString()}","target":${JSON.stringify(entry.target ?? null)}}`
+}
+
+export function sha256Hex(text: string): string {
+  return hash('sha256', text, 'hex')
+}
+
+/** What stands for an entry's IP address and browser in its MAC; with the salt gone it reveals nothing. */
+export function personalDigestOf(salt: string, ip: string | null, userAgent: string | null): string {
+  return sha256Hex(JSON.stringify([salt, ip, userAgent]))
+}
+
+/**
+ * What a format-2 MAC covers: the action and time in the clear, the rest as a digest, so a tombstone
+ * (which keeps the digest) still proves what it was and when.
+ */
+export function macInputV2(action: string, recordedAt: Date, contentDigest: string): string {
+  return JSON.stringify(['v2', action, recordedAt.toISOString(), contentDigest])
+}
+
+/**
+ * Whether the row is as Laurel wrote it, or as retention left it: anonymised (IP address, browser and
+ * salt all gone, the digest kept) or pruned to a tombstone. A format-1 tombstone cannot be checked
+ * (its MAC covered what was pruned): only its place in the chain and the verifier's policy check hold it.
+ */
+export function isAuthentic(key: HmacSha256, row: AuditRow): boolean {
+  if (row.format === 1) return row.prunedAt !== null || key.hex(canonicalContent(row)) === row.mac
+  if (row.prunedAt) return row.contentDigest !== null && key.hex(macInputV2(row.action, row.recordedAt, row.contentDigest)) === row.mac
+  const isPersonalIntact =
+    row.personalSalt === null ? row.ip === null && row.userAgent === null : personalDigestOf(row.personalSalt, row.ip, row.userAgent) === row.personalDigest
+  return isPersonalIntact && key.hex(macInputV2(row.action, row.recordedAt, sha256Hex(canonicalContentV2(row)))) === row.mac
+}
+
 /** JSON with object keys sorted (by UTF-16 code units) and undefined members left out. */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null)
@@ -80,19 +124,19 @@ export function chainHash(key: HmacSha256, prevHash: string, mac: string): strin
 }
 
 /** An entry as a row for `insertRows`: its content plus its MAC and, once chained, its link. */
-function rowJson({ content, mac }: PreparedEntry, link?: ChainLink): string {
+function rowJson({ content, otherFields, mac }: PreparedEntry, link?: ChainLink): string {
   const chain = link ? `,"chainIndex":${link.chainIndex},"prevHash":"${link.prevHash}","hash":"${link.hash}"` : ''
-  return `${content.slice(0, -1)},"mac":"${mac}"${chain}}`
+  return `${content.slice(0, -1)}${otherFields},"mac":"${mac}"${chain}}`
 }
 
 /**
- * Inserts rows made by `rowJson`, all through one JSON parameter: building and binding 13
+ * Inserts rows made by `rowJson`, all through one JSON parameter: building and binding 16
  * parameters a row cost more than the insert itself.
  */
 async function insertRows(tx: Db, rows: string[]): Promise<void> {
-  await tx.execute(sql`insert into audit_entries (id, recorded_at, org_id, actor_account_id, action, target, data, ip, user_agent, mac, chain_index, prev_hash, hash)
-    select id, "recordedAt", "orgId", "actorAccountId", action, target, data, ip, "userAgent", mac, "chainIndex", "prevHash", hash
-    from json_to_recordset(${`[${rows.join(',')}]`}::json) as entry(id text, "recordedAt" timestamptz, "orgId" text, "actorAccountId" text, action text, target text, data jsonb, ip text, "userAgent" text, mac text, "chainIndex" bigint, "prevHash" text, hash text)`)
+  await tx.execute(sql`insert into audit_entries (id, recorded_at, org_id, actor_account_id, action, target, data, ip, user_agent, format, personal_salt, personal_digest, mac, chain_index, prev_hash, hash)
+    select id, "recordedAt", "orgId", "actorAccountId", action, target, data, ip, "userAgent", format, "personalSalt", "personalDigest", mac, "chainIndex", "prevHash", hash
+    from json_to_recordset(${`[${rows.join(',')}]`}::json) as entry(id text, "recordedAt" timestamptz, "orgId" text, "actorAccountId" text, action text, target text, data jsonb, ip text, "userAgent" text, format smallint, "personalSalt" text, "personalDigest" text, mac text, "chainIndex" bigint, "prevHash" text, hash text)`)
 }
 
 export const GENESIS_HASH = '0'.repeat(64)
@@ -128,6 +172,7 @@ export class AuditLog {
     private readonly key: HmacSha256,
     private readonly onError: (error: unknown) => void = () => {},
     private readonly checkpoints?: CheckpointWriting,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Buffers an entry; it is written within FLUSH_INTERVAL_MS. */
@@ -164,19 +209,24 @@ export class AuditLog {
     return this.flushing
   }
 
+  /** A format-2 entry (see schema.ts). */
   private prepare(input: AuditInput): PreparedEntry {
-    const content = canonicalContent({
+    const recordedAt = this.clock.now()
+    const ip = input.ip ?? null
+    const userAgent = input.userAgent ?? null
+    const personalSalt = ip === null && userAgent === null ? null : randomBytes(16).toString('hex')
+    const content = canonicalContentV2({
       id: newId('aud'),
-      recordedAt: new Date(),
+      recordedAt,
       orgId: input.orgId ?? null,
       actorAccountId: input.actorAccountId ?? null,
       action: input.action,
       target: input.target ?? null,
       data: input.data ?? {},
-      ip: input.ip ?? null,
-      userAgent: input.userAgent ?? null,
+      personalDigest: personalSalt === null ? null : personalDigestOf(personalSalt, ip, userAgent),
     })
-    return { content, mac: this.key.hex(content) }
+    const otherFields = `,"format":2,"ip":${JSON.stringify(ip)},"userAgent":${JSON.stringify(userAgent)},"personalSalt":${JSON.stringify(personalSalt)}`
+    return { content, otherFields, mac: this.key.hex(macInputV2(input.action, recordedAt, sha256Hex(content))) }
   }
 
   private async writeAndChain(): Promise<void> {
@@ -226,7 +276,7 @@ export class AuditLog {
           const updates = []
           for (const row of rows) {
             // A row that Laurel did not write (no valid MAC) is never chained: verification reports it.
-            if (this.key.hex(canonicalContent(row)) !== row.mac) {
+            if (!isAuthentic(this.key, row)) {
               this.onError(new Error(`Audit entry ${row.id} has an invalid MAC and was not chained.`))
               continue
             }

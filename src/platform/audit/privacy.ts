@@ -1,9 +1,10 @@
 import { eq, or, sql } from 'drizzle-orm'
 import { definePrivacyProvider } from '../privacy/registry.ts'
+import { ipAddressesRule, requestEntriesRule } from './retention.ts'
 import { auditEntries } from './schema.ts'
 
 const RETENTION_REASON =
-  'The security audit log is append-only and hash-chained so tampering can be proven; entries about a person (their sign-in attempts with address and browser) are kept for the security of the accounts and the organisation (legitimate interest), for at most one year.'
+  'The security audit log is append-only and hash-chained so tampering can be proven; entries about a person (their sign-in attempts with address and browser) are kept for the security of the accounts and the organisation (legitimate interest); their IP address and browser for 90 days, request entries for one year.'
 
 export const auditPrivacy = definePrivacyProvider({
   name: 'audit',
@@ -13,7 +14,9 @@ export const auditPrivacy = definePrivacyProvider({
       columns: ['actor_account_id', 'data', 'ip', 'user_agent'],
       purpose: 'Security audit of sign-ins, requests and administrative actions',
       legalBasis: 'legitimate_interest',
-      retention: 'One year',
+      retention:
+        'Page and API request entries: one year (365 days), then pruned to their action and time; the IP address and browser of every entry: 90 days; sign-in and administrative entries are kept without them as the security record',
+      rules: [requestEntriesRule, ipAddressesRule],
     },
   ],
   notPersonal: [

@@ -3,7 +3,8 @@ import type { HmacSha256 } from '../crypto/hashing.ts'
 import type { Db } from '../db/client.ts'
 import type { Platform } from '../platform.ts'
 import { type AuditCheckpoint, InvalidCheckpointError } from './checkpoint.ts'
-import { canonicalContent, chainHash, GENESIS_HASH } from './log.ts'
+import { chainHash, GENESIS_HASH, isAuthentic } from './log.ts'
+import { retentionPolicyProblem } from './retention.ts'
 import { auditEntries } from './schema.ts'
 
 export type AuditVerdict =
@@ -17,7 +18,7 @@ const PAGE = 5000
  * Verifies the audit log against its checkpoint file: the chain, then the checkpoint's entry in it.
  * A log with entries but no checkpoint file is `unanchored`, since its end could have been cut off.
  */
-export async function verifyAuditLog(platform: Pick<Platform, 'db' | 'audit' | 'auditKey' | 'auditCheckpoint'>): Promise<AuditVerdict> {
+export async function verifyAuditLog(platform: Pick<Platform, 'db' | 'audit' | 'auditKey' | 'auditCheckpoint' | 'clock'>): Promise<AuditVerdict> {
   await platform.audit.flush()
   const { path } = platform.auditCheckpoint
   let checkpoint: AuditCheckpoint | undefined
@@ -27,7 +28,7 @@ export async function verifyAuditLog(platform: Pick<Platform, 'db' | 'audit' | '
     if (error instanceof InvalidCheckpointError) return { ok: false, entries: 0, problem: 'unanchored', detail: error.message }
     throw error
   }
-  const verdict = await verifyAuditChain(platform.db, platform.auditKey, checkpoint)
+  const verdict = await verifyAuditChain(platform.db, platform.auditKey, checkpoint, platform.clock.now())
   if (verdict.ok && !checkpoint && verdict.entries > 0) {
     return { ok: false, entries: verdict.entries, problem: 'unanchored', detail: `there is no checkpoint file at ${path}` }
   }
@@ -35,10 +36,11 @@ export async function verifyAuditLog(platform: Pick<Platform, 'db' | 'audit' | '
 }
 
 /**
- * Walks the chain from the start; reports the first entry that was edited, inserted or deleted, then
+ * Walks the chain from the start; reports the first entry that was edited, inserted or deleted (an
+ * entry pruned or anonymised against the retention policy counts as edited: see retention.ts), then
  * whether the chain still holds the entry `checkpoint` names: if not, it was truncated or rewritten.
  */
-export async function verifyAuditChain(db: Db, key: HmacSha256, checkpoint: AuditCheckpoint | undefined): Promise<AuditVerdict> {
+export async function verifyAuditChain(db: Db, key: HmacSha256, checkpoint: AuditCheckpoint | undefined, now = new Date()): Promise<AuditVerdict> {
   const named = `the checkpoint of ${checkpoint?.at}`
   let expectedIndex = 1
   let prevHash = GENESIS_HASH
@@ -53,9 +55,11 @@ export async function verifyAuditChain(db: Db, key: HmacSha256, checkpoint: Audi
     if (rows.length === 0) break
     for (const row of rows) {
       const index = row.chainIndex ?? 0
-      if (key.hex(canonicalContent(row)) !== row.mac) {
+      if (!isAuthentic(key, row)) {
         return { ok: false, entries: checked, problem: 'edited', entryId: row.id, chainIndex: index, detail: 'its content no longer matches its MAC' }
       }
+      const policyProblem = retentionPolicyProblem(row, now)
+      if (policyProblem) return { ok: false, entries: checked, problem: 'edited', entryId: row.id, chainIndex: index, detail: policyProblem }
       if (index !== expectedIndex || row.prevHash !== prevHash) {
         const isGap = index > expectedIndex
         return {
@@ -92,7 +96,7 @@ export async function verifyAuditChain(db: Db, key: HmacSha256, checkpoint: Audi
   }
   const unchained = await db.select().from(auditEntries).where(isNull(auditEntries.chainIndex))
   for (const row of unchained) {
-    if (key.hex(canonicalContent(row)) !== row.mac) {
+    if (row.prunedAt || !isAuthentic(key, row)) {
       return { ok: false, entries: checked, problem: 'inserted', entryId: row.id, chainIndex: null, detail: 'it was not written by Laurel (bad MAC)' }
     }
   }

@@ -210,7 +210,8 @@ export class Mailer {
         id: row.id,
         toAddress: row.toAddress,
         subject: row.subject,
-        text: await this.keyring.decrypt(row.bodyEncrypted),
+        // Emptied by the retention rule in retention.ts.
+        text: row.bodyEncrypted === '' ? '' : await this.keyring.decrypt(row.bodyEncrypted),
         html: row.htmlEncrypted ? await this.keyring.decrypt(row.htmlEncrypted) : null,
         attachments: row.attachments,
         headers: row.headers,

@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm'
 import { definePrivacyProvider } from '../privacy/registry.ts'
+import { mailBodiesRule } from './retention.ts'
 import { mailMessages } from './schema.ts'
 
 export const mailPrivacy = definePrivacyProvider({
@@ -10,7 +11,9 @@ export const mailPrivacy = definePrivacyProvider({
       columns: ['to_address', 'subject', 'body_encrypted', 'html_encrypted', 'error', 'headers'],
       purpose: 'Sending account and organisation emails',
       legalBasis: 'contract',
-      retention: 'Until erased on request',
+      retention:
+        'The text of a message is deleted 90 days after it was written (the organisation may choose 30 days to two years); recipient, subject and status stay as the record of what was sent, until erased on request',
+      rules: [mailBodiesRule],
     },
   ],
   notPersonal: [

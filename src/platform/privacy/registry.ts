@@ -1,3 +1,4 @@
+import type { Column, SQL } from 'drizzle-orm'
 import type { Db } from '../db/client.ts'
 import type { Memo } from '../memo.ts'
 
@@ -8,6 +9,10 @@ export interface Subject {
   /** On erasure: the person asks that their credentials be withdrawn, not kept valid as a verification record. */
   revokeCredentials?: boolean
 }
+
+/** Anonymising first: a row a later rule deletes was anonymised, in a dry run's count as in a run's. */
+export const RETENTION_ACTIONS = ['anonymise', 'aggregate', 'delete', 'erase', 'disable'] as const
+export type RetentionAction = (typeof RETENTION_ACTIONS)[number]
 
 /** A period a retention rule waits, counted from its `from` column or event. */
 export interface RetentionPeriod {
@@ -23,7 +28,12 @@ export interface RetentionPeriod {
 export interface RetentionRule {
   /** Stable key, e.g. `audit.page-views`: names the rule in reports, audit entries and per-org overrides. */
   key: string
-  action: 'delete' | 'anonymise' | 'aggregate' | 'disable'
+  /**
+   * `erase`: erases whole subjects through every provider; `disable`: erases them but for what is kept
+   * and disables the account. The engine runs rules in this order, so a rule's count never depends on
+   * one that runs later: RETENTION_ACTIONS.
+   */
+  action: RetentionAction
   /** What the rule removes, in words for people: "page-view entries", "the IP address of audit entries". */
   what: string
   /** The column or event the period counts from, in words: "the entry's time", "the certification's expiry". */
@@ -35,7 +45,21 @@ export interface RetentionRule {
    * Applies the rule to every row older than the cutoff (per org when `cutoffFor` differs by org) and
    * returns how many it changed; with `dryRun` it only counts them, and must report what a run would do.
    */
-  apply(db: Db, options: { now: Date; cutoffFor(orgId: string | null): Date; dryRun: boolean }): Promise<number>
+  apply(db: Db, options: RetentionRunOptions): Promise<number>
+}
+
+export interface RetentionRunOptions {
+  now: Date
+  /** The rule's cutoff for an org (its chosen period, else the rule's); null: rows of no org. */
+  cutoffFor(orgId: string | null): Date
+  /**
+   * The condition "`time` is before the cutoff of the row's org" as SQL, for rules over org-owned rows;
+   * without `orgId`, before the rule's own cutoff.
+   */
+  isPastCutoff(time: Column | SQL, orgId?: Column | SQL): SQL
+  dryRun: boolean
+  /** Erases the subject in every provider, as `eraseSubject` does, within the run's transaction. */
+  erase(subject: Subject): Promise<void>
 }
 
 export interface StoredData {

@@ -214,26 +214,3 @@ export async function deleteExpiredDataExports(db: Db, now: Date, options: { dry
   if (options.dryRun) return db.$count(dataExports, expired)
   return (await db.delete(dataExports).where(expired).returning({ id: dataExports.id })).length
 }
-
-const SWEEP_INTERVAL_MS = 3600_000
-
-/** Deletes expired exports now and every hour in a worker process. */
-export function startExpiredExportSweeper(platform: Platform): { stop(): Promise<void> } {
-  let running: Promise<unknown> = Promise.resolve()
-  const sweep = () => {
-    running = deleteExpiredDataExports(platform.db, platform.clock.now())
-      .then((count) => {
-        if (count > 0) platform.log.info({ count }, 'expired data exports deleted')
-      })
-      .catch((error: unknown) => platform.log.warn({ err: error }, 'expired data export sweep failed'))
-  }
-  sweep()
-  const timer = setInterval(sweep, SWEEP_INTERVAL_MS)
-  timer.unref()
-  return {
-    async stop() {
-      clearInterval(timer)
-      await running
-    },
-  }
-}

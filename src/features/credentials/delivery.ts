@@ -86,8 +86,8 @@ function valuesOf(platform: Platform, credential: CredentialRow): TemplateValues
 /**
  * Emails each credential's recipient, in the caller's transaction (issuance or resend), and points
  * its delivery record at the new message. Credentials without an address (erased) are skipped, and so
- * are recipients who unsubscribed from this org's credential emails or whose processing is restricted.
- * These are bulk emails: each carries List-Unsubscribe (one click) and a visible unsubscribe link.
+ * are recipients who unsubscribed from this org's credential emails; the mailer holds the message of a
+ * recipient whose processing is restricted (staff see it held). These are bulk emails: each carries List-Unsubscribe (one click) and a visible unsubscribe link.
  */
 export async function queueCredentialEmails(platform: Platform, tx: Db, orgId: string, rows: CredentialRow[]): Promise<void> {
   // A correction tells its holder itself (lineage.ts), in words that say what changed.
@@ -98,6 +98,7 @@ export async function queueCredentialEmails(platform: Platform, tx: Db, orgId: s
     orgId,
     'credential_emails',
     addressed.map((row) => row.recipientEmail ?? ''),
+    { restrictedAreHeld: true },
   )
   const recipients = addressed.filter((row) => allowed.has((row.recipientEmail ?? '').toLowerCase()))
   if (recipients.length === 0) return

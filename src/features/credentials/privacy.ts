@@ -129,6 +129,11 @@ export const credentialsPrivacy = definePrivacyProvider({
       reason: 'What happened to a credential and through which channel; never who did it',
     },
     { table: 'credential_deliveries', columns: ['org_id'], reason: 'The issuing organisation' },
+    {
+      table: 'credential_event_months',
+      columns: ['org_id', 'achievement_id', 'kind', 'channel'],
+      reason: 'Monthly counts of what happened to credentials, by channel; never who did it',
+    },
   ],
   retainedAfterErasure: [
     {

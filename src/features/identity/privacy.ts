@@ -1,7 +1,7 @@
 import { and, eq, isNotNull, isNull, like, or } from 'drizzle-orm'
 import { escapeLike } from '../../platform/db/columns.ts'
 import { definePrivacyProvider } from '../../platform/privacy/registry.ts'
-import { emailTokensRule, loginSessionsRule, pendingEmailsRule, unverifiedSignUpsRule } from './retention.ts'
+import { emailTokensRule, guardianLinksRule, loginSessionsRule, pendingEmailsRule, unverifiedSignUpsRule } from './retention.ts'
 import { accountEmails, accounts, apiKeys, guardianLinks, loginSessions, signInThrottles } from './schema.ts'
 
 export const identityPrivacy = definePrivacyProvider({
@@ -65,7 +65,8 @@ export const identityPrivacy = definePrivacyProvider({
       columns: ['guardian_email', 'token_hash'],
       purpose: 'A parent or guardian confirming the account of a child under 13, and acting on its privacy requests',
       legalBasis: 'legal_obligation',
-      retention: 'Until the child’s account is deleted; the confirmation link until used or expired (7 days)',
+      retention: 'Until the child’s account is deleted; an unused confirmation link for 7 days',
+      rules: [guardianLinksRule],
     },
   ],
   notPersonal: [

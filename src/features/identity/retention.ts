@@ -1,7 +1,7 @@
-import { and, isNull, sql } from 'drizzle-orm'
+import { and, isNotNull, isNull, sql } from 'drizzle-orm'
 import type { RetentionRule } from '../../platform/privacy/registry.ts'
-import { deleteRows } from '../../platform/privacy/retention.ts'
-import { accountEmails, accounts, emailTokens, loginSessions } from './schema.ts'
+import { countRows, deleteRows } from '../../platform/privacy/retention.ts'
+import { accountEmails, accounts, emailTokens, guardianLinks, loginSessions } from './schema.ts'
 
 /** Sign-ups whose address was never confirmed: erased in every feature, as an erasure request would. */
 export const unverifiedSignUpsRule: RetentionRule = {
@@ -54,4 +54,23 @@ export const loginSessionsRule: RetentionRule = {
   from: 'the sign-in',
   period: { hours: 24 },
   apply: (db, { isPastCutoff, dryRun }) => deleteRows(db, loginSessions, isPastCutoff(loginSessions.createdAt), dryRun),
+}
+
+/** A guardian's confirmation link works for 7 days; an unused one is forgotten then (signing in sends a new one). */
+export const guardianLinksRule: RetentionRule = {
+  key: 'identity.guardian-links',
+  action: 'delete',
+  what: 'unused confirmation links sent to parents or guardians',
+  from: 'the link was sent',
+  period: { days: 7 },
+  apply: async (db, { isPastCutoff, dryRun }) => {
+    const expired = and(
+      isNull(guardianLinks.confirmedAt),
+      isNotNull(guardianLinks.tokenHash),
+      isPastCutoff(sql`${guardianLinks.tokenExpiresAt} - interval '7 days'`),
+    )
+    if (dryRun) return countRows(db, guardianLinks, expired)
+    const cleared = await db.update(guardianLinks).set({ tokenHash: null, tokenExpiresAt: null }).where(expired).returning({ id: guardianLinks.childAccountId })
+    return cleared.length
+  },
 }

@@ -11,7 +11,7 @@ export const auditPrivacy = definePrivacyProvider({
   stores: [
     {
       table: 'audit_entries',
-      columns: ['actor_account_id', 'data', 'ip', 'user_agent'],
+      columns: ['actor_account_id', 'data', 'ip', 'user_agent', 'personal_digest', 'personal_salt'],
       purpose: 'Security audit of sign-ins, requests and administrative actions',
       legalBasis: 'legitimate_interest',
       retention:
@@ -22,14 +22,16 @@ export const auditPrivacy = definePrivacyProvider({
   notPersonal: [
     {
       table: 'audit_entries',
-      columns: ['id', 'org_id', 'action', 'target', 'mac', 'prev_hash', 'hash'],
-      reason: 'What was done and to which entity (a random ID), and the chain’s hashes',
+      columns: ['id', 'org_id', 'action', 'target', 'mac', 'prev_hash', 'hash', 'content_digest'],
+      reason: 'What was done and to which entity (a random ID), and the chain’s hashes and content digest',
     },
   ],
   retainedAfterErasure: [
     { table: 'audit_entries', column: 'data', reason: RETENTION_REASON },
     { table: 'audit_entries', column: 'ip', reason: RETENTION_REASON },
     { table: 'audit_entries', column: 'user_agent', reason: RETENTION_REASON },
+    { table: 'audit_entries', column: 'personal_digest', reason: RETENTION_REASON },
+    { table: 'audit_entries', column: 'personal_salt', reason: RETENTION_REASON },
   ],
   async export(db, subject) {
     const rows = await db

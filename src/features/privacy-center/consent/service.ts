@@ -152,8 +152,18 @@ export function consentsInForce(records: Consent[]): Consent[] {
   return inForce
 }
 
-/** Which addresses may get mail of this purpose from the org: consent holds, no restriction, no child. */
-export async function mayEmailAmong(platform: Platform, db: Db, orgId: string | null, purpose: ConsentPurpose, emails: string[]): Promise<Set<string>> {
+/**
+ * Which addresses may get mail of this purpose from the org: consent holds, no child for opt-in purposes,
+ * and no restriction unless `restrictedAreHeld` (the mailer then holds their message, visibly for staff).
+ */
+export async function mayEmailAmong(
+  platform: Platform,
+  db: Db,
+  orgId: string | null,
+  purpose: ConsentPurpose,
+  emails: string[],
+  options: { restrictedAreHeld?: boolean } = {},
+): Promise<Set<string>> {
   const addresses = [...new Set(emails.map(normalizeEmail))]
   if (addresses.length === 0) return new Set()
   const records = await db
@@ -163,7 +173,7 @@ export async function mayEmailAmong(platform: Platform, db: Db, orgId: string | 
     .orderBy(desc(consents.createdAt), desc(consents.id))
   const latest = new Map<string, Consent>()
   for (const record of records) if (!latest.has(record.email)) latest.set(record.email, record)
-  const restricted = await restrictedAmong(db, addresses)
+  const restricted = options.restrictedAreHeld ? new Set<string>() : await restrictedAmong(db, addresses)
   const allowed = new Set<string>()
   for (const email of addresses) {
     if (!isGiven(purpose, latest.get(email)) || restricted.has(email)) continue

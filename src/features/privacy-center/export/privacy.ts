@@ -11,7 +11,7 @@ export const dataExportsPrivacy = definePrivacyProvider({
       columns: ['account_id', 'email', 'zip_encrypted'],
       purpose: 'Handing people a copy of all their data when they ask ("download all my data"); the file is stored encrypted',
       legalBasis: 'legal_obligation',
-      retention: 'Seven days from the request, then deleted',
+      retention: '7 days from the request, then deleted',
       rules: [
         {
           key: 'data-exports.expired',

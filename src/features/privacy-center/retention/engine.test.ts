@@ -13,9 +13,10 @@ import { runRule } from '../../../platform/privacy/retention.ts'
 import { eventTotals, totalsByAchievement } from '../../credentials/analytics.ts'
 import { credentialEventsRule } from '../../credentials/retention.ts'
 import { achievements, credentialEventMonths, credentialEvents } from '../../credentials/schema.ts'
-import { accountEmails, accounts, emailTokens, loginSessions } from '../../identity/schema.ts'
+import { accountEmails, accounts, emailTokens, guardianLinks, loginSessions } from '../../identity/schema.ts'
 import { invitations, orgs } from '../../orgs/schema.ts'
 import { periodInWords } from '../categories.ts'
+import { dataExports } from '../export/schema.ts'
 import { privacySettings } from '../schema.ts'
 import { declaredRules, runRetention } from './engine.ts'
 import { runRetentionIfDue } from './schedule.ts'
@@ -113,6 +114,26 @@ const seeders: Record<string, { seed(at: Date): Promise<string>; isKept(id: stri
       return row?.id ?? ''
     },
     isKept: async (id) => (await testApp.platform.db.select().from(emailTokens).where(eq(emailTokens.id, id))).length === 1,
+  },
+  'identity.guardian-links': {
+    async seed(at) {
+      const childAccountId = await newAccount()
+      await testApp.platform.db
+        .insert(guardianLinks)
+        .values({ childAccountId, guardianEmail: `${token()}@example.test`, tokenHash: token(), tokenExpiresAt: new Date(at.getTime() + 7 * DAY_MS) })
+      return childAccountId
+    },
+    isKept: async (id) => (await testApp.platform.db.select().from(guardianLinks).where(eq(guardianLinks.childAccountId, id)))[0]?.tokenHash != null,
+  },
+  'data-exports.expired': {
+    async seed(at) {
+      const [row] = await testApp.platform.db
+        .insert(dataExports)
+        .values({ email: `${token()}@example.test`, status: 'ready', createdAt: at, expiresAt: new Date(at.getTime() + 7 * DAY_MS) })
+        .returning({ id: dataExports.id })
+      return row?.id ?? ''
+    },
+    isKept: async (id) => (await testApp.platform.db.select().from(dataExports).where(eq(dataExports.id, id))).length === 1,
   },
   'identity.pending-emails': {
     async seed(at) {

@@ -9,7 +9,7 @@ export const dataExportsPrivacy = definePrivacyProvider({
     {
       table: 'data_exports',
       columns: ['account_id', 'email', 'zip_encrypted'],
-      purpose: 'Handing people a copy of all their data when they ask ("download all my data"); the file is stored encrypted',
+      purpose: 'Handing people a copy of all their data when they ask (“download all my data”); the file is stored encrypted',
       legalBasis: 'legal_obligation',
       retention: '7 days from the request, then deleted',
       rules: [

@@ -123,7 +123,7 @@ function PolicyBody({ model, policy }: { model: PolicyModel; policy: string }) {
             address by email before acting.
           </li>
           <li>
-            See who opened or changed your account and from where: your <a href="/account/access-log">access log</a>.
+            See who opened or changed your account and from where: your <a href="/account/privacy/access-log">access log</a>.
           </li>
           <li>You may also complain to your data-protection authority.</li>
         </ul>

@@ -113,7 +113,7 @@ describe('privacy policy generated from the code', () => {
         assert.ok(text.includes(expected), expected)
       }
       assertRetentionMatchesProviders(html, testApp.platform.privacyProviders, (key) => (key === 'newsletters.opens' ? '45 days' : undefined))
-      for (const link of ['/account/privacy', '/privacy/request', '/account/access-log']) assert.ok(html.includes(`href="${link}"`), link)
+      for (const link of ['/account/privacy', '/privacy/request', '/account/privacy/access-log']) assert.ok(html.includes(`href="${link}"`), link)
       const records = await testApp.client().get(`/orgs/${scope.orgId}/privacy/records`)
       assert.equal(records.statusCode, 302, 'the record of processing is for signed-in staff')
       const staff = testApp.client()

@@ -49,6 +49,8 @@ const plausibleBody = (ids: Record<string, string>) => ({
   criteria: 'c',
 })
 
+const BREACH_ELEMENT_FIELDS = ['whatHappened', 'measuresTaken', 'whatPeopleCanDo', 'contactInfo', 'protectionMeasures', 'advice', 'cureSteps', 'cureTimeframe']
+
 /** JSON API bodies must pass their schema (checked before the org scope) to reach the 404. */
 const plausibleApiBody = (ids: Record<string, string>) => ({
   ...plausibleBody(ids),
@@ -61,9 +63,7 @@ const plausibleApiBody = (ids: Record<string, string>) => ({
   erasurePolicy: 'keep_record',
   title: 'Incident',
   dataCategories: ['credentials.credentials'],
-  ...Object.fromEntries(
-    ['whatHappened', 'measuresTaken', 'whatPeopleCanDo', 'contactInfo', 'protectionMeasures', 'advice', 'cureSteps', 'cureTimeframe'].map((field) => [field, 'x']),
-  ),
+  ...Object.fromEntries(BREACH_ELEMENT_FIELDS.map((field) => [field, 'x'])),
   retentionDays: {},
 })
 

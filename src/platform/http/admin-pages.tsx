@@ -46,6 +46,11 @@ export async function platformPages(app: TypedApp): Promise<void> {
               <a href="/admin/privacy/requests">Open the queue</a>
             </article>
             <article>
+              <header>Privacy center</header>
+              <p>What every rule of retention removes, breaches of every organisation, and the record of processing.</p>
+              <a href="/admin/retention">Retention</a> · <a href="/admin/breaches">Breaches</a> · <a href="/privacy/records">Record of processing</a>
+            </article>
+            <article>
               <header>Audit log</header>
               <p>Check that no entry was edited, inserted or deleted, and that the log still reaches its checkpoint.</p>
               <form method="post" action="/admin/audit/verify">

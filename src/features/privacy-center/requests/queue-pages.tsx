@@ -55,13 +55,7 @@ export async function queuePages(app: TypedApp): Promise<void> {
       'Privacy requests',
       <>
         <h1>Privacy requests</h1>
-        {queue.canApprove && !queue.isPlatformQueue ? (
-          <p>
-            <a href={`/orgs/${queue.orgId}/privacy/settings`}>Privacy settings</a>: deadline, holidays, privacy contact.
-          </p>
-        ) : (
-          ''
-        )}
+        {queue.isPlatformQueue ? '' : <PrivacyLinks orgId={queue.orgId ?? ''} />}
         <form method="get" action={base} class="filters">
           <select name="status" aria-label="Filter by status">
             <option value="">All statuses</option>
@@ -263,6 +257,32 @@ export async function queuePages(app: TypedApp): Promise<void> {
       lift(request, reply, adminRoutes, request.params.requestId),
     )
   })
+}
+
+/** The rest of the org's privacy center, one click from its requests queue (the "Privacy" entry of the org menu). */
+function PrivacyLinks({ orgId }: { orgId: string }) {
+  const links = [
+    ['breaches', 'Breach register'],
+    ['retention', 'Retention'],
+    ['records', 'Record of processing'],
+    ['settings', 'Privacy settings'],
+  ]
+  return (
+    <nav aria-label="Privacy center">
+      <ul>
+        {links.map(([path, label]) => (
+          <li>
+            <a href={`/orgs/${orgId}/privacy/${path}`} safe>
+              {label}
+            </a>
+          </li>
+        ))}
+        <li>
+          <a href={`/privacy/orgs/${orgId}`}>Privacy policy</a>
+        </li>
+      </ul>
+    </nav>
+  )
 }
 
 /** "overdue" or "due in N working days" for an open request; nothing for a closed one. */

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Static } from 'typebox'
 import { listAuditEntries } from '../../../platform/audit/query.ts'
-import { ConflictError, InvalidError, NotFoundError } from '../../../platform/errors.ts'
+import { ConflictError, InvalidError } from '../../../platform/errors.ts'
 import type { TypedApp } from '../../../platform/feature.ts'
 import { requirePlatformAdmin, signedInAuth } from '../../../platform/http/auth.ts'
 import { parseForm } from '../../../platform/http/forms.ts'
@@ -243,7 +243,9 @@ export async function queuePages(app: TypedApp): Promise<void> {
     const queue = routes.queueOf(request)
     const item = await getRequest(platform.db, queue, requestId) // another queue's request: 404
     const dataExport = await latestExportForRequest(platform, item.id)
-    if (!dataExport) throw new NotFoundError('data_export', item.id)
+    if (!dataExport) {
+      throw new ConflictError('no_data_export', 'This request has no data export: one is prepared when an access request is completed.')
+    }
     const download = await downloadDataExportForRequest(platform, dataExport.id, { accountId: queue.accountId, orgId: item.orgId, ...originOf(request) })
     if (download.kind === 'unavailable') {
       throw new ConflictError('data_export_unavailable', `This export is ${EXPORT_STATE_TEXT[download.export.state]}; its download is not available.`)

@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { TypedApp } from '../../../platform/feature.ts'
 import { requireSignedIn, signedInAuth } from '../../../platform/http/auth.ts'
 import { CsrfField } from '../../../platform/ui/components.tsx'
@@ -8,6 +8,15 @@ import { downloadDataExport, getDataExport, requestDataExport } from './service.
 
 /** My privacy, where the export section is. */
 export const MY_DATA_PATH = '/account/privacy'
+
+/** Sends an export's ZIP as a private, uncached attachment. */
+export function sendZip(reply: FastifyReply, download: { fileName: string; bytes: Buffer }): FastifyReply {
+  return reply
+    .type('application/zip')
+    .header('cache-control', 'private, no-store')
+    .header('content-disposition', `attachment; filename="${download.fileName}"`)
+    .send(download.bytes)
+}
 
 export const originOf = (request: FastifyRequest) => ({ ip: request.ip, userAgent: request.headers['user-agent'] ?? null })
 
@@ -25,13 +34,7 @@ export async function exportPages(app: TypedApp): Promise<void> {
   app.get('/account/privacy/exports/:exportId', { schema: { params: DataExportParams } }, async (request, reply) => {
     const auth = signedInAuth(request)
     const download = await downloadDataExport(platform, auth.accountId, request.params.exportId, originOf(request))
-    if (download.kind === 'file') {
-      return reply
-        .type('application/zip')
-        .header('cache-control', 'private, no-store')
-        .header('content-disposition', `attachment; filename="${download.fileName}"`)
-        .send(download.bytes)
-    }
+    if (download.kind === 'file') return sendZip(reply, download)
     const view = download.export
     const askAgain = (
       <form method="post" action={exportUrls.request}>

@@ -4,7 +4,7 @@ import type { TypedApp } from '../../../platform/feature.ts'
 import { requireSignedIn, signedInAuth } from '../../../platform/http/auth.ts'
 import { API_RATE_LIMIT } from '../../../platform/http/server.tsx'
 import { DataExportList, DataExportParams, DataExportResponse } from './contract.ts'
-import { originOf } from './pages.tsx'
+import { originOf, sendZip } from './pages.tsx'
 import { formatTime, percentOf } from './section.tsx'
 import { type DataExportView, downloadDataExport, getDataExport, listDataExports, requestDataExport } from './service.ts'
 
@@ -82,11 +82,7 @@ export async function exportRoutes(app: TypedApp): Promise<void> {
               `This export is ${state === 'failed' ? 'failed; ask for a new one' : 'still being prepared; try again shortly'}.`,
             )
       }
-      return reply
-        .type('application/zip')
-        .header('cache-control', 'private, no-store')
-        .header('content-disposition', `attachment; filename="${download.fileName}"`)
-        .send(download.bytes)
+      return sendZip(reply, download)
     },
   )
 }

@@ -151,6 +151,12 @@ export async function getDataExportById(platform: Platform, exportId: string): P
   return viewOf(row, platform.clock.now())
 }
 
+/** The newest export made to answer a privacy request, or null: for the staff request page, which checks its own scope first. */
+export async function latestExportForRequest(platform: Platform, requestId: string): Promise<DataExportView | null> {
+  const [row] = await selectViews(platform.db).where(eq(dataExports.requestId, requestId)).orderBy(desc(dataExports.createdAt), desc(dataExports.id)).limit(1)
+  return row ? viewOf(row, platform.clock.now()) : null
+}
+
 /** One of the account's own exports; another person's is "not found", exactly as one that does not exist. */
 export async function getDataExport(platform: Platform, accountId: string, exportId: string): Promise<DataExportView> {
   const [row] = await selectViews(platform.db).where(and(eq(dataExports.id, exportId), eq(dataExports.accountId, accountId)))

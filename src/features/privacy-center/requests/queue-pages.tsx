@@ -1,13 +1,16 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Static } from 'typebox'
 import { listAuditEntries } from '../../../platform/audit/query.ts'
-import { InvalidError } from '../../../platform/errors.ts'
+import { ConflictError, InvalidError } from '../../../platform/errors.ts'
 import type { TypedApp } from '../../../platform/feature.ts'
 import { requirePlatformAdmin, signedInAuth } from '../../../platform/http/auth.ts'
 import { parseForm } from '../../../platform/http/forms.ts'
 import { CsrfField, EmptyState, Pagination, TableHead } from '../../../platform/ui/components.tsx'
 import { OrgParams } from '../../orgs/contract.ts'
 import { scopeOf } from '../../orgs/service.ts'
+import { originOf, sendZip } from '../export/pages.tsx'
+import { formatTime, percentOf } from '../export/section.tsx'
+import { type DataExportView, downloadDataExportForRequest, latestExportForRequest } from '../export/service.ts'
 import { ActionForm, OrgRequestParams, RequestParams, RequestsQuery } from './contract.ts'
 import { describeDeadline, localDay, type WorkingCalendar } from './deadline.ts'
 import { type PrivacyRequest, REQUEST_STATUSES } from './schema.ts'
@@ -112,6 +115,7 @@ export async function queuePages(app: TypedApp): Promise<void> {
     const action = `${routes.base(request)}/${item.id}`
     const csrf = reply.csrfToken()
     const actions = availableActions(item, queue)
+    const dataExport = item.type === 'access' ? await latestExportForRequest(platform, item.id) : null
     return reply.page(
       'Privacy request',
       <>
@@ -150,6 +154,16 @@ export async function queuePages(app: TypedApp): Promise<void> {
             <>
               <dt>Outcome</dt>
               <dd safe>{item.outcome}</dd>
+            </>
+          ) : (
+            ''
+          )}
+          {dataExport ? (
+            <>
+              <dt>Data export</dt>
+              <dd>
+                <RequestExportStatus view={dataExport} href={`${action}/export`} />
+              </dd>
             </>
           ) : (
             ''
@@ -219,6 +233,20 @@ export async function queuePages(app: TypedApp): Promise<void> {
     return reply.redirect(`${routes.base(request)}/${requestId}`)
   }
 
+  const downloadExport = async (request: FastifyRequest, reply: FastifyReply, routes: QueueRoutes, requestId: string) => {
+    const queue = routes.queueOf(request)
+    const item = await getRequest(platform.db, queue, requestId) // another queue's request: 404
+    const dataExport = await latestExportForRequest(platform, item.id)
+    if (!dataExport) {
+      throw new ConflictError('no_data_export', 'This request has no data export: one is prepared when an access request is completed.')
+    }
+    const download = await downloadDataExportForRequest(platform, dataExport.id, { accountId: queue.accountId, orgId: item.orgId, ...originOf(request) })
+    if (download.kind === 'unavailable') {
+      throw new ConflictError('data_export_unavailable', `This export is ${EXPORT_STATE_TEXT[download.export.state]}; its download is not available.`)
+    }
+    return sendZip(reply, download)
+  }
+
   const orgRoutes: QueueRoutes = {
     queueOf: (request) => orgQueue(scopeOf(request)),
     base: (request) => `/orgs/${scopeOf(request).orgId}/privacy/requests`,
@@ -232,6 +260,9 @@ export async function queuePages(app: TypedApp): Promise<void> {
   )
   app.post('/orgs/:orgId/privacy/requests/:requestId', { schema: { params: OrgRequestParams } }, async (request, reply) =>
     act(request, reply, orgRoutes, request.params.requestId),
+  )
+  app.get('/orgs/:orgId/privacy/requests/:requestId/export', { schema: { params: OrgRequestParams } }, async (request, reply) =>
+    downloadExport(request, reply, orgRoutes, request.params.requestId),
   )
   app.post('/orgs/:orgId/privacy/requests/:requestId/lift', { schema: { params: OrgRequestParams } }, async (request, reply) =>
     lift(request, reply, orgRoutes, request.params.requestId),
@@ -252,6 +283,9 @@ export async function queuePages(app: TypedApp): Promise<void> {
     )
     admin.post('/admin/privacy/requests/:requestId', { schema: { params: RequestParams } }, async (request, reply) =>
       act(request, reply, adminRoutes, request.params.requestId),
+    )
+    admin.get('/admin/privacy/requests/:requestId/export', { schema: { params: RequestParams } }, async (request, reply) =>
+      downloadExport(request, reply, adminRoutes, request.params.requestId),
     )
     admin.post('/admin/privacy/requests/:requestId/lift', { schema: { params: RequestParams } }, async (request, reply) =>
       lift(request, reply, adminRoutes, request.params.requestId),
@@ -294,4 +328,35 @@ function DeadlineBadge({ request, calendar, now }: { request: PrivacyRequest; ca
       {deadline.label}
     </span>
   )
+}
+
+const EXPORT_STATE_TEXT: Record<DataExportView['state'], string> = {
+  building: 'still being prepared',
+  failed: 'failed',
+  ready: 'ready',
+  expired: 'expired and its file is deleted',
+}
+
+/** The state of the export answering an access request, with the staff download link once it is ready. */
+function RequestExportStatus({ view, href }: { view: DataExportView; href: string }) {
+  if (view.state === 'building') {
+    const percent = percentOf(view)
+    return (
+      <>
+        <progress value={String(percent)} max="100" aria-label={`Preparing the export: ${percent}%`} />
+        <span safe>{`Being prepared (${percent}%): reload the page to see it progress.`}</span>
+      </>
+    )
+  }
+  if (view.state === 'ready') {
+    return (
+      <>
+        <a href={href} download="">
+          Download the export (ZIP)
+        </a>{' '}
+        <small safe>{`available until ${formatTime(view.expiresAt)}`}</small>
+      </>
+    )
+  }
+  return <span safe>{`This export is ${EXPORT_STATE_TEXT[view.state]}.`}</span>
 }

@@ -123,7 +123,7 @@ describe('the request state machine', () => {
     assert.equal((await call(`/api/v1/orgs/${org.id}/privacy/requests/${request.id}/transitions`, { action: 'send_for_approval' })).statusCode, 200)
     const completed = await call(`/api/v1/orgs/${org.id}/privacy/requests/${request.id}/transitions`, { action: 'complete' })
     assert.equal(completed.json().status, 'completed')
-    assert.match(completed.json().outcome, /data export/)
+    assert.match(completed.json().outcome, /download it from My privacy/)
     const other = await newOrg(testApp, 'Other Org')
     const foreign = await submitOwnRequest(testApp.platform, callerOf(person), { orgId: other.org.id, type: 'access', details: null })
     const listed = await testApp.app.inject({ url: `/api/v1/orgs/${org.id}/privacy/requests/${foreign.id}`, headers: { authorization: `Bearer ${secret}` } })

@@ -8,6 +8,7 @@ import { eraseSubject, type Subject } from '../../../platform/privacy/registry.t
 import { liftRestriction, restrictProcessing } from '../../../platform/privacy/restrictions.ts'
 import { findAccountByEmail, link, normalizeEmail } from '../../identity/service.ts'
 import { getOrg, hasRole, type OrgScope, type Page, requireRole } from '../../orgs/service.ts'
+import { EXPORT_LIFETIME_DAYS, requestDataExport } from '../export/service.ts'
 import { DEFAULT_PRIVACY_SETTINGS, getPrivacySettings } from '../settings.ts'
 import { describeDeadline, dueDate, localDay, type WorkingCalendar } from './deadline.ts'
 import { type PrivacyRequest, privacyRequests, type RequestStatus, type RequestType } from './schema.ts'
@@ -314,13 +315,19 @@ export function availableActions(request: PrivacyRequest, queue: RequestQueue): 
   })
 }
 
-const EXPORT_NOTE = 'Answered with the data export: the person downloads all their data from My privacy.'
+/** The answer to an access request: where the person finds the export of their data. */
+function exportNote(hasAccount: boolean): string {
+  return hasAccount
+    ? `We prepared a copy of all the person’s data (a ZIP file): they download it from My privacy when signed in, within ${EXPORT_LIFETIME_DAYS} days.`
+    : 'We prepared a copy of all the person’s data (a ZIP file): as they have no account, staff send it to them.'
+}
 
 /**
  * Staff act on a request. Completing carries out what was asked: erasure erases the subject
  * everywhere (eraseSubject, committed before the request closes, so a failure leaves it open to
- * retry), restriction and objection restrict processing; access and rectification are answered
- * by the outcome note. Refusing needs a reason.
+ * retry), restriction and objection restrict processing; access starts a data export for the
+ * subject once the request is completed (staff download it from the request page); rectification
+ * is answered by the outcome note. Refusing needs a reason.
  */
 export async function actOnRequest(
   platform: Platform,
@@ -339,11 +346,10 @@ export async function actOnRequest(
   if (to === 'in_progress' && before.identityVerification === 'unverified') {
     throw new ConflictError('identity_unverified', 'Confirm who made the request before starting it.')
   }
-  if (to === 'completed' && before.type === 'erasure' && before.subjectEmail) {
-    const account = before.subjectAccountId ? { id: before.subjectAccountId } : await findAccountByEmail(platform.db, before.subjectEmail)
-    await eraseSubject(platform.db, platform.memo, platform.privacyProviders, { accountId: account?.id ?? null, email: before.subjectEmail })
-  }
-  return platform.db.transaction(async (tx) => {
+  const answersWithData = to === 'completed' && (before.type === 'erasure' || before.type === 'access')
+  const subject = answersWithData && before.subjectEmail ? await subjectOf(platform.db, before.subjectAccountId, before.subjectEmail) : null
+  if (subject && before.type === 'erasure') await eraseSubject(platform.db, platform.memo, platform.privacyProviders, subject)
+  const moved = await platform.db.transaction(async (tx) => {
     const request = await getRequest(tx, queue, requestId)
     let outcome: string | undefined
     if (to === 'refused') outcome = note ?? undefined
@@ -351,7 +357,9 @@ export async function actOnRequest(
       if ((request.type === 'restriction' || request.type === 'objection') && request.subjectEmail) {
         await restrictProcessing(tx, request.subjectEmail, request.type, request.id)
       }
-      outcome = note ?? (request.type === 'access' ? EXPORT_NOTE : request.type === 'erasure' ? 'The person’s data was erased.' : 'Done as asked.')
+      outcome =
+        note ??
+        (request.type === 'access' ? exportNote(Boolean(subject?.accountId)) : request.type === 'erasure' ? 'The person’s data was erased.' : 'Done as asked.')
     }
     const confirmedByStaff = { identityVerification: 'staff' as const, identityVerifiedAt: platform.clock.now(), tokenExpiresAt: null }
     const moved = await moveRequest(platform, tx, request, {
@@ -363,6 +371,16 @@ export async function actOnRequest(
     if (to === 'completed' || to === 'refused') await tellOutcome(platform, tx, moved)
     return moved
   })
+  if (subject && moved.type === 'access') {
+    await requestDataExport(platform, subject, { requestId: moved.id, actor: { accountId: queue.accountId, orgId: moved.orgId } })
+  }
+  return moved
+}
+
+/** The person a request is about: their account when they have one (linked, or found by the email), else only the email. */
+async function subjectOf(db: Db, accountId: string | null, email: string): Promise<Subject> {
+  const account = accountId ? { id: accountId } : await findAccountByEmail(db, email)
+  return { accountId: account?.id ?? null, email }
 }
 
 /**

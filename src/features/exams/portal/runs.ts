@@ -2,8 +2,10 @@ import { and, asc, count, desc, eq, inArray, isNull, sql } from 'drizzle-orm'
 import { Type } from 'typebox'
 import type { Db } from '../../../platform/db/client.ts'
 import { ConflictError, InvalidError, NotFoundError } from '../../../platform/errors.ts'
+import type { WorkerTask } from '../../../platform/feature.ts'
 import { newId, newSecret } from '../../../platform/ids.ts'
 import { defineJob, type JobRunContext } from '../../../platform/jobs/jobs.ts'
+import { startSweeper } from '../../../platform/jobs/sweeper.ts'
 import type { Platform } from '../../../platform/platform.ts'
 import { type OrgScope, requireRole, resolveOrgScope } from '../../orgs/service.ts'
 import { type PortalRunItemState, type PortalRunState, portalRunItems, portalRuns } from '../schema.ts'
@@ -473,22 +475,6 @@ export async function sweepPortalRuns(platform: Platform): Promise<{ resumed: nu
   return { resumed: stale.length, wiped: finished.length }
 }
 
-/** Sweeps now and every SWEEP_INTERVAL_MS in a worker process; `stop` ends it. */
-export function startPortalRunSweeper(platform: Platform): { stop(): Promise<void> } {
-  let running: Promise<unknown> = Promise.resolve()
-  let isStopped = false
-  const sweep = () => {
-    if (isStopped) return
-    running = sweepPortalRuns(platform).catch((error: unknown) => platform.log.warn({ err: error }, 'portal run sweep failed'))
-  }
-  sweep()
-  const timer = setInterval(sweep, SWEEP_INTERVAL_MS)
-  timer.unref()
-  return {
-    async stop() {
-      isStopped = true
-      clearInterval(timer)
-      await running
-    },
-  }
-}
+/** Sweeps now and every SWEEP_INTERVAL_MS in a worker process. */
+export const startPortalRunSweeper = (platform: Platform): WorkerTask =>
+  startSweeper(platform, { what: 'portal run sweep', intervalMs: SWEEP_INTERVAL_MS, sweep: sweepPortalRuns })

@@ -1,5 +1,7 @@
 import { and, eq, inArray, isNull, or } from 'drizzle-orm'
 import type { Db } from '../../../platform/db/client.ts'
+import type { WorkerTask } from '../../../platform/feature.ts'
+import { startSweeper } from '../../../platform/jobs/sweeper.ts'
 import type { Platform } from '../../../platform/platform.ts'
 import { link, platformAdminEmails } from '../../identity/service.ts'
 import { listMembers } from '../../orgs/service.ts'
@@ -80,22 +82,6 @@ export async function sweepPrivacyRequests(platform: Platform): Promise<{ expire
   return counts
 }
 
-/** Sweeps now and every hour in a worker process; `stop` ends it. */
-export function startPrivacyRequestSweeper(platform: Platform): { stop(): Promise<void> } {
-  let running: Promise<unknown> = Promise.resolve()
-  let isStopped = false
-  const sweep = () => {
-    if (isStopped) return
-    running = sweepPrivacyRequests(platform).catch((error: unknown) => platform.log.warn({ err: error }, 'privacy request sweep failed'))
-  }
-  sweep()
-  const timer = setInterval(sweep, SWEEP_INTERVAL_MS)
-  timer.unref()
-  return {
-    async stop() {
-      isStopped = true
-      clearInterval(timer)
-      await running
-    },
-  }
-}
+/** Sweeps now and every hour in a worker process. */
+export const startPrivacyRequestSweeper = (platform: Platform): WorkerTask =>
+  startSweeper(platform, { what: 'privacy request sweep', intervalMs: SWEEP_INTERVAL_MS, sweep: sweepPrivacyRequests })

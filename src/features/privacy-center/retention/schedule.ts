@@ -1,5 +1,6 @@
 import { and, desc, eq, gt } from 'drizzle-orm'
 import type { WorkerTask } from '../../../platform/feature.ts'
+import { startSweeper } from '../../../platform/jobs/sweeper.ts'
 import type { Platform } from '../../../platform/platform.ts'
 import { runRetention } from './engine.ts'
 import { retentionRuns } from './schema.ts'
@@ -28,24 +29,5 @@ export async function runRetentionIfDue(platform: Platform): Promise<boolean> {
  * records itself in `retention_runs`, so whichever worker checks first after a day runs it (the
  * engine's lock keeps two from overlapping; the later one then finds nothing left to remove).
  */
-export function startRetentionSchedule(platform: Platform): WorkerTask {
-  let running: Promise<unknown> = Promise.resolve()
-  let isStopped = false
-  const check = () => {
-    if (isStopped) return
-    running = runRetentionIfDue(platform).catch((error: unknown) => platform.log.warn({ err: error }, 'retention run failed'))
-  }
-  let timer = setTimeout(function checkAndRepeat() {
-    check()
-    timer = setTimeout(checkAndRepeat, CHECK_INTERVAL_MS)
-    timer.unref()
-  }, FIRST_CHECK_MS)
-  timer.unref()
-  return {
-    async stop() {
-      isStopped = true
-      clearTimeout(timer)
-      await running
-    },
-  }
-}
+export const startRetentionSchedule = (platform: Platform): WorkerTask =>
+  startSweeper(platform, { what: 'retention run', intervalMs: CHECK_INTERVAL_MS, firstDelayMs: FIRST_CHECK_MS, sweep: runRetentionIfDue })

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { readdir, readFile } from 'node:fs/promises'
-import { join, relative } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { describe, it } from 'node:test'
 
 const root = new URL('..', import.meta.url).pathname
@@ -25,12 +25,15 @@ describe('module boundaries', () => {
   })
 
   it('a feature uses another feature only through its service.ts', async () => {
+    const featureOf = (path: string) => /^src\/features\/([\w-]+)\//.exec(path)?.[1]
     for (const file of await sourceFiles('src/features')) {
-      const feature = file.split('/')[2]
       for (const path of await importsOf(file)) {
-        const other = /\.\.\/([\w-]+)\/([\w.-]+)$/.exec(path)
-        if (!other || other[1] === feature || path.startsWith('../../')) continue
-        assert.equal(other[2], 'service.ts', `${file} imports ${path}: use ${other[1]}/service.ts`)
+        if (!path.startsWith('.')) continue
+        const target = relative(root, join(root, dirname(file), path))
+        const other = featureOf(target)
+        if (!other || other === featureOf(file)) continue
+        // A feature grouped in subfolders offers each part's service.ts (privacy-center/consent/service.ts).
+        assert.match(target, new RegExp(`^src/features/${other}/([\\w-]+/)?service\\.ts$`), `${file} imports ${path}: use ${other}/service.ts`)
       }
     }
   })

@@ -3,7 +3,7 @@ import type { Db } from '../../platform/db/client.ts'
 import { mailMessages } from '../../platform/mail/schema.ts'
 import { definePrivacyProvider, type Subject } from '../../platform/privacy/registry.ts'
 import { eraseCredentialEvents, exportCredentialEvents, exportFoldedCredentialEvents } from './analytics.ts'
-import { credentialEventsRule } from './retention.ts'
+import { credentialEventsRule, lapsedCertificationsRule } from './retention.ts'
 import { bulkIssuances, credentialDeliveries, credentialSettings, credentials, statusLists } from './schema.ts'
 
 /** The revocation reason of credentials withdrawn on erasure; their public page says it in these words. */
@@ -39,7 +39,8 @@ export const credentialsPrivacy = definePrivacyProvider({
       purpose: 'Issuing credentials and showing them on their public pages',
       legalBasis: 'contract',
       retention:
-        'For the life of the credential; on erasure only a verification record stays (identifier, holder’s name, achievement, issuer, dates, status), or, when the organisation or the person chose it, the credential is withdrawn and the record keeps no name',
+        'For the life of the credential; on erasure only a verification record stays (identifier, holder’s name, achievement, issuer, dates, status), or, when the organisation or the person chose it, the credential is withdrawn and the record keeps no name. 6 months after every certification of an account expired or was revoked, the holder’s data is erased as on request and the account disabled, keeping only its member ID, its organisation memberships and its CE records',
+      rules: [lapsedCertificationsRule],
     },
     {
       table: 'credential_deliveries',

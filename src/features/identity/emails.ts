@@ -6,7 +6,7 @@ import { newSecret } from '../../platform/ids.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { forgetLoginSessionsOf } from './login-sessions.ts'
 import { accountEmails, accounts } from './schema.ts'
-import { getAccount, link, normalizeEmail } from './service.ts'
+import { type Account, getAccount, link, normalizeEmail } from './service.ts'
 
 export const MAX_EMAILS_PER_ACCOUNT = 10
 const VERIFY_LIFETIME_MS = 48 * 3600_000
@@ -31,7 +31,25 @@ export async function listAccountEmails(db: Db, accountId: string): Promise<Acco
 
 /** Every address the account has proven it controls: what its credentials may be claimed by. */
 export async function verifiedEmailsOf(platform: Platform, accountId: string): Promise<string[]> {
-  return (await listAccountEmails(platform.db, accountId)).filter((entry) => entry.verifiedAt).map((entry) => entry.email)
+  return verifiedAddressesOf(platform.db, accountId)
+}
+
+export async function verifiedAddressesOf(db: Db, accountId: string): Promise<string[]> {
+  return (await listAccountEmails(db, accountId)).filter((entry) => entry.verifiedAt).map((entry) => entry.email)
+}
+
+/** The account that has proven it controls the address, as its primary or a verified extra one. */
+export async function findAccountByVerifiedEmail(db: Db, email: string): Promise<Account | undefined> {
+  const normalized = normalizeEmail(email)
+  const [extra] = await db
+    .select({ accountId: accountEmails.accountId })
+    .from(accountEmails)
+    .where(and(eq(accountEmails.email, normalized), isNotNull(accountEmails.verifiedAt)))
+  const [account] = await db
+    .select()
+    .from(accounts)
+    .where(extra ? eq(accounts.id, extra.accountId) : and(eq(accounts.email, normalized), isNotNull(accounts.emailVerifiedAt)))
+  return account
 }
 
 /** True when any account uses the address as its primary one or as a verified extra one. */

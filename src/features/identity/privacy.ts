@@ -1,8 +1,9 @@
 import { and, eq, isNotNull, isNull, like, or } from 'drizzle-orm'
+import type { Db } from '../../platform/db/client.ts'
 import { escapeLike } from '../../platform/db/columns.ts'
 import { definePrivacyProvider } from '../../platform/privacy/registry.ts'
 import { emailTokensRule, guardianLinksRule, loginSessionsRule, pendingEmailsRule, unverifiedSignUpsRule } from './retention.ts'
-import { accountEmails, accounts, apiKeys, guardianLinks, loginSessions, signInThrottles } from './schema.ts'
+import { accountEmails, accounts, apiKeys, emailTokens, guardianLinks, loginSessions, recoveryCodes, signInThrottles } from './schema.ts'
 
 export const identityPrivacy = definePrivacyProvider({
   name: 'identity',
@@ -12,7 +13,8 @@ export const identityPrivacy = definePrivacyProvider({
       columns: ['email', 'name', 'password_hash', 'totp_secret', 'birth_date'],
       purpose: 'Signing in and identifying the person',
       legalBasis: 'contract',
-      retention: 'Until the account is deleted; a sign-up whose email address is not verified within 7 days is deleted',
+      retention:
+        'Until the account is deleted; a sign-up whose email address is not verified within 7 days is deleted; an account whose certifications all lapsed is wiped and disabled (see credentials)',
       rules: [unverifiedSignUpsRule],
     },
     {
@@ -72,8 +74,8 @@ export const identityPrivacy = definePrivacyProvider({
   notPersonal: [
     {
       table: 'accounts',
-      columns: ['id'],
-      reason: 'A random ID',
+      columns: ['id', 'disabled_at'],
+      reason: 'A random ID, kept as the member ID when the account is disabled, and when it was',
     },
     {
       table: 'account_emails',
@@ -155,6 +157,31 @@ export const identityPrivacy = definePrivacyProvider({
       .update(guardianLinks)
       .set({ guardianEmail: '', tokenHash: null, tokenExpiresAt: null })
       .where(and(eq(guardianLinks.guardianEmail, subject.email), isNull(guardianLinks.confirmedAt)))
-    if (subject.accountId) await db.delete(accounts).where(eq(accounts.id, subject.accountId))
+    if (!subject.accountId) return
+    if (subject.keepsAccount) await disableAccount(db, subject.accountId)
+    else await db.delete(accounts).where(eq(accounts.id, subject.accountId))
   },
 })
+
+/**
+ * Wipes every personal column of the account and disables it; its ID stays as the member ID. What
+ * deleting the row would cascade to is deleted here. The address becomes one that receives no mail and
+ * no one can sign up with, since the column is unique and required.
+ */
+async function disableAccount(db: Db, accountId: string): Promise<void> {
+  for (const table of [loginSessions, emailTokens, recoveryCodes, apiKeys]) await db.delete(table).where(eq(table.accountId, accountId))
+  await db.delete(guardianLinks).where(eq(guardianLinks.childAccountId, accountId))
+  await db
+    .update(accounts)
+    .set({
+      email: `disabled-${accountId}@invalid`,
+      name: '',
+      passwordHash: '',
+      isPlatformAdmin: false,
+      totpSecret: null,
+      totpEnabledAt: null,
+      birthDate: null,
+      disabledAt: new Date(),
+    })
+    .where(eq(accounts.id, accountId))
+}

@@ -14,7 +14,7 @@ export const unverifiedSignUpsRule: RetentionRule = {
     const stale = await db
       .select({ id: accounts.id, email: accounts.email })
       .from(accounts)
-      .where(and(isNull(accounts.emailVerifiedAt), isPastCutoff(accounts.createdAt)))
+      .where(and(isNull(accounts.emailVerifiedAt), isNull(accounts.disabledAt), isPastCutoff(accounts.createdAt)))
     if (!dryRun) for (const account of stale) await erase({ accountId: account.id, email: account.email })
     return stale.length
   },

@@ -17,6 +17,8 @@ export const accounts = pgTable(
     totpEnabledAt: timestamp({ withTimezone: true }),
     /** Optional; below the child age a parent or guardian must confirm the account (guardians.ts). */
     birthDate: date({ mode: 'string' }),
+    /** Set when retention disabled the account: its personal columns are wiped, its ID stays as the member ID. */
+    disabledAt: timestamp({ withTimezone: true }),
     ...timestamps,
   },
   (table) => [uniqueIndex('accounts_email_idx').on(table.email)],

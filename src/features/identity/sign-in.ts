@@ -85,7 +85,8 @@ export async function signIn(platform: Platform, input: { email: string; passwor
     return { outcome: 'throttled', retryAfterSeconds: wait }
   }
 
-  const isPasswordRight = account ? await verifyPassword(account.passwordHash, input.password) : await verifyAgainstDummy(input.password)
+  // A disabled account fails as a wrong password does.
+  const isPasswordRight = account && !account.disabledAt ? await verifyPassword(account.passwordHash, input.password) : await verifyAgainstDummy(input.password)
   if (!account || !isPasswordRight) {
     const isNowBlocked = await recordFailure(platform, { subject, accountId: account?.id ?? null, ip: origin.ip, now })
     if (isNowBlocked && account) await sendUnlockEmail(platform, platform.db, account)

@@ -16,8 +16,8 @@ import {
   SelectField,
   TableHead,
 } from '../../platform/ui/components.tsx'
-import { PrivacyRequestsFlag } from '../privacy-center/requests/dashboard.tsx'
 import { AuditQuery, InvitationParams, InviteForm, MemberParams, MembersQuery, OrgForm, OrgParams, RoleForm } from './contract.ts'
+import { PrivacyRequestsFlag } from './privacy-requests-flag.tsx'
 import { ROLES } from './schema.ts'
 import { ORG_COOKIE } from './scope.ts'
 import {

@@ -62,6 +62,7 @@ export const orgsPrivacy = definePrivacyProvider({
     await db.delete(invitations).where(eq(invitations.email, subject.email))
     if (!subject.accountId) return
     await db.update(invitations).set({ invitedByAccountId: null }).where(eq(invitations.invitedByAccountId, subject.accountId))
-    await db.delete(members).where(eq(members.accountId, subject.accountId))
+    // A disabled account stays a member: its ID is the member ID the org keeps.
+    if (!subject.keepsAccount) await db.delete(members).where(eq(members.accountId, subject.accountId))
   },
 })

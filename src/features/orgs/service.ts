@@ -89,6 +89,16 @@ export async function listMemberIdsOfAccount(db: Db, accountId: string): Promise
  * The caller's scope in an org. Someone who is not a member gets "not found", exactly as for an org
  * that does not exist, so org IDs cannot be probed. Platform admins act as admins everywhere.
  */
+/** Whether the account holds any role above member in any org: it runs an org, so no retention rule may disable it. */
+export async function worksForAnOrg(db: Db, accountId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: members.id })
+    .from(members)
+    .where(and(eq(members.accountId, accountId), sql`${members.role} <> 'member'`))
+    .limit(1)
+  return Boolean(row)
+}
+
 export async function resolveOrgScope(db: Db, input: { orgId: string; accountId: string; isPlatformAdmin: boolean }): Promise<OrgScope> {
   const [row] = await db
     .select({ role: members.role, orgId: orgs.id })

@@ -8,6 +8,11 @@ export interface Subject {
   email: string
   /** On erasure: the person asks that their credentials be withdrawn, not kept valid as a verification record. */
   revokeCredentials?: boolean
+  /**
+   * On erasure by a `disable` rule: the account row stays, wiped and disabled, as the member ID, with
+   * the org memberships and what other features declare kept for it (CE records); all else is erased.
+   */
+  keepsAccount?: boolean
 }
 
 /** Anonymising first: a row a later rule deletes was anonymised, in a dry run's count as in a run's. */

@@ -40,6 +40,7 @@ export const RequestsQuery = Type.Object({
   page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
 })
 
+export const OrgParams = Type.Object({ orgId: Type.String({ maxLength: 64 }) })
 export const OrgRequestParams = Type.Object({ orgId: Type.String({ maxLength: 64 }), requestId: Type.String({ maxLength: 64 }) })
 export const RequestParams = Type.Object({ requestId: Type.String({ maxLength: 64 }) })
 export const PublicRequestQuery = Type.Object({ org: Type.Optional(Type.String({ maxLength: 64 })) })

@@ -4,10 +4,10 @@ import { InvalidError } from '../../../platform/errors.ts'
 import type { TypedApp } from '../../../platform/feature.ts'
 import { parseForm } from '../../../platform/http/forms.ts'
 import { CsrfField, Field, FormErrorSummary, type FormState } from '../../../platform/ui/components.tsx'
-import { OrgParams } from '../../orgs/contract.ts'
 import { type OrgScope, requireRole, scopeOf } from '../../orgs/service.ts'
 import type { SubProcessor } from '../schema.ts'
 import { CHILD_AGE_BOUNDS, DEADLINE_BOUNDS, getPrivacySettings, type PrivacySettings, savePrivacySettings } from '../settings.ts'
+import { OrgParams } from './contract.ts'
 
 const SettingsForm = Type.Object({
   controllerName: Type.Optional(Type.String({ maxLength: 200, errorMessage: 'Keep the controller’s name under 200 characters.' })),

@@ -12,7 +12,7 @@ import { eraseSubject, type RetentionPeriod, type Subject } from '../../../platf
 import { runRule } from '../../../platform/privacy/retention.ts'
 import { eventTotals, totalsByAchievement } from '../../credentials/analytics.ts'
 import { credentialEventsRule } from '../../credentials/retention.ts'
-import { achievements, credentialEventMonths, credentialEvents } from '../../credentials/schema.ts'
+import { achievements, credentialEventMonths, credentialEvents, credentials } from '../../credentials/schema.ts'
 import { accountEmails, accounts, emailTokens, guardianLinks, loginSessions } from '../../identity/schema.ts'
 import { invitations, orgs } from '../../orgs/schema.ts'
 import { periodInWords } from '../categories.ts'
@@ -71,6 +71,25 @@ async function newCredentialEvent(at: Date, orgId = 'org_analytics', achievement
   return row.id
 }
 
+/** An account holding one credential, which expires at `at`. */
+async function newHolder(at: Date): Promise<string> {
+  const accountId = await newAccount()
+  const [account] = await testApp.platform.db.select({ email: accounts.email }).from(accounts).where(eq(accounts.id, accountId))
+  await testApp.platform.db.insert(credentials).values({
+    orgId: 'org_lapsed',
+    recipientEmail: account?.email,
+    recipientName: 'Retention Test',
+    validFrom: new Date(at.getTime() - 365 * DAY_MS),
+    validUntil: at,
+    document: {},
+    revocationListId: `sl_${token()}`,
+    revocationIndex: 0,
+    suspensionListId: `sl_${token()}`,
+    suspensionIndex: 0,
+  })
+  return accountId
+}
+
 async function auditEntry(action: string): Promise<string> {
   const target = token()
   testApp.platform.audit.record({ action, target, ip: '192.0.2.1', userAgent: 'Test', data: { path: '/' } })
@@ -100,6 +119,10 @@ const seeders: Record<string, { seed(at: Date): Promise<string>; isKept(id: stri
   'credentials.aggregate-events': {
     seed: (at) => newCredentialEvent(at),
     isKept: async (id) => (await testApp.platform.db.select().from(credentialEvents).where(eq(credentialEvents.id, id))).length === 1,
+  },
+  'credentials.lapsed-holders': {
+    seed: newHolder,
+    isKept: async (id) => (await testApp.platform.db.select().from(accounts).where(eq(accounts.id, id)))[0]?.disabledAt === null,
   },
   'identity.unverified-sign-ups': {
     seed: (at) => newAccount(at, false),

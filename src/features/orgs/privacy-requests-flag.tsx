@@ -1,6 +1,6 @@
-import type { Platform } from '../../../platform/platform.ts'
-import { hasRole, type OrgScope } from '../../orgs/service.ts'
-import { countDueRequests } from './service.ts'
+import type { Platform } from '../../platform/platform.ts'
+import { countDueRequests } from '../privacy-center/requests/service.ts'
+import { hasRole, type OrgScope } from './service.ts'
 
 /** The org dashboard's flag of privacy requests near or past their deadline (staff and up; nothing when none). */
 export async function PrivacyRequestsFlag({ platform, scope }: { platform: Platform; scope: OrgScope }) {

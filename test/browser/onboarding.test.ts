@@ -94,12 +94,13 @@ describe('onboarding in Chromium', () => {
     problems.assertNone()
   })
 
-  it('lets a keyboard user Tab to the email field, the password field and the Sign in button, in that order', async () => {
+  it('lets a keyboard user Tab to the email field, the password field, “Keep me signed in” and the Sign in button, in that order', async () => {
     const problems = new BrowserProblems()
     const { context, page } = await openPersonPage(browser, baseURL, problems)
     await page.goto('/sign-in')
     const email = page.getByLabel('Email')
     const password = page.getByLabel('Password')
+    const keepSignedIn = page.getByLabel('Keep me signed in')
     const submit = page.getByRole('main').getByRole('button', { name: 'Sign in' })
     assert.ok(await isFocused(email), 'The email field has focus when the page opens')
 
@@ -114,7 +115,9 @@ describe('onboarding in Chromium', () => {
     await page.keyboard.press('Tab')
     assert.ok(await isFocused(password), 'Tab after the email field reaches the password field')
     await page.keyboard.press('Tab')
-    assert.ok(await isFocused(submit), 'Tab after the password field reaches the Sign in button')
+    assert.ok(await isFocused(keepSignedIn), 'Tab after the password field reaches “Keep me signed in”')
+    await page.keyboard.press('Tab')
+    assert.ok(await isFocused(submit), 'Tab after “Keep me signed in” reaches the Sign in button')
 
     await context.close()
     problems.assertNone()
@@ -125,7 +128,7 @@ describe('onboarding in Chromium', () => {
 async function signUpAndVerify(page: Page, person: Person, outbox: Outbox, screenshots: Screenshots, who: string): Promise<void> {
   await page.goto('/sign-up')
   await page.getByLabel('Full name').fill(person.name)
-  await page.getByLabel('Email').fill(person.email)
+  await page.getByLabel('Email', { exact: true }).fill(person.email)
   await page.getByLabel('Password').fill(person.password)
   await screenshots.take(page, `${who}-sign-up`)
   await page.getByRole('main').getByRole('button', { name: 'Sign up' }).click()

@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify'
 import type { Db } from '../../platform/db/client.ts'
 import { newId } from '../../platform/ids.ts'
 import type { Platform } from '../../platform/platform.ts'
+import { childEmailsAmong } from '../identity/service.ts'
 import { hasRole, listOrgsForAccount } from '../orgs/service.ts'
 import { isCredentialHolder } from './holder.ts'
 import { achievements, type CredentialEventKind, credentialEventMonths, credentialEvents, credentials } from './schema.ts'
@@ -106,7 +107,7 @@ class EventRecorder {
     this.buffer = []
     this.batchWritten = undefined
     this.written = this.written
-      .then(() => (rows.length > 0 ? writeEvents(this.platform.db, rows) : undefined))
+      .then(() => (rows.length > 0 ? writeEvents(this.platform.db, rows, this.platform.clock.now()) : undefined))
       .catch((error) => this.platform.log.warn({ err: error, events: rows.length }, 'credential events were not recorded'))
       .finally(() => batch?.resolve())
     return this.written
@@ -115,9 +116,21 @@ class EventRecorder {
 
 /**
  * Inserts events of credentials that exist in the named org, filling in each one's achievement.
- * Nothing is recorded about the credentials of a holder who restricted processing.
+ * Nothing is recorded about the credentials of a holder who restricted processing, or of a child.
  */
-async function writeEvents(db: Db, rows: EventRow[]): Promise<void> {
+async function writeEvents(db: Db, events: EventRow[], now: Date): Promise<void> {
+  const holders = await db
+    .select({ id: credentials.id, email: credentials.recipientEmail })
+    .from(credentials)
+    .where(inArray(credentials.id, [...new Set(events.map((event) => event.credentialId))]))
+  const children = await childEmailsAmong(
+    db,
+    holders.flatMap((holder) => (holder.email ? [holder.email] : [])),
+    now,
+  )
+  const ofChildren = new Set(holders.filter((holder) => holder.email && children.has(holder.email.toLowerCase())).map((holder) => holder.id))
+  const rows = events.filter((event) => !ofChildren.has(event.credentialId))
+  if (rows.length === 0) return
   const values = rows.map(
     (row) =>
       sql`(${row.id}, ${row.orgId}, ${row.credentialId}, ${row.kind}, ${row.channel}, ${row.outcome ?? null}::text, ${row.occurredAt.toISOString()}::timestamptz)`,

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { eq } from 'drizzle-orm'
-import { linkFromOutbox, newPerson, strongPassword, uniqueEmail } from '../../../test/support/factories.ts'
+import { and, eq } from 'drizzle-orm'
+import { linkFromOutbox, newIssuingOrg, newPerson, strongPassword, uniqueEmail } from '../../../test/support/factories.ts'
 import { startTestApp, type TestApp, type TestClient, textOf } from '../../../test/support/harness.ts'
 import { hashToken } from '../../platform/crypto/hashing.ts'
 import { eraseSubject, exportSubject } from '../../platform/privacy/registry.ts'
+import { flushCredentialEvents } from '../credentials/analytics.ts'
+import { credentialEvents } from '../credentials/schema.ts'
+import { issueCredential } from '../credentials/service.ts'
 import { grantConsent, isProcessingLimited, listConsents, sendMarketingMail } from '../privacy-center/consent/service.ts'
 import { ageOn, birthDateProblem, guardianOf, isChildAccountEmail, isGuardianOf } from './guardians.ts'
 import { guardianLinks } from './schema.ts'
@@ -129,7 +132,7 @@ describe('a child’s account', () => {
     assert.match(textOf(response.body), /not valid/)
   })
 
-  it('gets no marketing and counts as limited for analytics', async () => {
+  it('gets no marketing and no analytics', async () => {
     const { platform } = testApp
     const { email, account } = await signUpChild({ marketing: true })
     assert.deepEqual(await listConsents(platform.db, [email]), [], 'the ticked box is not recorded for a child')
@@ -140,6 +143,18 @@ describe('a child’s account', () => {
     assert.deepEqual(sent.sent, [])
     const adult = await newPerson(testApp)
     assert.equal(await isChildAccountEmail(platform.db, adult.email, platform.clock.now()), false)
+
+    // Views of a child's credential are not counted; an adult's are.
+    const issuing = await newIssuingOrg(testApp)
+    const viewsOf = async (recipientEmail: string) => {
+      const { credential } = await issueCredential(platform, issuing.scope, { achievementId: issuing.achievementId, recipientEmail, recipientName: 'Holder' })
+      await testApp.client().get(`/credentials/${credential.id}`)
+      await flushCredentialEvents(platform)
+      const where = and(eq(credentialEvents.credentialId, credential.id), eq(credentialEvents.kind, 'page_viewed'))
+      return (await platform.db.select().from(credentialEvents).where(where)).length
+    }
+    assert.equal(await viewsOf(email), 0, 'no analytics of a child’s credential')
+    assert.equal(await viewsOf(adult.email), 1, 'an adult’s credential view is counted')
   })
 
   it('a birth date given later on the profile closes the account until a guardian confirms', async () => {

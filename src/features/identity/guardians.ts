@@ -1,4 +1,4 @@
-import { and, eq, isNotNull, isNull, or } from 'drizzle-orm'
+import { and, eq, inArray, isNotNull, isNull, or } from 'drizzle-orm'
 import { hashToken } from '../../platform/crypto/hashing.ts'
 import type { Db } from '../../platform/db/client.ts'
 import { ConflictError, InvalidError } from '../../platform/errors.ts'
@@ -139,14 +139,25 @@ export async function isGuardianOf(db: Db, guardianEmail: string, childAccountId
 
 /**
  * True when the address (an account's primary or verified extra one) belongs to a child: no marketing
- * and no analytics for it. Processors call this through the consent service's `isProcessingLimited`.
+ * and no analytics for it (see `childEmailsAmong`).
  */
 export async function isChildAccountEmail(db: Db, email: string, now: Date): Promise<boolean> {
-  const address = normalizeEmail(email)
+  return (await childEmailsAmong(db, [email], now)).size > 0
+}
+
+/** Which of these addresses (lower-cased) belong to a child's account, in one query. */
+export async function childEmailsAmong(db: Db, emails: string[], now: Date): Promise<Set<string>> {
+  const addresses = [...new Set(emails.map(normalizeEmail))]
+  if (addresses.length === 0) return new Set()
   const rows = await db
-    .selectDistinct({ birthDate: accounts.birthDate })
+    .selectDistinct({ birthDate: accounts.birthDate, email: accounts.email, extraEmail: accountEmails.email })
     .from(accounts)
     .leftJoin(accountEmails, and(eq(accountEmails.accountId, accounts.id), isNotNull(accountEmails.verifiedAt)))
-    .where(and(isNotNull(accounts.birthDate), or(eq(accounts.email, address), eq(accountEmails.email, address))))
-  return rows.some((row) => isChildBirthDate(row.birthDate, now))
+    .where(and(isNotNull(accounts.birthDate), or(inArray(accounts.email, addresses), inArray(accountEmails.email, addresses))))
+  const children = new Set<string>()
+  for (const row of rows) {
+    if (!isChildBirthDate(row.birthDate, now)) continue
+    for (const email of [row.email, row.extraEmail]) if (email && addresses.includes(email)) children.add(email)
+  }
+  return children
 }

@@ -292,7 +292,7 @@ export function accountDirectory(db: Db) {
 
 export { revokeApiKeysForOrg } from './api-keys.ts'
 export { findAccountByVerifiedEmail, listAccountEmails, verifiedAddressesOf, verifiedEmailsOf } from './emails.ts'
-export { guardianOf, isChildAccountEmail, isGuardianOf } from './guardians.ts'
+export { childEmailsAmong, guardianOf, isChildAccountEmail, isGuardianOf } from './guardians.ts'
 export { dropSessionSecret, keepSessionSecret, readSessionSecret } from './session-secrets.ts'
 export { unlockSignIn } from './sign-in.ts'
 

@@ -80,6 +80,8 @@ interface Move {
  * The one way a request changes state: checks the move against the state machine, updates the row
  * only if nobody moved it meanwhile, and audits `privacy.request_<state>` in the same transaction.
  */
+const DUE_COUNTS_MEMO = 'privacy.due_counts'
+
 async function moveRequest(platform: Platform, tx: Db, request: PrivacyRequest, move: Move): Promise<PrivacyRequest> {
   checkTransition(request.status, move.to)
   const isFinal = ['completed', 'refused', 'expired'].includes(move.to)
@@ -101,6 +103,7 @@ async function moveRequest(platform: Platform, tx: Db, request: PrivacyRequest, 
     target: request.id,
     data: { type: request.type, from: request.status, to: move.to },
   })
+  if (request.orgId) await platform.memo.forget(request.orgId)
   return updated
 }
 
@@ -142,6 +145,7 @@ async function insertRequest(platform: Platform, tx: Db, input: NewRequest, extr
     target: request.id,
     data: { type: input.type, actingForSubject: input.guardian !== null },
   })
+  if (input.orgId) await platform.memo.forget(input.orgId)
   return request
 }
 
@@ -421,16 +425,26 @@ export async function liftOwnRestriction(platform: Platform, caller: { accountId
 }
 
 /** Open requests near or past their deadline, for the dashboard. */
+/**
+ * The org dashboard reads this on every view, so it is remembered for a few seconds (platform.memo) and
+ * forgotten whenever one of the org's requests is received or moves.
+ */
 export async function countDueRequests(platform: Platform, orgId: string): Promise<{ nearDue: number; overdue: number }> {
-  const open = await platform.db
-    .select({ dueAt: privacyRequests.dueAt })
-    .from(privacyRequests)
-    .where(and(eq(privacyRequests.orgId, orgId), inArray(privacyRequests.status, [...OPEN_STATUSES])))
-  if (open.length === 0) return { nearDue: 0, overdue: 0 }
-  const calendar = await calendarOf(platform.db, orgId)
-  const now = platform.clock.now()
-  const deadlines = open.map((row) => describeDeadline(now, row.dueAt, calendar))
-  return { nearDue: deadlines.filter((one) => one.isNearDue).length, overdue: deadlines.filter((one) => one.isOverdue).length }
+  return platform.memo.table<{ nearDue: number; overdue: number }>(DUE_COUNTS_MEMO).remember(
+    orgId,
+    async () => {
+      const open = await platform.db
+        .select({ dueAt: privacyRequests.dueAt })
+        .from(privacyRequests)
+        .where(and(eq(privacyRequests.orgId, orgId), inArray(privacyRequests.status, [...OPEN_STATUSES])))
+      if (open.length === 0) return { nearDue: 0, overdue: 0 }
+      const calendar = await calendarOf(platform.db, orgId)
+      const now = platform.clock.now()
+      const deadlines = open.map((row) => describeDeadline(now, row.dueAt, calendar))
+      return { nearDue: deadlines.filter((one) => one.isNearDue).length, overdue: deadlines.filter((one) => one.isOverdue).length }
+    },
+    () => [orgId],
+  )
 }
 
 /** Expires requests still waiting for their email confirmation that were made before `madeBefore`. */

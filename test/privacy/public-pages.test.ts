@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { sql } from 'drizzle-orm'
-import { issueCredential } from '../../src/features/credentials/issuance.ts'
+import { issueCredential } from '../../src/features/credentials/issuance/issuance.ts'
 import { newIssuingOrg, newPerson } from '../support/factories.ts'
 import { startTestApp, type TestApp, textOf } from '../support/harness.ts'
 

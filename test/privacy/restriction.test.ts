@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { and, eq } from 'drizzle-orm'
-import { flushCredentialEvents } from '../../src/features/credentials/analytics.ts'
-import { resendDelivery } from '../../src/features/credentials/delivery.ts'
-import { issueCredential } from '../../src/features/credentials/issuance.ts'
+import { flushCredentialEvents } from '../../src/features/credentials/analytics/analytics.ts'
+import { resendDelivery } from '../../src/features/credentials/delivery/delivery.ts'
+import { issueCredential } from '../../src/features/credentials/issuance/issuance.ts'
 import { credentialEvents } from '../../src/features/credentials/schema.ts'
 import {
   cancelExamSessions,

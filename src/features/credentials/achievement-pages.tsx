@@ -14,7 +14,7 @@ import {
   updateAchievement,
 } from './achievements.ts'
 import { AchievementFields, AchievementParams, AchievementsQuery } from './contract.ts'
-import { checkImage } from './images.ts'
+import { checkImage } from './images/images.ts'
 import { renderMarkdown } from './markdown.ts'
 import type { Alignment } from './schema.ts'
 

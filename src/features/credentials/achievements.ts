@@ -4,7 +4,7 @@ import { escapeLike } from '../../platform/db/columns.ts'
 import { NotFoundError } from '../../platform/errors.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { type OrgScope, requireRole } from '../orgs/service.ts'
-import type { CheckedImage } from './images.ts'
+import type { CheckedImage } from './images/images.ts'
 import { type Alignment, achievements } from './schema.ts'
 
 export type Achievement = typeof achievements.$inferSelect

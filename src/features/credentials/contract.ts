@@ -1,7 +1,7 @@
 import { Type } from 'typebox'
 import type { MailStatus } from '../../platform/mail/schema.ts'
-import { MAX_CREDENTIAL_FILE_BYTES } from './baking.ts'
-import { DELIVERY_STATES } from './delivery.ts'
+import { DELIVERY_STATES } from './delivery/delivery.ts'
+import { MAX_CREDENTIAL_FILE_BYTES } from './images/baking.ts'
 import { CREDENTIAL_STATUSES, type CredentialStatus } from './queries.ts'
 
 const Id = (prefix: string) => Type.String({ maxLength: 64, pattern: `^${prefix}_[0-9a-z]+$` })

@@ -1,4 +1,4 @@
-import type { EvidenceInput, ResultInput } from './issuance.ts'
+import type { EvidenceInput, ResultInput } from './issuance/issuance.ts'
 
 type Json = Record<string, unknown>
 

@@ -4,9 +4,9 @@ import { eq } from 'drizzle-orm'
 import { newIssuingOrg, uniqueEmail } from '../../../test/support/factories.ts'
 import { startTestApp, type TestApp, textOf } from '../../../test/support/harness.ts'
 import { eraseSubject, type Subject } from '../../platform/privacy/registry.ts'
-import { issueCredential } from './issuance.ts'
+import { issueCredential } from './issuance/issuance.ts'
+import { verifyById, verifyDocument } from './public/verification.ts'
 import { credentials } from './schema.ts'
-import { verifyById, verifyDocument } from './verification.ts'
 
 let testApp: TestApp
 let issuing: Awaited<ReturnType<typeof newIssuingOrg>>

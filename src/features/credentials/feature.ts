@@ -1,16 +1,16 @@
 import type { Feature } from '../../platform/feature.ts'
 import { achievementPages } from './achievement-pages.tsx'
-import { flushCredentialEvents } from './analytics.ts'
-import { analyticsPages } from './analytics-pages.tsx'
+import { flushCredentialEvents } from './analytics/analytics.ts'
+import { analyticsPages } from './analytics/pages.tsx'
 import { credentialPages } from './credential-pages.tsx'
-import { CERTIFICATE_ATTACHMENT, certificateAttachment, recordDeliveredEmail } from './delivery.ts'
-import { deliveryPages } from './delivery-pages.tsx'
+import { CERTIFICATE_ATTACHMENT, certificateAttachment, recordDeliveredEmail } from './delivery/delivery.ts'
+import { deliveryPages } from './delivery/pages.tsx'
 import { issueBulkJob } from './jobs.ts'
 import { certificatePages } from './pdf/pages.tsx'
 import { credentialsPrivacy } from './privacy.ts'
-import { publicPages } from './public-pages.tsx'
+import { publicPages } from './public/pages.tsx'
+import { sharingRoutes } from './public/sharing.tsx'
 import { credentialRoutes } from './routes.ts'
-import { sharingRoutes } from './sharing.tsx'
 
 export const credentials: Feature = {
   name: 'credentials',

@@ -1,4 +1,4 @@
-import { FIELD_LABELS } from './disclosure.ts'
+import { FIELD_LABELS } from './public/disclosure.ts'
 import type { DisclosableField } from './schema.ts'
 
 /** One `show_<field>` checkbox per disclosable field (read back with `fieldsFromForm`). */

@@ -3,7 +3,7 @@ import type { Db } from '../../platform/db/client.ts'
 import type { RequestAuth } from '../../platform/http/auth.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { normalizeEmail, verifiedEmailsOf } from '../identity/service.ts'
-import type { CredentialRow } from './issuance.ts'
+import type { CredentialRow } from './issuance/issuance.ts'
 import { credentials } from './schema.ts'
 
 /** Whether the signed-in account is the person the credential was issued to: any of its verified addresses counts. */

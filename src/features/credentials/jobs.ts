@@ -4,7 +4,7 @@ import { Type } from 'typebox'
 import { defineJob, type JobRunContext } from '../../platform/jobs/jobs.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { resolveOrgScope } from '../orgs/service.ts'
-import { type IssueInput, issueCredentials } from './issuance.ts'
+import { type IssueInput, issueCredentials } from './issuance/issuance.ts'
 import { type BulkRow, bulkIssuances } from './schema.ts'
 import { SigningPool } from './signing/sign.ts'
 

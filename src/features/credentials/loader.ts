@@ -1,5 +1,5 @@
 import type { Platform } from '../../platform/platform.ts'
-import { didDocumentOf, findOrgOfDid } from './issuer.ts'
+import { didDocumentOf, findOrgOfDid } from './issuance/issuer.ts'
 import { createDocumentLoader, type DocumentLoader } from './signing/contexts.ts'
 import { getStatusListDocument } from './status.ts'
 

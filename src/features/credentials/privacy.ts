@@ -2,7 +2,7 @@ import { and, eq, gte, inArray, isNotNull, isNull, lt, type SQL, sql } from 'dri
 import type { Db } from '../../platform/db/client.ts'
 import { mailMessages } from '../../platform/mail/schema.ts'
 import { definePrivacyProvider, type Subject } from '../../platform/privacy/registry.ts'
-import { eraseCredentialEvents, exportCredentialEvents, exportFoldedCredentialEvents } from './analytics.ts'
+import { eraseCredentialEvents, exportCredentialEvents, exportFoldedCredentialEvents } from './analytics/analytics.ts'
 import { credentialEventsRule, lapsedCertificationsRule } from './retention.ts'
 import { bulkIssuances, credentialDeliveries, credentialSettings, credentials, statusLists } from './schema.ts'
 

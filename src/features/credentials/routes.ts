@@ -4,8 +4,7 @@ import { InvalidError, NotFoundError, UnauthorizedError } from '../../platform/e
 import type { TypedApp } from '../../platform/feature.ts'
 import { API_RATE_LIMIT } from '../../platform/http/server.tsx'
 import { type OrgScope, resolveOrgScope, scopeOf } from '../orgs/service.ts'
-import { recordCredentialAccess, recordVerification } from './analytics.ts'
-import { credentialFromFile } from './baking.ts'
+import { recordCredentialAccess, recordVerification } from './analytics/analytics.ts'
 import {
   CredentialParams,
   CredentialSummary,
@@ -22,18 +21,19 @@ import {
   VerifyApiBody,
 } from './contract.ts'
 import { credentialDetails } from './credential-details.ts'
-import { disclosedFields, publishedFields, SIGNED_FILE_ERASED, setErasurePolicy, signedFileAccess } from './disclosure.ts'
 import { signedCredentialFile } from './holder.ts'
-import type { CredentialRow } from './issuance.ts'
-import { didDocumentOf } from './issuer.ts'
-import { reissueCredential } from './lineage.ts'
+import { credentialFromFile } from './images/baking.ts'
+import type { CredentialRow } from './issuance/issuance.ts'
+import { didDocumentOf } from './issuance/issuer.ts'
+import { reissueCredential } from './issuance/lineage.ts'
+import { disclosedFields, publishedFields, SIGNED_FILE_ERASED, setErasurePolicy, signedFileAccess } from './public/disclosure.ts'
+import { type VerificationReport, verifyById, verifyDocument, verifyPresentationDocument } from './public/verification.ts'
 import { findPublicCredential, getCredential, listCredentials, statusOf } from './queries.ts'
 import type { DisclosableField } from './schema.ts'
 import { issueCredential, reinstateCredential, revokeCredential, suspendCredential } from './service.ts'
 import { publishedStatusList, type SerializedDocument, serializeDocument } from './status.ts'
 import { publicUrls } from './urls.ts'
-import { issueFromDocument, signOptionsFor, validateCredentialForIssuance } from './vc-api.ts'
-import { type VerificationReport, verifyById, verifyDocument, verifyPresentationDocument } from './verification.ts'
+import { issueFromDocument, signOptionsFor, validateCredentialForIssuance } from './vc-api/vc-api.ts'
 
 const tags = ['Credentials']
 const config = { rateLimit: API_RATE_LIMIT }

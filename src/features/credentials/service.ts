@@ -15,14 +15,14 @@ export {
   flushCredentialEvents,
   recordCredentialAccess,
   recordCredentialEvent,
-} from './analytics.ts'
-export { type BulkPreview, confirmBulkIssuance, getBulkIssuance, previewBulkIssuance } from './bulk.ts'
-export { listCredentialsForEmails, resendDelivery, resendFailedDeliveries } from './delivery.ts'
+} from './analytics/analytics.ts'
+export { listCredentialsForEmails, resendDelivery, resendFailedDeliveries } from './delivery/delivery.ts'
 export { countHeldCredentials, isCredentialHolder, listHeldCredentials, signedCredentialFile } from './holder.ts'
-export { type CredentialRow, type IssueInput, type IssueOutcome, issueCredential, issueCredentials } from './issuance.ts'
-export { getActiveSigner, rotateIssuerKey } from './issuer.ts'
+export { type BulkPreview, confirmBulkIssuance, getBulkIssuance, previewBulkIssuance } from './issuance/bulk.ts'
+export { type CredentialRow, type IssueInput, type IssueOutcome, issueCredential, issueCredentials } from './issuance/issuance.ts'
+export { getActiveSigner, rotateIssuerKey } from './issuance/issuer.ts'
 export { renderCertificatePdf } from './pdf/renderer.ts'
+export { verifyById, verifyDocument } from './public/verification.ts'
 export { type CredentialStatus, findPublicCredential, getCredential, listCredentials, statusOf } from './queries.ts'
 export { reinstateCredential, revokeCredential, suspendCredential } from './status.ts'
 export { publicUrls } from './urls.ts'
-export { verifyById, verifyDocument } from './verification.ts'

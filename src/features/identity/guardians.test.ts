@@ -5,7 +5,7 @@ import { linkFromOutbox, newIssuingOrg, newPerson, strongPassword, uniqueEmail }
 import { startTestApp, type TestApp, type TestClient, textOf } from '../../../test/support/harness.ts'
 import { hashToken } from '../../platform/crypto/hashing.ts'
 import { eraseSubject, exportSubject } from '../../platform/privacy/registry.ts'
-import { flushCredentialEvents } from '../credentials/analytics.ts'
+import { flushCredentialEvents } from '../credentials/analytics/analytics.ts'
 import { credentialEvents } from '../credentials/schema.ts'
 import { issueCredential } from '../credentials/service.ts'
 import { grantConsent, isProcessingLimited, listConsents, sendMarketingMail } from '../privacy-center/consent/service.ts'

@@ -6,7 +6,7 @@ import { type FieldErrors, parseForm, type UploadedFile } from '../../../platfor
 import type { Platform } from '../../../platform/platform.ts'
 import { type OrgScope, requireRole } from '../../orgs/service.ts'
 import { getAchievement } from '../achievements.ts'
-import { type CheckedImage, checkImage } from '../images.ts'
+import { type CheckedImage, checkImage } from '../images/images.ts'
 import { type CertificateLayout, type CustomField, certificateDesigns, type PaperSize } from '../schema.ts'
 
 export const LAYOUTS: { value: CertificateLayout; label: string }[] = [

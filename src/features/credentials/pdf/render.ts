@@ -4,7 +4,7 @@ import type { Db } from '../../../platform/db/client.ts'
 import { NotFoundError } from '../../../platform/errors.ts'
 import { FontSet, type Weight } from '../../../platform/pdf/fonts.ts'
 import type { Platform } from '../../../platform/platform.ts'
-import type { CredentialRow } from '../issuance.ts'
+import type { CredentialRow } from '../issuance/issuance.ts'
 import { publicUrls } from '../urls.ts'
 import { type CertificateDesign, findCertificateDesign } from './design.ts'
 

@@ -1,6 +1,6 @@
 import type { Db } from '../../../platform/db/client.ts'
 import type { Platform } from '../../../platform/platform.ts'
-import type { CredentialRow } from '../issuance.ts'
+import type { CredentialRow } from '../issuance/issuance.ts'
 
 /** pdf-lib and fontkit take about a second to load: they come with the first certificate, not at every start. */
 export const loadRenderer = () => import('./render.ts')

@@ -4,7 +4,7 @@ import { and, asc, count, eq } from 'drizzle-orm'
 import { Zip, ZipPassThrough } from 'fflate'
 import type { Platform } from '../../../platform/platform.ts'
 import { type OrgScope, requireRole } from '../../orgs/service.ts'
-import { getBulkIssuance } from '../bulk.ts'
+import { getBulkIssuance } from '../issuance/bulk.ts'
 import { credentials } from '../schema.ts'
 import { renderCertificatePdf } from './renderer.ts'
 

@@ -11,7 +11,7 @@ import { scratchFolder, startTestApp, type TestApp, type TestClient, textOf } fr
 import { mailParts, startSmtpServer, type TestSmtpServer } from '../../../../test/support/smtp.ts'
 import { listAuditEntries } from '../../../platform/audit/query.ts'
 import { eraseSubject, exportSubject } from '../../../platform/privacy/registry.ts'
-import { issueCredentials } from '../../credentials/issuance.ts'
+import { issueCredentials } from '../../credentials/issuance/issuance.ts'
 import { saveCentre, saveExam, saveProctor, saveRoom } from '../../exams/catalog.ts'
 import { registerCandidate } from '../../exams/registrations.ts'
 import { createExamSession } from '../../exams/sessions.ts'

@@ -1,8 +1,8 @@
 import { crc32, inflateSync } from 'node:zlib'
 import { and, eq } from 'drizzle-orm'
-import type { Db } from '../../platform/db/client.ts'
-import { DomainError, InvalidError } from '../../platform/errors.ts'
-import { achievements } from './schema.ts'
+import type { Db } from '../../../platform/db/client.ts'
+import { DomainError, InvalidError } from '../../../platform/errors.ts'
+import { achievements } from '../schema.ts'
 
 // Open Badges 3.0 §5.3 "Baked Badge": the signed credential travels inside its badge image, in a PNG
 // iTXt chunk or an SVG <openbadges:credential> element, as the same JSON a .json download holds.

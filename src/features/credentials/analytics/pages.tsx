@@ -1,14 +1,17 @@
 import type { FastifyReply } from 'fastify'
 import { Type } from 'typebox'
-import { sendCsv } from '../../platform/csv.ts'
-import { NotFoundError } from '../../platform/errors.ts'
-import type { TypedApp, TypedRequest } from '../../platform/feature.ts'
-import { requireSignedIn } from '../../platform/http/auth.ts'
-import type { Platform } from '../../platform/platform.ts'
-import { LineChart } from '../../platform/ui/chart.tsx'
-import { EmptyState, Pagination, TableHead } from '../../platform/ui/components.tsx'
-import { getOrg, type OrgScope, requireRole, scopeOf } from '../orgs/service.ts'
-import { getAchievement } from './achievements.ts'
+import { sendCsv } from '../../../platform/csv.ts'
+import { NotFoundError } from '../../../platform/errors.ts'
+import type { TypedApp, TypedRequest } from '../../../platform/feature.ts'
+import { requireSignedIn } from '../../../platform/http/auth.ts'
+import type { Platform } from '../../../platform/platform.ts'
+import { LineChart } from '../../../platform/ui/chart.tsx'
+import { EmptyState, Pagination, TableHead } from '../../../platform/ui/components.tsx'
+import { getOrg, type OrgScope, requireRole, scopeOf } from '../../orgs/service.ts'
+import { getAchievement } from '../achievements.ts'
+import { AchievementParams, CredentialParams, PublicCredentialParams } from '../contract.ts'
+import { isCredentialHolder } from '../holder.ts'
+import { findPublicCredential, getCredential } from '../queries.ts'
 import {
   CREDENTIAL_EVENT_KINDS,
   dailySeries,
@@ -22,9 +25,6 @@ import {
   type VerificationChannel,
   type VerificationPage,
 } from './analytics.ts'
-import { AchievementParams, CredentialParams, PublicCredentialParams } from './contract.ts'
-import { isCredentialHolder } from './holder.ts'
-import { findPublicCredential, getCredential } from './queries.ts'
 
 export const ANALYTICS_DISCLOSURE = 'We count views and verifications of this credential; we store no IP addresses.'
 

@@ -1,7 +1,7 @@
-import type { Platform } from '../../platform/platform.ts'
-import type { ViewedCredential } from './analytics.ts'
-import { documentLoader, withDocument } from './loader.ts'
-import { type CredentialToVerify, findCredentialToVerify } from './queries.ts'
+import type { Platform } from '../../../platform/platform.ts'
+import type { ViewedCredential } from '../analytics/analytics.ts'
+import { documentLoader, withDocument } from '../loader.ts'
+import { type CredentialToVerify, findCredentialToVerify } from '../queries.ts'
 import {
   type ProofOutcome,
   type StatusOutcome,
@@ -10,8 +10,8 @@ import {
   verifyCredential,
   verifyIssuerRecord,
   verifyPresentation,
-} from './signing/verify.ts'
-import { publicUrls } from './urls.ts'
+} from '../signing/verify.ts'
+import { publicUrls } from '../urls.ts'
 
 export type { VerificationReport }
 

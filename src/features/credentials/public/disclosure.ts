@@ -1,12 +1,12 @@
 import { and, eq } from 'drizzle-orm'
-import type { Db } from '../../platform/db/client.ts'
-import { ConflictError, ForbiddenError, NotFoundError } from '../../platform/errors.ts'
-import type { RequestAuth } from '../../platform/http/auth.ts'
-import type { Platform } from '../../platform/platform.ts'
-import { hasRole, type OrgScope, requireRole, resolveOrgScope } from '../orgs/service.ts'
-import { isCredentialHolder } from './holder.ts'
-import type { CredentialRow } from './issuance.ts'
-import { credentialSettings, credentials, DISCLOSABLE_FIELDS, type DisclosableField, type ErasurePolicy } from './schema.ts'
+import type { Db } from '../../../platform/db/client.ts'
+import { ConflictError, ForbiddenError, NotFoundError } from '../../../platform/errors.ts'
+import type { RequestAuth } from '../../../platform/http/auth.ts'
+import type { Platform } from '../../../platform/platform.ts'
+import { hasRole, type OrgScope, requireRole, resolveOrgScope } from '../../orgs/service.ts'
+import { isCredentialHolder } from '../holder.ts'
+import type { CredentialRow } from '../issuance/issuance.ts'
+import { credentialSettings, credentials, DISCLOSABLE_FIELDS, type DisclosableField, type ErasurePolicy } from '../schema.ts'
 
 export const FIELD_LABELS: Record<DisclosableField, string> = {
   holderName: 'Holder’s name',

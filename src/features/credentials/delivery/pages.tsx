@@ -1,16 +1,18 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { InvalidError } from '../../platform/errors.ts'
-import type { TypedApp } from '../../platform/feature.ts'
-import { requireSignedIn, signedInAuth } from '../../platform/http/auth.ts'
-import { parseForm } from '../../platform/http/forms.ts'
-import type { MailStatus } from '../../platform/mail/schema.ts'
-import { CsrfField, EmptyState, FormErrorSummary, type FormState, Pagination, TableHead } from '../../platform/ui/components.tsx'
-import { verifiedEmailsOf } from '../identity/service.ts'
-import { getOrg, requireRole, scopeOf } from '../orgs/service.ts'
-import { listAchievements } from './achievements.ts'
-import { getBulkIssuance } from './bulk.ts'
-import { BulkParams, CredentialParams, EmailSettingsForm } from './contract.ts'
+import { InvalidError } from '../../../platform/errors.ts'
+import type { TypedApp } from '../../../platform/feature.ts'
+import { requireSignedIn, signedInAuth } from '../../../platform/http/auth.ts'
+import { parseForm } from '../../../platform/http/forms.ts'
+import type { MailStatus } from '../../../platform/mail/schema.ts'
+import { CsrfField, EmptyState, FormErrorSummary, type FormState, Pagination, TableHead } from '../../../platform/ui/components.tsx'
+import { verifiedEmailsOf } from '../../identity/service.ts'
+import { getOrg, requireRole, scopeOf } from '../../orgs/service.ts'
+import { listAchievements } from '../achievements.ts'
+import { BulkParams, CredentialParams, EmailSettingsForm } from '../contract.ts'
+import { getBulkIssuance } from '../issuance/bulk.ts'
+import { StatusBadge } from '../status-badge.tsx'
+import { publicUrls } from '../urls.ts'
 import {
   type Delivery,
   type EmailSettings,
@@ -21,9 +23,7 @@ import {
   resendFailedDeliveries,
   saveEmailSettings,
 } from './delivery.ts'
-import { PLACEHOLDERS } from './delivery-template.ts'
-import { StatusBadge } from './status-badge.tsx'
-import { publicUrls } from './urls.ts'
+import { PLACEHOLDERS } from './template.ts'
 
 const formatTime = (date: Date | null) => (date ? date.toISOString().slice(0, 16).replace('T', ' ') : '—')
 const STATE_LABELS = {

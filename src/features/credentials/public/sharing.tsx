@@ -1,12 +1,12 @@
 import { escapeHtml } from '@kitajs/html'
-import type { Config } from '../../config.ts'
-import { NotFoundError } from '../../platform/errors.ts'
-import type { TypedApp } from '../../platform/feature.ts'
-import { recordCredentialAccess } from './analytics.ts'
-import { PublicCredentialParams } from './contract.ts'
-import { findPublicCredential } from './queries.ts'
-import { KEEPS_NO_VISITOR_ADDRESS } from './routes.ts'
-import { publicUrls } from './urls.ts'
+import type { Config } from '../../../config.ts'
+import { NotFoundError } from '../../../platform/errors.ts'
+import type { TypedApp } from '../../../platform/feature.ts'
+import { recordCredentialAccess } from '../analytics/analytics.ts'
+import { PublicCredentialParams } from '../contract.ts'
+import { findPublicCredential } from '../queries.ts'
+import { KEEPS_NO_VISITOR_ADDRESS } from '../routes.ts'
+import { publicUrls } from '../urls.ts'
 
 /** What sharing a credential needs to say about it. */
 export interface SharedCredential {

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { newOrg, type PersonFixture, uniqueEmail } from '../../../test/support/factories.ts'
-import { startTestApp, type TestApp, textOf } from '../../../test/support/harness.ts'
-import type { OrgScope } from '../orgs/service.ts'
-import { createAchievement } from './achievements.ts'
+import { newOrg, type PersonFixture, uniqueEmail } from '../../../../test/support/factories.ts'
+import { startTestApp, type TestApp, textOf } from '../../../../test/support/harness.ts'
+import type { OrgScope } from '../../orgs/service.ts'
+import { createAchievement } from '../achievements.ts'
+import { verifyById } from '../public/verification.ts'
+import { getCredential } from '../queries.ts'
+import { revokeCredential } from '../status.ts'
 import { issueCredential } from './issuance.ts'
 import { reissueCredential } from './lineage.ts'
-import { getCredential } from './queries.ts'
-import { revokeCredential } from './status.ts'
-import { verifyById } from './verification.ts'
 
 let testApp: TestApp
 let scope: OrgScope

@@ -1,5 +1,5 @@
 import sanitizeHtml from 'sanitize-html'
-import { InvalidError } from '../../platform/errors.ts'
+import { InvalidError } from '../../../platform/errors.ts'
 
 export const MAX_IMAGE_BYTES = 1024 * 1024
 const MIN_SIDE = 64

@@ -1,4 +1,4 @@
-import { InvalidError } from '../../platform/errors.ts'
+import { InvalidError } from '../../../platform/errors.ts'
 
 export const PLACEHOLDERS = ['recipientName', 'achievementName', 'credentialUrl', 'orgName'] as const
 export type Placeholder = (typeof PLACEHOLDERS)[number]

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { newOrg, newPerson, type PersonFixture } from '../../../test/support/factories.ts'
-import { startTestApp, type TestApp, textOf } from '../../../test/support/harness.ts'
-import type { OrgScope } from '../orgs/service.ts'
-import { createAchievement } from './achievements.ts'
-import { type CredentialRow, issueCredential } from './issuance.ts'
+import { newOrg, newPerson, type PersonFixture } from '../../../../test/support/factories.ts'
+import { startTestApp, type TestApp, textOf } from '../../../../test/support/harness.ts'
+import type { OrgScope } from '../../orgs/service.ts'
+import { createAchievement } from '../achievements.ts'
+import { type CredentialRow, issueCredential } from '../issuance/issuance.ts'
 import { verifyDocument } from './verification.ts'
 
 let testApp: TestApp

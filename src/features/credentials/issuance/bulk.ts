@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto'
 import { and, eq, inArray, isNull } from 'drizzle-orm'
-import { csvRowKey, isValidDate, parseCsvUpload } from '../../platform/csv.ts'
-import { ConflictError, NotFoundError } from '../../platform/errors.ts'
-import type { Platform } from '../../platform/platform.ts'
-import { normalizeEmail } from '../identity/service.ts'
-import { type OrgScope, requireRole } from '../orgs/service.ts'
-import { achievements, type BulkRow, bulkIssuances, credentials } from './schema.ts'
+import { csvRowKey, isValidDate, parseCsvUpload } from '../../../platform/csv.ts'
+import { ConflictError, NotFoundError } from '../../../platform/errors.ts'
+import type { Platform } from '../../../platform/platform.ts'
+import { normalizeEmail } from '../../identity/service.ts'
+import { type OrgScope, requireRole } from '../../orgs/service.ts'
+import { achievements, type BulkRow, bulkIssuances, credentials } from '../schema.ts'
 
 const REQUIRED_COLUMNS = ['email', 'name', 'achievement'] as const
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/

@@ -1,27 +1,18 @@
 import { and, count, desc, eq, inArray, isNull, sql } from 'drizzle-orm'
-import type { Db } from '../../platform/db/client.ts'
-import { ConflictError } from '../../platform/errors.ts'
-import type { RenderedAttachment } from '../../platform/mail/mailer.ts'
-import { type MailStatus, mailMessages } from '../../platform/mail/schema.ts'
-import type { Platform } from '../../platform/platform.ts'
-import { type OrgScope, requireRole } from '../orgs/service.ts'
-import { mayEmailAmong, unsubscribeParts } from '../privacy-center/consent/service.ts'
-import { recordCredentialEvent } from './analytics.ts'
-import {
-  compileTemplate,
-  DEFAULT_BODY,
-  DEFAULT_SUBJECT,
-  htmlDocument,
-  renderHtml,
-  renderText,
-  type TemplateValues,
-  unsubscribeHtml,
-} from './delivery-template.ts'
-import type { CredentialRow } from './issuance.ts'
-import { renderCertificatePdf } from './pdf/renderer.ts'
-import { getCredential, statusOf } from './queries.ts'
-import { credentialDeliveries, credentialSettings, credentials } from './schema.ts'
-import { publicUrls } from './urls.ts'
+import type { Db } from '../../../platform/db/client.ts'
+import { ConflictError } from '../../../platform/errors.ts'
+import type { RenderedAttachment } from '../../../platform/mail/mailer.ts'
+import { type MailStatus, mailMessages } from '../../../platform/mail/schema.ts'
+import type { Platform } from '../../../platform/platform.ts'
+import { type OrgScope, requireRole } from '../../orgs/service.ts'
+import { mayEmailAmong, unsubscribeParts } from '../../privacy-center/consent/service.ts'
+import { recordCredentialEvent } from '../analytics/analytics.ts'
+import type { CredentialRow } from '../issuance/issuance.ts'
+import { renderCertificatePdf } from '../pdf/renderer.ts'
+import { getCredential, statusOf } from '../queries.ts'
+import { credentialDeliveries, credentialSettings, credentials } from '../schema.ts'
+import { publicUrls } from '../urls.ts'
+import { compileTemplate, DEFAULT_BODY, DEFAULT_SUBJECT, htmlDocument, renderHtml, renderText, type TemplateValues, unsubscribeHtml } from './template.ts'
 
 /** The mail attachment source of PDF certificates; its reference is the credential ID. */
 export const CERTIFICATE_ATTACHMENT = 'credentials.certificate'

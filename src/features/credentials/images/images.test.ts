@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { pngOfSize } from '../../../test/support/images.ts'
-import { InvalidError } from '../../platform/errors.ts'
+import { pngOfSize } from '../../../../test/support/images.ts'
+import { InvalidError } from '../../../platform/errors.ts'
+import { renderMarkdown } from '../markdown.ts'
 import { checkImage } from './images.ts'
-import { renderMarkdown } from './markdown.ts'
 
 describe('badge images', () => {
   it('accepts a PNG by its bytes and reads its size', () => {

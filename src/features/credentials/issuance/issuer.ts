@@ -1,10 +1,10 @@
 import { and, asc, desc, eq, isNull } from 'drizzle-orm'
-import type { Db } from '../../platform/db/client.ts'
-import { NotFoundError } from '../../platform/errors.ts'
-import type { Platform } from '../../platform/platform.ts'
-import { getOrg, type OrgScope, requireRole } from '../orgs/service.ts'
-import { issuerKeys } from './schema.ts'
-import { buildDidDocument, didKeyFor, didWebFor, generateIssuerKey } from './signing/keys.ts'
+import type { Db } from '../../../platform/db/client.ts'
+import { NotFoundError } from '../../../platform/errors.ts'
+import type { Platform } from '../../../platform/platform.ts'
+import { getOrg, type OrgScope, requireRole } from '../../orgs/service.ts'
+import { issuerKeys } from '../schema.ts'
+import { buildDidDocument, didKeyFor, didWebFor, generateIssuerKey } from '../signing/keys.ts'
 
 export interface IssuerSigner {
   orgId: string

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { count, eq } from 'drizzle-orm'
-import { newOrg } from '../../../test/support/factories.ts'
-import { startTestApp, type TestApp } from '../../../test/support/harness.ts'
-import type { OrgScope } from '../orgs/service.ts'
-import { createAchievement } from './achievements.ts'
+import { newOrg } from '../../../../test/support/factories.ts'
+import { startTestApp, type TestApp } from '../../../../test/support/harness.ts'
+import type { OrgScope } from '../../orgs/service.ts'
+import { createAchievement } from '../achievements.ts'
+import { bulkRowInput, issueBulkJob } from '../jobs.ts'
+import { credentials } from '../schema.ts'
 import { confirmBulkIssuance, getBulkIssuance, previewBulkIssuance } from './bulk.ts'
 import { issueCredentials } from './issuance.ts'
-import { bulkRowInput, issueBulkJob } from './jobs.ts'
-import { credentials } from './schema.ts'
 
 let testApp: TestApp
 let scope: OrgScope

@@ -1,6 +1,6 @@
 import { type TSchema, Type } from 'typebox'
 import { EXAM_SESSION_STATUSES, type ExamSessionStatus } from './schema.ts'
-import { EXAM_SESSION_SORTS, type ExamSessionSort } from './sessions.ts'
+import { EXAM_SESSION_SORTS, type ExamSessionSort } from './sessions/sessions.ts'
 
 const Param = Type.String({ maxLength: 64 })
 export const ExamParams = Type.Object({ orgId: Param, examId: Param })

@@ -1,14 +1,14 @@
 import type { Feature } from '../../platform/feature.ts'
-import { catalogRoutes } from './catalog-pages.tsx'
+import { catalogRoutes } from './catalog/pages.tsx'
 import { releasePortal } from './portal/interactive.ts'
+import { portalRoutes } from './portal/pages.tsx'
+import { portalRunRoutes } from './portal/run-pages.tsx'
 import { portalRunJob, startPortalRunSweeper } from './portal/runs.ts'
-import { portalRoutes } from './portal-pages.tsx'
-import { portalRunRoutes } from './portal-run-pages.tsx'
 import { examsPrivacy } from './privacy.ts'
-import { registrationRoutes } from './registration-pages.tsx'
+import { registrationRoutes } from './registrations/pages.tsx'
+import { selfRegistrationRoutes } from './registrations/self-registration-pages.tsx'
 import { examApiRoutes } from './routes.ts'
-import { selfRegistrationRoutes } from './self-registration-pages.tsx'
-import { sessionRoutes } from './session-pages.tsx'
+import { sessionRoutes } from './sessions/pages.tsx'
 
 export const exams: Feature = {
   name: 'exams',

@@ -1,6 +1,5 @@
 // The exams feature's public surface: registrations, results and portal sync use exam sessions only through these functions.
 
-export { confirmExamSessionImport, type ExamSessionImportPreview, previewExamSessionImport } from './bulk.ts'
 export {
   activeChoices,
   type CentreInput,
@@ -24,7 +23,7 @@ export {
   saveRoom,
   setArchived,
   type TestCentre,
-} from './catalog.ts'
+} from './catalog/catalog.ts'
 export {
   type Candidate,
   checkInCandidate,
@@ -37,8 +36,7 @@ export {
   recordResults,
   registerCandidate,
   removeRegistration,
-} from './registrations.ts'
-export { type Catalog, checkPlanned, loadCatalog, type PlannedSession, planFromLocalTimes, type ScheduleProblem } from './scheduling.ts'
+} from './registrations/registrations.ts'
 export {
   listMyRegistrations,
   listOpenExamSessions,
@@ -47,7 +45,9 @@ export {
   selfRegister,
   setSelfRegistration,
   withdrawRegistration,
-} from './self-registration.ts'
+} from './registrations/self-registration.ts'
+export { confirmExamSessionImport, type ExamSessionImportPreview, previewExamSessionImport } from './sessions/bulk.ts'
+export { type Catalog, checkPlanned, loadCatalog, type PlannedSession, planFromLocalTimes, type ScheduleProblem } from './sessions/scheduling.ts'
 export {
   cancelExamSessions,
   completeExamSessions,
@@ -62,4 +62,4 @@ export {
   listExamSessions,
   listExamSessionsBetween,
   rescheduleExamSession,
-} from './sessions.ts'
+} from './sessions/sessions.ts'

@@ -2,7 +2,7 @@ import { and, eq, isNull } from 'drizzle-orm'
 import type { Platform } from '../../../platform/platform.ts'
 import type { OrgScope } from '../../orgs/service.ts'
 import { examSessions } from '../schema.ts'
-import { cancelExamSessions, confirmExamSessions, type ExamSessionView } from '../sessions.ts'
+import { cancelExamSessions, confirmExamSessions, type ExamSessionView } from '../sessions/sessions.ts'
 import {
   findRuleViolations,
   type PortalAction,

@@ -1,7 +1,7 @@
 import { InvalidError } from '../../../platform/errors.ts'
 import type { Platform } from '../../../platform/platform.ts'
 import { type OrgScope, requireRole } from '../../orgs/service.ts'
-import { type ExamSessionView, getExamSessionView, listExamSessionsAtPortal } from '../sessions.ts'
+import { type ExamSessionView, getExamSessionView, listExamSessionsAtPortal } from '../sessions/sessions.ts'
 import { applyPortalAction, auditedPortalCall, checkPortalAction, type PortalTarget } from './actions.ts'
 import {
   findRuleViolations,

@@ -2,7 +2,7 @@ import { and, eq, isNull } from 'drizzle-orm'
 import { ConflictError, InvalidError } from '../../../platform/errors.ts'
 import type { Platform } from '../../../platform/platform.ts'
 import { type OrgScope, requireRole } from '../../orgs/service.ts'
-import type { TestCentre } from '../catalog.ts'
+import type { TestCentre } from '../catalog/catalog.ts'
 import { examSessions } from '../schema.ts'
 import {
   cancelExamSessions,
@@ -12,7 +12,7 @@ import {
   listExamSessionsAtPortal,
   listExamSessionsBetween,
   rescheduleExamSession,
-} from '../sessions.ts'
+} from '../sessions/sessions.ts'
 import { auditedPortalCall } from './actions.ts'
 import { PortalRequestError, type PortalSession } from './connector.ts'
 import type { PortalAccess } from './interactive.ts'

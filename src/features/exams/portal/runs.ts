@@ -9,7 +9,7 @@ import { startSweeper } from '../../../platform/jobs/sweeper.ts'
 import type { Platform } from '../../../platform/platform.ts'
 import { type OrgScope, requireRole, resolveOrgScope } from '../../orgs/service.ts'
 import { type PortalRunItemState, type PortalRunState, portalRunItems, portalRuns } from '../schema.ts'
-import { type ExamSessionView, getExamSessionViews } from '../sessions.ts'
+import { type ExamSessionView, getExamSessionViews } from '../sessions/sessions.ts'
 import { applyPortalAction, checkPortalAction } from './actions.ts'
 import { connectorFor, getPortalConnection } from './connection.ts'
 import {

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { and, eq, inArray } from 'drizzle-orm'
-import { newOrg, newPerson, type PersonFixture, utcHourInDays } from '../../../test/support/factories.ts'
-import { startTestApp, type TestApp, textOf } from '../../../test/support/harness.ts'
-import { auditEntries } from '../../platform/audit/schema.ts'
-import { createAccount } from '../identity/service.ts'
-import type { OrgScope } from '../orgs/service.ts'
-import { type Exam, type Room, saveCentre, saveExam, saveRoom } from './catalog.ts'
+import { newOrg, newPerson, type PersonFixture, utcHourInDays } from '../../../../test/support/factories.ts'
+import { startTestApp, type TestApp, textOf } from '../../../../test/support/harness.ts'
+import { auditEntries } from '../../../platform/audit/schema.ts'
+import { createAccount } from '../../identity/service.ts'
+import type { OrgScope } from '../../orgs/service.ts'
+import { type Exam, type Room, saveCentre, saveExam, saveRoom } from '../catalog/catalog.ts'
+import { cancelExamSessions, createExamSession, type ExamSession } from '../sessions/sessions.ts'
 import { listRegistrations, registerCandidate, removeRegistration } from './registrations.ts'
 import { listMyRegistrations, listOpenExamSessions, selfRegister, setSelfRegistration, withdrawRegistration } from './self-registration.ts'
-import { cancelExamSessions, createExamSession, type ExamSession } from './sessions.ts'
 
 let testApp: TestApp
 let scope: OrgScope

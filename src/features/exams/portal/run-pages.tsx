@@ -1,13 +1,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { ConflictError, InvalidError } from '../../platform/errors.ts'
-import type { TypedApp } from '../../platform/feature.ts'
-import type { Platform } from '../../platform/platform.ts'
-import { utcToZoned } from '../../platform/time-zones.ts'
-import { CsrfField, EmptyState, JobProgress, TableHead } from '../../platform/ui/components.tsx'
-import { type OrgScope, requireRole, scopeOf } from '../orgs/service.ts'
-import type { PortalAction } from './portal/connector.ts'
-import { openPortal, type PortalAccess } from './portal/interactive.ts'
+import { ConflictError, InvalidError } from '../../../platform/errors.ts'
+import type { TypedApp } from '../../../platform/feature.ts'
+import type { Platform } from '../../../platform/platform.ts'
+import { utcToZoned } from '../../../platform/time-zones.ts'
+import { CsrfField, EmptyState, JobProgress, TableHead } from '../../../platform/ui/components.tsx'
+import { type OrgScope, requireRole, scopeOf } from '../../orgs/service.ts'
+import { type ExamSessionView, getExamSessionViews } from '../sessions/sessions.ts'
+import type { PortalAction } from './connector.ts'
+import { openPortal, type PortalAccess } from './interactive.ts'
 import {
   countPortalRunItems,
   getPortalRun,
@@ -19,8 +20,7 @@ import {
   previewPortalRun,
   startPortalRun,
   stopPortalRun,
-} from './portal/runs.ts'
-import { type ExamSessionView, getExamSessionViews } from './sessions.ts'
+} from './runs.ts'
 
 export const PortalRunParams = Type.Object({ orgId: Type.String({ maxLength: 64 }), portalRunId: Type.String({ maxLength: 64 }) })
 

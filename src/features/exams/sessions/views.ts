@@ -1,6 +1,6 @@
 import { and, eq, inArray } from 'drizzle-orm'
-import type { Db } from '../../platform/db/client.ts'
-import { examSessions, exams, proctors, rooms, testCentres } from './schema.ts'
+import type { Db } from '../../../platform/db/client.ts'
+import { examSessions, exams, proctors, rooms, testCentres } from '../schema.ts'
 
 /* An exam session with the names of its exam, centre, room and proctor: one query shape for every page, job and mail that shows one. */
 

@@ -1,9 +1,9 @@
 import { and, eq, gt, inArray, isNull, lt, ne, sql } from 'drizzle-orm'
-import type { Db } from '../../platform/db/client.ts'
-import { InvalidError } from '../../platform/errors.ts'
-import { utcToZoned, zonedToUtc } from '../../platform/time-zones.ts'
-import type { Exam, Proctor, Room, TestCentre } from './catalog.ts'
-import { examSessions, exams, proctors, rooms, testCentres } from './schema.ts'
+import type { Db } from '../../../platform/db/client.ts'
+import { InvalidError } from '../../../platform/errors.ts'
+import { utcToZoned, zonedToUtc } from '../../../platform/time-zones.ts'
+import type { Exam, Proctor, Room, TestCentre } from '../catalog/catalog.ts'
+import { examSessions, exams, proctors, rooms, testCentres } from '../schema.ts'
 
 /** An exam session as planned, before it is stored: what every scheduling rule looks at. */
 export interface PlannedSession {

@@ -1,11 +1,11 @@
 import { and, asc, count, eq, inArray, isNotNull, isNull, ne, sql } from 'drizzle-orm'
-import type { Db } from '../../platform/db/client.ts'
-import { InvalidError, NotFoundError } from '../../platform/errors.ts'
-import type { Platform } from '../../platform/platform.ts'
-import { isTimeZone } from '../../platform/time-zones.ts'
-import { getAchievement } from '../credentials/service.ts'
-import { getMember, type OrgScope, type Page, requireRole } from '../orgs/service.ts'
-import { exams, proctors, rooms, testCentres } from './schema.ts'
+import type { Db } from '../../../platform/db/client.ts'
+import { InvalidError, NotFoundError } from '../../../platform/errors.ts'
+import type { Platform } from '../../../platform/platform.ts'
+import { isTimeZone } from '../../../platform/time-zones.ts'
+import { getAchievement } from '../../credentials/service.ts'
+import { getMember, type OrgScope, type Page, requireRole } from '../../orgs/service.ts'
+import { exams, proctors, rooms, testCentres } from '../schema.ts'
 
 export type Exam = typeof exams.$inferSelect
 export type TestCentre = typeof testCentres.$inferSelect

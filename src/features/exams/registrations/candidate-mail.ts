@@ -1,9 +1,9 @@
-import type { Db } from '../../platform/db/client.ts'
-import type { MailInput } from '../../platform/mail/mailer.ts'
-import type { Platform } from '../../platform/platform.ts'
-import { utcToZoned } from '../../platform/time-zones.ts'
-import { link } from '../identity/service.ts'
-import { type ExamSessionView, getExamSessionViews } from './session-views.ts'
+import type { Db } from '../../../platform/db/client.ts'
+import type { MailInput } from '../../../platform/mail/mailer.ts'
+import type { Platform } from '../../../platform/platform.ts'
+import { utcToZoned } from '../../../platform/time-zones.ts'
+import { link } from '../../identity/service.ts'
+import { type ExamSessionView, getExamSessionViews } from '../sessions/views.ts'
 
 /** What happened to a candidate's registration. */
 export type CandidateEvent =

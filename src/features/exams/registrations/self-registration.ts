@@ -1,13 +1,13 @@
 import { and, asc, count, desc, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm'
-import type { Db } from '../../platform/db/client.ts'
-import { ConflictError, InvalidError, NotFoundError } from '../../platform/errors.ts'
-import type { Platform } from '../../platform/platform.ts'
-import { utcToZoned } from '../../platform/time-zones.ts'
-import { normalizeEmail, verifiedEmailsOf } from '../identity/service.ts'
-import { getOrg, type OrgScope, requireRole } from '../orgs/service.ts'
+import type { Db } from '../../../platform/db/client.ts'
+import { ConflictError, InvalidError, NotFoundError } from '../../../platform/errors.ts'
+import type { Platform } from '../../../platform/platform.ts'
+import { utcToZoned } from '../../../platform/time-zones.ts'
+import { normalizeEmail, verifiedEmailsOf } from '../../identity/service.ts'
+import { getOrg, type OrgScope, requireRole } from '../../orgs/service.ts'
+import { type ExamSessionStatus, examRegistrations, examSessions, exams, rooms, testCentres } from '../schema.ts'
+import { type ExamSessionView, selectViews } from '../sessions/views.ts'
 import { addCandidates, dropRegistration, lockSession, OPEN, type Registration, requireOpen } from './registrations.ts'
-import { type ExamSessionStatus, examRegistrations, examSessions, exams, rooms, testCentres } from './schema.ts'
-import { type ExamSessionView, selectViews } from './session-views.ts'
 
 /** The signed-in person acting for themselves: any account, member of the org or not. */
 export interface SelfActor {

@@ -1,11 +1,11 @@
 import type { Children } from '@kitajs/html'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { TObject, TString } from 'typebox'
-import type { Db } from '../../platform/db/client.ts'
-import { InvalidError } from '../../platform/errors.ts'
-import type { TypedApp, TypedRequest } from '../../platform/feature.ts'
-import { parseForm } from '../../platform/http/forms.ts'
-import type { Platform } from '../../platform/platform.ts'
+import type { Db } from '../../../platform/db/client.ts'
+import { InvalidError } from '../../../platform/errors.ts'
+import type { TypedApp, TypedRequest } from '../../../platform/feature.ts'
+import { parseForm } from '../../../platform/http/forms.ts'
+import type { Platform } from '../../../platform/platform.ts'
 import {
   CsrfField,
   EmptyState,
@@ -16,9 +16,11 @@ import {
   PurposeNotice,
   SelectField,
   TableHead,
-} from '../../platform/ui/components.tsx'
-import { listAchievements } from '../credentials/service.ts'
-import { listMembers, type OrgScope, type Page, requireRole, scopeOf } from '../orgs/service.ts'
+} from '../../../platform/ui/components.tsx'
+import { listAchievements } from '../../credentials/service.ts'
+import { listMembers, type OrgScope, type Page, requireRole, scopeOf } from '../../orgs/service.ts'
+import { ArchivedQuery, CentreFields, CentreParams, ExamFields, ExamParams, ProctorFields, ProctorParams, RoomFields, RoomParams } from '../contract.ts'
+import { exams, proctors, rooms, testCentres } from '../schema.ts'
 import {
   type Exam,
   getCentre,
@@ -38,8 +40,6 @@ import {
   setArchived,
   type TestCentre,
 } from './catalog.ts'
-import { ArchivedQuery, CentreFields, CentreParams, ExamFields, ExamParams, ProctorFields, ProctorParams, RoomFields, RoomParams } from './contract.ts'
-import { exams, proctors, rooms, testCentres } from './schema.ts'
 
 export const TIME_ZONES = ['UTC', ...Intl.supportedValuesOf('timeZone').filter((zone) => zone !== 'UTC')]
 

@@ -1,11 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { ConflictError, ForbiddenError, InvalidError } from '../../platform/errors.ts'
-import type { TypedApp } from '../../platform/feature.ts'
-import { requireSignedIn, signedInAuth } from '../../platform/http/auth.ts'
-import { utcToZoned } from '../../platform/time-zones.ts'
-import { CsrfField, EmptyState, PurposeNotice, TableHead } from '../../platform/ui/components.tsx'
-import { verifiedEmailsOf } from '../identity/service.ts'
+import { ConflictError, ForbiddenError, InvalidError } from '../../../platform/errors.ts'
+import type { TypedApp } from '../../../platform/feature.ts'
+import { requireSignedIn, signedInAuth } from '../../../platform/http/auth.ts'
+import { utcToZoned } from '../../../platform/time-zones.ts'
+import { CsrfField, EmptyState, PurposeNotice, TableHead } from '../../../platform/ui/components.tsx'
+import { verifiedEmailsOf } from '../../identity/service.ts'
 import { listMyRegistrations, listOpenExamSessions, type MyRegistration, selfRegister, withdrawRegistration } from './self-registration.ts'
 
 const Param = Type.String({ maxLength: 64 })

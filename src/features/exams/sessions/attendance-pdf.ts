@@ -1,7 +1,7 @@
 import { PDFDocument, type PDFPage, rgb } from 'pdf-lib'
-import { FontSet, type Weight } from '../../platform/pdf/fonts.ts'
-import { utcToZoned } from '../../platform/time-zones.ts'
-import type { ExamSessionView } from './session-views.ts'
+import { FontSet, type Weight } from '../../../platform/pdf/fonts.ts'
+import { utcToZoned } from '../../../platform/time-zones.ts'
+import type { ExamSessionView } from './views.ts'
 
 /** What an attendance sheet shows; times are printed in the testing centre's time zone. */
 export type AttendanceSheet = Pick<

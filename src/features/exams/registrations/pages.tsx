@@ -1,14 +1,15 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { ConflictError, InvalidError } from '../../platform/errors.ts'
-import type { TypedApp, TypedRequest } from '../../platform/feature.ts'
-import { parseForm, uploadedFile } from '../../platform/http/forms.ts'
-import type { Platform } from '../../platform/platform.ts'
-import { restrictedAmong } from '../../platform/privacy/restrictions.ts'
-import { utcToZoned, zonedToUtc } from '../../platform/time-zones.ts'
-import { CsrfField, EmptyState, Field, type FormState, PurposeNotice, TableHead } from '../../platform/ui/components.tsx'
-import { CsvPreview, CsvUploadForm, previewCsvUpload } from '../../platform/ui/csv-import.tsx'
-import { type OrgScope, requireRole, scopeOf } from '../orgs/service.ts'
-import { CandidateFields, ExamSessionParams, RegistrationImportParams, RegistrationParams, SelfRegistrationFields } from './contract.ts'
+import { ConflictError, InvalidError } from '../../../platform/errors.ts'
+import type { TypedApp, TypedRequest } from '../../../platform/feature.ts'
+import { parseForm, uploadedFile } from '../../../platform/http/forms.ts'
+import type { Platform } from '../../../platform/platform.ts'
+import { restrictedAmong } from '../../../platform/privacy/restrictions.ts'
+import { utcToZoned, zonedToUtc } from '../../../platform/time-zones.ts'
+import { CsrfField, EmptyState, Field, type FormState, PurposeNotice, TableHead } from '../../../platform/ui/components.tsx'
+import { CsvPreview, CsvUploadForm, previewCsvUpload } from '../../../platform/ui/csv-import.tsx'
+import { type OrgScope, requireRole, scopeOf } from '../../orgs/service.ts'
+import { CandidateFields, ExamSessionParams, RegistrationImportParams, RegistrationParams, SelfRegistrationFields } from '../contract.ts'
+import { completeExamSessions, type ExamSessionView, getExamSession, getExamSessionView } from '../sessions/sessions.ts'
 import {
   checkInCandidate,
   confirmRegistrationImport,
@@ -24,7 +25,6 @@ import {
 } from './registrations.ts'
 import { setSelfRegistration } from './self-registration.ts'
 import { openSessionsPath } from './self-registration-pages.tsx'
-import { completeExamSessions, type ExamSessionView, getExamSession, getExamSessionView } from './sessions.ts'
 
 const sessionPath = (scope: OrgScope, sessionId: string) => `/orgs/${scope.orgId}/exam-sessions/${sessionId}`
 
@@ -297,7 +297,7 @@ export async function registrationRoutes(app: TypedApp): Promise<void> {
     const session = await getExamSessionView(platform.db, scope, request.params.examSessionId)
     const registrations = await listRegistrations(platform.db, scope, session.id)
     // pdf-lib and the fonts load with the first sheet, not at every start.
-    const { renderAttendanceSheet } = await import('./attendance-pdf.ts')
+    const { renderAttendanceSheet } = await import('../sessions/attendance-pdf.ts')
     const pdf = await renderAttendanceSheet({
       ...session,
       seated: registrations.filter((row) => row.status === 'seated'),

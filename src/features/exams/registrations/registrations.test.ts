@@ -1,13 +1,21 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { and, eq, inArray } from 'drizzle-orm'
-import { newOrg, uniqueEmail, utcHourInDays } from '../../../test/support/factories.ts'
-import { startTestApp, type TestApp, textOf } from '../../../test/support/harness.ts'
-import { installFetch, verifyWithVerifierCore } from '../../../test/support/independent-verifiers.ts'
-import { auditEntries } from '../../platform/audit/schema.ts'
-import { createAchievement } from '../credentials/service.ts'
-import type { OrgScope } from '../orgs/service.ts'
-import { type Exam, type Room, saveCentre, saveExam, saveRoom } from './catalog.ts'
+import { newOrg, uniqueEmail, utcHourInDays } from '../../../../test/support/factories.ts'
+import { startTestApp, type TestApp, textOf } from '../../../../test/support/harness.ts'
+import { installFetch, verifyWithVerifierCore } from '../../../../test/support/independent-verifiers.ts'
+import { auditEntries } from '../../../platform/audit/schema.ts'
+import { createAchievement } from '../../credentials/service.ts'
+import type { OrgScope } from '../../orgs/service.ts'
+import { type Exam, type Room, saveCentre, saveExam, saveRoom } from '../catalog/catalog.ts'
+import {
+  cancelExamSessions,
+  completeExamSessions,
+  confirmExamSessions,
+  createExamSession,
+  type ExamSession,
+  rescheduleExamSession,
+} from '../sessions/sessions.ts'
 import {
   checkInCandidate,
   confirmRegistrationImport,
@@ -18,7 +26,6 @@ import {
   registerCandidate,
   removeRegistration,
 } from './registrations.ts'
-import { cancelExamSessions, completeExamSessions, confirmExamSessions, createExamSession, type ExamSession, rescheduleExamSession } from './sessions.ts'
 
 const PUBLIC_URL = 'http://laurel.test'
 let testApp: TestApp

@@ -1,11 +1,11 @@
 import { and, eq, inArray } from 'drizzle-orm'
-import { csvRowKey, parseCsvUpload } from '../../platform/csv.ts'
-import { ConflictError, NotFoundError } from '../../platform/errors.ts'
-import type { Platform } from '../../platform/platform.ts'
-import { zonedToUtc } from '../../platform/time-zones.ts'
-import { type OrgScope, requireRole } from '../orgs/service.ts'
+import { csvRowKey, parseCsvUpload } from '../../../platform/csv.ts'
+import { ConflictError, NotFoundError } from '../../../platform/errors.ts'
+import type { Platform } from '../../../platform/platform.ts'
+import { zonedToUtc } from '../../../platform/time-zones.ts'
+import { type OrgScope, requireRole } from '../../orgs/service.ts'
+import { type ExamSessionImportRow, examSessionImports, examSessions } from '../schema.ts'
 import { checkPlanned, loadBookings, loadCatalog, lockScheduling, type PlannedSession } from './scheduling.ts'
-import { type ExamSessionImportRow, examSessionImports, examSessions } from './schema.ts'
 
 export const MAX_IMPORT_ROWS = 5000
 const REQUIRED_COLUMNS = ['exam', 'centre', 'room', 'start'] as const

@@ -1,9 +1,9 @@
 import { and, asc, count, eq } from 'drizzle-orm'
-import type { Db } from '../../platform/db/client.ts'
-import type { Platform } from '../../platform/platform.ts'
-import type { OrgScope } from '../orgs/service.ts'
+import type { Db } from '../../../platform/db/client.ts'
+import type { Platform } from '../../../platform/platform.ts'
+import type { OrgScope } from '../../orgs/service.ts'
+import { examRegistrations } from '../schema.ts'
 import { emailCandidates } from './candidate-mail.ts'
-import { examRegistrations } from './schema.ts'
 
 /**
  * Seats waitlisted candidates, first registered first, while the exam session has free seats. Call

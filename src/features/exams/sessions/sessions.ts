@@ -1,15 +1,15 @@
 import { and, asc, count, desc, eq, gte, inArray, lt, type SQL } from 'drizzle-orm'
-import type { Db } from '../../platform/db/client.ts'
-import { ConflictError, InvalidError, NotFoundError } from '../../platform/errors.ts'
-import type { Platform } from '../../platform/platform.ts'
-import { type OrgScope, type Page, requireRole } from '../orgs/service.ts'
-import { emailCandidates } from './candidate-mail.ts'
+import type { Db } from '../../../platform/db/client.ts'
+import { ConflictError, InvalidError, NotFoundError } from '../../../platform/errors.ts'
+import type { Platform } from '../../../platform/platform.ts'
+import { type OrgScope, type Page, requireRole } from '../../orgs/service.ts'
+import { emailCandidates } from '../registrations/candidate-mail.ts'
+import { fillFreeSeats } from '../registrations/waitlist.ts'
+import { type ExamSessionStatus, examRegistrations, examSessions, exams, testCentres } from '../schema.ts'
 import { checkPlanned, loadBookings, loadCatalog, lockScheduling, type PlannedSession } from './scheduling.ts'
-import { type ExamSessionStatus, examRegistrations, examSessions, exams, testCentres } from './schema.ts'
-import { type ExamSessionView, selectViews } from './session-views.ts'
-import { fillFreeSeats } from './waitlist.ts'
+import { type ExamSessionView, selectViews } from './views.ts'
 
-export { type ExamSessionView, getExamSessionViews } from './session-views.ts'
+export { type ExamSessionView, getExamSessionViews } from './views.ts'
 
 export type ExamSession = typeof examSessions.$inferSelect
 

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test'
 import { asc, eq, isNotNull } from 'drizzle-orm'
 import { runCli } from '../../../test/support/cli.ts'
 import { startTestApp, type TestApp } from '../../../test/support/harness.ts'
-import { canonicalContent, canonicalJson } from './log.ts'
+import { canonicalContent, canonicalJson, macInputV2, sha256Hex } from './log.ts'
 import { auditEntries } from './schema.ts'
 import { verifyAuditLog } from './verify.ts'
 
@@ -20,7 +20,7 @@ after(async () => {
 })
 
 describe('audit chain', () => {
-  it('writes the MACed content exactly as the general canonical JSON, for random entries', () => {
+  it('writes the MACed content and the format-2 MAC input exactly as the general JSON forms, for random entries', () => {
     const pieces = ['', 'a', 'Zoë', '"quoted"', 'back\\slash', 'line\nbreak', '名前', '🙂', '\u2028', 'tab\t']
     const pick = <T>(items: T[]): T => items[Math.floor(Math.random() * items.length)] as T
     const text = () => Array.from({ length: 1 + Math.floor(Math.random() * 3) }, () => pick(pieces)).join('')
@@ -39,6 +39,8 @@ describe('audit chain', () => {
       }
       const general = canonicalJson({ ...entry, recordedAt: entry.recordedAt.toISOString() })
       assert.equal(canonicalContent(entry), general)
+      const digest = sha256Hex(general)
+      assert.equal(macInputV2(entry.action, entry.recordedAt, digest), JSON.stringify(['v2', entry.action, entry.recordedAt.toISOString(), digest]))
     }
   })
 

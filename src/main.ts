@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 import { buildApp, featureCommands, startPlatform, startWorker } from './app.ts'
 import { type Config, ConfigError, loadConfig } from './config.ts'
-import { createDemoData, DEMO_ADMIN, isDatabaseEmpty } from './demo.ts'
+import { createDemoData, DEMO_ADMIN, isDatabaseEmpty } from './demo/index.ts'
 import { describeAuditVerdict, verifyAuditLog } from './platform/audit/verify.ts'
 import { rotateKeysJob } from './platform/crypto/jobs.ts'
 import { openDatabase } from './platform/db/client.ts'

@@ -1,6 +1,6 @@
 import { countAccounts, createAccount } from '../features/identity/service.ts'
 import type { Role } from '../features/orgs/schema.ts'
-import { addMember, createOrg, type OrgScope } from '../features/orgs/service.ts'
+import { addMember, createOrg, inviteMember, type OrgScope } from '../features/orgs/service.ts'
 import type { Platform } from '../platform/platform.ts'
 import type { DemoRandom } from './timeline.ts'
 
@@ -24,7 +24,7 @@ export async function isDatabaseEmpty(platform: Platform): Promise<boolean> {
   return (await countAccounts(platform.db)) === 0
 }
 
-/** The demo organisation, its admin (the owner) and sample members, and the recipient's account. */
+/** The demo organisation, its admin (the owner), sample members and an invitation, and the recipient's account. */
 export async function createPeople(platform: Platform): Promise<{ orgName: string; owner: OrgScope }> {
   const admin = await createAccount(platform, { ...DEMO_ADMIN, name: 'Demo Admin', isEmailVerified: true, isPlatformAdmin: true })
   const org = await createOrg(platform, admin.id, { name: 'Northwind Certification Board', timeZone: 'Europe/London' })
@@ -33,6 +33,7 @@ export async function createPeople(platform: Platform): Promise<{ orgName: strin
     const account = await createAccount(platform, { name: person.name, email: person.email, password: DEMO_PASSWORD, isEmailVerified: true })
     await addMember(platform, owner, { accountId: account.id, role: person.role })
   }
+  await inviteMember(platform, owner, { email: `lena.fischer@${DEMO_DOMAIN}`, role: 'staff' })
   await createAccount(platform, { ...DEMO_RECIPIENT, isEmailVerified: true })
   return { orgName: org.name, owner }
 }

@@ -119,7 +119,8 @@ export async function createExamHistory(
     const registrations = await listRegistrations(timeline.db, owner, session.id)
     // Most candidates turn up; the others get no result.
     const present = registrations.filter((registration) => registration.email === recipient.email || random.chance(0.9))
-    const checkIn = timeline.at(new Date(startsAt.getTime() - 10 * 60_000 + random.int(0, 20) * 60_000))
+    // At the start, not before: check-in opens when the exam session starts.
+    const checkIn = timeline.at(new Date(startsAt.getTime() + random.int(0, 10) * 60_000))
     for (const registration of present) await checkInCandidate(checkIn, owner, session.id, registration.id)
     const { exam } = planned
     const scores = present.map((registration) => ({

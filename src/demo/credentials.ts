@@ -103,8 +103,9 @@ export async function backdateCredentials(timeline: Timeline, owner: OrgScope): 
   await timeline.db.execute(sql`update credentials set created_at = valid_from where org_id = ${owner.orgId}`)
 }
 
-const PAGE_VIEW_SOURCES = ['direct', 'direct', 'direct', 'email', 'linkedin', 'share', 'x', 'embed']
-const VERIFICATION_CHANNELS = ['page', 'page', 'api', 'verify-page', 'vc-api']
+// No "email" source: the demo's delivery emails were never sent, so nobody came from one.
+const PAGE_VIEW_SOURCES = ['direct', 'direct', 'direct', 'linkedin', 'linkedin', 'share', 'x', 'embed']
+const VERIFIED_THROUGH = ['page', 'page', 'api', 'verify-page', 'vc-api']
 
 /**
  * What holders and verifiers did with each credential since it was issued, through the same event
@@ -112,24 +113,21 @@ const VERIFICATION_CHANNELS = ['page', 'page', 'api', 'verify-page', 'vc-api']
  * downloads, LinkedIn shares; most soon after issue, fewer as months pass. Deliveries and opened
  * email links are not invented: the demo's emails sit unsent in the outbox.
  */
-export async function recordDemoEvents(timeline: Timeline, random: DemoRandom, owner: OrgScope): Promise<number> {
+export async function recordDemoEvents(timeline: Timeline, random: DemoRandom, owner: OrgScope): Promise<void> {
   const today = timeline.today
   const { items } = await listCredentials(timeline.db, owner, { pageSize: 10_000 }, today)
-  let recorded = 0
   for (const credential of items) {
     const from = credential.validFrom.getTime()
     const until = (credential.revokedAt ?? today).getTime()
     const eventAt = () => new Date(from + (until - from) * random.next() ** 2)
     const record = (kind: CredentialEventInput['kind'], channel: string, outcome?: string) => {
       void recordCredentialEvent(timeline.at(eventAt()), { orgId: owner.orgId, credentialId: credential.id, kind, channel, outcome })
-      recorded++
     }
     for (let i = random.int(1, 9); i > 0; i--) record('page_viewed', random.pick(PAGE_VIEW_SOURCES))
-    for (let i = random.int(0, 4); i > 0; i--) record('verified', random.pick(VERIFICATION_CHANNELS), 'valid')
+    for (let i = random.int(0, 4); i > 0; i--) record('verified', random.pick(VERIFIED_THROUGH), 'valid')
     for (let i = random.int(0, 2); i > 0; i--) record('pdf_downloaded', 'web')
     if (random.chance(0.3)) record('json_downloaded', 'web')
     if (random.chance(0.35)) record('linkedin_clicked', 'linkedin')
   }
   await flushCredentialEvents(timeline.at(today))
-  return recorded
 }

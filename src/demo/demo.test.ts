@@ -79,6 +79,7 @@ describe('createDemoData', () => {
       assert.ok((byKind.get(kind) ?? 0) >= 20, `${byKind.get(kind) ?? 0} ${kind} events`)
     }
     assert.equal(byKind.get('delivered'), undefined)
+    assert.equal(byKind.get('link_opened'), undefined)
     const months = await countOf(sql`select count(distinct to_char(occurred_at, 'YYYY-MM')) n from credential_events where org_id = ${orgId}`)
     assert.ok(months >= 12, `events in ${months} months`)
     assert.equal(await countOf(sql`select count(*) n from credential_events where org_id = ${orgId} and occurred_at > now()`), 0)

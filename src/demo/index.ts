@@ -23,6 +23,5 @@ export async function createDemoData(platform: Platform): Promise<{ orgName: str
   await createExamHistory(timeline, random, owner, achievements, people.slice(100))
   await backdateCredentials(timeline, owner)
   await recordDemoEvents(timeline, random, owner)
-  timeline.at(timeline.today)
   return { orgName }
 }

@@ -15,7 +15,7 @@ import type { DemoAchievements } from './achievements.ts'
 import { DEMO_RECIPIENT, type DemoPerson } from './people.ts'
 import { DAY_MS, type DemoRandom, type Timeline } from './timeline.ts'
 
-const DIRECT_CREDENTIALS = 150
+const DIRECT_CREDENTIALS = 160
 const REVOCATION_REASONS = ['Issued in error: the candidate did not complete the course.', 'Withdrawn after a misconduct review.']
 
 interface PlannedCredential {

@@ -16,6 +16,7 @@ import {
   saveRoom,
 } from '../features/exams/service.ts'
 import type { OrgScope } from '../features/orgs/service.ts'
+import { zonedToUtc } from '../platform/time-zones.ts'
 import type { DemoAchievements } from './achievements.ts'
 import { DEMO_DOMAIN, DEMO_RECIPIENT, type DemoPerson } from './people.ts'
 import { DAY_MS, type DemoRandom, type Timeline } from './timeline.ts'
@@ -62,11 +63,12 @@ interface PlannedDemoSession {
   candidates: DemoPerson[]
 }
 
-/** 09:00 UTC on the given day from today (about 09:00 in London and Lisbon). */
+/** 09:00 in London (and Lisbon, on the same clock) on the given day from today. */
 function morningOf(timeline: Timeline, day: number): Date {
-  const date = new Date(timeline.today.getTime() + day * DAY_MS)
-  date.setUTCHours(9, 0, 0, 0)
-  return date
+  const date = new Date(timeline.today.getTime() + day * DAY_MS).toISOString().slice(0, 10)
+  const morning = zonedToUtc(`${date}T09:00`, 'Europe/London')
+  if (!morning) throw new Error(`No 09:00 on ${date} in London.`)
+  return morning
 }
 
 async function schedule(timeline: Timeline, owner: OrgScope, planned: PlannedDemoSession, now: Date) {

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 import { buildApp, featureCommands, startPlatform, startWorker } from './app.ts'
 import { type Config, ConfigError, loadConfig } from './config.ts'
-import { createDemoData, DEMO_ADMIN, isDatabaseEmpty } from './demo.ts'
+import { createDemoData, DEMO_ADMIN, DEMO_RECIPIENT, isDatabaseEmpty } from './demo/index.ts'
 import { describeAuditVerdict, verifyAuditLog } from './platform/audit/verify.ts'
 import { rotateKeysJob } from './platform/crypto/jobs.ts'
 import { openDatabase } from './platform/db/client.ts'
@@ -40,7 +40,7 @@ const serve: CliCommand = {
     if (values.demo && (await isDatabaseEmpty(platform))) {
       const { orgName } = await createDemoData(platform)
       isDemoCreated = true
-      console.log(`Created the demo organisation "${orgName}" with sample people.`)
+      console.log(`Created the demo organisation "${orgName}" with a year of sample credentials and exam sessions.`)
     }
     const app = await buildApp(platform)
     // Serve first; the queue starts right after (an enqueue waits for that start).
@@ -50,7 +50,7 @@ const serve: CliCommand = {
     const seconds = ((performance.now() - startedAt) / 1000).toFixed(1)
     console.log(`Laurel is ready at ${config.publicUrl.origin} (started in ${seconds} s, ${platform.database.kind} database).`)
     if (values.demo && (isDemoCreated || (await hasDemoAdmin(platform)))) {
-      console.log(`Demo sign-in: ${DEMO_ADMIN.email} / ${DEMO_ADMIN.password}`)
+      printDemoSignIns()
     }
     await waitForShutdown(async () => {
       await app.close()
@@ -59,6 +59,11 @@ const serve: CliCommand = {
     })
     return 0
   },
+}
+
+function printDemoSignIns(): void {
+  console.log(`Demo sign-in: ${DEMO_ADMIN.email} / ${DEMO_ADMIN.password}`)
+  console.log(`Demo recipient (no organisation, sees My credentials): ${DEMO_RECIPIENT.email} / ${DEMO_RECIPIENT.password}`)
 }
 
 async function hasDemoAdmin(platform: Platform): Promise<boolean> {
@@ -100,7 +105,7 @@ const migrate: CliCommand = {
 
 const demo: CliCommand = {
   name: 'demo',
-  summary: 'Create the demo organisation with sample people (only on an empty database)',
+  summary: 'Create the demo organisation with a year of sample data (only on an empty database)',
   usage: 'laurel demo',
   run: (config) =>
     withPlatform(config, async (platform) => {
@@ -109,7 +114,8 @@ const demo: CliCommand = {
         return 1
       }
       const { orgName } = await createDemoData(platform)
-      console.log(`Created "${orgName}". Demo sign-in: ${DEMO_ADMIN.email} / ${DEMO_ADMIN.password}`)
+      console.log(`Created "${orgName}" with a year of sample credentials and exam sessions.`)
+      printDemoSignIns()
       return 0
     }),
 }

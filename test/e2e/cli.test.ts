@@ -29,6 +29,8 @@ describe('laurel CLI', () => {
     const first = await runCli(['demo'], environment.env)
     assert.equal(first.code, 0, first.stderr)
     assert.match(first.stdout, /Created "Northwind Certification Board"/)
+    assert.match(first.stdout, /Demo sign-in: admin@demo\.laurel\.test \/ \S+/)
+    assert.match(first.stdout, /Demo recipient \(no organisation, sees My credentials\): priya\.raman@demo\.laurel\.test \/ \S+/)
     const second = await runCli(['demo'], environment.env)
     assert.equal(second.code, 1)
     assert.match(second.stderr, /only created on an empty one/)

@@ -160,9 +160,13 @@ export async function achievementPages(app: TypedApp): Promise<void> {
           <button type="submit">Filter</button>
         </form>
         {page.items.length === 0 ? (
-          <EmptyState>
-            {query.search || query.tag || query.archived ? 'No achievements match these filters.' : 'No achievements yet: create the first one.'}
-          </EmptyState>
+          query.search || query.tag || query.archived ? (
+            <EmptyState action={{ href: base, label: 'Clear the filters' }}>No achievements match these filters.</EmptyState>
+          ) : (
+            <EmptyState action={{ href: `${base}/new`, label: 'Create an achievement' }}>
+              No achievements yet. An achievement is what your credentials attest: a certification, a course, a badge.
+            </EmptyState>
+          )
         ) : (
           <table>
             <TableHead columns={['Badge', 'Name', 'Tags', 'Validity']} />

@@ -133,7 +133,17 @@ export async function credentialPages(app: TypedApp): Promise<void> {
           ''
         )}
         {page.items.length === 0 ? (
-          <EmptyState>No credentials match. Issue one, or change the filters.</EmptyState>
+          Object.values(filters).some(Boolean) ? (
+            <EmptyState action={{ href: base, label: 'Clear the filters' }}>No credentials match these filters.</EmptyState>
+          ) : achievementPage.total === 0 ? (
+            <EmptyState action={{ href: `/orgs/${scope.orgId}/achievements/new`, label: 'Create an achievement' }}>
+              No credentials yet. Credentials are issued from an achievement: create one first.
+            </EmptyState>
+          ) : (
+            <EmptyState action={{ href: `${base}/issue`, label: 'Issue a credential' }}>
+              No credentials yet: issue one, or many at once from a CSV file.
+            </EmptyState>
+          )
         ) : (
           <table>
             <TableHead columns={['Recipient', 'Achievement', 'Issued', 'Expires', 'Status', 'Email']} />
@@ -211,8 +221,8 @@ export async function credentialPages(app: TypedApp): Promise<void> {
       <article>
         <h1>Issue a credential</h1>
         {items.length === 0 ? (
-          <EmptyState>
-            Create an achievement first: <a href={`/orgs/${scope.orgId}/achievements/new`}>new achievement</a>.
+          <EmptyState action={{ href: `/orgs/${scope.orgId}/achievements/new`, label: 'Create an achievement' }}>
+            Credentials are issued from an achievement: create one first.
           </EmptyState>
         ) : (
           <>

@@ -217,7 +217,7 @@ export async function orgPages(app: TypedApp): Promise<void> {
           <button type="submit">Filter</button>
         </form>
         {page.items.length === 0 ? (
-          <EmptyState>No members match these filters.</EmptyState>
+          <EmptyState action={{ href: `/orgs/${scope.orgId}/members`, label: 'Clear the filters' }}>No members match these filters.</EmptyState>
         ) : (
           <table>
             <TableHead columns={['Name', 'Email', 'Role', 'Joined', ...(isAdmin ? [''] : [])]} />
@@ -270,7 +270,7 @@ export async function orgPages(app: TypedApp): Promise<void> {
         <Pagination page={page.page} pageCount={page.pageCount} href={href} />
         {isAdmin && (
           <>
-            <article>
+            <article id="invite">
               <h2>Invite someone</h2>
               <FormErrorSummary state={inviteState} />
               <form method="post" action={`/orgs/${scope.orgId}/invitations`} novalidate>
@@ -283,7 +283,7 @@ export async function orgPages(app: TypedApp): Promise<void> {
             </article>
             <h2>Pending invitations</h2>
             {invitations.length === 0 ? (
-              <EmptyState>No pending invitations.</EmptyState>
+              <EmptyState action={{ href: '#invite', label: 'Invite someone' }}>No pending invitations.</EmptyState>
             ) : (
               <table>
                 <TableHead columns={['Email', 'Role', 'Expires', '']} />
@@ -415,7 +415,7 @@ export async function orgPages(app: TypedApp): Promise<void> {
           <button type="submit">Filter</button>
         </form>
         {page.items.length === 0 ? (
-          <EmptyState>No entries match these filters.</EmptyState>
+          <EmptyState action={{ href: base, label: 'Clear the filters' }}>No entries match these filters.</EmptyState>
         ) : (
           <table>
             <TableHead columns={['When (UTC)', 'Action', 'Actor', 'Target', 'Details']} />

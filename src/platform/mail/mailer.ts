@@ -73,6 +73,13 @@ export const MAX_DELIVERY_ATTEMPTS = 6
 /** Messages per insert and per delivery job. */
 const BATCH = 500
 
+/**
+ * Addresses in the `.test` top-level domain, which RFC 6761 reserves for testing (the demo data's
+ * people are @demo.laurel.test), never reach a mail server: they stay in the outbox, so a demo run
+ * with SMTP configured sends nothing to anyone.
+ */
+const isReservedTestAddress = (address: string) => /\.test$/i.test(address.trim())
+
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error)).slice(0, 500)
 
 /**
@@ -110,7 +117,7 @@ export class Mailer {
     )
     const statusOf = (input: MailInput): MailStatus => {
       if (!input.isEssential && restricted.has(input.to.trim().toLowerCase())) return 'held'
-      return this.transport ? 'queued' : 'outbox'
+      return this.transport && !isReservedTestAddress(input.to) ? 'queued' : 'outbox'
     }
     for (let start = 0; start < inputs.length; start += BATCH) {
       // IDs made here, so each stays paired with its input whatever order the database returns rows in.

@@ -134,8 +134,26 @@ export function TableHead({ columns }: { columns: string[] }) {
   )
 }
 
-export function EmptyState({ children }: { children: Children }) {
-  return <p class="empty-state">{children}</p>
+/** The next step out of an empty state: a link to the page or form that fills it. */
+export interface EmptyStateAction {
+  href: string
+  label: string
+}
+
+/** An empty list or page: what is missing and, with `action`, the next step as a button-styled link. */
+export function EmptyState({ children, action }: { children: Children; action?: EmptyStateAction }) {
+  return (
+    <div class="empty-state">
+      <p>{children}</p>
+      {action ? (
+        <a href={action.href} role="button" safe>
+          {action.label}
+        </a>
+      ) : (
+        ''
+      )}
+    </div>
+  )
 }
 
 export interface PageLinks {

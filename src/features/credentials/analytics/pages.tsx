@@ -58,7 +58,13 @@ export function VerificationLog({
   credentialHref?: (credentialId: string) => string
 }) {
   const { byChannel, page } = log
-  if (page.total === 0) return <EmptyState>No verifications yet.</EmptyState>
+  if (page.total === 0) {
+    return (
+      <EmptyState action={{ href: '/verify', label: 'Open the verify page' }}>
+        No verifications yet. Employers and others verify a credential from its public page, its QR code or the verify page.
+      </EmptyState>
+    )
+  }
   return (
     <div class="verification-log">
       <table class="verification-channels">
@@ -171,7 +177,12 @@ export async function analyticsPages(app: TypedApp): Promise<void> {
             series={CREDENTIAL_EVENT_KINDS.map((kind) => ({ name: EVENT_KIND_LABELS[kind], values: series.counts[kind] }))}
           />
         ) : (
-          <EmptyState>
+          <EmptyState
+            action={{
+              href: `/orgs/${scope.orgId}/credentials/issue${achievement ? `?achievementId=${encodeURIComponent(achievement.id)}` : ''}`,
+              label: 'Issue a credential',
+            }}
+          >
             <span safe>{`Nothing counted in the last ${days} days.`}</span> Events appear here when credentials are delivered, viewed, downloaded or verified.
           </EmptyState>
         )}

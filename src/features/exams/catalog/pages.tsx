@@ -65,6 +65,8 @@ interface CatalogKind<Item extends { id: string; archivedAt: Date | null }, Sche
   params: TObject<Record<string, TString>>
   table: typeof exams | typeof testCentres | typeof proctors
   singular: string
+  /** "a" or "an", for "Create an exam". */
+  article: 'a' | 'an'
   plural: string
   intro: string
   empty: string
@@ -125,7 +127,13 @@ function catalogPages<Item extends { id: string; archivedAt: Date | null }, Sche
           {query.archived === '1' ? <a href={base}>Show active</a> : <a href={`${base}?archived=1`}>Show archived</a>}
         </p>
         {page.items.length === 0 ? (
-          <EmptyState>
+          <EmptyState
+            action={
+              query.archived === '1'
+                ? { href: base, label: `Show active ${kind.plural.toLowerCase()}` }
+                : { href: `${base}/new`, label: `Create ${kind.article} ${kind.singular}` }
+            }
+          >
             <span safe>{query.archived === '1' ? `No archived ${kind.plural.toLowerCase()}.` : kind.empty}</span>
           </EmptyState>
         ) : (
@@ -246,6 +254,7 @@ const examKind: CatalogKind<Exam, typeof ExamFields> = {
   params: ExamParams,
   table: exams,
   singular: 'exam',
+  article: 'an',
   plural: 'Exams',
   intro: 'The exams your organisation runs, and the achievement a pass earns.',
   empty: 'No exams yet: create the first one, then schedule exam sessions for it.',
@@ -295,6 +304,7 @@ const centreKind: CatalogKind<TestCentre, typeof CentreFields> = {
   params: CentreParams,
   table: testCentres,
   singular: 'testing centre',
+  article: 'a',
   plural: 'Testing centres',
   intro: 'Where exam sessions take place: each centre has rooms with a number of seats, and its own time zone.',
   empty: 'No testing centres yet: create one, then add its rooms.',
@@ -325,7 +335,7 @@ const centreKind: CatalogKind<TestCentre, typeof CentreFields> = {
       <section>
         <h2>Rooms</h2>
         {centreRooms.length === 0 ? (
-          <EmptyState>No rooms yet: add the first one below.</EmptyState>
+          <EmptyState action={{ href: '#new-room', label: 'Add a room' }}>No rooms yet: add the first one below.</EmptyState>
         ) : (
           <table>
             <TableHead columns={['Room', 'Seats', '']} />
@@ -355,7 +365,7 @@ const centreKind: CatalogKind<TestCentre, typeof CentreFields> = {
 
 function RoomForm({ action, csrf, state, room }: { action: string; csrf: string; state: FormState; room?: Room }) {
   return (
-    <form method="post" action={action} novalidate>
+    <form method="post" action={action} novalidate id={room ? undefined : 'new-room'}>
       <CsrfField token={csrf} />
       <div class="grid">
         <Field name="name" label="Room name" value={room?.name} state={state} required />
@@ -372,6 +382,7 @@ const proctorKind: CatalogKind<Proctor, typeof ProctorFields> = {
   params: ProctorParams,
   table: proctors,
   singular: 'proctor',
+  article: 'a',
   plural: 'Proctors',
   intro: 'The people who supervise exam sessions.',
   empty: 'No proctors yet: add the people who supervise your exam sessions.',

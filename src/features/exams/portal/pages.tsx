@@ -396,7 +396,15 @@ export async function portalRoutes(app: TypedApp): Promise<void> {
     query: { from?: string; to?: string; page?: number }
   }) => {
     if (!connection) {
-      return <EmptyState>No testing portal is set up yet: an organisation admin enters its address under Portal settings.</EmptyState>
+      return hasRole(scope.role, 'admin') ? (
+        <EmptyState action={{ href: `/orgs/${scope.orgId}/portal/settings`, label: 'Set up the testing portal' }}>
+          No testing portal is set up yet: enter its address to schedule exam sessions there from Laurel.
+        </EmptyState>
+      ) : (
+        <EmptyState action={{ href: `/orgs/${scope.orgId}/members?role=admin`, label: 'See who your admins are' }}>
+          No testing portal is set up yet: an organisation admin enters its address under Portal settings.
+        </EmptyState>
+      )
     }
     if (!(await isPortalConnected(platform, request, scope))) return <ConnectForm scope={scope} csrf={csrf} state={state} />
     const today = utcToZoned(platform.clock.now(), timeZone).slice(0, 10)
@@ -605,13 +613,11 @@ export async function portalRoutes(app: TypedApp): Promise<void> {
           <button type="submit">Compare</button>
         </form>
         {!connection ? (
-          <EmptyState>No testing portal is set up yet.</EmptyState>
+          <EmptyState action={{ href: home(scope), label: 'Go to the testing portal page' }}>No testing portal is set up yet.</EmptyState>
         ) : !isConnected ? (
-          <EmptyState>
-            <a href={home(scope)}>Connect the testing portal</a> to compare it with Laurel.
-          </EmptyState>
+          <EmptyState action={{ href: home(scope), label: 'Connect the testing portal' }}>Connect the testing portal to compare it with Laurel.</EmptyState>
         ) : !centre ? (
-          <EmptyState>No testing centres yet.</EmptyState>
+          <EmptyState action={{ href: `/orgs/${scope.orgId}/test-centres/new`, label: 'Create a testing centre' }}>No testing centres yet.</EmptyState>
         ) : problem ? (
           <div class="flash flash-error" role="alert">
             <p safe>{problem}</p>

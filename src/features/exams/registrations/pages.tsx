@@ -49,7 +49,9 @@ export async function CandidatesSection({ platform, scope, session, csrf }: { pl
       </p>
       <SelfRegistrationSettings session={session} stored={stored} path={path} csrf={csrf} isOpen={isOpen} />
       {registrations.length === 0 ? (
-        <EmptyState>No candidates yet: register one below, or upload a CSV file of candidates.</EmptyState>
+        <EmptyState action={isOpen ? { href: '#register-candidate', label: 'Register a candidate' } : undefined}>
+          No candidates yet: register one below, or upload a CSV file of candidates.
+        </EmptyState>
       ) : (
         <form method="post" action={`${path}/results`} id="results-form">
           <CsrfField token={csrf} />
@@ -122,7 +124,7 @@ export async function CandidatesSection({ platform, scope, session, csrf }: { pl
       {isOpen ? (
         <details>
           <summary>Register a candidate</summary>
-          <form method="post" action={`${path}/registrations`} novalidate>
+          <form method="post" action={`${path}/registrations`} novalidate id="register-candidate">
             <CsrfField token={csrf} />
             <div class="grid">
               <Field name="name" label="Name" required />

@@ -5,7 +5,17 @@ import type { TypedApp, TypedRequest } from '../../../platform/feature.ts'
 import { parseForm } from '../../../platform/http/forms.ts'
 import type { Platform } from '../../../platform/platform.ts'
 import { utcToZoned, zonedToUtc } from '../../../platform/time-zones.ts'
-import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, Pagination, SelectField, TableHead } from '../../../platform/ui/components.tsx'
+import {
+  CsrfField,
+  EmptyState,
+  type EmptyStateAction,
+  Field,
+  FormErrorSummary,
+  type FormState,
+  Pagination,
+  SelectField,
+  TableHead,
+} from '../../../platform/ui/components.tsx'
 import { CsvPreview, CsvUploadForm, previewCsvUpload } from '../../../platform/ui/csv-import.tsx'
 import { getOrg, type OrgScope, requireRole, scopeOf } from '../../orgs/service.ts'
 import { activeChoices } from '../catalog/catalog.ts'
@@ -110,6 +120,49 @@ async function sessionFormOptions(platform: Platform, scope: OrgScope) {
     }),
     proctors: [{ value: '', label: 'No proctor yet' }, ...choices.proctors.map((proctor) => ({ value: proctor.id, label: proctor.name }))],
   }
+}
+
+/** What the org lacks before it can schedule an exam session (an exam, a room), as steps to take; undefined when nothing. */
+async function missingForScheduling(platform: Platform, scope: OrgScope) {
+  const choices = await activeChoices(platform.db, scope)
+  const orgBase = `/orgs/${scope.orgId}`
+  const [centre] = choices.centres
+  const steps: EmptyStateAction[] = [
+    ...(choices.exams.length === 0 ? [{ href: `${orgBase}/exams/new`, label: 'Create an exam' }] : []),
+    ...(choices.rooms.length > 0
+      ? []
+      : centre
+        ? [{ href: `${orgBase}/test-centres/${centre.id}#new-room`, label: 'Add a room to a testing centre' }]
+        : [{ href: `${orgBase}/test-centres/new`, label: 'Create a testing centre' }]),
+  ]
+  if (steps.length === 0) return undefined
+  const sentence =
+    steps.length === 2
+      ? 'An exam session needs an exam and a room at a testing centre; there are none yet.'
+      : choices.exams.length === 0
+        ? 'An exam session needs an exam; there is none yet.'
+        : 'An exam session needs a room at a testing centre; there is none yet.'
+  return { steps, sentence }
+}
+
+function MissingForScheduling({ missing }: { missing: { steps: EmptyStateAction[]; sentence: string } }) {
+  const [first, second] = missing.steps
+  return (
+    <EmptyState action={first}>
+      <span safe>{missing.sentence}</span>
+      {second ? (
+        <>
+          {' Then: '}
+          <a href={second.href} safe>
+            {second.label.toLowerCase()}
+          </a>
+          .
+        </>
+      ) : (
+        ''
+      )}
+    </EmptyState>
+  )
 }
 
 async function SessionFields({ platform, scope, state, session }: { platform: Platform; scope: OrgScope; state: FormState; session?: ExamSessionView }) {
@@ -219,9 +272,13 @@ export async function sessionRoutes(app: TypedApp): Promise<void> {
           <button type="submit">Filter</button> {isFiltered ? <a href={base(scope)}>Clear filters</a> : ''}
         </form>
         {page.items.length === 0 ? (
-          <EmptyState>
-            {isFiltered ? 'No exam sessions match these filters.' : 'No exam sessions yet: schedule one, or create many from a CSV file.'}
-          </EmptyState>
+          isFiltered ? (
+            <EmptyState action={{ href: base(scope), label: 'Clear the filters' }}>No exam sessions match these filters.</EmptyState>
+          ) : (
+            <EmptyState action={{ href: `${base(scope)}/new`, label: 'Schedule an exam session' }}>
+              No exam sessions yet: schedule one, or create many from a CSV file.
+            </EmptyState>
+          )
         ) : (
           <form method="post" action={`${base(scope)}/confirm`}>
             <CsrfField token={csrf} />
@@ -338,7 +395,11 @@ export async function sessionRoutes(app: TypedApp): Promise<void> {
           </div>
           <button type="submit">Filter</button>
         </form>
-        {sessions.length === 0 ? <EmptyState>No exam sessions in this period.</EmptyState> : ''}
+        {sessions.length === 0 ? (
+          <EmptyState action={{ href: `${base(scope)}/new`, label: 'Schedule an exam session' }}>No exam sessions in this period.</EmptyState>
+        ) : (
+          ''
+        )}
         <table class="calendar" id="exam-session-calendar">
           <TableHead columns={['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday']} />
           <tbody>
@@ -367,19 +428,26 @@ export async function sessionRoutes(app: TypedApp): Promise<void> {
     )
   })
 
-  const newPage = (request: FastifyRequest, reply: FastifyReply, state: FormState = {}) => {
+  const newPage = async (request: FastifyRequest, reply: FastifyReply, state: FormState = {}) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
+    const missing = await missingForScheduling(platform, scope)
     return reply.page(
       'New exam session',
       <article>
         <h1>New exam session</h1>
-        <FormErrorSummary state={state} />
-        <form method="post" action={base(scope)} novalidate>
-          <CsrfField token={reply.csrfToken()} />
-          <SessionFields platform={platform} scope={scope} state={state} />
-          <button type="submit">Schedule</button>
-        </form>
+        {missing ? (
+          <MissingForScheduling missing={missing} />
+        ) : (
+          <>
+            <FormErrorSummary state={state} />
+            <form method="post" action={base(scope)} novalidate>
+              <CsrfField token={reply.csrfToken()} />
+              <SessionFields platform={platform} scope={scope} state={state} />
+              <button type="submit">Schedule</button>
+            </form>
+          </>
+        )}
       </article>,
       { orgId: scope.orgId },
     )

@@ -247,11 +247,13 @@ export async function breachPages(app: TypedApp): Promise<void> {
           ''
         )}
         {incidents.length === 0 ? (
-          <EmptyState>No breach is recorded. Record one as soon as it is discovered: the regulator must hear of it within 72 hours.</EmptyState>
+          <EmptyState action={hasRole(scope.role, 'admin') ? { href: `${base(scope)}/new`, label: 'Record a breach' } : undefined}>
+            No breach is recorded. Record one as soon as it is discovered: the regulator must hear of it within 72 hours.
+          </EmptyState>
         ) : (
           <IncidentTable incidents={incidents} now={now} hrefOf={(incident) => `${base(scope)}/${incident.id}`} />
         )}
-        {hasRole(scope.role, 'admin') ? (
+        {incidents.length > 0 && hasRole(scope.role, 'admin') ? (
           <p>
             <a href={`${base(scope)}/new`} role="button">
               Record a breach

@@ -70,7 +70,15 @@ export async function queuePages(app: TypedApp): Promise<void> {
           <button type="submit">Filter</button>
         </form>
         {page.items.length === 0 ? (
-          <EmptyState>No privacy requests{query.status ? ' with this status' : ''}.</EmptyState>
+          query.status ? (
+            <EmptyState action={{ href: base, label: 'Show every status' }}>No privacy requests with this status.</EmptyState>
+          ) : (
+            <EmptyState
+              action={{ href: queue.orgId ? `/privacy/request?org=${encodeURIComponent(queue.orgId)}` : '/privacy/request', label: 'See the request form' }}
+            >
+              No privacy requests. People ask to see, correct or erase their data through the public request form.
+            </EmptyState>
+          )
         ) : (
           <table>
             <TableHead

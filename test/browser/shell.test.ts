@@ -3,6 +3,8 @@ import { mkdir } from 'node:fs/promises'
 import { after, before, describe, it } from 'node:test'
 import AxeBuilder from '@axe-core/playwright'
 import type { Browser, Page } from 'playwright-core'
+import { createOrg } from '../../src/features/orgs/service.ts'
+import { newPerson } from '../support/factories.ts'
 import type { TestApp } from '../support/harness.ts'
 import { seedOrgWithOneOfEverything } from '../support/seed.ts'
 import { BrowserProblems, closeBrowserApp, openBrowserApp, signIn } from './browser.ts'
@@ -122,6 +124,30 @@ describe('the app shell in Chromium', () => {
     await page.keyboard.press('Tab')
     const outline = await page.evaluate<string>('getComputedStyle(document.activeElement).outlineStyle')
     assert.equal(outline, 'solid')
+    await context.close()
+  })
+  it('keeps long org and account names in the top bar at 360 px, with the menus in view', async () => {
+    const person = await newPerson(testApp, { name: 'Maximiliana Wolfeschlegelsteinhausenberger-Ødegård' })
+    const org = await createOrg(testApp.platform, person.account.id, { name: 'International Federation of Refrigeration and Cold-Chain Logistics Assessors' })
+    const context = await browser.newContext({ baseURL, viewport: { width: 360, height: 800 } })
+    const page = await context.newPage()
+    await signIn(page, person.email, person.password)
+    await page.goto(`/orgs/${org.id}`)
+    const { scrollWidth, innerWidth } = await page.evaluate<{ scrollWidth: number; innerWidth: number }>(
+      '({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth })',
+    )
+    assert.ok(scrollWidth <= innerWidth, `the page is ${scrollWidth}px wide in a ${innerWidth}px window`)
+    for (const menu of ['.org-switcher > summary', '.user-menu > summary']) {
+      const box = await page.locator(menu).boundingBox()
+      assert.ok(box && box.x >= 0 && box.x + box.width <= innerWidth, `${menu} is in view: ${JSON.stringify(box)}`)
+    }
+    // An open menu is as wide as its entries, inside the window.
+    await page.locator('.user-menu > summary').click()
+    await page.getByRole('button', { name: 'Sign out' }).waitFor()
+    const summary = await page.locator('.user-menu > summary').boundingBox()
+    const list = await page.locator('.user-menu > ul').boundingBox()
+    assert.ok(summary && list && list.x >= 0 && list.x + list.width <= innerWidth && list.width > summary.width, `the user menu fits: ${JSON.stringify(list)}`)
+    await page.screenshot({ path: `${SCREENSHOT_DIR}360-long-names.png` })
     await context.close()
   })
 })

@@ -76,6 +76,7 @@ describe('the org side navigation', () => {
       { group: 'exams', path: '/exams', label: 'Exams', minimumRole: 'staff' },
     ])
     assert.equal(nav.dashboard.isCurrent, false)
+    assert.equal(buildOrgSideNav('/orgs/o1', '/orgs/o1/', []).dashboard.isCurrent, true, 'a trailing slash is the same page')
     assert.deepEqual(
       nav.sections.map((section) => [section.label, section.isOpen, section.links.map((link) => link.isCurrent)]),
       [

@@ -42,7 +42,8 @@ export interface OrgSideNav {
  * item with the longest path that holds the page marked current and its group open (every group, on a
  * page of none).
  */
-export function buildOrgSideNav(base: string, pagePath: string, items: OrgNavItem[]): OrgSideNav {
+export function buildOrgSideNav(base: string, path: string, items: OrgNavItem[]): OrgSideNav {
+  const pagePath = path.endsWith('/') ? path.slice(0, -1) : path
   const holdsPage = (href: string) => pagePath === href || pagePath.startsWith(`${href}/`)
   const current = items
     .map((item) => `${base}${item.path}`)

@@ -14,6 +14,7 @@ import type { EncryptedColumn } from './crypto/keyring.ts'
 import type { JobDefinition } from './jobs/jobs.ts'
 import type { MailAttachmentSource, MailSentHandler, Platform } from './platform.ts'
 import type { PrivacyProvider } from './privacy/registry.ts'
+import type { OrgNavItem } from './ui/navigation.ts'
 
 export interface Command {
   /** One or two words, e.g. `user create-admin`. */
@@ -45,6 +46,8 @@ export interface Feature {
   setup?(app: FastifyInstance): void
   /** Routes and pages, registered as an encapsulated plugin. */
   routes?(app: TypedApp): Promise<void>
+  /** Its org pages in the side navigation, each in a group; drawn in feature order within a group. */
+  navigation?: OrgNavItem[]
   jobs?: JobDefinition<Platform, never>[]
   privacy?: PrivacyProvider
   encryptedColumns?: EncryptedColumn[]

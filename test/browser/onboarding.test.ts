@@ -61,7 +61,7 @@ describe('onboarding in Chromium', () => {
     await screenshots.take(founderPage, 'founder-org-dashboard')
 
     const member = newPerson('Grace Member', 'member')
-    await founderPage.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Members', exact: true }).click()
+    await founderPage.getByRole('navigation', { name: 'Organisation' }).getByRole('link', { name: 'Members', exact: true }).click()
     await founderPage.waitForURL(/\/orgs\/[^/]+\/members$/)
     const inviteForm = founderPage.locator('form').filter({ has: founderPage.getByRole('button', { name: 'Send invitation' }) })
     await inviteForm.getByLabel('Email').fill(member.email)

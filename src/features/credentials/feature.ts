@@ -14,6 +14,11 @@ import { credentialRoutes } from './routes.ts'
 
 export const credentials: Feature = {
   name: 'credentials',
+  navigation: [
+    { group: 'credentials', path: '/achievements', label: 'Achievements', minimumRole: 'staff' },
+    { group: 'credentials', path: '/credentials', label: 'Credentials', minimumRole: 'staff' },
+    { group: 'credentials', path: '/analytics', label: 'Analytics', minimumRole: 'staff' },
+  ],
   setup(app) {
     app.addHook('onClose', () => flushCredentialEvents(app.platform))
   },

@@ -12,6 +12,14 @@ import { sessionRoutes } from './sessions/pages.tsx'
 
 export const exams: Feature = {
   name: 'exams',
+  navigation: [
+    { group: 'exams', path: '/exam-sessions', label: 'Exam sessions', minimumRole: 'staff' },
+    { group: 'exams', path: '/exam-sessions/calendar', label: 'Calendar', minimumRole: 'staff' },
+    { group: 'exams', path: '/exams', label: 'Exams', minimumRole: 'staff' },
+    { group: 'exams', path: '/test-centres', label: 'Testing centres', minimumRole: 'staff' },
+    { group: 'exams', path: '/proctors', label: 'Proctors', minimumRole: 'staff' },
+    { group: 'exams', path: '/portal', label: 'Testing portal', minimumRole: 'staff' },
+  ],
   async routes(app) {
     await app.register(catalogRoutes)
     await app.register(sessionRoutes)

@@ -6,6 +6,11 @@ import { installOrgScope } from './scope.ts'
 
 export const orgs: Feature = {
   name: 'orgs',
+  navigation: [
+    { group: 'people', path: '/members', label: 'Members', minimumRole: 'staff' },
+    { group: 'organisation', path: '/settings', label: 'Settings', minimumRole: 'admin' },
+    { group: 'organisation', path: '/audit', label: 'Audit log', minimumRole: 'admin' },
+  ],
   setup: installOrgScope,
   async routes(app) {
     await app.register(orgPages)

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { NotFoundError } from '../../platform/errors.ts'
 import { requireSignedIn } from '../../platform/http/auth.ts'
+import { buildOrgSideNav } from '../../platform/ui/navigation.ts'
 import { hasRole, listOrgsForAccount, type Membership, type OrgScope, resolveOrgScope } from './service.ts'
 
 declare module 'fastify' {
@@ -42,33 +43,22 @@ export function installOrgScope(app: FastifyInstance): void {
 
   app.ui.navigation = async (request) => {
     const auth = request.auth
-    if (!auth) return { account: null, orgs: [], currentOrg: null, orgLinks: [] }
+    if (!auth) return { account: null, orgs: [], currentOrg: null, orgNav: null }
     const orgs = await membershipsOf(request, auth.accountId)
     const scope = request.orgScope
     const current = scope ? (orgs.find((org) => org.id === scope.orgId) ?? { id: scope.orgId, name: 'Organisation', role: scope.role }) : null
-    const base = scope ? `/orgs/${scope.orgId}` : ''
-    const orgLinks = scope
-      ? [
-          { href: base, label: 'Dashboard', role: 'member' as const },
-          { href: `${base}/achievements`, label: 'Achievements', role: 'staff' as const },
-          { href: `${base}/credentials`, label: 'Credentials', role: 'staff' as const },
-          { href: `${base}/analytics`, label: 'Analytics', role: 'staff' as const },
-          { href: `${base}/exam-sessions`, label: 'Exam sessions', role: 'staff' as const },
-          { href: `${base}/exams`, label: 'Exams', role: 'staff' as const },
-          { href: `${base}/test-centres`, label: 'Testing centres', role: 'staff' as const },
-          { href: `${base}/proctors`, label: 'Proctors', role: 'staff' as const },
-          { href: `${base}/portal`, label: 'Testing portal', role: 'staff' as const },
-          { href: `${base}/members`, label: 'Members', role: 'staff' as const },
-          { href: `${base}/privacy/requests`, label: 'Privacy', role: 'staff' as const },
-          { href: `${base}/audit`, label: 'Audit log', role: 'admin' as const },
-          { href: `${base}/settings`, label: 'Settings', role: 'admin' as const },
-        ].filter((item) => hasRole(scope.role, item.role))
-      : []
+    const orgNav = scope
+      ? buildOrgSideNav(
+          `/orgs/${scope.orgId}`,
+          request.url.split('?')[0] ?? '',
+          app.ui.orgNavItems.filter((item) => hasRole(scope.role, item.minimumRole)),
+        )
+      : null
     return {
       account: { name: auth.name, email: auth.email, isPlatformAdmin: auth.isPlatformAdmin },
       orgs: orgs.map(({ id, name }) => ({ id, name })),
       currentOrg: current ? { id: current.id, name: current.name, role: scope?.role ?? current.role } : null,
-      orgLinks: orgLinks.map(({ href, label }) => ({ href, label })),
+      orgNav,
     }
   }
 }

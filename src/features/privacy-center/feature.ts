@@ -33,6 +33,7 @@ async function publishPolicyVersions(platform: Platform): Promise<void> {
  */
 export const privacyCenter: Feature = {
   name: 'privacy-center',
+  navigation: [{ group: 'organisation', path: '/privacy/requests', label: 'Privacy requests', minimumRole: 'staff' }],
   async routes(app) {
     await app.register(exportPages)
     await app.register(exportRoutes)

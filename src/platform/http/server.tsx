@@ -15,6 +15,7 @@ import type { Feature, SignOutHandler } from '../feature.ts'
 import { projectPath } from '../paths.ts'
 import type { Platform } from '../platform.ts'
 import { type Flash, Layout, type Navigation } from '../ui/layout.tsx'
+import type { OrgNavItem } from '../ui/navigation.ts'
 import { platformPages } from './admin-pages.tsx'
 import { createErrorHandler, type Problem, problemFor, sendProblem } from './errors.ts'
 import type { UploadedFile } from './forms.ts'
@@ -33,7 +34,11 @@ export type NavigationProvider = (request: FastifyRequest, orgId: string | undef
 declare module 'fastify' {
   interface FastifyInstance {
     platform: Platform
-    ui: { navigation: NavigationProvider }
+    ui: {
+      navigation: NavigationProvider
+      /** Every feature's org navigation items, in feature order. */
+      orgNavItems: OrgNavItem[]
+    }
     /** Every route registered, for the API docs and the cross-org test. */
     routeTable: { method: string; url: string }[]
     /** Every feature's `onSignOut`, in feature order. */
@@ -87,7 +92,7 @@ export async function buildServer(platform: Platform, features: Feature[]): Prom
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) if (method !== 'HEAD') app.routeTable.push({ method, url: route.url })
   })
-  app.decorate('ui', { navigation: defaultNavigation })
+  app.decorate('ui', { navigation: defaultNavigation, orgNavItems: features.flatMap((feature) => feature.navigation ?? []) })
   app.decorate(
     'signOutHandlers',
     features.flatMap((feature) => (feature.onSignOut ? [feature.onSignOut] : [])),
@@ -231,7 +236,7 @@ async function defaultNavigation(request: FastifyRequest): Promise<Navigation> {
     account: auth ? { name: auth.name, email: auth.email, isPlatformAdmin: auth.isPlatformAdmin } : null,
     orgs: [],
     currentOrg: null,
-    orgLinks: [],
+    orgNav: null,
   }
 }
 

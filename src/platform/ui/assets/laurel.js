@@ -26,3 +26,11 @@ if (address.searchParams.has('via')) {
   address.searchParams.delete('via')
   history.replaceState(null, '', address)
 }
+
+// A table wider than its box scrolls inside it (laurel.css); such a table takes keyboard focus, so it can be scrolled without a mouse.
+function letWideTablesScrollByKeyboard() {
+  for (const table of document.querySelectorAll('table')) table.tabIndex = table.scrollWidth > table.clientWidth ? 0 : -1
+}
+letWideTablesScrollByKeyboard()
+window.addEventListener('resize', letWideTablesScrollByKeyboard)
+document.addEventListener('htmx:afterSettle', letWideTablesScrollByKeyboard)

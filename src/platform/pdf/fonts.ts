@@ -1,92 +1,227 @@
-import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
-import fontkit, { type Font } from '@pdf-lib/fontkit'
-import type { PDFDocument, PDFFont } from 'pdf-lib'
-import { buildTrueType } from './truetype.ts'
+import bidiFactory from 'bidi-js'
+import * as hb from 'harfbuzzjs'
+import {
+  beginText,
+  type Color,
+  endText,
+  type PDFDocument,
+  PDFHexString,
+  PDFName,
+  PDFOperator,
+  PDFOperatorNames,
+  type PDFPage,
+  setFillingColor,
+  setFontAndSize,
+  setTextMatrix,
+  showText,
+} from 'pdf-lib'
+import { CidFont } from './cid-font.ts'
+import { covers, fontFor, graphemesOf, loadFontsFor, type SourceFont, type Weight } from './sources.ts'
 
-export type Weight = 'regular' | 'bold'
+export { graphemesOf, type Weight } from './sources.ts'
 
-const require = createRequire(import.meta.url)
-const fontFile = (pkg: string, file: string) => join(dirname(require.resolve(pkg)), '..', 'fonts', file)
+// bidi-js's types declare an ES default export, but the package is CommonJS whose module.exports is the factory.
+const bidi = (bidiFactory as unknown as typeof bidiFactory.default)()
 
-/** NotoSans covers Latin, Greek and Cyrillic; NotoSansHans the CJK ideographs it lacks. Read once, on first use. */
-const SOURCES = {
-  latin: { regular: ['@embedpdf/fonts-latin', 'NotoSans-Regular.ttf'], bold: ['@embedpdf/fonts-latin', 'NotoSans-Bold.ttf'] },
-  cjk: { regular: ['@embedpdf/fonts-sc', 'NotoSansHans-Regular.otf'], bold: ['@embedpdf/fonts-sc', 'NotoSansHans-Bold.otf'] },
-} as const
-type Script = keyof typeof SOURCES
-
-const loaded = new Map<string, Font>()
-function sourceFont(script: Script, weight: Weight): Font {
-  const key = `${script}-${weight}`
-  let font = loaded.get(key)
-  if (!font) {
-    const [pkg, file] = SOURCES[script][weight]
-    font = fontkit.create(readFileSync(fontFile(pkg, file)))
-    loaded.set(key, font)
-  }
-  return font
+/** A stretch of text in one font and one bidi embedding level; offsets are UTF-16 indices into the line's text. */
+interface Run {
+  source: SourceFont
+  start: number
+  end: number
+  level: number
 }
 
-export interface TextRun {
+/** A glyph placed on a line, in thousandths of the font size. */
+export interface PlacedGlyph {
+  font: CidFont
+  glyph: number
+  x: number
+  y: number
+}
+
+/** A run of a shaped line: its text in logical order and its glyphs in visual order. */
+export interface PlacedRun {
   text: string
-  font: PDFFont
+  rightToLeft: boolean
+  glyphs: PlacedGlyph[]
+}
+
+/** A line shaped and laid out left to right in visual order. */
+export interface ShapedLine {
+  /** The text drawn: the input in NFC, less characters no font has. */
+  text: string
+  /** In thousandths of the font size. */
+  width: number
+  runs: PlacedRun[]
 }
 
 /**
- * The fonts of one PDF: text is split into runs by the font that has its characters (NotoSans
- * first, then NotoSansHans), and each font is embedded once, holding only the characters used.
- * Call `prepare` with every string first, then `embed`, then `runs`.
+ * The fonts of one PDF and the text drawn with them. Each line is split into runs by the font that has
+ * its characters (Noto Sans, then Arabic, Hebrew, Devanagari, Thai, CJK and emoji fonts) and by bidi
+ * level, shaped by HarfBuzz, and laid out in visual order, so right-to-left names read right. Each
+ * font is subset once per document to the characters of the prepared text. Characters no font has
+ * are left out (listed in `dropped`) rather than drawn as empty boxes.
+ *
+ * Call `prepare` with every string first, then `embed`, then `widthOf` and `draw`.
  */
 export class FontSet {
-  private readonly used = new Map<string, Set<number>>()
-  private readonly embedded = new Map<string, PDFFont>()
-
-  private scriptOf(codePoint: number): Script {
-    return sourceFont('latin', 'regular').hasGlyphForCodePoint(codePoint) || !sourceFont('cjk', 'regular').hasGlyphForCodePoint(codePoint) ? 'latin' : 'cjk'
-  }
-
-  private split(text: string): { script: Script; text: string }[] {
-    const runs: { script: Script; text: string }[] = []
-    for (const character of text.normalize('NFC')) {
-      const codePoint = character.codePointAt(0) ?? 0
-      const last = runs[runs.length - 1]
-      // Spaces and punctuation both fonts have stay in the current run, so runs stay long.
-      const script = last && character.trim() === '' ? last.script : this.scriptOf(codePoint)
-      if (last?.script === script) last.text += character
-      else runs.push({ script, text: character })
-    }
-    return runs
-  }
+  private readonly prepared: { text: string; weight: Weight }[] = []
+  private readonly fonts = new Map<string, CidFont>()
+  private readonly lines = new Map<string, ShapedLine>()
+  private readonly names = new WeakMap<PDFPage, Map<CidFont, PDFName>>()
+  private embedded = false
+  /** Characters left out because no font has them. */
+  readonly dropped = new Set<string>()
 
   prepare(text: string, weight: Weight): void {
-    for (const run of this.split(text)) {
-      const key = `${run.script}-${weight}`
-      const set = this.used.get(key) ?? new Set<number>()
-      for (const character of run.text) set.add(character.codePointAt(0) ?? 0)
-      this.used.set(key, set)
-    }
+    if (this.embedded) throw new Error('Text must be prepared before the fonts are embedded.')
+    this.prepared.push({ text: text.normalize('NFC'), weight })
   }
 
   async embed(document: PDFDocument): Promise<void> {
-    document.registerFontkit(fontkit)
-    for (const key of [...this.used.keys()].sort()) {
-      const [script, weight] = key.split('-') as [Script, Weight]
-      const source = sourceFont(script, weight)
-      const bytes = buildTrueType(source, [...(this.used.get(key) ?? [])])
-      // PDF names a subset font "TAG+Name"; the tag comes from the content, so it is stable.
-      const tag = [...createHash('sha256').update(bytes).digest().subarray(0, 6)].map((byte) => String.fromCharCode(65 + (byte % 26))).join('')
-      this.embedded.set(key, await document.embedFont(bytes, { subset: false, customName: `${tag}+${source.postscriptName}` }))
+    for (const { text, weight } of this.prepared) await loadFontsFor(text, weight)
+    const textOf = new Map<SourceFont, string>()
+    for (const { text, weight } of this.prepared) {
+      const { text: kept, runs } = this.itemize(text, weight)
+      for (const run of runs) textOf.set(run.source, (textOf.get(run.source) ?? '') + kept.slice(run.start, run.end))
     }
+    const sources = [...textOf.keys()].sort((a, b) => a.key.localeCompare(b.key))
+    for (const source of sources) this.fonts.set(source.key, await CidFont.create(document.context, source, textOf.get(source) ?? ''))
+    this.embedded = true
+    for (const { text, weight } of this.prepared) this.shape(text, weight)
+    for (const font of this.fonts.values()) font.write(document.context)
   }
 
-  runs(text: string, weight: Weight): TextRun[] {
-    return this.split(text).map((run) => {
-      const font = this.embedded.get(`${run.script}-${weight}`)
-      if (!font) throw new Error(`Text "${text}" was not prepared before embedding.`)
-      return { text: run.text, font }
-    })
+  /** The width of `text` drawn at `size`. */
+  widthOf(text: string, weight: Weight, size: number): number {
+    return (this.shape(text, weight).width * size) / 1000
   }
+
+  /** Draws `text` with its left edge at `x` and its baseline at `y`. */
+  draw(page: PDFPage, text: string, options: { x: number; y: number; size: number; weight: Weight; color: Color }): void {
+    const scale = options.size / 1000
+    const operators: PDFOperator[] = []
+    for (const run of this.shape(text, options.weight).runs) {
+      // A left-to-right run carries its text in logical order, since a cluster's glyphs may come in
+      // another order (Devanagari vowel signs) or stand for several characters. Text extractors
+      // put right-to-left glyphs in logical order themselves, from the ToUnicode maps.
+      if (!run.rightToLeft) {
+        const properties = `<</ActualText ${PDFHexString.fromText(run.text).toString()}>>`
+        operators.push(PDFOperator.of(PDFOperatorNames.BeginMarkedContentSequence, [PDFName.of('Span'), properties]))
+      }
+      operators.push(beginText(), setFillingColor(options.color))
+      let current: CidFont | undefined
+      for (const glyph of run.glyphs) {
+        if (glyph.font !== current) {
+          operators.push(setFontAndSize(this.resourceName(page, glyph.font), options.size))
+          current = glyph.font
+        }
+        const code = glyph.font.codeOf(glyph.glyph).toString(16).padStart(4, '0')
+        operators.push(setTextMatrix(1, 0, 0, 1, options.x + glyph.x * scale, options.y + glyph.y * scale), showText(PDFHexString.of(code)))
+      }
+      operators.push(endText())
+      if (!run.rightToLeft) operators.push(PDFOperator.of(PDFOperatorNames.EndMarkedContent))
+    }
+    page.pushOperators(...operators)
+  }
+
+  /** The name of a font in a page's resources, added on its first use on the page. */
+  private resourceName(page: PDFPage, font: CidFont): PDFName {
+    const names = this.names.get(page) ?? new Map<CidFont, PDFName>()
+    this.names.set(page, names)
+    let name = names.get(font)
+    if (!name) {
+      name = page.node.newFontDictionary(font.key, font.ref)
+      names.set(font, name)
+    }
+    return name
+  }
+
+  /** The glyphs `text` is drawn with (for tests and layout). */
+  shape(text: string, weight: Weight): ShapedLine {
+    if (!this.embedded) throw new Error('The fonts must be embedded before text is measured or drawn.')
+    const normalized = text.normalize('NFC')
+    const key = `${weight}\u0000${normalized}`
+    let line = this.lines.get(key)
+    if (!line) {
+      line = this.layOut(normalized, weight)
+      this.lines.set(key, line)
+    }
+    return line
+  }
+
+  private layOut(text: string, weight: Weight): ShapedLine {
+    const { text: kept, runs } = this.itemize(text, weight)
+    const placed: PlacedRun[] = []
+    let pen = 0
+    for (const run of visualOrder(runs)) {
+      const glyphs: PlacedGlyph[] = []
+      const font = this.fonts.get(run.source.key)
+      if (!font) throw new Error(`Text "${text}" was not prepared before embedding.`)
+      const buffer = new hb.Buffer()
+      buffer.addText(kept, run.start, run.end - run.start)
+      buffer.setDirection(run.level % 2 === 1 ? hb.Direction.RTL : hb.Direction.LTR)
+      buffer.guessSegmentProperties()
+      hb.shape(font.font, buffer)
+      const shaped = buffer.getGlyphInfosAndPositions()
+      const clusterEnds = [...new Set(shaped.map((glyph) => glyph.cluster)), run.end].sort((a, b) => a - b)
+      for (const glyph of shaped) {
+        const end = clusterEnds.find((each) => each > glyph.cluster) ?? run.end
+        font.learn(glyph.codepoint, kept.slice(glyph.cluster, end))
+        glyphs.push({ font, glyph: glyph.codepoint, x: pen + (glyph.xOffset ?? 0) * font.scale, y: (glyph.yOffset ?? 0) * font.scale })
+        pen += (glyph.xAdvance ?? 0) * font.scale
+      }
+      placed.push({ text: kept.slice(run.start, run.end), rightToLeft: run.level % 2 === 1, glyphs })
+    }
+    return { text: kept, width: pen, runs: placed }
+  }
+
+  /**
+   * Splits text into runs of one font and one bidi level. Spaces, digits and punctuation (the Common
+   * script) stay in the font of the run they are in, so a run of Arabic words is shaped as one.
+   */
+  private itemize(text: string, weight: Weight): { text: string; runs: Run[] } {
+    const clusters: { text: string; source: SourceFont }[] = []
+    for (const cluster of graphemesOf(text)) {
+      const previous = clusters[clusters.length - 1]?.source
+      const neutral = /^[\p{Script=Common}\p{Script=Inherited}]+$/u.test(cluster)
+      // Once embedded, only the document's subsets can draw, and only the characters they hold.
+      const usable = (source: SourceFont) => {
+        const subset = this.fonts.get(source.key)
+        return !this.embedded || (subset !== undefined && covers(subset.font, cluster))
+      }
+      const source = neutral && previous && usable(previous) && covers(previous.font, cluster) ? previous : fontFor(text, cluster, weight, usable)
+      if (source) clusters.push({ text: cluster, source })
+      else this.dropped.add(cluster)
+    }
+    const kept = clusters.map((cluster) => cluster.text).join('')
+    const { levels } = bidi.getEmbeddingLevels(kept, 'auto')
+    const runs: Run[] = []
+    let offset = 0
+    for (const cluster of clusters) {
+      const level = levels[offset] ?? 0
+      const last = runs[runs.length - 1]
+      if (last && last.source === cluster.source && last.level === level) last.end += cluster.text.length
+      else runs.push({ source: cluster.source, start: offset, end: offset + cluster.text.length, level })
+      offset += cluster.text.length
+    }
+    return { text: kept, runs }
+  }
+}
+
+/** Runs in display order (rule L2 of the Unicode bidi algorithm): from the highest level down to the lowest odd one, reverse every stretch at that level or above. */
+function visualOrder(runs: Run[]): Run[] {
+  const order = [...runs]
+  const levels = runs.map((run) => run.level)
+  const lowestOdd = Math.min(...levels.filter((level) => level % 2 === 1))
+  for (let level = Math.max(...levels); level >= lowestOdd; level--) {
+    for (let start = 0; start < order.length; start++) {
+      if ((order[start]?.level ?? 0) < level) continue
+      let end = start
+      while (end + 1 < order.length && (order[end + 1]?.level ?? 0) >= level) end++
+      order.splice(start, end - start + 1, ...order.slice(start, end + 1).reverse())
+      start = end
+    }
+  }
+  return order
 }

@@ -164,14 +164,21 @@ export class FontSet {
       buffer.guessSegmentProperties()
       hb.shape(font.font, buffer)
       const shaped = buffer.getGlyphInfosAndPositions()
+      const rightToLeft = run.level % 2 === 1
       const clusterEnds = [...new Set(shaped.map((glyph) => glyph.cluster)), run.end].sort((a, b) => a - b)
+      const glyphsInCluster = new Map<number, number>()
+      for (const glyph of shaped) glyphsInCluster.set(glyph.cluster, (glyphsInCluster.get(glyph.cluster) ?? 0) + 1)
       for (const glyph of shaped) {
-        const end = clusterEnds.find((each) => each > glyph.cluster) ?? run.end
-        font.learn(glyph.codepoint, kept.slice(glyph.cluster, end))
+        // A glyph alone in its cluster (a ligature such as lam-alef) stands for the cluster's text.
+        // Extractors read right-to-left glyphs as drawn and reverse them, so such text is stored reversed.
+        if (glyphsInCluster.get(glyph.cluster) === 1) {
+          const text = kept.slice(glyph.cluster, clusterEnds.find((each) => each > glyph.cluster) ?? run.end)
+          font.learn(glyph.codepoint, rightToLeft ? [...text].reverse().join('') : text)
+        }
         glyphs.push({ font, glyph: glyph.codepoint, x: pen + (glyph.xOffset ?? 0) * font.scale, y: (glyph.yOffset ?? 0) * font.scale })
         pen += (glyph.xAdvance ?? 0) * font.scale
       }
-      placed.push({ text: kept.slice(run.start, run.end), rightToLeft: run.level % 2 === 1, glyphs })
+      placed.push({ text: kept.slice(run.start, run.end), rightToLeft, glyphs })
     }
     return { text: kept, width: pen, runs: placed }
   }

@@ -24,17 +24,13 @@ const emojiFiles = (weight: number) =>
 
 /**
  * The families text may be drawn in, in the order a character looks for a font that has it: Noto Sans
- * (Latin, Greek, Cyrillic), then the script fonts, then CJK, then the monochrome Noto Emoji. Japanese
+ * (Latin, Greek, Cyrillic, Devanagari), then the script fonts, then CJK, then the monochrome Noto Emoji. Japanese
  * text (text with kana) prefers the Japanese CJK font, whose ideographs have the Japanese forms.
  */
 const FAMILIES = {
   latin: { regular: [embedpdf('fonts-latin', 'NotoSans-Regular.ttf')], bold: [embedpdf('fonts-latin', 'NotoSans-Bold.ttf')] },
   arabic: { regular: [embedpdf('fonts-arabic', 'NotoNaskhArabic-Regular.ttf')], bold: [embedpdf('fonts-arabic', 'NotoNaskhArabic-Bold.ttf')] },
   hebrew: { regular: [embedpdf('fonts-hebrew', 'NotoSansHebrew-Regular.ttf')], bold: [embedpdf('fonts-hebrew', 'NotoSansHebrew-Bold.ttf')] },
-  devanagari: {
-    regular: [fontsource('noto-sans-devanagari', 'noto-sans-devanagari-devanagari-400-normal.woff')],
-    bold: [fontsource('noto-sans-devanagari', 'noto-sans-devanagari-devanagari-700-normal.woff')],
-  },
   thai: {
     regular: [fontsource('noto-sans-thai', 'noto-sans-thai-thai-400-normal.woff')],
     bold: [fontsource('noto-sans-thai', 'noto-sans-thai-thai-700-normal.woff')],
@@ -45,8 +41,8 @@ const FAMILIES = {
 } as const
 type Family = keyof typeof FAMILIES
 
-const ORDER: Family[] = ['latin', 'arabic', 'hebrew', 'devanagari', 'thai', 'chinese', 'japanese', 'emoji']
-const JAPANESE_ORDER: Family[] = ['latin', 'arabic', 'hebrew', 'devanagari', 'thai', 'japanese', 'chinese', 'emoji']
+const ORDER: Family[] = ['latin', 'arabic', 'hebrew', 'thai', 'chinese', 'japanese', 'emoji']
+const JAPANESE_ORDER: Family[] = ['latin', 'arabic', 'hebrew', 'thai', 'japanese', 'chinese', 'emoji']
 const KANA = /[\p{Script=Hiragana}\p{Script=Katakana}]/u
 const IGNORABLE = /\p{Default_Ignorable_Code_Point}/u
 

@@ -216,6 +216,20 @@ export class FontSet {
   }
 }
 
+/** The characters of `texts` that no font has, which PDFs leave out (as U+ code points and the characters). */
+export async function charactersWithoutFont(texts: string[]): Promise<string[]> {
+  const missing = new Set<string>()
+  for (const text of texts.map((each) => each.normalize('NFC'))) {
+    await loadFontsFor(text, 'regular')
+    for (const cluster of graphemesOf(text)) if (!fontFor(text, cluster, 'regular')) missing.add(cluster)
+  }
+  return [...missing]
+}
+
+/** How a left-out character is named in notes and logs: its code points, which say what it is without quoting the text. */
+export const codePointsOf = (character: string) =>
+  [...character].map((each) => `U+${(each.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`).join(' ')
+
 /** Runs in display order (rule L2 of the Unicode bidi algorithm): from the highest level down to the lowest odd one, reverse every stretch at that level or above. */
 function visualOrder(runs: Run[]): Run[] {
   const order = [...runs]

@@ -3,6 +3,9 @@ import QRCode from 'qrcode'
 import type { Db } from '../../../platform/db/client.ts'
 import { NotFoundError } from '../../../platform/errors.ts'
 import { FontSet, type Weight } from '../../../platform/pdf/fonts.ts'
+
+export { charactersWithoutFont, codePointsOf } from '../../../platform/pdf/fonts.ts'
+
 import type { Platform } from '../../../platform/platform.ts'
 import type { CredentialRow } from '../issuance/issuance.ts'
 import { publicUrls } from '../urls.ts'
@@ -76,7 +79,12 @@ interface Line {
   color: ReturnType<typeof rgb>
 }
 
-export async function renderCertificate(content: CertificateContent, design: CertificateDesign): Promise<Uint8Array> {
+/** `onCharactersLeftOut` hears of characters no font has, which the certificate leaves out. */
+export async function renderCertificate(
+  content: CertificateContent,
+  design: CertificateDesign,
+  options: { onCharactersLeftOut?: (characters: string[]) => void } = {},
+): Promise<Uint8Array> {
   const document = await PDFDocument.create({ updateMetadata: false })
   document.setTitle(`${content.achievementName} — ${content.recipientName}`)
   document.setAuthor(content.issuerName)
@@ -211,6 +219,7 @@ export async function renderCertificate(content: CertificateContent, design: Cer
       throw new Error(`Unknown layout ${unreachable}`)
     }
   }
+  if (fonts.dropped.size > 0) options.onCharactersLeftOut?.([...fonts.dropped])
   return document.save()
 }
 

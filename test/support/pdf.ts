@@ -36,7 +36,7 @@ export const SCRIPT_NAMES: ScriptName[] = [
   },
   {
     script: 'Thai',
-    name: 'สมชาย ใจดี',
+    name: 'น้ำฝน ใจดี',
     fonts: {
       regular: require.resolve('@fontsource/noto-sans-thai/files/noto-sans-thai-thai-400-normal.woff'),
       bold: require.resolve('@fontsource/noto-sans-thai/files/noto-sans-thai-thai-700-normal.woff'),
@@ -80,7 +80,7 @@ export async function pdfText(bytes: Uint8Array): Promise<string> {
   }
 }
 
-/** The glyph codes every page's content streams draw (the renderers write one `<code> Tj` per glyph). */
+/** The glyph codes every page's content streams draw (the renderers show glyphs as 4-digit hex strings in TJ arrays). */
 export async function drawnGlyphCodes(bytes: Uint8Array): Promise<number[]> {
   const document = await PDFDocument.load(bytes)
   const codes: number[] = []
@@ -90,7 +90,8 @@ export async function drawnGlyphCodes(bytes: Uint8Array): Promise<number[]> {
     for (const stream of streams) {
       if (!(stream instanceof PDFRawStream)) continue
       const operators = Buffer.from(decodePDFRawStream(stream).decode()).toString('latin1')
-      for (const match of operators.matchAll(/<([0-9A-Fa-f]{4})> Tj/g)) codes.push(Number.parseInt(match[1] ?? '', 16))
+      for (const [shown] of operators.matchAll(/\[[^\]]*\] TJ/g))
+        for (const match of shown.matchAll(/<([0-9A-Fa-f]{4})>/g)) codes.push(Number.parseInt(match[1] ?? '', 16))
     }
   }
   return codes

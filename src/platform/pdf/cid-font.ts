@@ -38,10 +38,15 @@ export class CidFont {
   }
 
   static async create(context: PDFContext, source: SourceFont, text: string): Promise<CidFont> {
-    const bytes = new Uint8Array(await subsetFont(source.bytes, text, { targetFormat: 'sfnt' }))
+    const bytes = await subsetOf(source, text)
     const cff = (fontkit.create(Buffer.from(bytes)) as unknown as { 'CFF '?: CffTable })['CFF ']
     const cids = cff?.isCIDFont ? cidsOf(cff.topDict.charset) : undefined
     return new CidFont(source.key, bytes, (glyph) => (cids ? (cids[glyph] ?? 0) : glyph), Boolean(cff), context)
+  }
+
+  /** A glyph's advance as the PDF's width array gives it, in thousandths of the font size. */
+  widthOf(glyph: number): number {
+    return Math.round(this.font.glyphHAdvance(glyph) * this.scale)
   }
 
   /** Remembers the text a glyph stands for (a ligature or contextual form the font's cmap does not name). */
@@ -76,7 +81,7 @@ export class CidFont {
     const glyphCount = this.glyphCount()
     const widths = Array.from({ length: glyphCount }, (_, glyph) => ({
       code: this.codeOf(glyph),
-      width: Math.round(this.font.glyphHAdvance(glyph) * this.scale),
+      width: this.widthOf(glyph),
     }))
       .sort((a, b) => a.code - b.code)
       .flatMap(({ code, width }) => [code, [width]])
@@ -136,6 +141,25 @@ export class CidFont {
       'end',
     ].join('\n')
   }
+}
+
+/** Recent subsets by font and characters: the same certificate rendered again (a CJK subset takes ~40 ms) reuses its fonts. */
+const subsets = new Map<string, Promise<Uint8Array>>()
+const SUBSETS_KEPT = 64
+
+function subsetOf(source: SourceFont, text: string): Promise<Uint8Array> {
+  const characters = [...new Set(text)].sort().join('')
+  const key = `${source.key}\u0000${characters}`
+  let subset = subsets.get(key)
+  if (subset) subsets.delete(key)
+  else subset = subsetFont(source.bytes, characters, { targetFormat: 'sfnt' }).then((bytes) => new Uint8Array(bytes))
+  subsets.set(key, subset)
+  subset.catch(() => subsets.delete(key))
+  for (const oldest of subsets.keys()) {
+    if (subsets.size <= SUBSETS_KEPT) break
+    subsets.delete(oldest)
+  }
+  return subset
 }
 
 interface CffTable {

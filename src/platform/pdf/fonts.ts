@@ -13,7 +13,6 @@ import {
   setFillingColor,
   setFontAndSize,
   setTextMatrix,
-  showText,
 } from 'pdf-lib'
 import { CidFont } from './cid-font.ts'
 import { covers, fontFor, graphemesOf, loadFontsFor, type SourceFont, type Weight } from './sources.ts'
@@ -83,7 +82,7 @@ export class FontSet {
     const textOf = new Map<SourceFont, string>()
     for (const { text, weight } of this.prepared) {
       const { text: kept, runs } = this.itemize(text, weight)
-      for (const run of runs) textOf.set(run.source, (textOf.get(run.source) ?? '') + kept.slice(run.start, run.end))
+      for (const run of runs) textOf.set(run.source, (textOf.get(run.source) ?? '') + withShaperCharacters(kept.slice(run.start, run.end)))
     }
     const sources = [...textOf.keys()].sort((a, b) => a.key.localeCompare(b.key))
     for (const source of sources) this.fonts.set(source.key, await CidFont.create(document.context, source, textOf.get(source) ?? ''))
@@ -111,13 +110,25 @@ export class FontSet {
       }
       operators.push(beginText(), setFillingColor(options.color))
       let current: CidFont | undefined
-      for (const glyph of run.glyphs) {
-        if (glyph.font !== current) {
-          operators.push(setFontAndSize(this.resourceName(page, glyph.font), options.size))
-          current = glyph.font
+      for (const group of sameBaseline(run.glyphs)) {
+        const [first] = group
+        if (!first) continue
+        if (first.font !== current) {
+          operators.push(setFontAndSize(this.resourceName(page, first.font), options.size))
+          current = first.font
         }
-        const code = glyph.font.codeOf(glyph.glyph).toString(16).padStart(4, '0')
-        operators.push(setTextMatrix(1, 0, 0, 1, options.x + glyph.x * scale, options.y + glyph.y * scale), showText(PDFHexString.of(code)))
+        // One TJ per stretch on a baseline: after each glyph the PDF moves by its width, and the number
+        // after it (thousandths of the size, subtracted) corrects that to where HarfBuzz put the next glyph.
+        const shown = group.map((glyph, i) => {
+          const next = group[i + 1]
+          const code = `<${glyph.font.codeOf(glyph.glyph).toString(16).padStart(4, '0')}>`
+          const correction = next ? Math.round((glyph.font.widthOf(glyph.glyph) - (next.x - glyph.x)) * 100) / 100 : 0
+          return correction === 0 ? code : `${code} ${correction}`
+        })
+        operators.push(
+          setTextMatrix(1, 0, 0, 1, options.x + first.x * scale, options.y + first.y * scale),
+          PDFOperator.of(PDFOperatorNames.ShowTextAdjusted, [`[${shown.join(' ')}]`]),
+        )
       }
       operators.push(endText())
       if (!run.rightToLeft) operators.push(PDFOperator.of(PDFOperatorNames.EndMarkedContent))
@@ -229,6 +240,27 @@ export async function charactersWithoutFont(texts: string[]): Promise<string[]> 
 /** How a left-out character is named in notes and logs: its code points, which say what it is without quoting the text. */
 export const codePointsOf = (character: string) =>
   [...character].map((each) => `U+${(each.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`).join(' ')
+
+/**
+ * The text with the characters HarfBuzz may put in its place while shaping, which a subset must hold
+ * too: decompositions, Thai and Lao SARA AM split into NIKHAHIT and SARA AA, and the dotted circle
+ * that carries a mark with no base.
+ */
+function withShaperCharacters(text: string): string {
+  return `${text}${text.normalize('NFD')}${text.includes('\u0e33') ? '\u0e4d\u0e32' : ''}${text.includes('\u0eb3') ? '\u0ecd\u0eb2' : ''}\u25cc`
+}
+
+/** Glyphs split where the font or the baseline changes (a mark raised or lowered by HarfBuzz). */
+function sameBaseline(glyphs: PlacedGlyph[]): PlacedGlyph[][] {
+  const groups: PlacedGlyph[][] = []
+  for (const glyph of glyphs) {
+    const group = groups[groups.length - 1]
+    const last = group?.[group.length - 1]
+    if (group && last && last.font === glyph.font && last.y === glyph.y) group.push(glyph)
+    else groups.push([glyph])
+  }
+  return groups
+}
 
 /** Runs in display order (rule L2 of the Unicode bidi algorithm): from the highest level down to the lowest odd one, reverse every stretch at that level or above. */
 function visualOrder(runs: Run[]): Run[] {

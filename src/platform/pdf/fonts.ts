@@ -68,6 +68,8 @@ export class FontSet {
   private readonly fonts = new Map<string, CidFont>()
   private readonly lines = new Map<string, ShapedLine>()
   private readonly names = new WeakMap<PDFPage, Map<CidFont, PDFName>>()
+  /** One HarfBuzz buffer reused for every run: HarfBuzz memory is otherwise freed only when the GC gets to it. */
+  private readonly buffer = new hb.Buffer()
   private embedded = false
   /** Characters left out because no font has them. */
   readonly dropped = new Set<string>()
@@ -169,7 +171,8 @@ export class FontSet {
       const glyphs: PlacedGlyph[] = []
       const font = this.fonts.get(run.source.key)
       if (!font) throw new Error(`Text "${text}" was not prepared before embedding.`)
-      const buffer = new hb.Buffer()
+      const buffer = this.buffer
+      buffer.reset()
       buffer.addText(kept, run.start, run.end - run.start)
       buffer.setDirection(run.level % 2 === 1 ? hb.Direction.RTL : hb.Direction.LTR)
       buffer.guessSegmentProperties()

@@ -40,6 +40,22 @@ describe('FontSet', () => {
     assert.ok((rtl.runs[0]?.glyphs[0]?.x ?? 1) === 0 && rtl.width > 0)
   })
 
+  it('mirrors brackets in right-to-left runs, even when the text holds only one of the pair', async () => {
+    const { fonts } = await fontSetFor('(محمد')
+    // Noto Naskh Arabic has no brackets: Noto Sans draws this one, in a right-to-left run of its own, right of the name.
+    const runs = fonts.shape('(محمد', 'regular').runs
+    assert.deepEqual(
+      runs.map((run) => [run.text, run.rightToLeft]),
+      [
+        ['محمد', true],
+        ['(', true],
+      ],
+    )
+    const opening = runs[1]?.glyphs[0]
+    assert.ok(opening)
+    assert.equal(opening.glyph, opening.font.font.nominalGlyph(')'.codePointAt(0) ?? 0), 'the logical "(" is drawn as ")" at the right end')
+  })
+
   it('leaves out characters no font has, and tells which, rather than drawing empty boxes', async () => {
     const { document, fonts } = await fontSetFor('A\u{10000}B\u{E000}')
     const line = fonts.shape('A\u{10000}B\u{E000}', 'regular')

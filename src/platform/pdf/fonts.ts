@@ -202,18 +202,24 @@ export class FontSet {
    * script) stay in the font of the run they are in, so a run of Arabic words is shaped as one.
    */
   private itemize(text: string, weight: Weight): { text: string; runs: Run[] } {
-    const clusters: { text: string; source: SourceFont }[] = []
+    const clusters: { text: string; source: SourceFont; neutral: boolean }[] = []
+    // Once embedded, only the document's subsets can draw, and only the characters they hold.
+    const usable = (source: SourceFont, cluster: string) => {
+      const subset = this.fonts.get(source.key)
+      return covers(source.font, cluster) && (!this.embedded || (subset !== undefined && covers(subset.font, cluster)))
+    }
     for (const cluster of graphemesOf(text)) {
       const previous = clusters[clusters.length - 1]?.source
-      const neutral = /^[\p{Script=Common}\p{Script=Inherited}]+$/u.test(cluster)
-      // Once embedded, only the document's subsets can draw, and only the characters they hold.
-      const usable = (source: SourceFont) => {
-        const subset = this.fonts.get(source.key)
-        return !this.embedded || (subset !== undefined && covers(subset.font, cluster))
-      }
-      const source = neutral && previous && usable(previous) && covers(previous.font, cluster) ? previous : fontFor(text, cluster, weight, usable)
-      if (source) clusters.push({ text: cluster, source })
+      const neutral = NEUTRAL.test(cluster)
+      const source = neutral && previous && usable(previous, cluster) ? previous : fontFor(text, cluster, weight, (each) => usable(each, cluster))
+      if (source) clusters.push({ text: cluster, source, neutral })
       else this.dropped.add(cluster)
+    }
+    // Neutrals that open the text (a bracket, a quote) take the font of what follows, as one run with it.
+    const firstStrong = clusters.find((cluster) => !cluster.neutral)
+    for (const cluster of clusters) {
+      if (!cluster.neutral || !firstStrong) break
+      if (usable(firstStrong.source, cluster.text)) cluster.source = firstStrong.source
     }
     const kept = clusters.map((cluster) => cluster.text).join('')
     const { levels } = bidi.getEmbeddingLevels(kept, 'auto')
@@ -229,6 +235,8 @@ export class FontSet {
     return { text: kept, runs }
   }
 }
+
+const NEUTRAL = /^[\p{Script=Common}\p{Script=Inherited}]+$/u
 
 /** The characters of `texts` that no font has, which PDFs leave out (as U+ code points and the characters). */
 export async function charactersWithoutFont(texts: string[]): Promise<string[]> {
@@ -246,11 +254,13 @@ export const codePointsOf = (character: string) =>
 
 /**
  * The text with the characters HarfBuzz may put in its place while shaping, which a subset must hold
- * too: decompositions, Thai and Lao SARA AM split into NIKHAHIT and SARA AA, and the dotted circle
- * that carries a mark with no base.
+ * too: decompositions, mirrored brackets (in right-to-left runs), Thai and Lao SARA AM split into
+ * NIKHAHIT and SARA AA, and the dotted circle that carries a mark with no base.
  */
 function withShaperCharacters(text: string): string {
-  return `${text}${text.normalize('NFD')}${text.includes('\u0e33') ? '\u0e4d\u0e32' : ''}${text.includes('\u0eb3') ? '\u0ecd\u0eb2' : ''}\u25cc`
+  const mirrored = [...text].map((character) => bidi.getMirroredCharacter(character) ?? '').join('')
+  const saraAm = `${text.includes('\u0e33') ? '\u0e4d\u0e32' : ''}${text.includes('\u0eb3') ? '\u0ecd\u0eb2' : ''}`
+  return `${text}${text.normalize('NFD')}${mirrored}${saraAm}\u25cc`
 }
 
 /** Glyphs split where the font or the baseline changes (a mark raised or lowered by HarfBuzz). */

@@ -199,6 +199,17 @@ describe('PDF certificates', () => {
     assert.equal(await qrCodeOf(bytes), publicUrls(testApp.config).credential(credential.id))
   })
 
+  it('notes on the design page the characters no font has, which certificates leave out', async () => {
+    const client = testApp.client()
+    await client.signIn(owner.email, owner.password)
+    const base = `/orgs/${scope.orgId}/achievements/${achievementId}/design`
+    const fields = { layout: 'classic', paperSize: 'a4', primaryColor: '#123456', accentColor: '#abcdef', signerTitle: 'Registrar 🎓' }
+    assert.equal((await client.submit(base, { ...fields, signerName: 'Ana \u{10000}' })).statusCode, 302)
+    assert.match(textOf((await client.get(base)).body), /No font has these characters, so certificates leave them out: 𐀀 \(U\+10000\)\./)
+    assert.equal((await client.submit(base, { ...fields, signerName: 'Ana' })).statusCode, 302)
+    assert.doesNotMatch((await client.get(base)).body, /No font has these characters/)
+  })
+
   it('downloads every PDF of a bulk issuance as one ZIP, with safe and unique file names', async () => {
     const recipients = [...NAMES, 'Ніна Шевченко', 'a/b:c']
     const bulk = await previewBulkIssuance(testApp.platform, scope, {

@@ -32,7 +32,7 @@ import { loadRenderer } from './renderer.ts'
 import { streamCertificateZip } from './zip.ts'
 
 /** Bump when the renderer's output changes, so cached PDFs revalidate. */
-const RENDERER_VERSION = '1'
+const RENDERER_VERSION = '2'
 
 /**
  * PDFs are not HTML: they may be framed by our own pages (the live preview), and need no script
@@ -80,8 +80,11 @@ export async function certificatePages(app: TypedApp): Promise<void> {
       reply.header('cache-control', access === 'public' ? 'public, max-age=300' : 'private, no-store').header('etag', etag)
       if (request.headers['if-none-match'] === etag) return reply.status(304).send()
       recordCredentialAccess(platform, request, credential, 'pdf_downloaded')
-      const { renderCertificate, certificateContentOf } = await loadRenderer()
-      const bytes = await renderCertificate(certificateContentOf(platform, credential), design)
+      const { renderCertificate, certificateContentOf, codePointsOf } = await loadRenderer()
+      const bytes = await renderCertificate(certificateContentOf(platform, credential), design, {
+        onCharactersLeftOut: (characters) =>
+          platform.log.info({ credentialId: credential.id, codePoints: characters.map(codePointsOf) }, 'certificate drawn without characters no font has'),
+      })
       return sendPdf(reply, bytes, { fileName: `${credential.id}.pdf`, isDownload: request.query.download === '1' })
     },
   )
@@ -93,6 +96,15 @@ export async function certificatePages(app: TypedApp): Promise<void> {
     const design = await getCertificateDesign(platform.db, scope, achievement.id)
     const base = `/orgs/${scope.orgId}/achievements/${achievement.id}/design`
     const csrf = reply.csrfToken()
+    const { charactersWithoutFont, codePointsOf } = await loadRenderer()
+    const org = await getOrg(platform.db, scope)
+    const leftOut = await charactersWithoutFont([
+      achievement.name,
+      org.name,
+      design.signerName,
+      design.signerTitle,
+      ...design.customFields.flatMap((field) => [field.label, field.value]),
+    ])
     return reply.page(
       `Certificate design: ${achievement.name}`,
       <>
@@ -103,6 +115,11 @@ export async function certificatePages(app: TypedApp): Promise<void> {
             <a href={`/orgs/${scope.orgId}/achievements/${achievement.id}`}>back to the achievement</a>.
           </p>
         </hgroup>
+        {leftOut.length > 0 && (
+          <p role="note" safe>
+            {`No font has these characters, so certificates leave them out: ${leftOut.map((character) => `${character} (${codePointsOf(character)})`).join(', ')}.`}
+          </p>
+        )}
         <div class="grid design-grid">
           <div>
             <FormErrorSummary state={state} />

@@ -3,6 +3,9 @@ import QRCode from 'qrcode'
 import type { Db } from '../../../platform/db/client.ts'
 import { NotFoundError } from '../../../platform/errors.ts'
 import { FontSet, type Weight } from '../../../platform/pdf/fonts.ts'
+
+export { charactersWithoutFont, codePointsOf } from '../../../platform/pdf/fonts.ts'
+
 import type { Platform } from '../../../platform/platform.ts'
 import type { CredentialRow } from '../issuance/issuance.ts'
 import { publicUrls } from '../urls.ts'
@@ -76,7 +79,12 @@ interface Line {
   color: ReturnType<typeof rgb>
 }
 
-export async function renderCertificate(content: CertificateContent, design: CertificateDesign): Promise<Uint8Array> {
+/** `onCharactersLeftOut` hears of characters no font has, which the certificate leaves out. */
+export async function renderCertificate(
+  content: CertificateContent,
+  design: CertificateDesign,
+  options: { onCharactersLeftOut?: (characters: string[]) => void } = {},
+): Promise<Uint8Array> {
   const document = await PDFDocument.create({ updateMetadata: false })
   document.setTitle(`${content.achievementName} — ${content.recipientName}`)
   document.setAuthor(content.issuerName)
@@ -118,15 +126,11 @@ export async function renderCertificate(content: CertificateContent, design: Cer
   const signature = design.signature ? await document.embedPng(design.signature) : null
 
   const draw = (line: Pick<Line, 'text' | 'size' | 'weight' | 'color'>, x: number, y: number, options: { maxWidth: number; align: 'left' | 'center' }) => {
-    const runs = fonts.runs(line.text, line.weight)
-    const widthAt = (size: number) => runs.reduce((sum, run) => sum + run.font.widthOfTextAtSize(run.text, size), 0)
+    const widthAt = (size: number) => fonts.widthOf(line.text, line.weight, size)
     // Long names shrink to fit the line rather than run off the page.
     const size = Math.min(line.size, (line.size * options.maxWidth) / Math.max(1, widthAt(line.size)))
-    let left = options.align === 'center' ? x - widthAt(size) / 2 : x
-    for (const run of runs) {
-      page.drawText(run.text, { x: left, y, size, font: run.font, color: line.color })
-      left += run.font.widthOfTextAtSize(run.text, size)
-    }
+    const left = options.align === 'center' ? x - widthAt(size) / 2 : x
+    fonts.draw(page, line.text, { x: left, y, size, weight: line.weight, color: line.color })
   }
 
   const drawBody = (x: number, top: number, maxWidth: number, align: 'left' | 'center') => {
@@ -155,8 +159,7 @@ export async function renderCertificate(content: CertificateContent, design: Cer
   const drawVerificationRight = (right: number, y: number) => {
     drawQrCode(page, content.url, right - qrSize, y, qrSize)
     for (const [i, line] of [`Verify: ${content.url}`, `Credential ID ${content.credentialId}`].entries()) {
-      const runs = fonts.runs(line, 'regular')
-      const lineWidth = runs.reduce((sum, run) => sum + run.font.widthOfTextAtSize(run.text, 7), 0)
+      const lineWidth = fonts.widthOf(line, 'regular', 7)
       draw({ text: line, size: 7, weight: 'regular', color: muted }, right - lineWidth, y - 10 - i * 9, { maxWidth: 260, align: 'left' })
     }
   }
@@ -216,6 +219,7 @@ export async function renderCertificate(content: CertificateContent, design: Cer
       throw new Error(`Unknown layout ${unreachable}`)
     }
   }
+  if (fonts.dropped.size > 0) options.onCharactersLeftOut?.([...fonts.dropped])
   return document.save()
 }
 

@@ -7,10 +7,12 @@ import { after, before, describe, it } from 'node:test'
 import { promisify } from 'node:util'
 import { newOrg, newPerson, type PersonFixture, uniqueEmail, utcHourInDays } from '../../../../test/support/factories.ts'
 import { startTestApp, type TestApp, type TestClient } from '../../../../test/support/harness.ts'
+import { drawnGlyphCodes, pdfText as extractText, SCRIPT_NAMES, shapedGlyphs } from '../../../../test/support/pdf.ts'
 import type { OrgScope } from '../../orgs/service.ts'
 import { addMember } from '../../orgs/service.ts'
 import { type Exam, saveCentre, saveExam, saveProctor, saveRoom } from '../catalog/catalog.ts'
 import { checkInCandidate, confirmRegistrationImport, previewRegistrationImport, registerCandidate } from '../registrations/registrations.ts'
+import { type AttendanceSheet, renderAttendanceSheet } from './attendance-pdf.ts'
 import { createExamSession, type ExamSession } from './sessions.ts'
 
 const run = promisify(execFile)
@@ -129,6 +131,32 @@ describe('attendance sheet PDF', () => {
     for (const row of rows) assert.ok(text.includes(row.name), `${row.name} is on the sheet`)
     assert.ok(text.includes(`Page ${pages} of ${pages}`))
     assert.ok(text.includes('Seated candidates (continued)'))
+  })
+
+  it('draws a candidate line in every script with every glyph HarfBuzz shapes the name into, none a missing-glyph box', async () => {
+    const sheetWith = (name: string): AttendanceSheet => ({
+      examCode: 'PHY-101',
+      examTitle: 'Physics Basics',
+      centreName: 'Tokyo Shinjuku',
+      roomName: 'Hall 3',
+      timeZone: 'Asia/Tokyo',
+      startsAt: new Date('2026-05-04T08:00:00Z'),
+      endsAt: new Date('2026-05-04T10:00:00Z'),
+      proctorName: 'Olga Proctorova',
+      seats: 10,
+      seated: [{ name, email: 'candidate@example.org', checkedInAt: null }],
+      waitlisted: [],
+      printedAt: new Date('2026-05-01T09:00:00Z'),
+    })
+    const baseline = await drawnGlyphCodes(await renderAttendanceSheet(sheetWith('A')))
+    for (const { script, name, fonts } of SCRIPT_NAMES) {
+      const bytes = await renderAttendanceSheet(sheetWith(name))
+      const drawn = await drawnGlyphCodes(bytes)
+      assert.ok(!drawn.includes(0), `${script}: no .notdef glyph is drawn`)
+      const shaped = await shapedGlyphs(name, fonts.regular)
+      assert.equal(drawn.length - (baseline.length - 1), shaped.length, `${script}: ${name} is drawn with ${shaped.length} glyphs`)
+      assert.ok((await extractText(bytes)).includes(name), `${script}: ${name} is read back from the sheet`)
+    }
   })
 
   it('is for the org’s staff only', async () => {

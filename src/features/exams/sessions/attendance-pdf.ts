@@ -1,5 +1,5 @@
 import { PDFDocument, type PDFPage, rgb } from 'pdf-lib'
-import { FontSet, type Weight } from '../../../platform/pdf/fonts.ts'
+import { FontSet, graphemesOf, type Weight } from '../../../platform/pdf/fonts.ts'
 import { utcToZoned } from '../../../platform/time-zones.ts'
 import type { ExamSessionView } from './views.ts'
 
@@ -102,13 +102,11 @@ export async function renderAttendanceSheet(sheet: AttendanceSheet): Promise<Uin
   fonts.prepare(ELLIPSIS, 'bold')
   await fonts.embed(document)
 
-  const widthOf = (text: string, weight: Weight, size: number) =>
-    fonts.runs(text, weight).reduce((sum, run) => sum + run.font.widthOfTextAtSize(run.text, size), 0)
-  /** The text cut (with an ellipsis) to fit `maxWidth`. */
+  /** The text cut (with an ellipsis, between whole characters as a reader sees them) to fit `maxWidth`. */
   const fit = (text: string, weight: Weight, size: number, maxWidth: number) => {
-    if (widthOf(text, weight, size) <= maxWidth) return text
-    const characters = [...text]
-    while (characters.length > 0 && widthOf(`${characters.join('')}${ELLIPSIS}`, weight, size) > maxWidth) characters.pop()
+    if (fonts.widthOf(text, weight, size) <= maxWidth) return text
+    const characters = graphemesOf(text)
+    while (characters.length > 0 && fonts.widthOf(`${characters.join('')}${ELLIPSIS}`, weight, size) > maxWidth) characters.pop()
     return `${characters.join('')}${ELLIPSIS}`
   }
   const draw = (
@@ -117,13 +115,14 @@ export async function renderAttendanceSheet(sheet: AttendanceSheet): Promise<Uin
     x: number,
     y: number,
     options: { size: number; weight: Weight; color?: ReturnType<typeof rgb>; maxWidth: number },
-  ) => {
-    let left = x
-    for (const run of fonts.runs(fit(text, options.weight, options.size, options.maxWidth), options.weight)) {
-      page.drawText(run.text, { x: left, y, size: options.size, font: run.font, color: options.color ?? INK })
-      left += run.font.widthOfTextAtSize(run.text, options.size)
-    }
-  }
+  ) =>
+    fonts.draw(page, fit(text, options.weight, options.size, options.maxWidth), {
+      x,
+      y,
+      size: options.size,
+      weight: options.weight,
+      color: options.color ?? INK,
+    })
 
   const [width, height] = A4
   const contentWidth = width - 2 * MARGIN

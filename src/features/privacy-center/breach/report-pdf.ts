@@ -53,8 +53,6 @@ export async function renderBreachReport(report: BreachReport): Promise<Uint8Arr
   fonts.prepare('Page 0123456789 of', 'regular')
   await fonts.embed(document)
 
-  const widthOf = (text: string, weight: Weight, size: number) =>
-    fonts.runs(text, weight).reduce((sum, run) => sum + run.font.widthOfTextAtSize(run.text, size), 0)
   const [width, height] = A4
   const contentWidth = width - 2 * MARGIN
   /** The text split into lines no wider than the page (a word longer than a line is cut). */
@@ -64,7 +62,7 @@ export async function renderBreachReport(report: BreachReport): Promise<Uint8Arr
       let line = ''
       for (const word of paragraph.split(/\s+/).filter(Boolean)) {
         const candidate = line ? `${line} ${word}` : word
-        if (widthOf(candidate, weight, size) <= contentWidth || !line) line = candidate
+        if (fonts.widthOf(candidate, weight, size) <= contentWidth || !line) line = candidate
         else {
           lines.push(line)
           line = word
@@ -74,13 +72,8 @@ export async function renderBreachReport(report: BreachReport): Promise<Uint8Arr
     }
     return lines
   }
-  const draw = (page: PDFPage, text: string, y: number, size: number, weight: Weight, color = INK) => {
-    let x = MARGIN
-    for (const run of fonts.runs(text, weight)) {
-      page.drawText(run.text, { x, y, size, font: run.font, color })
-      x += run.font.widthOfTextAtSize(run.text, size)
-    }
-  }
+  const draw = (page: PDFPage, text: string, y: number, size: number, weight: Weight, color = INK) =>
+    fonts.draw(page, text, { x: MARGIN, y, size, weight, color })
 
   let page = document.addPage([width, height])
   let y = height - MARGIN

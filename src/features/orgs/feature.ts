@@ -1,4 +1,5 @@
 import type { Feature } from '../../platform/feature.ts'
+import { auditPages } from './audit/pages.tsx'
 import { orgPages } from './pages.tsx'
 import { orgsPrivacy } from './privacy.ts'
 import { orgRoutes } from './routes.ts'
@@ -9,6 +10,7 @@ export const orgs: Feature = {
   setup: installOrgScope,
   async routes(app) {
     await app.register(orgPages)
+    await app.register(auditPages)
     await app.register(orgRoutes)
   },
   privacy: orgsPrivacy,

@@ -1,0 +1,152 @@
+import { and, count, desc, eq, gte, ilike, inArray, lt, notInArray, or, type SQL } from 'drizzle-orm'
+import { PRUNABLE_ACTIONS } from '../../../platform/audit/retention.ts'
+import { auditEntries } from '../../../platform/audit/schema.ts'
+import type { Db } from '../../../platform/db/client.ts'
+import { escapeLike } from '../../../platform/db/columns.ts'
+import { accountDirectory, getAccounts } from '../../identity/service.ts'
+import { invitations, members } from '../schema.ts'
+import { type OrgScope, type Page, requireRole } from '../service.ts'
+import { actionLabel, describeAction, type Segment, sentenceText } from './sentences.ts'
+
+export interface ActivityFilters {
+  /** Part of a person's name or email: entries they made or that are about them as a member. */
+  person?: string
+  /** One action exactly (see AUDIT_ACTIONS). */
+  action?: string
+  from?: Date
+  /** Exclusive. */
+  to?: Date
+  /** Leave out page and API request entries (the dashboard's recent activity). */
+  isWithoutRequests?: boolean
+  page?: number
+  pageSize?: number
+}
+
+/** One audit entry in words. */
+export interface ActivityLine {
+  id: string
+  recordedAt: Date
+  action: string
+  label: string
+  /** Who acted: their name, "a deleted account", or Laurel. */
+  actor: { name: string; email: string | null }
+  sentence: Segment[]
+}
+
+export const ACTIVITY_PAGE_SIZE = 50
+export const ACTIVITY_CSV_LIMIT = 10_000
+
+function personMatches(db: Db, scope: OrgScope, search: string): SQL | undefined {
+  const directory = accountDirectory(db)
+  const pattern = `%${escapeLike(search)}%`
+  const matching = or(ilike(directory.name, pattern), ilike(directory.email, pattern))
+  const accountIds = db.select({ id: directory.id }).from(directory).where(matching)
+  const memberIds = db
+    .select({ id: members.id })
+    .from(members)
+    .innerJoin(directory, eq(directory.id, members.accountId))
+    .where(and(eq(members.orgId, scope.orgId), matching))
+  return or(inArray(auditEntries.actorAccountId, accountIds), inArray(auditEntries.target, memberIds))
+}
+
+/**
+ * The org's audit entries, newest first, each as a sentence naming its people (admins). Only entries
+ * of this org are read; people are named from their accounts as they are now, so an erased or
+ * disabled account reads as "a deleted account" whatever the entry held.
+ */
+export async function listActivity(db: Db, scope: OrgScope, filters: ActivityFilters = {}): Promise<Page<ActivityLine>> {
+  requireRole(scope, 'admin')
+  const page = Math.max(1, filters.page ?? 1)
+  const pageSize = filters.pageSize ?? ACTIVITY_PAGE_SIZE
+  const search = filters.person?.trim()
+  const where = and(
+    eq(auditEntries.orgId, scope.orgId),
+    filters.action ? eq(auditEntries.action, filters.action) : undefined,
+    search ? personMatches(db, scope, search) : undefined,
+    filters.from ? gte(auditEntries.recordedAt, filters.from) : undefined,
+    filters.to ? lt(auditEntries.recordedAt, filters.to) : undefined,
+    filters.isWithoutRequests ? notInArray(auditEntries.action, PRUNABLE_ACTIONS) : undefined,
+  )
+  const [totals, entries] = await Promise.all([
+    db.select({ total: count() }).from(auditEntries).where(where),
+    db
+      .select()
+      .from(auditEntries)
+      .where(where)
+      .orderBy(desc(auditEntries.recordedAt), desc(auditEntries.seq))
+      .limit(pageSize)
+      .offset((page - 1) * pageSize),
+  ])
+  const total = totals[0]?.total ?? 0
+  return { items: await describeEntries(db, scope, entries), total, page, pageCount: Math.max(1, Math.ceil(total / pageSize)) }
+}
+
+type Entry = typeof auditEntries.$inferSelect
+type Person = { segment: Segment; name: string; email: string | null }
+
+const DELETED: Person = { segment: 'a deleted account', name: 'a deleted account', email: null }
+const LAUREL: Person = { segment: 'Laurel', name: 'Laurel', email: null }
+
+async function describeEntries(db: Db, scope: OrgScope, entries: Entry[]): Promise<ActivityLine[]> {
+  const targets = [...new Set(entries.flatMap((entry) => (entry.target ? [entry.target] : [])))]
+  const actorIds = [...new Set(entries.flatMap((entry) => (entry.actorAccountId ? [entry.actorAccountId] : [])))]
+  const [memberRows, invitationRows] = await Promise.all([
+    targets.length + actorIds.length === 0
+      ? []
+      : db
+          .select({ id: members.id, accountId: members.accountId })
+          .from(members)
+          .where(and(eq(members.orgId, scope.orgId), or(inArray(members.id, targets), inArray(members.accountId, actorIds)))),
+    targets.some((target) => target.startsWith('inv_'))
+      ? db
+          .select({ id: invitations.id, email: invitations.email })
+          .from(invitations)
+          .where(and(eq(invitations.orgId, scope.orgId), inArray(invitations.id, targets)))
+      : [],
+  ])
+  const accountIdOfMember = new Map(memberRows.map((row) => [row.id, row.accountId]))
+  const memberAccountIds = new Set(memberRows.map((row) => row.accountId))
+  const accountTargets = targets.filter((target) => target.startsWith('acct_'))
+  const accounts = await getAccounts(db, [...new Set([...actorIds, ...accountIdOfMember.values(), ...accountTargets])])
+  const accountsById = new Map(accounts.map((account) => [account.id, account]))
+
+  const orgPath = (...parts: string[]) => ['', 'orgs', scope.orgId, ...parts.map(encodeURIComponent)].join('/')
+  const personOf = (accountId: string): Person => {
+    const account = accountsById.get(accountId)
+    if (!account || account.disabledAt) return DELETED
+    const words = `${account.name} (${account.email})`
+    const segment = memberAccountIds.has(accountId) ? { text: words, href: `${orgPath('members')}?${new URLSearchParams({ search: account.email })}` } : words
+    return { segment, name: account.name, email: account.email }
+  }
+  const invitationEmail = new Map(invitationRows.map((row) => [row.id, row.email]))
+  const subjectOf = (target: string | null): Segment | undefined => {
+    if (!target) return undefined
+    const memberAccount = accountIdOfMember.get(target)
+    if (memberAccount) return personOf(memberAccount).segment
+    if (target.startsWith('mem_')) return 'a former member'
+    if (target.startsWith('acct_')) return personOf(target).segment
+    return invitationEmail.get(target)
+  }
+
+  return entries.map((entry) => {
+    const actor = entry.actorAccountId ? personOf(entry.actorAccountId) : LAUREL
+    const context = { actor: actor.segment, subject: subjectOf(entry.target), target: entry.target, data: entry.data, orgPath }
+    return {
+      id: entry.id,
+      recordedAt: entry.recordedAt,
+      action: entry.action,
+      label: actionLabel(entry.action),
+      actor: { name: actor.name, email: actor.email },
+      sentence: describeAction(entry.action, context),
+    }
+  })
+}
+
+/** The filtered entries as CSV rows, a header first (at most ACTIVITY_CSV_LIMIT entries). */
+export async function activityCsvRows(db: Db, scope: OrgScope, filters: Omit<ActivityFilters, 'page' | 'pageSize'>): Promise<string[][]> {
+  const { items } = await listActivity(db, scope, { ...filters, page: 1, pageSize: ACTIVITY_CSV_LIMIT })
+  return [
+    ['When (UTC)', 'Person', 'Email', 'Action', 'What happened'],
+    ...items.map((line) => [line.recordedAt.toISOString(), line.actor.name, line.actor.email ?? '', line.label, sentenceText(line.sentence)]),
+  ]
+}

@@ -16,6 +16,7 @@ export {
   recordCredentialAccess,
   recordCredentialEvent,
 } from './analytics/analytics.ts'
+export { type CredentialsSummary, summarizeCredentials } from './analytics/summary.ts'
 export { listCredentialsForEmails, resendDelivery, resendFailedDeliveries } from './delivery/delivery.ts'
 export { countHeldCredentials, isCredentialHolder, listHeldCredentials, signedCredentialFile } from './holder.ts'
 export { type BulkPreview, confirmBulkIssuance, getBulkIssuance, previewBulkIssuance } from './issuance/bulk.ts'

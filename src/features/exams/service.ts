@@ -61,5 +61,6 @@ export {
   getExamSessionView,
   listExamSessions,
   listExamSessionsBetween,
+  listUpcomingExamSessions,
   rescheduleExamSession,
 } from './sessions/sessions.ts'

@@ -1,5 +1,6 @@
 import type { Feature } from '../../platform/feature.ts'
 import { auditPages } from './audit/pages.tsx'
+import { dashboardPages } from './dashboard/pages.tsx'
 import { orgPages } from './pages.tsx'
 import { orgsPrivacy } from './privacy.ts'
 import { orgRoutes } from './routes.ts'
@@ -11,6 +12,7 @@ export const orgs: Feature = {
   async routes(app) {
     await app.register(orgPages)
     await app.register(auditPages)
+    await app.register(dashboardPages)
     await app.register(orgRoutes)
   },
   privacy: orgsPrivacy,

@@ -16,13 +16,11 @@ import {
   TableHead,
 } from '../../platform/ui/components.tsx'
 import { InvitationParams, InviteForm, MemberParams, MembersQuery, OrgForm, OrgParams, RoleForm } from './contract.ts'
-import { PrivacyRequestsFlag } from './privacy-requests-flag.tsx'
 import { ROLES } from './schema.ts'
 import { ORG_COOKIE } from './scope.ts'
 import {
   acceptInvitation,
   changeMemberRole,
-  countMembers,
   createOrg,
   describeInvitation,
   getOrg,
@@ -53,7 +51,8 @@ export async function orgPages(app: TypedApp): Promise<void> {
     if (!request.auth) return reply.redirect('/sign-in')
     const orgs = await listOrgsForAccount(platform, request.auth.accountId)
     const remembered = orgs.find((org) => org.id === request.cookies[ORG_COOKIE]) ?? orgs[0]
-    return reply.redirect(remembered ? `/orgs/${remembered.id}` : '/orgs')
+    // Someone in no org is a recipient: their home is their credentials (creating an org stays a link away there).
+    return reply.redirect(remembered ? `/orgs/${remembered.id}` : '/me/credentials')
   })
 
   const newOrgPage = (reply: FastifyReply, state: FormState = {}) =>
@@ -152,33 +151,6 @@ export async function orgPages(app: TypedApp): Promise<void> {
   })
 
   // Org-scoped pages: installOrgScope has resolved request.orgScope (or answered 404) before these run.
-  app.get('/orgs/:orgId', { schema: { params: OrgParams } }, async (request, reply) => {
-    const scope = scopeOf(request)
-    const org = request.memberships?.find((membership) => membership.id === scope.orgId) ?? (await getOrg(platform.db, scope))
-    const memberCount = hasRole(scope.role, 'staff') ? await countMembers(platform, scope) : undefined
-    return reply.page(
-      org.name,
-      <>
-        <h1 safe>{org.name}</h1>
-        <p>
-          Your role: <span class="badge">{scope.role}</span> · Time zone: <span safe>{org.timeZone}</span>
-        </p>
-        {memberCount !== undefined ? (
-          <article>
-            <header>Members</header>
-            <p>
-              <span safe>{`${memberCount} member${memberCount === 1 ? '' : 's'}.`}</span> <a href={`/orgs/${org.id}/members`}>Manage members</a>
-            </p>
-          </article>
-        ) : (
-          ''
-        )}
-        <PrivacyRequestsFlag platform={platform} scope={scope} />
-      </>,
-      { orgId: org.id },
-    )
-  })
-
   const membersPage = async (request: FastifyRequest, reply: FastifyReply, query: Static<typeof MembersQuery>, inviteState: FormState = {}) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')

@@ -16,8 +16,6 @@ export interface ActivityFilters {
   from?: Date
   /** Exclusive. */
   to?: Date
-  /** Leave out page and API request entries (the dashboard's recent activity). */
-  isWithoutRequests?: boolean
   page?: number
   pageSize?: number
 }
@@ -65,20 +63,24 @@ export async function listActivity(db: Db, scope: OrgScope, filters: ActivityFil
     search ? personMatches(db, scope, search) : undefined,
     filters.from ? gte(auditEntries.recordedAt, filters.from) : undefined,
     filters.to ? lt(auditEntries.recordedAt, filters.to) : undefined,
-    filters.isWithoutRequests ? notInArray(auditEntries.action, PRUNABLE_ACTIONS) : undefined,
   )
   const [totals, entries] = await Promise.all([
     db.select({ total: count() }).from(auditEntries).where(where),
-    db
-      .select()
-      .from(auditEntries)
-      .where(where)
-      .orderBy(desc(auditEntries.recordedAt), desc(auditEntries.seq))
-      .limit(pageSize)
-      .offset((page - 1) * pageSize),
+    newestEntries(db, where, pageSize, (page - 1) * pageSize),
   ])
   const total = totals[0]?.total ?? 0
   return { items: await describeEntries(db, scope, entries), total, page, pageCount: Math.max(1, Math.ceil(total / pageSize)) }
+}
+
+/** The org's newest entries but page and API requests, in words, without counting them all (the dashboard's; admins). */
+export async function listRecentActivity(db: Db, scope: OrgScope, limit: number): Promise<ActivityLine[]> {
+  requireRole(scope, 'admin')
+  const entries = await newestEntries(db, and(eq(auditEntries.orgId, scope.orgId), notInArray(auditEntries.action, PRUNABLE_ACTIONS)), limit, 0)
+  return describeEntries(db, scope, entries)
+}
+
+function newestEntries(db: Db, where: SQL | undefined, limit: number, offset: number) {
+  return db.select().from(auditEntries).where(where).orderBy(desc(auditEntries.recordedAt), desc(auditEntries.seq)).limit(limit).offset(offset)
 }
 
 type Entry = typeof auditEntries.$inferSelect

@@ -3,6 +3,7 @@
 export {
   type Achievement,
   type AchievementInput,
+  achievementNamesOf,
   createAchievement,
   getAchievement,
   listAchievements,

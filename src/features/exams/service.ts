@@ -59,6 +59,7 @@ export {
   type ExamSessionView,
   getExamSession,
   getExamSessionView,
+  getExamSessionViews,
   listExamSessions,
   listExamSessionsBetween,
   listUpcomingExamSessions,

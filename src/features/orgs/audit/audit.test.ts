@@ -2,10 +2,11 @@ import assert from 'node:assert/strict'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { newOrg, newPerson, uniqueEmail } from '../../../../test/support/factories.ts'
+import { newOrg, newPerson, uniqueEmail, utcHourInDays } from '../../../../test/support/factories.ts'
 import { startTestApp, type TestApp, textOf } from '../../../../test/support/harness.ts'
 import { eraseSubject } from '../../../platform/privacy/registry.ts'
 import { createAchievement } from '../../credentials/service.ts'
+import { createExamSession, saveCentre, saveExam, saveRoom } from '../../exams/service.ts'
 import { REQUEST_STATUSES } from '../../privacy-center/requests/schema.ts'
 import { addMember, changeMemberRole, inviteMember, type OrgScope, updateOrg } from '../service.ts'
 import { AUDIT_ACTIONS, sentenceText } from './sentences.ts'
@@ -85,10 +86,40 @@ describe('listActivity', () => {
       created?.sentence.filter((segment) => typeof segment !== 'string'),
       [
         { text: ownerName, href: `/orgs/${org.id}/members?search=${encodeURIComponent(owner.email)}` },
-        { text: 'an achievement', href: `/orgs/${org.id}/achievements/${achievementId}` },
+        { text: 'the achievement “First Aid”', href: `/orgs/${org.id}/achievements/${achievementId}` },
       ],
     )
     assert.ok(!JSON.stringify(items).includes(member.id), 'no raw member ID')
+  })
+
+  it('names exam sessions, and never a thing of another org', async () => {
+    const mine = await busyOrg('Naming Org')
+    const theirs = await busyOrg('Other Naming Org')
+    const { platform } = testApp
+    const exam = await saveExam(platform, mine.scope, {
+      code: 'FA-1',
+      title: 'Theory Exam',
+      durationMinutes: 60,
+      passMark: 70,
+      maxScore: 100,
+      achievementId: null,
+    })
+    const centre = await saveCentre(platform, mine.scope, { code: 'LON', name: 'London', timeZone: 'UTC' })
+    const room = await saveRoom(platform, mine.scope, centre.id, { name: 'A', capacity: 20 })
+    const startsAt = utcHourInDays(20, 9)
+    await createExamSession(platform, mine.scope, { examId: exam.id, roomId: room.id, proctorId: null, startsAt, endsAt: utcHourInDays(20, 10), seats: 5 })
+    // An entry naming another org's achievement (no code writes one): its name must not leak.
+    await platform.audit.recordIn(platform.db, {
+      action: 'credentials.achievement_updated',
+      orgId: mine.org.id,
+      actorAccountId: mine.owner.account.id,
+      target: theirs.achievementId,
+    })
+    await platform.audit.flush()
+    const sentences = (await listActivity(platform.db, mine.scope)).items.map((line) => sentenceText(line.sentence))
+    const when = startsAt.toISOString().slice(0, 16).replace('T', ' ')
+    assert.ok(sentences.includes(`Org Owner (${mine.owner.email}) created the exam session “Theory Exam, ${when}”`), sentences.join('\n'))
+    assert.ok(sentences.includes(`Org Owner (${mine.owner.email}) changed an achievement`), 'another org’s achievement stays unnamed')
   })
 
   it('reads an erased person as a deleted account and never shows what was erased', async () => {
@@ -197,6 +228,9 @@ describe('GET /orgs/:orgId/audit', () => {
     assert.equal(lines[0], 'When (UTC),Person,Email,Action,What happened')
     assert.equal(lines.length, 2)
     assert.match(lines[1] ?? '', new RegExp(`,Org Owner,${mine.owner.email.replaceAll('.', '\\.')},Member role changed,.*from member to staff`))
+    await testApp.platform.audit.flush()
+    const exported = await listActivity(testApp.platform.db, mine.scope, { action: 'orgs.audit_exported' })
+    assert.equal(sentenceText(exported.items[0]?.sentence ?? []), `Org Owner (${mine.owner.email}) downloaded 1 audit log entry as CSV`)
   })
 
   it('is for admins only', async () => {

@@ -6,7 +6,7 @@ import { ActivityQuery, OrgParams } from '../contract.ts'
 import { requireRole, scopeOf } from '../service.ts'
 import { formatDateTime, Sentence } from './activity-view.tsx'
 import { AUDIT_ACTIONS } from './sentences.ts'
-import { type ActivityFilters, activityCsvRows, listActivity } from './service.ts'
+import { type ActivityFilters, exportActivityCsv, listActivity } from './service.ts'
 
 type Query = Static<typeof ActivityQuery>
 
@@ -116,7 +116,7 @@ export async function auditPages(app: TypedApp): Promise<void> {
     const scope = scopeOf(request)
     requireRole(scope, 'admin')
     const { filters } = filtersOf(request.query)
-    const rows = await activityCsvRows(platform.db, scope, filters)
+    const rows = await exportActivityCsv(platform, scope, filters)
     return sendCsv(reply, `audit-${platform.clock.now().toISOString().slice(0, 10)}.csv`, rows)
   })
 }

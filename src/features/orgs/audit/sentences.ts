@@ -11,6 +11,8 @@ export interface SentenceContext {
   data: Record<string, unknown>
   /** A path inside the org's pages: `orgPath('credentials', id)` is `/orgs/ORG/credentials/ID`. */
   orgPath: (...parts: string[]) => string
+  /** The name of a thing of the org by its ID (an achievement, an exam session), when it still exists. */
+  nameOf: (id: string) => string | undefined
 }
 
 interface ActionDescription {
@@ -22,11 +24,16 @@ interface ActionDescription {
 const text = (value: unknown): string => (typeof value === 'string' || typeof value === 'number' ? String(value) : '')
 const plural = (count: unknown, one: string, many = `${one}s`) => `${text(count) || 'some'} ${Number(count) === 1 ? one : many}`
 const linked = (words: string, href: string | undefined): Segment => (href ? { text: words, href } : words)
+/** "an achievement" or, when its name is known, "the achievement “First Aid”". */
+const named = (context: SentenceContext, words: string, id: string | null): string => {
+  const name = id ? context.nameOf(id) : undefined
+  return name ? `${words.replace(/^an? /, 'the ')} “${name}”` : words
+}
 const targetLink = (context: SentenceContext, words: string, ...path: string[]): Segment =>
-  linked(words, context.target ? context.orgPath(...path, context.target) : undefined)
+  linked(named(context, words, context.target), context.target ? context.orgPath(...path, context.target) : undefined)
 const sessionLink = (context: SentenceContext, words = 'an exam session'): Segment => {
   const sessionId = text(context.data.examSessionId)
-  return linked(words, sessionId ? context.orgPath('exam-sessions', sessionId) : undefined)
+  return linked(named(context, words, sessionId), sessionId ? context.orgPath('exam-sessions', sessionId) : undefined)
 }
 const someone = (context: SentenceContext, fallback = 'someone'): Segment => context.subject ?? fallback
 const reason = (context: SentenceContext, key = 'reason'): string => (text(context.data[key]) ? ` (reason: ${text(context.data[key])})` : '')
@@ -101,6 +108,10 @@ export const AUDIT_ACTIONS: Record<string, ActionDescription> = {
   'orgs.member_role_changed': {
     label: 'Member role changed',
     describe: (context) => [context.actor, ' changed the role of ', someone(context), ` from ${text(context.data.from)} to ${text(context.data.to)}`],
+  },
+  'orgs.audit_exported': {
+    label: 'Audit log exported',
+    describe: (context) => [context.actor, ` downloaded ${plural(context.data.rows, 'audit log entry', 'audit log entries')} as CSV`],
   },
   'orgs.member_removed': {
     label: 'Member removed',

@@ -3,6 +3,10 @@ import { PRUNABLE_ACTIONS } from '../../../platform/audit/retention.ts'
 import { auditEntries } from '../../../platform/audit/schema.ts'
 import type { Db } from '../../../platform/db/client.ts'
 import { escapeLike } from '../../../platform/db/columns.ts'
+import type { Platform } from '../../../platform/platform.ts'
+import { utcToZoned } from '../../../platform/time-zones.ts'
+import { achievementNamesOf } from '../../credentials/service.ts'
+import { type ExamSessionView, getExamSessionViews } from '../../exams/service.ts'
 import { accountDirectory, getAccounts } from '../../identity/service.ts'
 import { invitations, members } from '../schema.ts'
 import { type OrgScope, type Page, requireRole } from '../service.ts'
@@ -92,7 +96,11 @@ const LAUREL: Person = { segment: 'Laurel', name: 'Laurel', email: null }
 async function describeEntries(db: Db, scope: OrgScope, entries: Entry[]): Promise<ActivityLine[]> {
   const targets = [...new Set(entries.flatMap((entry) => (entry.target ? [entry.target] : [])))]
   const actorIds = [...new Set(entries.flatMap((entry) => (entry.actorAccountId ? [entry.actorAccountId] : [])))]
-  const [memberRows, invitationRows] = await Promise.all([
+  const sessionIds = [
+    ...targets.filter((target) => target.startsWith('exs_')),
+    ...entries.flatMap((entry) => (typeof entry.data.examSessionId === 'string' ? [entry.data.examSessionId] : [])),
+  ]
+  const [memberRows, invitationRows, achievementNames, sessions] = await Promise.all([
     targets.length + actorIds.length === 0
       ? []
       : db
@@ -105,7 +113,17 @@ async function describeEntries(db: Db, scope: OrgScope, entries: Entry[]): Promi
           .from(invitations)
           .where(and(eq(invitations.orgId, scope.orgId), inArray(invitations.id, targets)))
       : [],
+    achievementNamesOf(
+      db,
+      scope,
+      targets.filter((target) => target.startsWith('ach_')),
+    ),
+    sessionIds.length > 0 ? getExamSessionViews(db, scope, sessionIds) : new Map<string, ExamSessionView>(),
   ])
+  const nameOf = (id: string) => {
+    const session = sessions.get(id)
+    return session ? `${session.examTitle}, ${utcToZoned(session.startsAt, session.timeZone).replace('T', ' ')}` : achievementNames.get(id)
+  }
   const accountIdOfMember = new Map(memberRows.map((row) => [row.id, row.accountId]))
   const memberAccountIds = new Set(memberRows.map((row) => row.accountId))
   const accountTargets = targets.filter((target) => target.startsWith('acct_'))
@@ -132,7 +150,7 @@ async function describeEntries(db: Db, scope: OrgScope, entries: Entry[]): Promi
 
   return entries.map((entry) => {
     const actor = entry.actorAccountId ? personOf(entry.actorAccountId) : LAUREL
-    const context = { actor: actor.segment, subject: subjectOf(entry.target), target: entry.target, data: entry.data, orgPath }
+    const context = { actor: actor.segment, subject: subjectOf(entry.target), target: entry.target, data: entry.data, orgPath, nameOf }
     return {
       id: entry.id,
       recordedAt: entry.recordedAt,
@@ -144,9 +162,18 @@ async function describeEntries(db: Db, scope: OrgScope, entries: Entry[]): Promi
   })
 }
 
-/** The filtered entries as CSV rows, a header first (at most ACTIVITY_CSV_LIMIT entries). */
-export async function activityCsvRows(db: Db, scope: OrgScope, filters: Omit<ActivityFilters, 'page' | 'pageSize'>): Promise<string[][]> {
-  const { items } = await listActivity(db, scope, { ...filters, page: 1, pageSize: ACTIVITY_CSV_LIMIT })
+/**
+ * The filtered entries as CSV rows, a header first (at most ACTIVITY_CSV_LIMIT entries). The file names
+ * people, so taking it is itself an audited action.
+ */
+export async function exportActivityCsv(platform: Platform, scope: OrgScope, filters: Omit<ActivityFilters, 'page' | 'pageSize'>): Promise<string[][]> {
+  const { items } = await listActivity(platform.db, scope, { ...filters, page: 1, pageSize: ACTIVITY_CSV_LIMIT })
+  await platform.audit.recordIn(platform.db, {
+    action: 'orgs.audit_exported',
+    orgId: scope.orgId,
+    actorAccountId: scope.accountId,
+    data: { rows: items.length },
+  })
   return [
     ['When (UTC)', 'Person', 'Email', 'Action', 'What happened'],
     ...items.map((line) => [line.recordedAt.toISOString(), line.actor.name, line.actor.email ?? '', line.label, sentenceText(line.sentence)]),

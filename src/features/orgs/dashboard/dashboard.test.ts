@@ -164,7 +164,7 @@ describe('GET /orgs/:orgId', () => {
     assert.match(text, /Getting started 2 of 5 done/)
     assert.match(page.body, new RegExp(`<a href="/orgs/${org.id}/members"[^>]*>Invite staff</a>`))
     assert.match(text, new RegExp(`Org Owner \\(${owner.email.replaceAll('.', '\\.')}\\) issued a credential`))
-    assert.match(text, /Org Owner \(.+\) created an achievement/)
+    assert.match(text, /Org Owner \(.+\) created the achievement “First Aid”/)
     assert.match(text, /No exam sessions coming up\. Schedule one/)
     assert.doesNotMatch(text, /http\.page_request|opened GET/, 'no page requests in recent activity')
   })

@@ -9,7 +9,7 @@ import { createAchievement } from '../../credentials/service.ts'
 import { createExamSession, saveCentre, saveExam, saveRoom } from '../../exams/service.ts'
 import { REQUEST_STATUSES } from '../../privacy-center/requests/schema.ts'
 import { addMember, changeMemberRole, inviteMember, type OrgScope, updateOrg } from '../service.ts'
-import { AUDIT_ACTIONS, sentenceText } from './sentences.ts'
+import { AUDIT_ACTIONS, describeAction, sentenceText } from './sentences.ts'
 import { listActivity } from './service.ts'
 
 let testApp: TestApp
@@ -69,6 +69,23 @@ describe('the audit catalogue', () => {
     assert.ok(written.size > 100, `found only ${written.size} actions: the scan is broken`)
     const missing = [...written].filter((action) => !AUDIT_ACTIONS[action])
     assert.deepEqual(missing, [], 'actions without a sentence')
+  })
+
+  it('reads a person not signed in as someone, and what Laurel did as Laurel’s', () => {
+    const context = {
+      actor: 'Laurel',
+      isWithoutAccount: true,
+      subject: undefined,
+      target: 'preq_1',
+      data: { type: 'erasure' },
+      orgPath: (...parts: string[]) => ['', 'orgs', 'org_1', ...parts].join('/'),
+      nameOf: () => undefined,
+    }
+    assert.equal(sentenceText(describeAction('privacy.request_received', context)), 'Someone made an erasure request')
+    assert.equal(sentenceText(describeAction('privacy.request_expired', context)), 'Laurel closed an erasure request unconfirmed after 30 days')
+    assert.deepEqual(describeAction('privacy.request_received', context)[2], { text: 'an erasure request', href: '/orgs/org_1/privacy/requests/preq_1' })
+    const confirmed = { ...context, data: { type: 'access', from: 'identity_pending', to: 'received' } }
+    assert.equal(sentenceText(describeAction('privacy.request_received', confirmed)), 'Someone confirmed an access request by the link emailed to them')
   })
 })
 

@@ -5,6 +5,8 @@ export type Segment = string | { text: string; href: string }
 export interface SentenceContext {
   /** The person who acted: a name with a link, "a deleted account", or Laurel itself. */
   actor: Segment
+  /** No account acted: Laurel did it, or someone not signed in did (see `requester`). */
+  isWithoutAccount: boolean
   /** The person the entry is about (a member, an invitee, an account), when the target is one. */
   subject: Segment | undefined
   target: string | null
@@ -23,6 +25,7 @@ interface ActionDescription {
 
 const text = (value: unknown): string => (typeof value === 'string' || typeof value === 'number' ? String(value) : '')
 const plural = (count: unknown, one: string, many = `${one}s`) => `${text(count) || 'some'} ${Number(count) === 1 ? one : many}`
+const withArticle = (words: string) => `${/^[aeiou]/.test(words) ? 'an' : 'a'} ${words}`
 const linked = (words: string, href: string | undefined): Segment => (href ? { text: words, href } : words)
 /** "an achievement" or, when its name is known, "the achievement “First Aid”". */
 const named = (context: SentenceContext, words: string, id: string | null): string => {
@@ -36,6 +39,8 @@ const sessionLink = (context: SentenceContext, words = 'an exam session'): Segme
   return linked(named(context, words, sessionId), sessionId ? context.orgPath('exam-sessions', sessionId) : undefined)
 }
 const someone = (context: SentenceContext, fallback = 'someone'): Segment => context.subject ?? fallback
+/** The actor of what a person may do without signing in (a public form, a link in an email). */
+const requester = (context: SentenceContext): Segment => (context.isWithoutAccount ? 'Someone' : context.actor)
 const reason = (context: SentenceContext, key = 'reason'): string => (text(context.data[key]) ? ` (reason: ${text(context.data[key])})` : '')
 
 /** One action of a simple shape: the actor did something, optionally to a thing that has a page. */
@@ -56,30 +61,36 @@ const catalogActions = Object.fromEntries(
   CATALOG_ENTITIES.flatMap(({ entity, name, path }) =>
     (['created', 'updated', 'archived', 'restored'] as const).map((change) => {
       const capitalised = `${name[0]?.toUpperCase()}${name.slice(1)}`
-      const words = `${/^[aeiou]/.test(name) ? 'an' : 'a'} ${name}`
+      const words = withArticle(name)
       const describe = (context: SentenceContext): Segment[] => [context.actor, ` ${change} `, path ? targetLink(context, words, ...path) : words]
       return [`exams.${entity}_${change}`, { label: `${capitalised} ${change}`, describe }]
     }),
   ),
 ) satisfies Record<string, ActionDescription>
 
-/** What moving a privacy request to each status reads as, after the actor; `request` links to it. */
-const REQUEST_MOVES: Record<string, (request: Segment) => Segment[]> = {
-  received: (request) => [' sent ', request, ' back to the queue'],
+const requestLink = (context: SentenceContext): Segment =>
+  targetLink(context, withArticle(`${text(context.data.type) || 'privacy'} request`), 'privacy', 'requests')
+
+/**
+ * What moving a privacy request to each status reads as, after the actor; `request` links to it.
+ * Moving back to "received" is the requester confirming it by the link emailed to them.
+ */
+const REQUEST_MOVES: Record<string, (request: Segment, context: SentenceContext) => Segment[]> = {
   identity_pending: (request) => [' asked the requester to confirm ', request],
-  in_progress: (request) => [' started work on ', request],
+  in_progress: (request, context) => (context.data.from === 'awaiting_approval' ? [' sent ', request, ' back for more work'] : [' started work on ', request]),
   awaiting_approval: (request) => [' sent ', request, ' for approval'],
   completed: (request) => [' completed ', request],
   refused: (request) => [' refused ', request],
   expired: (request) => [' closed ', request, ' unconfirmed after 30 days'],
 }
 
-const requestLink = (context: SentenceContext): Segment => targetLink(context, `a ${text(context.data.type) || 'privacy'} request`, 'privacy', 'requests')
-
 const requestActions = Object.fromEntries(
   Object.entries(REQUEST_MOVES).map(([status, words]) => [
     `privacy.request_${status}`,
-    { label: `Privacy request ${status.replaceAll('_', ' ')}`, describe: (context: SentenceContext) => [context.actor, ...words(requestLink(context))] },
+    {
+      label: `Privacy request ${status.replaceAll('_', ' ')}`,
+      describe: (context: SentenceContext) => [context.actor, ...words(requestLink(context), context)],
+    },
   ]),
 ) satisfies Record<string, ActionDescription>
 
@@ -185,7 +196,10 @@ export const AUDIT_ACTIONS: Record<string, ActionDescription> = {
     label: 'Exam session cancelled',
     describe: (context) => [context.actor, ' cancelled ', targetLink(context, 'an exam session', 'exam-sessions'), reason(context)],
   },
-  'exams.session_completed': did('Exam session completed', 'marked as completed', { words: 'an exam session', path: ['exam-sessions'] }),
+  'exams.session_completed': {
+    label: 'Exam session completed',
+    describe: (context) => [context.actor, ' marked ', targetLink(context, 'an exam session', 'exam-sessions'), ' as completed'],
+  },
   'exams.sessions_imported': {
     label: 'Exam sessions imported',
     describe: (context) => [context.actor, ` imported ${plural(context.data.created, 'exam session')} from a CSV file`],
@@ -235,7 +249,10 @@ export const AUDIT_ACTIONS: Record<string, ActionDescription> = {
     label: 'Testing portal error',
     describe: (context) => [context.actor, ` met an error at the testing portal (${text(context.data.action)}: ${text(context.data.code)})`],
   },
-  'exams.portal_session_created': did('Portal session created', 'created at the testing portal', { words: 'an exam session', path: ['exam-sessions'] }),
+  'exams.portal_session_created': {
+    label: 'Portal session created',
+    describe: (context) => [context.actor, ' created ', targetLink(context, 'an exam session', 'exam-sessions'), ' at the testing portal'],
+  },
   'exams.portal_session_confirmed': {
     label: 'Portal session confirmed',
     describe: (context) => [context.actor, ' confirmed an exam session at the testing portal'],
@@ -259,7 +276,10 @@ export const AUDIT_ACTIONS: Record<string, ActionDescription> = {
   // Privacy
   'privacy.request_received': {
     label: 'Privacy request received',
-    describe: (context) => [context.actor, ' made ', requestLink(context)],
+    describe: (context) =>
+      context.data.from
+        ? [requester(context), ' confirmed ', requestLink(context), ' by the link emailed to them']
+        : [requester(context), ' made ', requestLink(context)],
   },
   ...requestActions,
   'privacy.request_near_due_notified': {
@@ -303,11 +323,11 @@ export const AUDIT_ACTIONS: Record<string, ActionDescription> = {
   'privacy.breach_closed': did('Breach closed', 'closed', { words: 'a personal data breach', path: ['privacy', 'breaches'] }),
   'privacy.consent_granted': {
     label: 'Consent given',
-    describe: (context) => [context.actor, ` gave consent to ${text(context.data.purpose) || 'a purpose'}`],
+    describe: (context) => [requester(context), ` gave consent to ${text(context.data.purpose) || 'a purpose'}`],
   },
   'privacy.consent_withdrawn': {
     label: 'Consent withdrawn',
-    describe: (context) => [context.actor, ` withdrew consent to ${text(context.data.purpose) || 'a purpose'}`],
+    describe: (context) => [requester(context), ` withdrew consent to ${text(context.data.purpose) || 'a purpose'}`],
   },
   'privacy.export_requested': did('Data export requested', 'asked for an export of personal data'),
   'privacy.export_downloaded': did('Data export downloaded', 'downloaded an export of personal data'),
@@ -341,7 +361,7 @@ export const AUDIT_ACTIONS: Record<string, ActionDescription> = {
   'identity.sign_in': {
     label: 'Sign-in',
     describe: (context) => [
-      context.actor,
+      requester(context),
       context.data.result === 'success'
         ? ' signed in'
         : ` tried to sign in (${[context.data.result, context.data.reason].map(text).filter(Boolean).join(': ').replaceAll('_', ' ')})`,

@@ -150,7 +150,15 @@ async function describeEntries(db: Db, scope: OrgScope, entries: Entry[]): Promi
 
   return entries.map((entry) => {
     const actor = entry.actorAccountId ? personOf(entry.actorAccountId) : LAUREL
-    const context = { actor: actor.segment, subject: subjectOf(entry.target), target: entry.target, data: entry.data, orgPath, nameOf }
+    const context = {
+      actor: actor.segment,
+      isWithoutAccount: !entry.actorAccountId,
+      subject: subjectOf(entry.target),
+      target: entry.target,
+      data: entry.data,
+      orgPath,
+      nameOf,
+    }
     return {
       id: entry.id,
       recordedAt: entry.recordedAt,

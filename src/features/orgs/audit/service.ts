@@ -33,6 +33,8 @@ export interface ActivityLine {
   /** Who acted: their name, "a deleted account", or Laurel. */
   actor: { name: string; email: string | null }
   sentence: Segment[]
+  /** The accounts the sentence names (actor, member or account it is about): a remembered copy is derived from them. */
+  accountIds: string[]
 }
 
 export const ACTIVITY_PAGE_SIZE = 50
@@ -139,6 +141,8 @@ async function describeEntries(db: Db, scope: OrgScope, entries: Entry[]): Promi
     return { segment, name: account.name, email: account.email }
   }
   const invitationEmail = new Map(invitationRows.map((row) => [row.id, row.email]))
+  const subjectAccountOf = (target: string | null) =>
+    target ? (accountIdOfMember.get(target) ?? (target.startsWith('acct_') ? target : undefined)) : undefined
   const subjectOf = (target: string | null): Segment | undefined => {
     if (!target) return undefined
     const memberAccount = accountIdOfMember.get(target)
@@ -166,6 +170,7 @@ async function describeEntries(db: Db, scope: OrgScope, entries: Entry[]): Promi
       label: actionLabel(entry.action),
       actor: { name: actor.name, email: actor.email },
       sentence: describeAction(entry.action, context),
+      accountIds: [entry.actorAccountId, subjectAccountOf(entry.target)].filter((id): id is string => Boolean(id)),
     }
   })
 }

@@ -4,6 +4,8 @@ import { eq } from 'drizzle-orm'
 import { newOrg, newPerson, uniqueEmail, utcHourInDays } from '../../../../test/support/factories.ts'
 import { startTestApp, type TestApp, textOf } from '../../../../test/support/harness.ts'
 import { mailMessages } from '../../../platform/mail/schema.ts'
+import { MEMO_TTL_MS } from '../../../platform/memo.ts'
+import { eraseSubject } from '../../../platform/privacy/registry.ts'
 import { flushCredentialEvents } from '../../credentials/analytics/analytics.ts'
 import { saveCertificateDesign } from '../../credentials/pdf/design.ts'
 import { createAchievement, issueCredential, recordCredentialEvent } from '../../credentials/service.ts'
@@ -211,10 +213,35 @@ describe('GET /orgs/:orgId', () => {
       await client.signIn(owner.email, owner.password)
       assert.match(textOf((await client.get(`/orgs/${org.id}`)).body), /Getting started 4 of 5 done/)
       await inviteMember(withSmtp.platform, scope, { email: uniqueEmail('admin'), role: 'admin' })
+      withSmtp.clock.advance(MEMO_TTL_MS)
       assert.doesNotMatch(textOf((await client.get(`/orgs/${org.id}`)).body), /Getting started/)
     } finally {
       await withSmtp.close()
     }
+  })
+
+  it('is remembered for a moment, but never past the erasure of a person it names', async () => {
+    const { org, owner, scope, achievementId } = await orgWithAchievement('Remembering Org')
+    const colleague = await newPerson(testApp, { name: 'Colleague To Erase' })
+    await addMember(testApp.platform, scope, { accountId: colleague.account.id, role: 'admin' })
+    await issue({ ...scope, accountId: colleague.account.id, role: 'admin' }, achievementId)
+    await testApp.platform.audit.flush()
+    const client = testApp.client()
+    await client.signIn(owner.email, owner.password)
+    const first = textOf((await client.get(`/orgs/${org.id}`)).body)
+    assert.match(first, /Colleague To Erase \(.+\) issued a credential/)
+    assert.match(first, /\b1 credential issued this month\b/)
+
+    await issue(scope, achievementId)
+    assert.match(textOf((await client.get(`/orgs/${org.id}`)).body), /\b1 credential issued this month\b/, 'remembered for a moment')
+    await eraseSubject(testApp.platform.db, testApp.platform.memo, testApp.platform.privacyProviders, {
+      accountId: colleague.account.id,
+      email: colleague.email,
+    })
+    const afterErasure = textOf((await client.get(`/orgs/${org.id}`)).body)
+    assert.doesNotMatch(afterErasure, /Colleague To Erase/)
+    assert.match(afterErasure, /a deleted account issued a credential/)
+    assert.match(afterErasure, /\b2 credentials issued this month\b/)
   })
 })
 

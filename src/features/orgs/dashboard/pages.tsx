@@ -5,7 +5,7 @@ import { TYPE_LABELS } from '../../privacy-center/requests/service.ts'
 import { ActivityList } from '../audit/activity-view.tsx'
 import { OrgParams } from '../contract.ts'
 import { getOrg, hasRole, type OrgScope, scopeOf } from '../service.ts'
-import { type ChecklistStep, loadStaffDashboard, type StaffDashboard } from './service.ts'
+import { type ChecklistStep, rememberedStaffDashboard, type StaffDashboard } from './service.ts'
 
 const count = (total: number, one: string, many = `${one}s`) => `${total} ${total === 1 ? one : many}`
 
@@ -148,7 +148,7 @@ export async function dashboardPages(app: TypedApp): Promise<void> {
   app.get('/orgs/:orgId', { schema: { params: OrgParams } }, async (request, reply) => {
     const scope = scopeOf(request)
     const org = request.memberships?.find((membership) => membership.id === scope.orgId) ?? (await getOrg(platform.db, scope))
-    const dashboard = hasRole(scope.role, 'staff') ? await loadStaffDashboard(platform, scope, org.timeZone) : undefined
+    const dashboard = hasRole(scope.role, 'staff') ? await rememberedStaffDashboard(platform, scope, org.timeZone) : undefined
     return reply.page(
       org.name,
       <>

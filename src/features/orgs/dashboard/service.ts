@@ -85,6 +85,23 @@ function checklistOf(platform: Platform, scope: OrgScope, credentials: Credentia
   return steps.every((step) => step.isDone) ? [] : steps
 }
 
+const DASHBOARD_MEMO = 'orgs.dashboard'
+
+/**
+ * The dashboard as shown to the org's staff or its admins, remembered for a few seconds: it is the
+ * signed-in page every visit starts on (bench/http). Forgotten with the org (settings, members, privacy
+ * requests) and with any account its recent activity names, so an erased name is never served again;
+ * a new credential or exam session appears within MEMO_TTL_MS.
+ */
+export function rememberedStaffDashboard(platform: Platform, scope: OrgScope, timeZone: string): Promise<StaffDashboard> {
+  const audience = hasRole(scope.role, 'admin') ? 'admin' : 'staff'
+  return platform.memo.table<StaffDashboard>(DASHBOARD_MEMO).remember(
+    `${scope.orgId}:${audience}`,
+    () => loadStaffDashboard(platform, scope, timeZone),
+    (dashboard) => [scope.orgId, ...dashboard.recentActivity.flatMap((line) => line.accountIds)],
+  )
+}
+
 /** Everything the dashboard of a staff member (or above) shows, read in one round of parallel queries. */
 export async function loadStaffDashboard(platform: Platform, scope: OrgScope, timeZone: string): Promise<StaffDashboard> {
   const now = platform.clock.now()

@@ -49,7 +49,7 @@ function StaffView({ scope, timeZone, dashboard }: { scope: OrgScope; timeZone: 
   return (
     <>
       {dashboard.checklist.length > 0 && <Checklist steps={dashboard.checklist} />}
-      <section class="key-numbers" aria-label="This month">
+      <section class="key-numbers" aria-label="Key numbers">
         <KeyNumber value={credentials.issuedSince} one="credential issued this month" many="credentials issued this month" href={`${base}/credentials`} />
         <KeyNumber value={credentials.verifiedSince} one="verification this month" many="verifications this month" href={`${base}/analytics`} />
         <KeyNumber value={credentials.pendingDeliveries} one="email waiting to be sent" many="emails waiting to be sent" href={`${base}/credentials`} />

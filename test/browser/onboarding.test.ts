@@ -44,10 +44,10 @@ describe('onboarding in Chromium', () => {
 
     await signUpAndVerify(founderPage, founder, outbox, screenshots, 'founder')
     await signIn(founderPage, founder.email, founder.password)
-    await founderPage.waitForURL('/orgs')
+    await founderPage.waitForURL('/me/credentials')
     await screenshots.take(founderPage, 'founder-no-orgs')
 
-    await founderPage.getByRole('main').getByRole('button', { name: 'New organisation' }).click()
+    await founderPage.getByRole('main').getByRole('link', { name: 'Create an organisation' }).click()
     await founderPage.waitForURL('/orgs/new')
     await founderPage.getByRole('textbox', { name: 'Name' }).fill(orgName)
     await screenshots.take(founderPage, 'founder-new-org')
@@ -78,7 +78,7 @@ describe('onboarding in Chromium', () => {
     const { page: memberPage } = await openPersonPage(browser, baseURL, problems)
     await signUpAndVerify(memberPage, member, outbox, screenshots, 'member')
     await signIn(memberPage, member.email, member.password)
-    await memberPage.waitForURL('/orgs')
+    await memberPage.waitForURL('/me/credentials')
     await screenshots.take(memberPage, 'member-no-orgs')
 
     await memberPage.goto(await outbox.linkTo(member.email, '/invitations/accept', 'outbox-invitation'))

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, ilike, isNotNull, isNull, or, sql } from 'drizzle-orm'
+import { and, asc, count, eq, ilike, inArray, isNotNull, isNull, or, sql } from 'drizzle-orm'
 import type { Db } from '../../platform/db/client.ts'
 import { escapeLike } from '../../platform/db/columns.ts'
 import { NotFoundError } from '../../platform/errors.ts'
@@ -83,6 +83,16 @@ export async function getAchievement(db: Db, scope: { orgId: string }, achieveme
 }
 
 /** For public pages: an achievement by its unguessable ID, whichever org it belongs to. */
+/** The names of the org's achievements among `achievementIds`, by ID (other orgs' and unknown IDs left out). */
+export async function achievementNamesOf(db: Db, scope: { orgId: string }, achievementIds: string[]): Promise<Map<string, string>> {
+  if (achievementIds.length === 0) return new Map()
+  const rows = await db
+    .select({ id: achievements.id, name: achievements.name })
+    .from(achievements)
+    .where(and(eq(achievements.orgId, scope.orgId), inArray(achievements.id, achievementIds)))
+  return new Map(rows.map((row) => [row.id, row.name]))
+}
+
 export async function findPublicAchievement(db: Db, achievementId: string): Promise<Achievement | undefined> {
   const [achievement] = await db.select().from(achievements).where(eq(achievements.id, achievementId))
   return achievement

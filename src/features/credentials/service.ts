@@ -3,6 +3,7 @@
 export {
   type Achievement,
   type AchievementInput,
+  achievementNamesOf,
   createAchievement,
   getAchievement,
   listAchievements,
@@ -16,6 +17,7 @@ export {
   recordCredentialAccess,
   recordCredentialEvent,
 } from './analytics/analytics.ts'
+export { type CredentialsSummary, summarizeCredentials } from './analytics/summary.ts'
 export { listCredentialsForEmails, resendDelivery, resendFailedDeliveries } from './delivery/delivery.ts'
 export { countHeldCredentials, isCredentialHolder, listHeldCredentials, signedCredentialFile } from './holder.ts'
 export { type CheckedImage, checkImage } from './images/images.ts'

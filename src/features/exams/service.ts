@@ -59,7 +59,9 @@ export {
   type ExamSessionView,
   getExamSession,
   getExamSessionView,
+  getExamSessionViews,
   listExamSessions,
   listExamSessionsBetween,
+  listUpcomingExamSessions,
   rescheduleExamSession,
 } from './sessions/sessions.ts'

@@ -37,6 +37,15 @@ export const AuditQuery = Type.Object({
   page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
 })
 
+/** The audit page's filters (and its CSV's): a person's name or email, one action, a date range. */
+export const ActivityQuery = Type.Object({
+  person: Type.Optional(Type.String({ maxLength: 200 })),
+  action: Type.Optional(Type.String({ maxLength: 100 })),
+  from: Type.Optional(Type.Union([Type.Literal(''), Type.String({ format: 'date' })])),
+  to: Type.Optional(Type.Union([Type.Literal(''), Type.String({ format: 'date' })])),
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+})
+
 /** An instant in a response: a handler may return the row's Date, which the serializer writes as an RFC 3339 string. */
 const Instant = Type.Unsafe<Date | string>(Type.String({ format: 'date-time' }))
 

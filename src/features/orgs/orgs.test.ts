@@ -127,16 +127,4 @@ describe('organisations', () => {
     assert.match(textOf(page.body), /Member 20/)
     assert.doesNotMatch(textOf(page.body), /Member 10/)
   })
-
-  it('shows the audit log of the org, filterable by action', async () => {
-    const { org, owner } = await newOrg(testApp)
-    const client = testApp.client()
-    await client.signIn(owner.email, owner.password)
-    await client.submit(`/orgs/${org.id}/invitations`, { email: uniqueEmail(), role: 'member' })
-    await testApp.platform.audit.flush()
-    const page = await client.get(`/orgs/${org.id}/audit?action=orgs.`)
-    assert.match(textOf(page.body), /orgs\.member_invited/)
-    assert.match(textOf(page.body), /orgs\.created/)
-    assert.doesNotMatch(textOf(page.body), /http\.page_request/)
-  })
 })

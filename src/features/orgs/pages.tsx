@@ -1,6 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { type Static, Type } from 'typebox'
-import { listAuditEntries } from '../../platform/audit/query.ts'
 import { InvalidError } from '../../platform/errors.ts'
 import type { TypedApp } from '../../platform/feature.ts'
 import { requireSignedIn, signedInAuth } from '../../platform/http/auth.ts'
@@ -16,14 +15,12 @@ import {
   SelectField,
   TableHead,
 } from '../../platform/ui/components.tsx'
-import { AuditQuery, InvitationParams, InviteForm, MemberParams, MembersQuery, OrgForm, OrgParams, RoleForm } from './contract.ts'
-import { PrivacyRequestsFlag } from './privacy-requests-flag.tsx'
+import { InvitationParams, InviteForm, MemberParams, MembersQuery, OrgForm, OrgParams, RoleForm } from './contract.ts'
 import { ROLES } from './schema.ts'
 import { ORG_COOKIE } from './scope.ts'
 import {
   acceptInvitation,
   changeMemberRole,
-  countMembers,
   createOrg,
   describeInvitation,
   getOrg,
@@ -54,7 +51,8 @@ export async function orgPages(app: TypedApp): Promise<void> {
     if (!request.auth) return reply.redirect('/sign-in')
     const orgs = await listOrgsForAccount(platform, request.auth.accountId)
     const remembered = orgs.find((org) => org.id === request.cookies[ORG_COOKIE]) ?? orgs[0]
-    return reply.redirect(remembered ? `/orgs/${remembered.id}` : '/orgs')
+    // Someone in no org is a recipient: their home is their credentials (creating an org stays a link away there).
+    return reply.redirect(remembered ? `/orgs/${remembered.id}` : '/me/credentials')
   })
 
   const newOrgPage = (reply: FastifyReply, state: FormState = {}) =>
@@ -153,33 +151,6 @@ export async function orgPages(app: TypedApp): Promise<void> {
   })
 
   // Org-scoped pages: installOrgScope has resolved request.orgScope (or answered 404) before these run.
-  app.get('/orgs/:orgId', { schema: { params: OrgParams } }, async (request, reply) => {
-    const scope = scopeOf(request)
-    const org = request.memberships?.find((membership) => membership.id === scope.orgId) ?? (await getOrg(platform.db, scope))
-    const memberCount = hasRole(scope.role, 'staff') ? await countMembers(platform, scope) : undefined
-    return reply.page(
-      org.name,
-      <>
-        <h1 safe>{org.name}</h1>
-        <p>
-          Your role: <span class="badge">{scope.role}</span> · Time zone: <span safe>{org.timeZone}</span>
-        </p>
-        {memberCount !== undefined ? (
-          <article>
-            <header>Members</header>
-            <p>
-              <span safe>{`${memberCount} member${memberCount === 1 ? '' : 's'}.`}</span> <a href={`/orgs/${org.id}/members`}>Manage members</a>
-            </p>
-          </article>
-        ) : (
-          ''
-        )}
-        <PrivacyRequestsFlag platform={platform} scope={scope} />
-      </>,
-      { orgId: org.id },
-    )
-  })
-
   const membersPage = async (request: FastifyRequest, reply: FastifyReply, query: Static<typeof MembersQuery>, inviteState: FormState = {}) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
@@ -383,66 +354,5 @@ export async function orgPages(app: TypedApp): Promise<void> {
     await updateOrg(platform, scopeOf(request), { name: form.value.name, timeZone: form.value.timeZone ?? 'UTC' })
     reply.flash('success', 'Settings saved.')
     return reply.redirect(`/orgs/${scopeOf(request).orgId}/settings`)
-  })
-
-  app.get('/orgs/:orgId/audit', { schema: { params: OrgParams, querystring: AuditQuery } }, async (request, reply) => {
-    const scope = scopeOf(request)
-    requireRole(scope, 'admin')
-    const { query } = request
-    const toDate = query.to ? new Date(`${query.to}T00:00:00Z`) : undefined
-    if (toDate) toDate.setUTCDate(toDate.getUTCDate() + 1)
-    const page = await listAuditEntries(platform.db, {
-      orgId: scope.orgId,
-      action: query.action || undefined,
-      actorAccountId: query.actor || undefined,
-      from: query.from ? new Date(`${query.from}T00:00:00Z`) : undefined,
-      to: toDate,
-      page: query.page,
-    })
-    const base = `/orgs/${scope.orgId}/audit`
-    const href = (pageNumber: number) =>
-      `${base}?${new URLSearchParams({ action: query.action ?? '', actor: query.actor ?? '', from: query.from ?? '', to: query.to ?? '', page: String(pageNumber) })}`
-    return reply.page(
-      'Audit log',
-      <>
-        <h1>Audit log</h1>
-        <p>Every administrative action and request in this organisation, in a tamper-evident chain.</p>
-        <form method="get" action={base} class="filters">
-          <input name="action" placeholder="Action, e.g. orgs." value={query.action ?? ''} aria-label="Action starts with" />
-          <input name="actor" placeholder="Account ID" value={query.actor ?? ''} aria-label="Actor account ID" />
-          <input type="date" name="from" value={query.from ?? ''} aria-label="From date" />
-          <input type="date" name="to" value={query.to ?? ''} aria-label="To date" />
-          <button type="submit">Filter</button>
-        </form>
-        {page.items.length === 0 ? (
-          <EmptyState action={{ href: base, label: 'Clear the filters' }}>No entries match these filters.</EmptyState>
-        ) : (
-          <table>
-            <TableHead columns={['When (UTC)', 'Action', 'Actor', 'Target', 'Details']} />
-            <tbody>
-              {page.items.map((entry) => (
-                <tr>
-                  <td safe>{formatDateTime(entry.recordedAt)}</td>
-                  <td>
-                    <code safe>{entry.action}</code>
-                  </td>
-                  <td>
-                    <code safe>{entry.actorAccountId ?? '—'}</code>
-                  </td>
-                  <td>
-                    <code safe>{entry.target ?? ''}</code>
-                  </td>
-                  <td>
-                    <small safe>{JSON.stringify(entry.data)}</small>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-        <Pagination page={page.page} pageCount={page.pageCount} href={href} />
-      </>,
-      { orgId: scope.orgId },
-    )
   })
 }

@@ -304,6 +304,11 @@ export async function deliveryPages(app: TypedApp): Promise<void> {
             </table>
           )}
           <Pagination page={page.page} pageCount={page.pageCount} href={(number) => `/me/credentials?page=${number}`} />
+          <p>
+            <small>
+              Issuing credentials yourself? <a href="/orgs/new">Create an organisation</a>.
+            </small>
+          </p>
         </>,
       )
     },

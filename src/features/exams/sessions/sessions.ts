@@ -271,3 +271,30 @@ export async function listExamSessionsAtPortal(db: Db, scope: { orgId: string },
   const items = await selectViews(db).where(and(eq(examSessions.orgId, scope.orgId), inArray(examSessions.portalSessionId, [...new Set(portalSessionIds)])))
   return items as ExamSessionView[]
 }
+
+/** The org's next exam sessions still to take place (scheduled or confirmed), soonest first, with their seated candidates. */
+export async function listUpcomingExamSessions(db: Db, scope: { orgId: string }, options: { now: Date; limit: number }) {
+  const seated = db
+    .select({ examSessionId: examRegistrations.examSessionId, total: count().as('seated') })
+    .from(examRegistrations)
+    .where(and(eq(examRegistrations.orgId, scope.orgId), eq(examRegistrations.status, 'seated')))
+    .groupBy(examRegistrations.examSessionId)
+    .as('seated')
+  const rows = await db
+    .select({
+      id: examSessions.id,
+      startsAt: examSessions.startsAt,
+      seats: examSessions.seats,
+      examTitle: exams.title,
+      timeZone: testCentres.timeZone,
+      seated: seated.total,
+    })
+    .from(examSessions)
+    .innerJoin(exams, eq(exams.id, examSessions.examId))
+    .innerJoin(testCentres, eq(testCentres.id, examSessions.centreId))
+    .leftJoin(seated, eq(seated.examSessionId, examSessions.id))
+    .where(and(eq(examSessions.orgId, scope.orgId), gte(examSessions.startsAt, options.now), inArray(examSessions.status, ['scheduled', 'confirmed'])))
+    .orderBy(asc(examSessions.startsAt), asc(examSessions.id))
+    .limit(options.limit)
+  return rows.map((row) => ({ ...row, seated: row.seated ?? 0 }))
+}

@@ -424,24 +424,39 @@ export async function liftOwnRestriction(platform: Platform, caller: { accountId
   })
 }
 
-/** Open requests near or past their deadline, for the dashboard. */
+/** The org's open requests for its dashboard: how many, how many near or past their deadline, the nearest few. */
+export interface OpenRequestsSummary {
+  open: number
+  nearDue: number
+  overdue: number
+  nearest: { id: string; type: RequestType; dueAt: Date; deadline: string; isOverdue: boolean }[]
+}
+
+const NEAREST_SHOWN = 3
+
 /**
  * The org dashboard reads this on every view, so it is remembered for a few seconds (platform.memo) and
  * forgotten whenever one of the org's requests is received or moves.
  */
-export async function countDueRequests(platform: Platform, orgId: string): Promise<{ nearDue: number; overdue: number }> {
-  return platform.memo.table<{ nearDue: number; overdue: number }>(DUE_COUNTS_MEMO).remember(
+export async function summarizeOpenRequests(platform: Platform, orgId: string): Promise<OpenRequestsSummary> {
+  return platform.memo.table<OpenRequestsSummary>(DUE_COUNTS_MEMO).remember(
     orgId,
     async () => {
       const open = await platform.db
-        .select({ dueAt: privacyRequests.dueAt })
+        .select({ id: privacyRequests.id, type: privacyRequests.type, dueAt: privacyRequests.dueAt })
         .from(privacyRequests)
         .where(and(eq(privacyRequests.orgId, orgId), inArray(privacyRequests.status, [...OPEN_STATUSES])))
-      if (open.length === 0) return { nearDue: 0, overdue: 0 }
+        .orderBy(asc(privacyRequests.dueAt), asc(privacyRequests.id))
+      if (open.length === 0) return { open: 0, nearDue: 0, overdue: 0, nearest: [] }
       const calendar = await calendarOf(platform.db, orgId)
       const now = platform.clock.now()
-      const deadlines = open.map((row) => describeDeadline(now, row.dueAt, calendar))
-      return { nearDue: deadlines.filter((one) => one.isNearDue).length, overdue: deadlines.filter((one) => one.isOverdue).length }
+      const described = open.map((row) => ({ ...row, ...describeDeadline(now, row.dueAt, calendar) }))
+      return {
+        open: open.length,
+        nearDue: described.filter((one) => one.isNearDue).length,
+        overdue: described.filter((one) => one.isOverdue).length,
+        nearest: described.slice(0, NEAREST_SHOWN).map(({ id, type, dueAt, label, isOverdue }) => ({ id, type, dueAt, deadline: label, isOverdue })),
+      }
     },
     () => [orgId],
   )

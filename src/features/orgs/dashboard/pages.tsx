@@ -90,7 +90,7 @@ function StaffView({ scope, timeZone, dashboard }: { scope: OrgScope; timeZone: 
             <h2>Privacy requests</h2>
           </header>
           {privacyRequests.open === 0 ? (
-            <EmptyState>No open privacy requests.</EmptyState>
+            <p>No open privacy requests.</p>
           ) : (
             <>
               <p safe>{`${privacyRequests.overdue} overdue, ${privacyRequests.nearDue} due within two working days.`}</p>
@@ -116,7 +116,7 @@ function StaffView({ scope, timeZone, dashboard }: { scope: OrgScope; timeZone: 
           <header>
             <h2>Recent activity</h2>
           </header>
-          {dashboard.recentActivity.length === 0 ? <EmptyState>Nothing yet.</EmptyState> : <ActivityList lines={dashboard.recentActivity} />}
+          {dashboard.recentActivity.length === 0 ? <p>Nothing yet.</p> : <ActivityList lines={dashboard.recentActivity} />}
           <footer>
             <a href={`${base}/audit`}>The full audit log</a>
           </footer>

@@ -26,3 +26,10 @@ if (address.searchParams.has('via')) {
   address.searchParams.delete('via')
   history.replaceState(null, '', address)
 }
+
+// A "select all" checkbox (data-select-all="field") ticks or unticks every checkbox of that name in its form.
+document.addEventListener('change', (event) => {
+  const toggle = event.target
+  if (!(toggle instanceof HTMLInputElement) || !toggle.dataset.selectAll || !toggle.form) return
+  for (const box of toggle.form.querySelectorAll(`input[type="checkbox"][name="${CSS.escape(toggle.dataset.selectAll)}"]`)) box.checked = toggle.checked
+})

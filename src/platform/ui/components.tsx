@@ -118,19 +118,23 @@ export function TableHead({ columns }: { columns: string[] }) {
   return (
     <thead>
       <tr>
-        {columns.map((column) =>
-          column ? (
-            <th scope="col" safe>
-              {column}
-            </th>
-          ) : (
-            <th scope="col">
-              <span class="visually-hidden">Actions</span>
-            </th>
-          ),
-        )}
+        {columns.map((column) => (
+          <TableHeaderCell label={column} />
+        ))}
       </tr>
     </thead>
+  )
+}
+
+function TableHeaderCell({ label }: { label: string }) {
+  return label ? (
+    <th scope="col" safe>
+      {label}
+    </th>
+  ) : (
+    <th scope="col">
+      <span class="visually-hidden">Actions</span>
+    </th>
   )
 }
 
@@ -139,7 +143,7 @@ export interface SortState {
   direction: 'asc' | 'desc'
 }
 
-/** A column of a sortable table: `sortKey` names it in `?sort=`; without one the column is not sortable. */
+/** A column of a sortable table: `sortKey` names it in `?sort=`; without one the column is not sortable (and an empty label is an actions column, as in `TableHead`). */
 export interface SortableColumn {
   label: string
   sortKey?: string
@@ -152,13 +156,7 @@ export interface SortableColumn {
  * a second click reverses it. `aria-sort` tells screen readers which column orders the rows.
  */
 export function SortableHeaderCell({ column, sort, href }: { column: SortableColumn; sort: SortState; href: (sort: SortState) => string }) {
-  if (!column.sortKey) {
-    return (
-      <th scope="col" safe>
-        {column.label}
-      </th>
-    )
-  }
+  if (!column.sortKey) return <TableHeaderCell label={column.label} />
   const isSorted = sort.key === column.sortKey
   const next: SortState = {
     key: column.sortKey,

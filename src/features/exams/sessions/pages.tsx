@@ -5,7 +5,20 @@ import type { TypedApp, TypedRequest } from '../../../platform/feature.ts'
 import { parseForm } from '../../../platform/http/forms.ts'
 import type { Platform } from '../../../platform/platform.ts'
 import { utcToZoned, zonedToUtc } from '../../../platform/time-zones.ts'
-import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, Pagination, SelectField, TableHead } from '../../../platform/ui/components.tsx'
+import {
+  CsrfField,
+  EmptyState,
+  Field,
+  FormErrorSummary,
+  type FormState,
+  listHref,
+  Pagination,
+  SelectField,
+  type SortableColumn,
+  SortableTableHead,
+  type SortState,
+  TableHead,
+} from '../../../platform/ui/components.tsx'
 import { CsvPreview, CsvUploadForm, previewCsvUpload } from '../../../platform/ui/csv-import.tsx'
 import { getOrg, type OrgScope, requireRole, scopeOf } from '../../orgs/service.ts'
 import { activeChoices } from '../catalog/catalog.ts'
@@ -23,7 +36,6 @@ import {
   cancelExamSessions,
   confirmExamSessions,
   createExamSession,
-  type ExamSessionSort,
   type ExamSessionView,
   getExamSession,
   getExamSessionView,
@@ -32,13 +44,15 @@ import {
   rescheduleExamSession,
 } from './sessions.ts'
 
-const SORT_LABELS: Record<ExamSessionSort, string> = {
-  starts: 'Start, earliest first',
-  '-starts': 'Start, latest first',
-  exam: 'Exam code',
-  centre: 'Testing centre',
-  status: 'Status',
-}
+const SESSION_COLUMNS: SortableColumn[] = [
+  { label: 'Select' },
+  { label: 'Starts', sortKey: 'starts' },
+  { label: 'Exam', sortKey: 'exam' },
+  { label: 'Centre and room', sortKey: 'centre' },
+  { label: 'Proctor', sortKey: 'proctor' },
+  { label: 'Seats', sortKey: 'seats', firstDirection: 'desc' },
+  { label: 'Status', sortKey: 'status' },
+]
 
 /** "2026-12-01 09:00" in the zone: exam session times are shown in their centre's time zone. */
 const localTime = (date: Date, zone: string) => utcToZoned(date, zone).replace('T', ' ')
@@ -174,10 +188,20 @@ export async function sessionRoutes(app: TypedApp): Promise<void> {
       from: query.from ? zonedToUtc(`${query.from}T00:00`, timeZone) : undefined,
       to: query.to ? zonedToUtc(`${addDays(query.to, 1)}T00:00`, timeZone) : undefined,
       sort: query.sort,
+      dir: query.dir,
       page: query.page,
     })
-    const href = (pageNumber: number) =>
-      `${base(scope)}?${new URLSearchParams({ ...Object.fromEntries(Object.entries(query).map(([key, value]) => [key, String(value ?? '')])), page: String(pageNumber) })}`
+    const filters = {
+      from: query.from,
+      to: query.to,
+      status: query.status,
+      examId: query.examId,
+      centreId: query.centreId,
+      proctorId: query.proctorId,
+    }
+    const order = { sort: page.sort.key, dir: page.sort.direction }
+    const href = (pageNumber: number) => listHref(base(scope), { ...filters, ...order, page: pageNumber })
+    const sortHref = (sort: SortState) => listHref(base(scope), { ...filters, sort: sort.key, dir: sort.direction })
     const isFiltered = Boolean(query.from || query.to || query.status || query.examId || query.centreId || query.proctorId)
     const hasPortal = (await getPortalConnection(platform, scope.orgId)) !== null
     const csrf = reply.csrfToken()
@@ -206,17 +230,13 @@ export async function sessionRoutes(app: TypedApp): Promise<void> {
           <div class="grid">
             <Field name="from" label="Starting from" type="date" value={query.from} />
             <Field name="to" label="Until" type="date" value={query.to} />
-            <SelectField
-              name="sort"
-              label="Sort by"
-              options={Object.entries(SORT_LABELS).map(([value, label]) => ({ value, label }))}
-              value={query.sort ?? 'starts'}
-            />
           </div>
           <div class="grid">
             <FilterSelects platform={platform} scope={scope} query={query} />
           </div>
-          <button type="submit">Filter</button> {isFiltered ? <a href={base(scope)}>Clear filters</a> : ''}
+          <input type="hidden" name="sort" value={order.sort} />
+          <input type="hidden" name="dir" value={order.dir} />
+          <button type="submit">Filter</button> {isFiltered ? <a href={listHref(base(scope), order)}>Clear filters</a> : ''}
         </form>
         {page.items.length === 0 ? (
           <EmptyState>
@@ -227,7 +247,7 @@ export async function sessionRoutes(app: TypedApp): Promise<void> {
             <CsrfField token={csrf} />
             <p safe>{`${page.total} exam sessions`}</p>
             <table id="exam-sessions">
-              <TableHead columns={['Select', 'Starts', 'Exam', 'Centre and room', 'Proctor', 'Seats', 'Status']} />
+              <SortableTableHead columns={SESSION_COLUMNS} sort={page.sort} href={sortHref} />
               <tbody>
                 {page.items.map((session) => (
                   <tr>

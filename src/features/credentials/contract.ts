@@ -84,6 +84,7 @@ export const AchievementsQuery = Type.Object({
   tag: Type.Optional(Type.String({ maxLength: 100 })),
   archived: Type.Optional(Type.Union([Type.Literal(''), Type.Literal('1')])),
   page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+  ...SortQueryFields,
 })
 
 const ResultBody = Type.Object(

@@ -5,6 +5,7 @@ import { newIssuingOrg, uniqueEmail } from '../../../../test/support/factories.t
 import { startTestApp, type TestApp, type TestClient, textOf } from '../../../../test/support/harness.ts'
 import { auditEntries } from '../../../platform/audit/schema.ts'
 import type { OrgScope } from '../../orgs/service.ts'
+import { createAchievement } from '../achievements.ts'
 import { getDelivery } from '../delivery/delivery.ts'
 import { issueCredentials } from '../issuance/issuance.ts'
 import { credentials } from '../schema.ts'
@@ -91,6 +92,26 @@ describe('sorting the credential list', () => {
     const inherited = await org.staff.get(`/orgs/${org.orgId}/credentials?sort=constructor`)
     assert.equal(inherited.statusCode, 200)
     assert.deepEqual(namesOnPage(inherited.body), ['Second issued', 'First issued'])
+  })
+})
+
+describe('sorting the achievement list', () => {
+  it('orders by validity both ways with those that never expire last, keeping the search in its links', async () => {
+    const org = await signedInOrg()
+    for (const [name, validityMonths] of [
+      ['Sort Forever', null],
+      ['Sort Yearly', 12],
+      ['Sort Monthly', 1],
+    ] as const) {
+      await createAchievement(testApp.platform, org.scope, { name, description: 'd', criteria: 'c', tags: [], alignments: [], validityMonths })
+    }
+    const names = (html: string) => [...html.matchAll(/>(Sort \w+)<\/a>/g)].map((match) => match[1])
+    const shortest = await org.staff.get(`/orgs/${org.orgId}/achievements?search=Sort&sort=validity&dir=asc`)
+    assert.deepEqual(names(shortest.body), ['Sort Monthly', 'Sort Yearly', 'Sort Forever'])
+    const longest = await org.staff.get(`/orgs/${org.orgId}/achievements?search=Sort&sort=validity&dir=desc`)
+    assert.deepEqual(names(longest.body), ['Sort Yearly', 'Sort Monthly', 'Sort Forever'])
+    assert.match(longest.body, /aria-sort="descending"><a href="[^"]*\?search=Sort&sort=validity&dir=asc"/)
+    assert.match(longest.body, /<a href="[^"]*\?search=Sort&sort=name&dir=asc"/)
   })
 })
 

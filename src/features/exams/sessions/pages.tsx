@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
+import { type SortQuery, SortQueryFields } from '../../../platform/db/sort.ts'
 import { ConflictError, InvalidError } from '../../../platform/errors.ts'
 import type { TypedApp, TypedRequest } from '../../../platform/feature.ts'
 import { parseForm } from '../../../platform/http/forms.ts'
@@ -419,7 +420,12 @@ export async function sessionRoutes(app: TypedApp): Promise<void> {
     return reply.redirect(`${base(scope)}/${session.id}`)
   })
 
-  const detailPage = async (request: TypedRequest<{ params: typeof ExamSessionParams }>, reply: FastifyReply, state: FormState = {}) => {
+  const detailPage = async (
+    request: TypedRequest<{ params: typeof ExamSessionParams }>,
+    reply: FastifyReply,
+    state: FormState = {},
+    candidateOrder: SortQuery = {},
+  ) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
     const { examSessionId } = request.params
@@ -486,7 +492,7 @@ export async function sessionRoutes(app: TypedApp): Promise<void> {
           ''
         )}
         <PortalSessionSection platform={platform} request={request} scope={scope} session={session} csrf={csrf} />
-        <CandidatesSection platform={platform} scope={scope} session={session} csrf={csrf} />
+        <CandidatesSection platform={platform} scope={scope} session={session} csrf={csrf} order={candidateOrder} />
         <p>
           <a href={base(scope)}>All exam sessions</a>
         </p>
@@ -494,7 +500,11 @@ export async function sessionRoutes(app: TypedApp): Promise<void> {
       { orgId: scope.orgId },
     )
   }
-  app.get('/orgs/:orgId/exam-sessions/:examSessionId', { schema: { params: ExamSessionParams } }, async (request, reply) => detailPage(request, reply))
+  app.get(
+    '/orgs/:orgId/exam-sessions/:examSessionId',
+    { schema: { params: ExamSessionParams, querystring: Type.Object(SortQueryFields) } },
+    async (request, reply) => detailPage(request, reply, {}, request.query),
+  )
   app.post('/orgs/:orgId/exam-sessions/:examSessionId/reschedule', { schema: { params: ExamSessionParams } }, async (request, reply) => {
     const scope = scopeOf(request)
     const { examSessionId } = request.params

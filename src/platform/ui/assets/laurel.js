@@ -27,9 +27,17 @@ if (address.searchParams.has('via')) {
   history.replaceState(null, '', address)
 }
 
-// A "select all" checkbox (data-select-all="field") ticks or unticks every checkbox of that name in its form.
+// A "select all" checkbox (data-select-all="field") ticks or unticks every checkbox of that name in its form,
+// and shows whether all, some or none of them are ticked as they change.
 document.addEventListener('change', (event) => {
-  const toggle = event.target
-  if (!(toggle instanceof HTMLInputElement) || !toggle.dataset.selectAll || !toggle.form) return
-  for (const box of toggle.form.querySelectorAll(`input[type="checkbox"][name="${CSS.escape(toggle.dataset.selectAll)}"]`)) box.checked = toggle.checked
+  const box = event.target
+  if (!(box instanceof HTMLInputElement) || box.type !== 'checkbox' || !box.form) return
+  const field = box.dataset.selectAll ?? box.name
+  const toggle = box.form.querySelector(`input[data-select-all="${CSS.escape(field)}"]`)
+  if (!toggle) return
+  const boxes = [...box.form.querySelectorAll(`input[type="checkbox"][name="${CSS.escape(field)}"]`)]
+  if (box === toggle) for (const each of boxes) each.checked = toggle.checked
+  const ticked = boxes.filter((each) => each.checked).length
+  toggle.checked = ticked === boxes.length
+  toggle.indeterminate = ticked > 0 && ticked < boxes.length
 })

@@ -60,7 +60,7 @@ const RESEND_SKIP_LABELS: Record<ResendSkipReason, string> = {
 }
 
 /** "3 emails resent; not sent: 1 revoked, 2 still being sent." */
-export function describeResend({ resent, skipped }: BulkResend): string {
+function describeResend({ resent, skipped }: BulkResend): string {
   const notSent = (Object.keys(RESEND_SKIP_LABELS) as ResendSkipReason[])
     .filter((reason) => skipped[reason])
     .map((reason) => `${skipped[reason]} ${RESEND_SKIP_LABELS[reason]}`)

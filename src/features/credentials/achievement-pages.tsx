@@ -2,7 +2,18 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { InvalidError } from '../../platform/errors.ts'
 import type { TypedApp } from '../../platform/feature.ts'
 import { type FieldErrors, parseForm, uploadedFile } from '../../platform/http/forms.ts'
-import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, Pagination, TableHead } from '../../platform/ui/components.tsx'
+import {
+  CsrfField,
+  EmptyState,
+  Field,
+  FormErrorSummary,
+  type FormState,
+  listHref,
+  Pagination,
+  type SortableColumn,
+  SortableTableHead,
+  type SortState,
+} from '../../platform/ui/components.tsx'
 import { requireRole, scopeOf } from '../orgs/service.ts'
 import {
   type Achievement,
@@ -117,6 +128,13 @@ function AchievementForm({ action, csrf, state, achievement }: { action: string;
   )
 }
 
+const ACHIEVEMENT_COLUMNS: SortableColumn[] = [
+  { label: 'Badge' },
+  { label: 'Name', sortKey: 'name' },
+  { label: 'Tags' },
+  { label: 'Validity', sortKey: 'validity' },
+]
+
 export async function achievementPages(app: TypedApp): Promise<void> {
   const { platform } = app
 
@@ -129,10 +147,14 @@ export async function achievementPages(app: TypedApp): Promise<void> {
       tag: query.tag || undefined,
       isArchived: query.archived === '1',
       page: query.page,
+      sort: query.sort,
+      dir: query.dir,
     })
     const base = `/orgs/${scope.orgId}/achievements`
-    const href = (pageNumber: number) =>
-      `${base}?${new URLSearchParams({ search: query.search ?? '', tag: query.tag ?? '', archived: query.archived ?? '', page: String(pageNumber) })}`
+    const filters = { search: query.search, tag: query.tag, archived: query.archived }
+    const order = { sort: page.sort.key, dir: page.sort.direction }
+    const href = (pageNumber: number) => listHref(base, { ...filters, ...order, page: pageNumber })
+    const sortHref = (sort: SortState) => listHref(base, { ...filters, sort: sort.key, dir: sort.direction })
     return reply.page(
       'Achievements',
       <>
@@ -157,6 +179,8 @@ export async function achievementPages(app: TypedApp): Promise<void> {
               Archived
             </option>
           </select>
+          <input type="hidden" name="sort" value={order.sort} />
+          <input type="hidden" name="dir" value={order.dir} />
           <button type="submit">Filter</button>
         </form>
         {page.items.length === 0 ? (
@@ -169,7 +193,7 @@ export async function achievementPages(app: TypedApp): Promise<void> {
           )
         ) : (
           <table>
-            <TableHead columns={['Badge', 'Name', 'Tags', 'Validity']} />
+            <SortableTableHead columns={ACHIEVEMENT_COLUMNS} sort={page.sort} href={sortHref} />
             <tbody>
               {page.items.map((achievement) => (
                 <tr>

@@ -1,6 +1,7 @@
-import { and, asc, count, eq, ilike, inArray, isNotNull, isNull, or, sql } from 'drizzle-orm'
+import { and, count, eq, ilike, inArray, isNotNull, isNull, or, sql } from 'drizzle-orm'
 import type { Db } from '../../platform/db/client.ts'
 import { escapeLike } from '../../platform/db/columns.ts'
+import { orderByOf, resolveSort, type SortableColumns, type SortQuery } from '../../platform/db/sort.ts'
 import { NotFoundError } from '../../platform/errors.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { type OrgScope, requireRole } from '../orgs/service.ts'
@@ -100,8 +101,19 @@ export async function findPublicAchievement(db: Db, achievementId: string): Prom
 
 export const ACHIEVEMENT_PAGE_SIZE = 25
 
-export async function listAchievements(db: Db, scope: OrgScope, options: { search?: string; tag?: string; isArchived?: boolean; page?: number } = {}) {
+export const ACHIEVEMENT_SORT: SortableColumns<'name' | 'validity'> = {
+  columns: { name: sql`lower(${achievements.name})`, validity: achievements.validityMonths },
+  defaultSort: { key: 'name', direction: 'asc' },
+  tieBreaker: achievements.id,
+}
+
+export async function listAchievements(
+  db: Db,
+  scope: OrgScope,
+  options: { search?: string; tag?: string; isArchived?: boolean; page?: number } & SortQuery = {},
+) {
   const page = Math.max(1, options.page ?? 1)
+  const sort = resolveSort(ACHIEVEMENT_SORT, options)
   const search = options.search?.trim()
   const where = and(
     eq(achievements.orgId, scope.orgId),
@@ -122,9 +134,9 @@ export async function listAchievements(db: Db, scope: OrgScope, options: { searc
     })
     .from(achievements)
     .where(where)
-    .orderBy(asc(sql`lower(${achievements.name})`), asc(achievements.id))
+    .orderBy(...orderByOf(ACHIEVEMENT_SORT, sort))
     .limit(ACHIEVEMENT_PAGE_SIZE)
     .offset((page - 1) * ACHIEVEMENT_PAGE_SIZE)
   const total = totals?.total ?? 0
-  return { items, total, page, pageCount: Math.max(1, Math.ceil(total / ACHIEVEMENT_PAGE_SIZE)) }
+  return { items, total, page, pageCount: Math.max(1, Math.ceil(total / ACHIEVEMENT_PAGE_SIZE)), sort }
 }

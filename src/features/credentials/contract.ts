@@ -1,4 +1,5 @@
 import { Type } from 'typebox'
+import { SortQueryFields } from '../../platform/db/sort.ts'
 import type { MailStatus } from '../../platform/mail/schema.ts'
 import { DELIVERY_STATES } from './delivery/delivery.ts'
 import { MAX_CREDENTIAL_FILE_BYTES } from './images/baking.ts'
@@ -55,6 +56,27 @@ export const CredentialsQuery = Type.Object({
   status: Type.Optional(Type.Unsafe<CredentialStatus | ''>(Type.Union([Type.Literal(''), ...CREDENTIAL_STATUSES.map((status) => Type.Literal(status))]))),
   delivery: Type.Optional(Type.Unsafe<MailStatus | ''>(Type.Union([Type.Literal(''), ...DELIVERY_STATES.map((state) => Type.Literal(state))]))),
   page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+  ...SortQueryFields,
+})
+
+/** The most credentials one bulk action takes: a few pages of the list. */
+export const MAX_BULK_SELECTION = 200
+
+/** Credentials ticked on the list page and what to do with them; `back` is the list's query string, to return to it. */
+export const BulkActionForm = Type.Object({
+  action: Type.Union([Type.Literal('revoke'), Type.Literal('resend'), Type.Literal('export')], { errorMessage: 'Choose revoke, resend or export.' }),
+  credentialId: Type.Array(Type.String({ maxLength: 64 }), {
+    minItems: 1,
+    maxItems: MAX_BULK_SELECTION,
+    errorMessage: `Tick at least one credential (at most ${MAX_BULK_SELECTION}).`,
+  }),
+  back: Type.Optional(Type.String({ maxLength: 2000 })),
+})
+
+export const BulkRevokeForm = Type.Object({
+  credentialId: BulkActionForm.properties.credentialId,
+  reason: RevokeForm.properties.reason,
+  back: BulkActionForm.properties.back,
 })
 
 export const AchievementsQuery = Type.Object({
@@ -62,6 +84,7 @@ export const AchievementsQuery = Type.Object({
   tag: Type.Optional(Type.String({ maxLength: 100 })),
   archived: Type.Optional(Type.Union([Type.Literal(''), Type.Literal('1')])),
   page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+  ...SortQueryFields,
 })
 
 const ResultBody = Type.Object(

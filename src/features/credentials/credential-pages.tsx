@@ -1,28 +1,15 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { sendCsv } from '../../platform/csv.ts'
 import type { TypedApp } from '../../platform/feature.ts'
 import { type FieldErrors, parseForm } from '../../platform/http/forms.ts'
-import type { MailStatus } from '../../platform/mail/schema.ts'
-import {
-  CsrfField,
-  EmptyState,
-  Field,
-  FormErrorSummary,
-  type FormState,
-  JobProgress,
-  Pagination,
-  PurposeNotice,
-  SelectField,
-  TableHead,
-} from '../../platform/ui/components.tsx'
+import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, JobProgress, PurposeNotice, SelectField } from '../../platform/ui/components.tsx'
 import { CsvPreview, CsvUploadForm, previewCsvUpload } from '../../platform/ui/csv-import.tsx'
 import { hasRole, requireRole, scopeOf } from '../orgs/service.ts'
 import { listAchievements } from './achievements.ts'
 import { loadVerificationLog, VerificationLog } from './analytics/pages.tsx'
-import { BulkParams, CredentialParams, CredentialsQuery, ErasurePolicyForm, IssueForm, ReissueForm, RevokeForm } from './contract.ts'
-import { bulkDeliveryCounts, DELIVERY_STATES, getDelivery } from './delivery/delivery.ts'
-import { BulkDeliverySummary, DeliveryBadge, DeliveryPanel } from './delivery/pages.tsx'
+import { BulkParams, CredentialParams, ErasurePolicyForm, IssueForm, ReissueForm, RevokeForm } from './contract.ts'
+import { bulkDeliveryCounts, getDelivery } from './delivery/delivery.ts'
+import { BulkDeliverySummary, DeliveryPanel } from './delivery/pages.tsx'
 import { FieldCheckboxes } from './field-checkboxes.tsx'
 import { badgeFormat, badgeImageTypeOf, badgePath } from './images/baking.ts'
 import { confirmBulkIssuance, getBulkIssuance, previewBulkIssuance } from './issuance/bulk.ts'
@@ -32,14 +19,11 @@ import { lineageOf, reissueCredential } from './issuance/lineage.ts'
 import { issueBulkJob } from './jobs.ts'
 import { countCertificateZipParts } from './pdf/zip.ts'
 import { ERASURE_POLICY_LABELS, fieldsFromForm, orgErasurePolicy, orgPublicFields, setErasurePolicy, setOrgPublicFields } from './public/disclosure.ts'
-import { CREDENTIAL_STATUSES, type CredentialStatus, getCredential, listCredentials, statusOf } from './queries.ts'
+import { getCredential, statusOf } from './queries.ts'
 import { DISCLOSABLE_FIELDS, type ErasurePolicy } from './schema.ts'
 import { reinstateCredential, revokeCredential, suspendCredential } from './status.ts'
 import { StatusBadge } from './status-badge.tsx'
-import { publicUrls } from './urls.ts'
 
-type CredentialsQueryValues = { search?: string; achievementId?: string; status?: CredentialStatus | ''; delivery?: MailStatus | '' }
-const filtersOf = (query: CredentialsQueryValues) => ({ ...query, status: query.status || undefined, delivery: query.delivery || undefined })
 const formatDate = (date: Date | null) => (date ? date.toISOString().slice(0, 10) : '—')
 const withDefaults = (state: FormState, defaults: Record<string, string>): FormState => ({ ...state, values: { ...defaults, ...state.values } })
 const dateFromForm = (value: string | undefined) => (value ? new Date(`${value}T00:00:00Z`) : undefined)
@@ -56,161 +40,6 @@ function resultProblem(score?: number, passMark?: number, maxScore?: number): Fi
 
 export async function credentialPages(app: TypedApp): Promise<void> {
   const { platform } = app
-  const urls = publicUrls(platform.config)
-
-  app.get('/orgs/:orgId/credentials', { schema: { querystring: CredentialsQuery } }, async (request, reply) => {
-    const scope = scopeOf(request)
-    requireRole(scope, 'staff')
-    const { query } = request
-    const now = platform.clock.now()
-    const [page, achievementPage] = await Promise.all([
-      listCredentials(platform.db, scope, filtersOf(query), now),
-      listAchievements(platform.db, scope, { page: 1 }),
-    ])
-    const base = `/orgs/${scope.orgId}/credentials`
-    const filters = { search: query.search ?? '', achievementId: query.achievementId ?? '', status: query.status ?? '', delivery: query.delivery ?? '' }
-    const href = (pageNumber: number) => `${base}?${new URLSearchParams({ ...filters, page: String(pageNumber) })}`
-    return reply.page(
-      'Credentials',
-      <>
-        <h1>Credentials</h1>
-        <p>
-          <a href={`${base}/issue`} role="button">
-            Issue a credential
-          </a>{' '}
-          <a href={`${base}/bulk`} role="button" class="secondary">
-            Issue from a CSV file
-          </a>{' '}
-          <a href={`${base}/export.csv?${new URLSearchParams(filters)}`} role="button" class="secondary outline">
-            Export CSV
-          </a>{' '}
-          {hasRole(scope.role, 'admin') ? (
-            <a href={`${base}/email`} role="button" class="secondary outline">
-              Email to recipients
-            </a>
-          ) : (
-            ''
-          )}
-          {hasRole(scope.role, 'admin') ? <a href={`${base}/disclosure`}>What public pages show</a> : ''}
-        </p>
-        <form method="get" action={base} class="filters">
-          <input type="search" name="search" placeholder="Name, email or credential ID" value={query.search ?? ''} aria-label="Search credentials" />
-          <select name="achievementId" aria-label="Achievement">
-            <option value="">All achievements</option>
-            {achievementPage.items.map((achievement) => (
-              <option value={achievement.id} selected={achievement.id === query.achievementId} safe>
-                {achievement.name}
-              </option>
-            ))}
-          </select>
-          <select name="status" aria-label="Status">
-            <option value="">Any status</option>
-            {CREDENTIAL_STATUSES.map((status) => (
-              <option value={status} selected={status === query.status}>
-                {status === 'not_yet_valid' ? 'not yet valid' : status}
-              </option>
-            ))}
-          </select>
-          <select name="delivery" aria-label="Email">
-            <option value="">Any email state</option>
-            {DELIVERY_STATES.map((state) => (
-              <option value={state} selected={state === query.delivery} safe>
-                {`email ${state}`}
-              </option>
-            ))}
-          </select>
-          <button type="submit">Filter</button>
-        </form>
-        <p safe>{`${page.total} credential${page.total === 1 ? '' : 's'}`}</p>
-        {query.delivery === 'failed' && page.total > 0 ? (
-          <form method="post" action={`${base}/resend-failed`} data-confirm="Send every failed email again?">
-            <CsrfField token={reply.csrfToken()} />
-            <button type="submit" class="secondary">
-              Resend all failed emails
-            </button>
-          </form>
-        ) : (
-          ''
-        )}
-        {page.items.length === 0 ? (
-          Object.values(filters).some(Boolean) ? (
-            <EmptyState action={{ href: base, label: 'Clear the filters' }}>No credentials match these filters.</EmptyState>
-          ) : achievementPage.total === 0 ? (
-            <EmptyState action={{ href: `/orgs/${scope.orgId}/achievements/new`, label: 'Create an achievement' }}>
-              No credentials yet. Credentials are issued from an achievement: create one first.
-            </EmptyState>
-          ) : (
-            <EmptyState action={{ href: `${base}/issue`, label: 'Issue a credential' }}>
-              No credentials yet: issue one, or many at once from a CSV file.
-            </EmptyState>
-          )
-        ) : (
-          <table>
-            <TableHead columns={['Recipient', 'Achievement', 'Issued', 'Expires', 'Status', 'Email']} />
-            <tbody>
-              {page.items.map((item) => (
-                <tr>
-                  <td>
-                    <a href={`${base}/${item.id}`} safe>
-                      {item.recipientName || item.id}
-                    </a>
-                    <br />
-                    <small safe>{item.recipientEmail ?? ''}</small>
-                  </td>
-                  <td safe>{item.achievementName ?? '—'}</td>
-                  <td safe>{formatDate(item.validFrom)}</td>
-                  <td safe>{formatDate(item.validUntil)}</td>
-                  <td>
-                    <StatusBadge status={item.status} />
-                  </td>
-                  <td>
-                    <DeliveryBadge state={item.deliveryState} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-        <Pagination page={page.page} pageCount={page.pageCount} href={href} />
-      </>,
-      { orgId: scope.orgId },
-    )
-  })
-
-  app.get('/orgs/:orgId/credentials/export.csv', { schema: { querystring: CredentialsQuery } }, async (request, reply) => {
-    const scope = scopeOf(request)
-    requireRole(scope, 'staff')
-    const { query } = request
-    const now = platform.clock.now()
-    const rows: string[][] = [
-      ['id', 'url', 'recipient_name', 'recipient_email', 'achievement', 'valid_from', 'valid_until', 'status', 'revocation_reason', 'email_state'],
-    ]
-    for (let pageNumber = 1; ; pageNumber++) {
-      const page = await listCredentials(platform.db, scope, { ...filtersOf(query), page: pageNumber, pageSize: 1000 }, now)
-      for (const item of page.items) {
-        rows.push([
-          item.id,
-          urls.credential(item.id),
-          item.recipientName,
-          item.recipientEmail ?? '',
-          item.achievementName ?? '',
-          item.validFrom.toISOString(),
-          item.validUntil?.toISOString() ?? '',
-          item.status,
-          item.revocationReason ?? '',
-          item.deliveryState ?? '',
-        ])
-      }
-      if (pageNumber >= page.pageCount) break
-    }
-    await platform.audit.recordIn(platform.db, {
-      action: 'credentials.exported',
-      orgId: scope.orgId,
-      actorAccountId: scope.accountId,
-      data: { rows: rows.length - 1 },
-    })
-    return sendCsv(reply, `credentials-${now.toISOString().slice(0, 10)}.csv`, rows)
-  })
 
   const issuePage = async (request: FastifyRequest, reply: FastifyReply, preselected: string | undefined, state: FormState = {}) => {
     const scope = scopeOf(request)

@@ -6,6 +6,7 @@ import { credentialPages } from './credential-pages.tsx'
 import { CERTIFICATE_ATTACHMENT, certificateAttachment, recordDeliveredEmail } from './delivery/delivery.ts'
 import { deliveryPages } from './delivery/pages.tsx'
 import { issueBulkJob } from './jobs.ts'
+import { credentialListPages } from './list/pages.tsx'
 import { certificatePages } from './pdf/pages.tsx'
 import { credentialsPrivacy } from './privacy.ts'
 import { publicPages } from './public/pages.tsx'
@@ -25,6 +26,7 @@ export const credentials: Feature = {
   async routes(app) {
     await app.register(achievementPages)
     await app.register(credentialPages)
+    await app.register(credentialListPages)
     await app.register(deliveryPages)
     await app.register(publicPages)
     await app.register(certificatePages)

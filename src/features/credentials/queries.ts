@@ -1,7 +1,8 @@
-import { and, count, desc, eq, gt, ilike, isNotNull, isNull, lte, or, type SQL, sql } from 'drizzle-orm'
+import { and, count, eq, gt, ilike, inArray, isNotNull, isNull, lte, or, type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../../platform/db/client.ts'
 import { escapeLike } from '../../platform/db/columns.ts'
 import { prepared } from '../../platform/db/prepared.ts'
+import { orderByOf, resolveSort, type SortableColumns, type SortQuery } from '../../platform/db/sort.ts'
 import { NotFoundError } from '../../platform/errors.ts'
 import type { MailStatus } from '../../platform/mail/schema.ts'
 import { mailMessages } from '../../platform/mail/schema.ts'
@@ -51,22 +52,43 @@ export interface CredentialFilters {
   status?: CredentialStatus
   /** The state of the credential's email. */
   delivery?: MailStatus
+  /** Only these credentials (a selection on the list page). */
+  ids?: string[]
   page?: number
   pageSize?: number
 }
 
 export const CREDENTIAL_PAGE_SIZE = 50
 
-/** Issued credentials of an org, newest first; `search` matches the recipient's name or email, or the credential ID. */
-export async function listCredentials(db: Db, scope: OrgScope, filters: CredentialFilters, now: Date) {
+export type CredentialSortKey = 'created' | 'recipient' | 'achievement' | 'issued' | 'expires' | 'email'
+export const CREDENTIAL_SORT: SortableColumns<CredentialSortKey> = {
+  columns: {
+    created: credentials.createdAt,
+    recipient: sql`lower(${credentials.recipientName})`,
+    achievement: sql`lower(${achievements.name})`,
+    issued: credentials.validFrom,
+    expires: credentials.validUntil,
+    email: mailMessages.status,
+  },
+  defaultSort: { key: 'created', direction: 'desc' },
+  tieBreaker: credentials.id,
+}
+
+/**
+ * Issued credentials of an org, newest first unless `sort` says otherwise; `search` matches the
+ * recipient's name or email, or the credential ID.
+ */
+export async function listCredentials(db: Db, scope: OrgScope, filters: CredentialFilters, now: Date, sortQuery: SortQuery = {}) {
   const page = Math.max(1, filters.page ?? 1)
   const pageSize = filters.pageSize ?? CREDENTIAL_PAGE_SIZE
   const search = filters.search ? escapeLike(filters.search.trim()) : undefined
+  const sort = resolveSort(CREDENTIAL_SORT, sortQuery)
   const where = and(
     eq(credentials.orgId, scope.orgId),
     filters.achievementId ? eq(credentials.achievementId, filters.achievementId) : undefined,
     filters.status ? statusCondition(filters.status, now) : undefined,
     filters.delivery ? eq(mailMessages.status, filters.delivery) : undefined,
+    filters.ids ? inArray(credentials.id, filters.ids) : undefined,
     search ? or(ilike(credentials.recipientName, `%${search}%`), ilike(credentials.recipientEmail, `%${search}%`), eq(credentials.id, search)) : undefined,
   )
   const [totals] = await db
@@ -95,7 +117,7 @@ export async function listCredentials(db: Db, scope: OrgScope, filters: Credenti
     .leftJoin(credentialDeliveries, eq(credentialDeliveries.credentialId, credentials.id))
     .leftJoin(mailMessages, eq(mailMessages.id, credentialDeliveries.mailMessageId))
     .where(where)
-    .orderBy(desc(credentials.createdAt), desc(credentials.id))
+    .orderBy(...orderByOf(CREDENTIAL_SORT, sort))
     .limit(pageSize)
     .offset((page - 1) * pageSize)
   const total = totals?.total ?? 0
@@ -103,6 +125,7 @@ export async function listCredentials(db: Db, scope: OrgScope, filters: Credenti
     items: rows.map((row) => ({ ...row, status: statusOf(row, now) })),
     total,
     page,
+    sort,
     pageCount: Math.max(1, Math.ceil(total / pageSize)),
   }
 }
@@ -114,6 +137,25 @@ export async function getCredential(db: Db, scope: OrgScope, credentialId: strin
     .where(and(eq(credentials.orgId, scope.orgId), eq(credentials.id, credentialId)))
   if (!row) throw new NotFoundError('credential', credentialId)
   return row
+}
+
+/**
+ * The org's credentials with these IDs, locked for update when asked; all or nothing: another org's
+ * credential, like a missing one, is not found and fails the whole selection.
+ */
+export async function getCredentials(db: Db, scope: OrgScope, credentialIds: string[], options: { forUpdate?: boolean } = {}) {
+  const wanted = [...new Set(credentialIds)]
+  if (wanted.length === 0) return []
+  const query = db
+    .select()
+    .from(credentials)
+    .where(and(eq(credentials.orgId, scope.orgId), inArray(credentials.id, wanted)))
+    .orderBy(credentials.id)
+  const rows = options.forUpdate ? await query.for('update') : await query
+  const found = new Set(rows.map((row) => row.id))
+  const missing = wanted.find((id) => !found.has(id))
+  if (missing) throw new NotFoundError('credential', missing)
+  return rows
 }
 
 export type CredentialToVerify = NonNullable<Awaited<ReturnType<typeof findCredentialToVerify>>>

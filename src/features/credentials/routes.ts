@@ -135,7 +135,12 @@ export async function credentialRoutes(app: TypedApp): Promise<void> {
     '/api/v1/orgs/:orgId/credentials',
     {
       config,
-      schema: { tags, summary: 'Issued credentials, newest first, searchable', params: Type.Object({ orgId: Type.String() }), querystring: CredentialsQuery },
+      schema: {
+        tags,
+        summary: 'Issued credentials, newest first or ordered by `sort` (recipient, achievement, issued, expires, email) and `dir`, searchable',
+        params: Type.Object({ orgId: Type.String() }),
+        querystring: CredentialsQuery,
+      },
     },
     async (request) => {
       const scope = scopeOf(request)
@@ -145,6 +150,7 @@ export async function credentialRoutes(app: TypedApp): Promise<void> {
         scope,
         { ...query, status: query.status || undefined, delivery: query.delivery || undefined },
         platform.clock.now(),
+        query,
       )
       return { ...page, items: page.items.map((item) => ({ ...item, url: urls.credential(item.id) })) }
     },

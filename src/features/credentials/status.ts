@@ -6,6 +6,7 @@ import type { Platform } from '../../platform/platform.ts'
 import { type OrgScope, requireRole } from '../orgs/service.ts'
 import { getActiveSigner, type IssuerSigner } from './issuance/issuer.ts'
 import { documentLoader } from './loader.ts'
+import { getCredentials } from './queries.ts'
 import { credentials, type StatusPurpose, statusLists } from './schema.ts'
 import { signCredential } from './signing/sign.ts'
 import { createStatusListCredential, STATUS_LIST_SIZE } from './signing/status-list.ts'
@@ -296,4 +297,35 @@ export function reinstateCredential(platform: Platform, scope: OrgScope, credent
       if (!row.suspendedAt) throw new ConflictError('credential_not_suspended', 'Only a suspended credential can be reinstated.')
     },
   })
+}
+
+export interface BulkRevocation {
+  revoked: number
+  alreadyRevoked: number
+}
+
+/**
+ * Revokes the selected credentials in one transaction: all must be the org's (else nothing changes),
+ * those already revoked are counted and left alone, each revocation is audited, and each status list
+ * concerned is re-signed once rather than once per credential.
+ */
+export async function revokeCredentials(platform: Platform, scope: OrgScope, credentialIds: string[], reason: string): Promise<BulkRevocation> {
+  requireRole(scope, 'staff')
+  const { selected, revoked } = await platform.db.transaction(async (tx) => {
+    const rows = await getCredentials(tx, scope, credentialIds, { forUpdate: true })
+    const toRevoke = rows.filter((row) => !row.revokedAt)
+    if (toRevoke.length === 0) return { selected: rows, revoked: toRevoke }
+    const ids = toRevoke.map((row) => row.id)
+    await tx
+      .update(credentials)
+      .set({ revokedAt: platform.clock.now(), revocationReason: reason })
+      .where(and(eq(credentials.orgId, scope.orgId), inArray(credentials.id, ids)))
+    for (const listId of new Set(toRevoke.map((row) => row.revocationListId))) await republishStatusList(platform, tx, listId)
+    for (const id of ids) {
+      await platform.audit.recordIn(tx, { action: 'credentials.revoked', orgId: scope.orgId, actorAccountId: scope.accountId, target: id, data: { reason } })
+    }
+    return { selected: rows, revoked: toRevoke }
+  })
+  await Promise.all(revoked.map((row) => forgetStatusOf(platform, row)))
+  return { revoked: revoked.length, alreadyRevoked: selected.length - revoked.length }
 }

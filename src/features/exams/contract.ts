@@ -1,6 +1,6 @@
 import { type TSchema, Type } from 'typebox'
+import { SortQueryFields } from '../../platform/db/sort.ts'
 import { EXAM_SESSION_STATUSES, type ExamSessionStatus } from './schema.ts'
-import { EXAM_SESSION_SORTS, type ExamSessionSort } from './sessions/sessions.ts'
 
 const Param = Type.String({ maxLength: 64 })
 export const ExamParams = Type.Object({ orgId: Param, examId: Param })
@@ -75,8 +75,8 @@ export const ExamSessionsQuery = Type.Object({
   examId: optionalFilterId,
   centreId: optionalFilterId,
   proctorId: optionalFilterId,
-  sort: Type.Optional(Type.Unsafe<ExamSessionSort>(Type.Union(EXAM_SESSION_SORTS.map((sort) => Type.Literal(sort))))),
   page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+  ...SortQueryFields,
 })
 
 export const CalendarQuery = Type.Object({
@@ -143,8 +143,8 @@ export const ExamSessionsApiQuery = Type.Object({
   examId: optionalFilterId,
   centreId: optionalFilterId,
   proctorId: optionalFilterId,
-  sort: ExamSessionsQuery.properties.sort,
   page: ExamSessionsQuery.properties.page,
+  ...SortQueryFields,
 })
 
 export const CatalogApiQuery = Type.Object({

@@ -149,7 +149,7 @@ describe('exams JSON API: exam sessions', () => {
   it('lists with filters, sort and pages', async () => {
     const first = ok(await schedule({ examId: ids.otherExamId, roomId: ids.bigRoomId, proctorId: '', seats: 10 }), 201)
     const second = ok(await schedule({ examId: ids.otherExamId, roomId: ids.bigRoomId, proctorId: '' }), 201)
-    const byExam = ok(await api('GET', `exam-sessions?examId=${ids.otherExamId}&sort=-starts`))
+    const byExam = ok(await api('GET', `exam-sessions?examId=${ids.otherExamId}&sort=starts&dir=desc`))
     assert.deepEqual(
       byExam.items.map((session: { id: string }) => session.id),
       [second.id, first.id],

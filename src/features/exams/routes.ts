@@ -228,6 +228,7 @@ export async function examApiRoutes(app: TypedApp): Promise<void> {
         centreId: query.centreId || undefined,
         proctorId: query.proctorId || undefined,
         sort: query.sort,
+        dir: query.dir,
         page: query.page,
       })
       return { ...page, items: page.items.map(sessionJson) }

@@ -1,4 +1,5 @@
 import { Type } from 'typebox'
+import { SortQueryFields } from '../../platform/db/sort.ts'
 import { ROLES, type Role } from './schema.ts'
 
 const RoleUnion = Type.Union(
@@ -25,8 +26,8 @@ export const InvitationParams = Type.Object({ orgId: Type.String({ maxLength: 64
 export const MembersQuery = Type.Object({
   search: Type.Optional(Type.String({ maxLength: 200 })),
   role: Type.Optional(Type.Union([Type.Literal(''), RoleSchema])),
-  sort: Type.Optional(Type.Union([Type.Literal('name'), Type.Literal('joined')])),
   page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+  ...SortQueryFields,
 })
 
 export const AuditQuery = Type.Object({

@@ -127,4 +127,31 @@ describe('organisations', () => {
     assert.match(textOf(page.body), /Member 20/)
     assert.doesNotMatch(textOf(page.body), /Member 10/)
   })
+
+  it('sorts the member page by a column header, keeping the filters in its paging links', async () => {
+    const { org, owner } = await newOrg(testApp)
+    const scope = ownerScope(org.id, owner.account.id)
+    for (let i = 0; i < 27; i++) {
+      const person = await newPerson(testApp, { name: `Sorted ${String(i).padStart(2, '0')}` })
+      await addMember(testApp.platform, scope, { accountId: person.account.id, role: 'member' })
+    }
+    const client = testApp.client()
+    await client.signIn(owner.email, owner.password)
+    const names = (html: string) => [...html.matchAll(/<tr><td>(Sorted \d+)<\/td>/g)].map((match) => match[1])
+    const descending = await client.get(`/orgs/${org.id}/members?search=Sorted&role=member&sort=name&dir=desc`)
+    assert.deepEqual(names(descending.body).slice(0, 2), ['Sorted 26', 'Sorted 25'])
+    assert.match(descending.body, /<th scope="col" aria-sort="descending"><a href="[^"]*sort=name&dir=asc"/)
+    const next = /<a href="([^"]+)">Next →<\/a>/.exec(descending.body)?.[1] ?? ''
+    assert.deepEqual(Object.fromEntries(new URL(next, 'http://laurel.test').searchParams), {
+      search: 'Sorted',
+      role: 'member',
+      sort: 'name',
+      dir: 'desc',
+      page: '2',
+    })
+    assert.deepEqual(names((await client.get(next)).body), ['Sorted 01', 'Sorted 00'])
+    const unknown = await client.get(`/orgs/${org.id}/members?search=Sorted&sort=passwordHash`)
+    assert.equal(unknown.statusCode, 200)
+    assert.deepEqual(names(unknown.body).slice(0, 2), ['Sorted 00', 'Sorted 01'], 'an unknown column falls back to names A to Z')
+  })
 })

@@ -10,9 +10,13 @@ import {
   Field,
   FormErrorSummary,
   type FormState,
+  listHref,
   Pagination,
   PurposeNotice,
   SelectField,
+  type SortableColumn,
+  SortableTableHead,
+  type SortState,
   TableHead,
 } from '../../platform/ui/components.tsx'
 import { InvitationParams, InviteForm, MemberParams, MembersQuery, OrgForm, OrgParams, RoleForm } from './contract.ts'
@@ -37,6 +41,13 @@ import {
   updateOrg,
 } from './service.ts'
 
+const MEMBER_COLUMNS: SortableColumn[] = [
+  { label: 'Name', sortKey: 'name' },
+  { label: 'Email', sortKey: 'email' },
+  { label: 'Role', sortKey: 'role' },
+  { label: 'Joined', sortKey: 'joined', firstDirection: 'desc' },
+]
+const ACTIONS_COLUMN: SortableColumn = { label: '' }
 const ROLE_OPTIONS = ROLES.map((role) => ({ value: role, label: role[0]?.toUpperCase() + role.slice(1) }))
 const TIME_ZONES = ['UTC', ...Intl.supportedValuesOf('timeZone').filter((zone) => zone !== 'UTC')]
 const TokenQuery = Type.Object({ token: Type.Optional(Type.String({ maxLength: 200 })) })
@@ -155,14 +166,16 @@ export async function orgPages(app: TypedApp): Promise<void> {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
     const [page, invitations] = await Promise.all([
-      listMembers(platform.db, scope, { search: query.search, role: query.role || undefined, sort: query.sort, page: query.page }),
+      listMembers(platform.db, scope, { search: query.search, role: query.role || undefined, sort: query.sort, dir: query.dir, page: query.page }),
       hasRole(scope.role, 'admin') ? listPendingInvitations(platform, scope) : Promise.resolve([]),
     ])
     const isAdmin = hasRole(scope.role, 'admin')
     const base = `/orgs/${scope.orgId}/members`
     const csrf = reply.csrfToken()
-    const href = (pageNumber: number) =>
-      `${base}?${new URLSearchParams({ search: query.search ?? '', role: query.role ?? '', sort: query.sort ?? 'name', page: String(pageNumber) })}`
+    const filters = { search: query.search, role: query.role }
+    const order = { sort: page.sort.key, dir: page.sort.direction }
+    const href = (pageNumber: number) => listHref(base, { ...filters, ...order, page: pageNumber })
+    const sortHref = (sort: SortState) => listHref(base, { ...filters, sort: sort.key, dir: sort.direction })
     return reply.page(
       'Members',
       <>
@@ -177,21 +190,15 @@ export async function orgPages(app: TypedApp): Promise<void> {
               </option>
             ))}
           </select>
-          <select name="sort" aria-label="Sort by">
-            <option value="name" selected={query.sort !== 'joined'}>
-              Sort by name
-            </option>
-            <option value="joined" selected={query.sort === 'joined'}>
-              Sort by date joined
-            </option>
-          </select>
+          <input type="hidden" name="sort" value={order.sort} />
+          <input type="hidden" name="dir" value={order.dir} />
           <button type="submit">Filter</button>
         </form>
         {page.items.length === 0 ? (
           <EmptyState action={{ href: `/orgs/${scope.orgId}/members`, label: 'Clear the filters' }}>No members match these filters.</EmptyState>
         ) : (
           <table>
-            <TableHead columns={['Name', 'Email', 'Role', 'Joined', ...(isAdmin ? [''] : [])]} />
+            <SortableTableHead columns={[...MEMBER_COLUMNS, ...(isAdmin ? [ACTIONS_COLUMN] : [])]} sort={page.sort} href={sortHref} />
             <tbody>
               {page.items.map((member) => (
                 <tr>

@@ -2,6 +2,7 @@ import { and, asc, count, eq, gt, ilike, inArray, isNull, or, sql } from 'drizzl
 import { hashToken } from '../../platform/crypto/hashing.ts'
 import type { Db } from '../../platform/db/client.ts'
 import { escapeLike } from '../../platform/db/columns.ts'
+import { orderByOf, resolveSort, type Sort, type SortableColumns, type SortQuery } from '../../platform/db/sort.ts'
 import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from '../../platform/errors.ts'
 import { newSecret } from '../../platform/ids.ts'
 import type { Platform } from '../../platform/platform.ts'
@@ -171,13 +172,21 @@ export interface Page<T> {
 
 export const PAGE_SIZE = 25
 
+export type MemberSortKey = 'name' | 'email' | 'role' | 'joined'
+
 export async function listMembers(
   db: Db,
   scope: OrgScope,
-  options: { search?: string; role?: Role; page?: number; sort?: 'name' | 'joined' } = {},
-): Promise<Page<MemberView>> {
+  options: { search?: string; role?: Role; page?: number } & SortQuery = {},
+): Promise<Page<MemberView> & { sort: Sort<MemberSortKey> }> {
   const page = Math.max(1, options.page ?? 1)
   const accounts = accountDirectory(db)
+  const sortable: SortableColumns<MemberSortKey> = {
+    columns: { name: sql`lower(${accounts.name})`, email: accounts.email, role: members.role, joined: members.createdAt },
+    defaultSort: { key: 'name', direction: 'asc' },
+    tieBreaker: members.id,
+  }
+  const sort = resolveSort(sortable, options)
   const search = options.search?.trim()
   const where = and(
     eq(members.orgId, scope.orgId),
@@ -190,11 +199,11 @@ export async function listMembers(
     .from(members)
     .innerJoin(accounts, eq(accounts.id, members.accountId))
     .where(where)
-    .orderBy(options.sort === 'joined' ? asc(members.createdAt) : asc(sql`lower(${accounts.name})`), asc(members.id))
+    .orderBy(...orderByOf(sortable, sort))
     .limit(PAGE_SIZE)
     .offset((page - 1) * PAGE_SIZE)
   const total = totals?.total ?? 0
-  return { items, total, page, pageCount: Math.max(1, Math.ceil(total / PAGE_SIZE)) }
+  return { items, total, page, pageCount: Math.max(1, Math.ceil(total / PAGE_SIZE)), sort }
 }
 
 export async function countMembers(platform: Platform, scope: OrgScope): Promise<number> {

@@ -5,10 +5,25 @@ export interface ChartSeries {
   values: number[]
 }
 
+/** `log` spreads small series out instead of leaving them flat at zero beside a large one. */
+export type ChartScale = 'linear' | 'log'
+
 const WIDTH = 720
 const HEIGHT = 240
-const MARGIN = { top: 12, right: 12, bottom: 28, left: 44 }
-const X_LABELS = 6
+const TOP = 12
+/** The axis labels' font size in the SVG's units; laurel.css sets the same size on `.chart-axis`. */
+export const CHART_FONT_SIZE = 12
+const LABEL_GAP = 8
+
+/**
+ * A generous estimate of how wide a label is drawn: the server cannot measure text, so space is kept
+ * for the widest glyphs (digits and Latin letters are about 0.55 em, CJK ideographs a full em).
+ */
+export function estimateTextWidth(text: string): number {
+  let width = 0
+  for (const character of text) width += (character.codePointAt(0) ?? 0) >= 0x2e80 ? 1 : 0.62
+  return Math.ceil(width * CHART_FONT_SIZE)
+}
 
 /** The smallest "round" number (1, 2 or 5 times a power of ten) at or above `value`. */
 function niceCeiling(value: number): number {
@@ -17,9 +32,29 @@ function niceCeiling(value: number): number {
   return ([1, 2, 5, 10].find((step) => step * power >= value) ?? 10) * power
 }
 
+/** Where the value axis ends and which values it marks. */
+function valueAxis(maximum: number, scale: ChartScale): { top: number; ticks: number[]; position: (value: number) => number } {
+  if (scale === 'log') {
+    const top = 10 ** Math.max(1, Math.ceil(Math.log10(Math.max(1, maximum))))
+    const ticks = [0, ...Array.from({ length: Math.log10(top) + 1 }, (_, power) => 10 ** power)]
+    // log(1 + v): zero stays at the bottom, and 1 sits clearly above it.
+    return { top, ticks, position: (value) => Math.log10(1 + value) / Math.log10(1 + top) }
+  }
+  const top = niceCeiling(maximum)
+  return { top, ticks: [0, top / 2, top].filter((tick) => Number.isInteger(tick)), position: (value) => value / top }
+}
+
+/** Which x labels to draw: evenly spaced, the last one (the latest) always, never two closer than their width. */
+function shownLabelIndexes(count: number, spacing: number, labelWidth: number): Set<number> {
+  const every = Math.max(1, Math.ceil((labelWidth + LABEL_GAP) / Math.max(spacing, 1)))
+  return new Set(Array.from({ length: count }, (_, index) => index).filter((index) => (count - 1 - index) % every === 0))
+}
+
 /**
- * A line chart drawn on the server as SVG: no script, nothing fetched. Screen readers get its title and
- * description, and everyone gets the numbers as a table below it.
+ * A line chart drawn on the server as SVG: no script, nothing fetched. Axis labels are spaced from
+ * their estimated width so none is cut or overlaps; each day has a hover band whose tooltip (an SVG
+ * `<title>`) gives every series' value; screen readers get the title, the description and the numbers
+ * as a table below it.
  */
 export function LineChart({
   id,
@@ -27,41 +62,54 @@ export function LineChart({
   description,
   labels,
   series,
+  scale = 'linear',
+  formatLabel = (label) => label,
 }: {
   id: string
   title: string
   description: string
   labels: string[]
   series: ChartSeries[]
+  scale?: ChartScale
+  /** The short form of a label under the axis; tooltips and the table show it whole. */
+  formatLabel?: (label: string) => string
 }) {
-  const plotWidth = WIDTH - MARGIN.left - MARGIN.right
-  const plotHeight = HEIGHT - MARGIN.top - MARGIN.bottom
-  const top = niceCeiling(Math.max(0, ...series.flatMap((line) => line.values)))
-  const x = (index: number) => MARGIN.left + (labels.length <= 1 ? plotWidth / 2 : (index * plotWidth) / (labels.length - 1))
-  const y = (value: number) => MARGIN.top + plotHeight - (value / top) * plotHeight
-  const ticks = [0, top / 2, top].filter((tick) => Number.isInteger(tick))
-  const labelEvery = Math.max(1, Math.ceil(labels.length / X_LABELS))
+  const axis = valueAxis(Math.max(0, ...series.flatMap((line) => line.values)), scale)
+  const axisLabels = labels.map(formatLabel)
+  const labelWidth = Math.max(0, ...axisLabels.map(estimateTextWidth))
+  const tickWidth = Math.max(...axis.ticks.map((tick) => estimateTextWidth(String(tick))))
+  const margin = {
+    left: Math.max(tickWidth + 10, Math.ceil(labelWidth / 2) + 4),
+    right: Math.max(12, Math.ceil(labelWidth / 2) + 4),
+    bottom: CHART_FONT_SIZE * 2 + 4,
+  }
+  const plotWidth = WIDTH - margin.left - margin.right
+  const plotHeight = HEIGHT - TOP - margin.bottom
+  const spacing = labels.length <= 1 ? plotWidth : plotWidth / (labels.length - 1)
+  const x = (index: number) => margin.left + (labels.length <= 1 ? plotWidth / 2 : index * spacing)
+  const y = (value: number) => TOP + plotHeight - axis.position(value) * plotHeight
+  const shown = shownLabelIndexes(labels.length, spacing, labelWidth)
   return (
     <figure class="chart" id={id}>
-      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-labelledby={`${id}-title ${id}-desc`} class="chart-svg">
+      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-labelledby={`${id}-title ${id}-desc`} class="chart-svg" data-scale={scale}>
         <title id={`${id}-title`} safe>
           {title}
         </title>
         <desc id={`${id}-desc`} safe>
-          {description}
+          {`${description}${scale === 'log' ? ' (logarithmic scale)' : ''}`}
         </desc>
-        {ticks.map((tick) => (
+        {axis.ticks.map((tick) => (
           <g class="chart-grid">
-            <line x1={String(MARGIN.left)} x2={String(WIDTH - MARGIN.right)} y1={String(y(tick))} y2={String(y(tick))} />
-            <text x={String(MARGIN.left - 6)} y={String(y(tick) + 4)} text-anchor="end" safe>
+            <line x1={String(margin.left)} x2={String(WIDTH - margin.right)} y1={y(tick).toFixed(1)} y2={y(tick).toFixed(1)} />
+            <text class="chart-axis" x={String(margin.left - 6)} y={(y(tick) + CHART_FONT_SIZE / 3).toFixed(1)} text-anchor="end" safe>
               {String(tick)}
             </text>
           </g>
         ))}
-        {labels.map((label, index) =>
-          index % labelEvery === 0 || index === labels.length - 1 ? (
-            <text class="chart-axis" x={String(x(index))} y={String(HEIGHT - 8)} text-anchor="middle" safe>
-              {label.slice(5)}
+        {axisLabels.map((label, index) =>
+          shown.has(index) ? (
+            <text class="chart-axis" x={x(index).toFixed(1)} y={String(HEIGHT - CHART_FONT_SIZE)} text-anchor="middle" safe>
+              {label}
             </text>
           ) : (
             ''
@@ -74,6 +122,15 @@ export function LineChart({
             points={line.values.map((value, position) => `${x(position).toFixed(1)},${y(value).toFixed(1)}`).join(' ')}
           />
         ))}
+        {labels.map((label, position) => {
+          const left = Math.max(margin.left, x(position) - spacing / 2)
+          const right = Math.min(WIDTH - margin.right, x(position) + spacing / 2)
+          return (
+            <rect class="chart-hover" x={left.toFixed(1)} y={String(TOP)} width={(right - left).toFixed(1)} height={String(plotHeight)}>
+              <title safe>{`${label}: ${series.map((line) => `${line.name} ${line.values[position] ?? 0}`).join(', ')}`}</title>
+            </rect>
+          )
+        })}
       </svg>
       <figcaption>
         <ul class="chart-legend">

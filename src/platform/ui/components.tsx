@@ -118,17 +118,9 @@ export function TableHead({ columns }: { columns: string[] }) {
   return (
     <thead>
       <tr>
-        {columns.map((column) =>
-          column ? (
-            <th scope="col" safe>
-              {column}
-            </th>
-          ) : (
-            <th scope="col">
-              <span class="visually-hidden">Actions</span>
-            </th>
-          ),
-        )}
+        {columns.map((column) => (
+          <TableHeaderCell label={column} />
+        ))}
       </tr>
     </thead>
   )
@@ -154,6 +146,81 @@ export function EmptyState({ children, action }: { children: Children; action?: 
       )}
     </div>
   )
+}
+
+function TableHeaderCell({ label }: { label: string }) {
+  return label ? (
+    <th scope="col" safe>
+      {label}
+    </th>
+  ) : (
+    <th scope="col">
+      <span class="visually-hidden">Actions</span>
+    </th>
+  )
+}
+
+export interface SortState {
+  key: string
+  direction: 'asc' | 'desc'
+}
+
+/** A column of a sortable table: `sortKey` names it in `?sort=`; without one the column is not sortable (and an empty label is an actions column, as in `TableHead`). */
+export interface SortableColumn {
+  label: string
+  sortKey?: string
+  /** The direction a first click sorts in: `desc` suits dates and counts, where the latest or largest matter. */
+  firstDirection?: 'asc' | 'desc'
+}
+
+/**
+ * A header cell that sorts its table by a link (works without script): a click sorts by this column,
+ * a second click reverses it. `aria-sort` tells screen readers which column orders the rows.
+ */
+export function SortableHeaderCell({ column, sort, href }: { column: SortableColumn; sort: SortState; href: (sort: SortState) => string }) {
+  if (!column.sortKey) return <TableHeaderCell label={column.label} />
+  const isSorted = sort.key === column.sortKey
+  const next: SortState = {
+    key: column.sortKey,
+    direction: isSorted ? (sort.direction === 'asc' ? 'desc' : 'asc') : (column.firstDirection ?? 'asc'),
+  }
+  return (
+    <th scope="col" aria-sort={isSorted ? (sort.direction === 'asc' ? 'ascending' : 'descending') : undefined}>
+      <a href={href(next)} class="sort-link">
+        <span safe>{column.label}</span>
+        {isSorted ? <span aria-hidden="true">{sort.direction === 'asc' ? ' ▲' : ' ▼'}</span> : ''}
+      </a>
+    </th>
+  )
+}
+
+/** A table head whose columns with a `sortKey` sort the table; see `SortableHeaderCell`. */
+export function SortableTableHead({ columns, sort, href }: { columns: SortableColumn[]; sort: SortState; href: (sort: SortState) => string }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((column) => (
+          <SortableHeaderCell column={column} sort={sort} href={href} />
+        ))}
+      </tr>
+    </thead>
+  )
+}
+
+/**
+ * A list page's address with its filters, order and page in the query, empty ones left out, so that
+ * sorting and paging links keep what the person chose.
+ */
+export function listHref(base: string, query: Record<string, string | number | undefined>): string {
+  const search = listQuery(query)
+  return search ? `${base}?${search}` : base
+}
+
+/** A query string of the given fields, empty ones left out. */
+export function listQuery(query: Record<string, string | number | undefined>): string {
+  const params = new URLSearchParams()
+  for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== '') params.set(name, String(value))
+  return params.toString()
 }
 
 export interface PageLinks {

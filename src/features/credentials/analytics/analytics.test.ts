@@ -190,6 +190,11 @@ describe('engagement analytics', () => {
     assert.match(after.body, /<svg viewBox="0 0 720 240" role="img" aria-labelledby="events-chart-title events-chart-desc"/)
     assert.match(after.body, /<title id="events-chart-title">/)
     assert.match(after.body, new RegExp(`href="/orgs/${scope.orgId}/achievements/${achievementId}/analytics\\?days=30">Certified Rigger</a>`))
+    assert.match(after.body, /data-scale="linear"/)
+    const logarithmic = await staffClient.get(`${base}?days=90&scale=log`)
+    assert.match(logarithmic.body, /data-scale="log"/)
+    assert.match(logarithmic.body, new RegExp(`href="${base}\\?days=90">Linear scale</a>`))
+    assert.match(logarithmic.body, new RegExp(`href="${base}\\?days=30&scale=log"[^>]*>Last 30 days</a>`), 'the period links keep the scale')
 
     // Days as the clock reads them around the export, which may run just as a day ends (the org's time zone is UTC).
     const dayBefore = testApp.platform.clock.now().toISOString().slice(0, 10)

@@ -6,7 +6,7 @@ import type { TypedApp, TypedRequest } from '../../../platform/feature.ts'
 import { requireSignedIn } from '../../../platform/http/auth.ts'
 import type { Platform } from '../../../platform/platform.ts'
 import { LineChart } from '../../../platform/ui/chart.tsx'
-import { EmptyState, Pagination, TableHead } from '../../../platform/ui/components.tsx'
+import { EmptyState, listHref, Pagination, TableHead } from '../../../platform/ui/components.tsx'
 import { getOrg, type OrgScope, requireRole, scopeOf } from '../../orgs/service.ts'
 import { getAchievement } from '../achievements.ts'
 import { AchievementParams, CredentialParams, PublicCredentialParams } from '../contract.ts'
@@ -31,7 +31,11 @@ export const ANALYTICS_DISCLOSURE = 'We count views and verifications of this cr
 const PERIODS = [30, 90] as const
 const page = Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 }))
 const PageQuery = Type.Object({ page })
-const AnalyticsQuery = Type.Object({ days: Type.Optional(Type.Union([Type.Literal('30'), Type.Literal('90')])), page })
+const AnalyticsQuery = Type.Object({
+  days: Type.Optional(Type.Union([Type.Literal('30'), Type.Literal('90')])),
+  scale: Type.Optional(Type.Union([Type.Literal('linear'), Type.Literal('log')])),
+  page,
+})
 /** The org's dashboard and an achievement's share their handlers: the achievement ID is optional. */
 const analyticsSchema = { params: Type.Partial(AchievementParams), querystring: AnalyticsQuery }
 
@@ -128,6 +132,7 @@ export async function analyticsPages(app: TypedApp): Promise<void> {
   const dashboard = async (request: TypedRequest<typeof analyticsSchema>, reply: FastifyReply) => {
     const { scope, achievement, days, base, filter } = await dashboardOf(request)
     const page = request.query.page ?? 1
+    const scale = request.query.scale ?? 'linear'
     const since = new Date(platform.clock.now().getTime() - days * 86_400_000)
     const [series, totals, log, byAchievement] = await Promise.all([
       seriesOf(scope, filter, days),
@@ -151,7 +156,11 @@ export async function analyticsPages(app: TypedApp): Promise<void> {
           <ul>
             {PERIODS.map((period) => (
               <li>
-                <a href={`${base}?days=${period}`} aria-current={period === days ? 'page' : undefined} safe>{`Last ${period} days`}</a>
+                <a
+                  href={listHref(base, { days: period, scale: request.query.scale })}
+                  aria-current={period === days ? 'page' : undefined}
+                  safe
+                >{`Last ${period} days`}</a>
               </li>
             ))}
             <li>
@@ -169,11 +178,21 @@ export async function analyticsPages(app: TypedApp): Promise<void> {
         </div>
         <h2>Over time</h2>
         {hasEvents ? (
+          <p>
+            {scale === 'log' ? <a href={listHref(base, { days })}>Linear scale</a> : <a href={listHref(base, { days, scale: 'log' })}>Logarithmic scale</a>}{' '}
+            <small>(a logarithmic scale shows small counts beside large ones)</small>
+          </p>
+        ) : (
+          ''
+        )}
+        {hasEvents ? (
           <LineChart
             id="events-chart"
             title={`${title}: events per day, last ${days} days`}
             description={CREDENTIAL_EVENT_KINDS.map((kind) => `${EVENT_KIND_LABELS[kind]}: ${totals.byKind[kind]}`).join('; ')}
             labels={series.days}
+            formatLabel={(day) => day.slice(5)}
+            scale={scale}
             series={CREDENTIAL_EVENT_KINDS.map((kind) => ({ name: EVENT_KIND_LABELS[kind], values: series.counts[kind] }))}
           />
         ) : (
@@ -212,7 +231,7 @@ export async function analyticsPages(app: TypedApp): Promise<void> {
         <h2>Verifications, all time</h2>
         <VerificationLog
           log={log}
-          href={(pageNumber) => `${base}?days=${days}&page=${pageNumber}`}
+          href={(pageNumber) => listHref(base, { days, scale: request.query.scale, page: pageNumber })}
           credentialHref={(credentialId) => `/orgs/${scope.orgId}/credentials/${credentialId}`}
         />
         {achievement ? (

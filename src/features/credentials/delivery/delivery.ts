@@ -9,7 +9,7 @@ import { mayEmailAmong, unsubscribeParts } from '../../privacy-center/consent/se
 import { recordCredentialEvent } from '../analytics/analytics.ts'
 import type { CredentialRow } from '../issuance/issuance.ts'
 import { renderCertificatePdf } from '../pdf/renderer.ts'
-import { getCredential, statusOf } from '../queries.ts'
+import { getCredential, getCredentials, statusOf } from '../queries.ts'
 import { credentialDeliveries, credentialSettings, credentials } from '../schema.ts'
 import { publicUrls } from '../urls.ts'
 import { compileTemplate, DEFAULT_BODY, DEFAULT_SUBJECT, htmlDocument, renderHtml, renderText, type TemplateValues, unsubscribeHtml } from './template.ts'
@@ -80,7 +80,7 @@ function valuesOf(platform: Platform, credential: CredentialRow): TemplateValues
  * are recipients who unsubscribed from this org's credential emails; the mailer holds the message of a
  * recipient whose processing is restricted (staff see it held). These are bulk emails: each carries List-Unsubscribe (one click) and a visible unsubscribe link.
  */
-export async function queueCredentialEmails(platform: Platform, tx: Db, orgId: string, rows: CredentialRow[]): Promise<void> {
+export async function queueCredentialEmails(platform: Platform, tx: Db, orgId: string, rows: CredentialRow[]): Promise<string[]> {
   // A correction tells its holder itself (lineage.ts), in words that say what changed.
   const addressed = rows.filter((row) => row.recipientEmail && !row.replacesCredentialId)
   const allowed = await mayEmailAmong(
@@ -92,7 +92,7 @@ export async function queueCredentialEmails(platform: Platform, tx: Db, orgId: s
     { restrictedAreHeld: true },
   )
   const recipients = addressed.filter((row) => allowed.has((row.recipientEmail ?? '').toLowerCase()))
-  if (recipients.length === 0) return
+  if (recipients.length === 0) return []
   const settings = await getEmailSettings(tx, orgId)
   const template = compileTemplate(settings.emailSubject, settings.emailBody)
   const messageIds = await platform.mailer.sendMany(
@@ -123,6 +123,7 @@ export async function queueCredentialEmails(platform: Platform, tx: Db, orgId: s
   if (platform.mailer.usesOutbox) {
     for (const credential of recipients) void recordCredentialEvent(platform, { orgId, credentialId: credential.id, kind: 'delivered', channel: 'email' })
   }
+  return recipients.map((credential) => credential.id)
 }
 
 /** Counts a credential email as delivered once the mail server has accepted it. */
@@ -171,17 +172,68 @@ export async function bulkDeliveryCounts(db: Db, scope: OrgScope, bulkIssuanceId
   return Object.fromEntries(rows.map((row) => [row.state, row.total]))
 }
 
+/** Why a credential's email cannot be sent again now, if it cannot. */
+function resendRefusal(credential: CredentialRow, deliveryState: MailStatus | undefined): ConflictError | undefined {
+  if (!credential.recipientEmail) return new ConflictError('no_recipient_email', 'This credential has no email address to send to: its holder was erased.')
+  if (credential.revokedAt) return new ConflictError('credential_revoked', 'This credential is revoked; it is not emailed again.')
+  if (deliveryState === 'queued') return new ConflictError('delivery_in_progress', 'The email is still being sent; wait until it is sent or has failed.')
+  return undefined
+}
+
 /** Sends a credential's email again with the current template; not while the last one is still being sent. */
 export async function resendDelivery(platform: Platform, scope: OrgScope, credentialId: string): Promise<void> {
   requireRole(scope, 'staff')
   await platform.db.transaction(async (tx) => {
     const credential = await getCredential(tx, scope, credentialId)
-    if (!credential.recipientEmail) throw new ConflictError('no_recipient_email', 'This credential has no email address to send to: its holder was erased.')
-    if (credential.revokedAt) throw new ConflictError('credential_revoked', 'This credential is revoked; it is not emailed again.')
-    const delivery = await getDelivery(tx, scope, credentialId)
-    if (delivery?.state === 'queued') throw new ConflictError('delivery_in_progress', 'The email is still being sent; wait until it is sent or has failed.')
+    const refusal = resendRefusal(credential, (await getDelivery(tx, scope, credentialId))?.state)
+    if (refusal) throw refusal
     await queueCredentialEmails(platform, tx, scope.orgId, [credential])
     await platform.audit.recordIn(tx, { action: 'credentials.delivery_resent', orgId: scope.orgId, actorAccountId: scope.accountId, target: credentialId })
+  })
+}
+
+export type ResendSkipReason = 'no_recipient_email' | 'credential_revoked' | 'delivery_in_progress' | 'not_emailed'
+
+export interface BulkResend {
+  resent: number
+  skipped: Partial<Record<ResendSkipReason, number>>
+}
+
+/**
+ * Sends again the emails of the selected credentials, in one transaction: all must be the org's (else
+ * nothing is sent); those that cannot be sent (see `resendRefusal`) and those `queueCredentialEmails` passes over (unsubscribed, corrections)
+ * are counted by reason; each one resent is audited.
+ */
+export async function resendDeliveries(platform: Platform, scope: OrgScope, credentialIds: string[]): Promise<BulkResend> {
+  requireRole(scope, 'staff')
+  return platform.db.transaction(async (tx) => {
+    const rows = await getCredentials(tx, scope, credentialIds)
+    const states = await tx
+      .select({ credentialId: credentialDeliveries.credentialId, state: mailMessages.status })
+      .from(credentialDeliveries)
+      .innerJoin(mailMessages, eq(mailMessages.id, credentialDeliveries.mailMessageId))
+      .where(
+        and(
+          eq(credentialDeliveries.orgId, scope.orgId),
+          inArray(
+            credentialDeliveries.credentialId,
+            rows.map((row) => row.id),
+          ),
+        ),
+      )
+    const stateOf = new Map(states.map((row) => [row.credentialId, row.state]))
+    const skipped: BulkResend['skipped'] = {}
+    const eligible = rows.filter((row) => {
+      const refusal = resendRefusal(row, stateOf.get(row.id))
+      if (refusal) skipped[refusal.code as ResendSkipReason] = (skipped[refusal.code as ResendSkipReason] ?? 0) + 1
+      return !refusal
+    })
+    const emailed = await queueCredentialEmails(platform, tx, scope.orgId, eligible)
+    if (emailed.length < eligible.length) skipped.not_emailed = eligible.length - emailed.length
+    for (const credentialId of emailed) {
+      await platform.audit.recordIn(tx, { action: 'credentials.delivery_resent', orgId: scope.orgId, actorAccountId: scope.accountId, target: credentialId })
+    }
+    return { resent: emailed.length, skipped }
   })
 }
 

@@ -1,11 +1,22 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { resolveSort, type SortQuery } from '../../../platform/db/sort.ts'
 import { ConflictError, InvalidError } from '../../../platform/errors.ts'
 import type { TypedApp, TypedRequest } from '../../../platform/feature.ts'
 import { parseForm, uploadedFile } from '../../../platform/http/forms.ts'
 import type { Platform } from '../../../platform/platform.ts'
 import { restrictedAmong } from '../../../platform/privacy/restrictions.ts'
 import { utcToZoned, zonedToUtc } from '../../../platform/time-zones.ts'
-import { CsrfField, EmptyState, Field, type FormState, PurposeNotice, TableHead } from '../../../platform/ui/components.tsx'
+import {
+  CsrfField,
+  EmptyState,
+  Field,
+  type FormState,
+  listHref,
+  PurposeNotice,
+  type SortableColumn,
+  SortableTableHead,
+  type SortState,
+} from '../../../platform/ui/components.tsx'
 import { CsvPreview, CsvUploadForm, previewCsvUpload } from '../../../platform/ui/csv-import.tsx'
 import { type OrgScope, requireRole, scopeOf } from '../../orgs/service.ts'
 import { CandidateFields, ExamSessionParams, RegistrationImportParams, RegistrationParams, SelfRegistrationFields } from '../contract.ts'
@@ -18,6 +29,7 @@ import {
   MAX_REGISTRATION_ROWS,
   previewRegistrationImport,
   REGISTRATION_COLUMNS,
+  REGISTRATION_SORT,
   RESULT_COLUMNS,
   recordResults,
   registerCandidate,
@@ -26,12 +38,36 @@ import {
 import { setSelfRegistration } from './self-registration.ts'
 import { openSessionsPath } from './self-registration-pages.tsx'
 
+const CANDIDATE_COLUMNS: SortableColumn[] = [
+  { label: 'Candidate', sortKey: 'name' },
+  { label: 'Email', sortKey: 'email' },
+  { label: 'Place', sortKey: 'place' },
+  { label: 'Present', sortKey: 'present' },
+  { label: 'Score', sortKey: 'score', firstDirection: 'desc' },
+  { label: 'Result', sortKey: 'result' },
+  { label: 'Actions' },
+]
+
 const sessionPath = (scope: OrgScope, sessionId: string) => `/orgs/${scope.orgId}/exam-sessions/${sessionId}`
 
 /** The candidates part of an exam session's page: register, check in, remove, enter or import results, mark completed. */
-export async function CandidatesSection({ platform, scope, session, csrf }: { platform: Platform; scope: OrgScope; session: ExamSessionView; csrf: string }) {
-  const registrations = await listRegistrations(platform.db, scope, session.id)
+export async function CandidatesSection({
+  platform,
+  scope,
+  session,
+  csrf,
+  order = {},
+}: {
+  platform: Platform
+  scope: OrgScope
+  session: ExamSessionView
+  csrf: string
+  /** How the person ordered the candidates table (`?sort=&dir=` of the session's page). */
+  order?: SortQuery
+}) {
+  const registrations = await listRegistrations(platform.db, scope, session.id, order)
   const path = sessionPath(scope, session.id)
+  const sortHref = (sort: SortState) => `${listHref(path, { sort: sort.key, dir: sort.direction })}#candidates`
   const isOpen = session.status === 'scheduled' || session.status === 'confirmed'
   const takesResults = session.status === 'confirmed' || session.status === 'completed'
   const seated = registrations.filter((row) => row.status === 'seated')
@@ -56,7 +92,7 @@ export async function CandidatesSection({ platform, scope, session, csrf }: { pl
         <form method="post" action={`${path}/results`} id="results-form">
           <CsrfField token={csrf} />
           <table id="registrations">
-            <TableHead columns={['Candidate', 'Email', 'Place', 'Present', 'Score', 'Result', 'Actions']} />
+            <SortableTableHead columns={CANDIDATE_COLUMNS} sort={resolveSort(REGISTRATION_SORT, order)} href={sortHref} />
             <tbody>
               {registrations.map((row) => (
                 <tr>

@@ -252,6 +252,20 @@ describe('results', () => {
     assert.equal(credentialEntries.length, 2)
   })
 
+  it('pages: the candidates table sorts by its headers, seated before the waitlist by default', async () => {
+    const session = await newSession(2)
+    for (const name of ['bea', 'Cy', 'Al']) await registerCandidate(testApp.platform, scope, session.id, candidate(name))
+    const client = testApp.client()
+    await client.signIn(owner.email, owner.password)
+    const page = `/orgs/${scope.orgId}/exam-sessions/${session.id}`
+    const names = (html: string) => [...(html.split('id="registrations"')[1] ?? '').matchAll(/<tr><td>([^<]+)<\/td>/g)].map((match) => match[1])
+    assert.deepEqual(names((await client.get(page)).body), ['bea', 'Cy', 'Al'])
+    const byName = await client.get(`${page}?sort=name&dir=desc`)
+    assert.deepEqual(names(byName.body), ['Cy', 'bea', 'Al'])
+    assert.match(byName.body, new RegExp(`<th scope="col" aria-sort="descending"><a href="${page}\\?sort=name&dir=asc#candidates"`))
+    assert.deepEqual(names((await client.get(`${page}?sort=place&dir=desc`)).body), ['Al', 'bea', 'Cy'], 'the waitlist first, each in registration order')
+  })
+
   it('pages: register a candidate, check them in, enter a score that issues a credential, and mark the exam session completed', async () => {
     const session = await newSession(3)
     await confirmExamSessions(testApp.platform, scope, [session.id])

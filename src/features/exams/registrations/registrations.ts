@@ -1,6 +1,7 @@
-import { and, asc, count, eq, inArray, max } from 'drizzle-orm'
+import { and, count, eq, inArray, max, sql } from 'drizzle-orm'
 import { parseCsvUpload } from '../../../platform/csv.ts'
 import type { Db } from '../../../platform/db/client.ts'
+import { orderByOf, resolveSort, type SortableColumns, type SortQuery } from '../../../platform/db/sort.ts'
 import { ConflictError, InvalidError, NotFoundError } from '../../../platform/errors.ts'
 import type { Platform } from '../../../platform/platform.ts'
 import { type CredentialRow, issueCredentials } from '../../credentials/service.ts'
@@ -181,13 +182,28 @@ export async function checkInCandidate(platform: Platform, scope: OrgScope, sess
   })
 }
 
-/** The exam session's candidates: seated first, then the waitlist, each in registration order. */
-export function listRegistrations(db: Db, scope: { orgId: string }, sessionId: string): Promise<Registration[]> {
+export type RegistrationSortKey = 'place' | 'name' | 'email' | 'present' | 'score' | 'result'
+export const REGISTRATION_SORT: SortableColumns<RegistrationSortKey> = {
+  columns: {
+    place: examRegistrations.status,
+    name: sql`lower(${examRegistrations.name})`,
+    email: examRegistrations.email,
+    present: examRegistrations.checkedInAt,
+    score: examRegistrations.score,
+    result: examRegistrations.passed,
+  },
+  defaultSort: { key: 'place', direction: 'asc' },
+  thenBy: examRegistrations.position,
+  tieBreaker: examRegistrations.id,
+}
+
+/** The exam session's candidates: seated first, then the waitlist, each in registration order, unless `order` says otherwise. */
+export function listRegistrations(db: Db, scope: { orgId: string }, sessionId: string, order: SortQuery = {}): Promise<Registration[]> {
   return db
     .select()
     .from(examRegistrations)
     .where(and(eq(examRegistrations.orgId, scope.orgId), eq(examRegistrations.examSessionId, sessionId)))
-    .orderBy(asc(examRegistrations.status), asc(examRegistrations.position))
+    .orderBy(...orderByOf(REGISTRATION_SORT, resolveSort(REGISTRATION_SORT, order)))
 }
 
 export interface RegistrationImportPreview {

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
+import { type SortQuery, SortQueryFields } from '../../../platform/db/sort.ts'
 import { ConflictError, InvalidError } from '../../../platform/errors.ts'
 import type { TypedApp, TypedRequest } from '../../../platform/feature.ts'
 import { parseForm } from '../../../platform/http/forms.ts'
@@ -12,8 +13,12 @@ import {
   Field,
   FormErrorSummary,
   type FormState,
+  listHref,
   Pagination,
   SelectField,
+  type SortableColumn,
+  SortableTableHead,
+  type SortState,
   TableHead,
 } from '../../../platform/ui/components.tsx'
 import { CsvPreview, CsvUploadForm, previewCsvUpload } from '../../../platform/ui/csv-import.tsx'
@@ -33,7 +38,6 @@ import {
   cancelExamSessions,
   confirmExamSessions,
   createExamSession,
-  type ExamSessionSort,
   type ExamSessionView,
   getExamSession,
   getExamSessionView,
@@ -42,13 +46,15 @@ import {
   rescheduleExamSession,
 } from './sessions.ts'
 
-const SORT_LABELS: Record<ExamSessionSort, string> = {
-  starts: 'Start, earliest first',
-  '-starts': 'Start, latest first',
-  exam: 'Exam code',
-  centre: 'Testing centre',
-  status: 'Status',
-}
+const SESSION_COLUMNS: SortableColumn[] = [
+  { label: 'Select' },
+  { label: 'Starts', sortKey: 'starts' },
+  { label: 'Exam', sortKey: 'exam' },
+  { label: 'Centre and room', sortKey: 'centre' },
+  { label: 'Proctor', sortKey: 'proctor' },
+  { label: 'Seats', sortKey: 'seats', firstDirection: 'desc' },
+  { label: 'Status', sortKey: 'status' },
+]
 
 /** "2026-12-01 09:00" in the zone: exam session times are shown in their centre's time zone. */
 const localTime = (date: Date, zone: string) => utcToZoned(date, zone).replace('T', ' ')
@@ -227,10 +233,20 @@ export async function sessionRoutes(app: TypedApp): Promise<void> {
       from: query.from ? zonedToUtc(`${query.from}T00:00`, timeZone) : undefined,
       to: query.to ? zonedToUtc(`${addDays(query.to, 1)}T00:00`, timeZone) : undefined,
       sort: query.sort,
+      dir: query.dir,
       page: query.page,
     })
-    const href = (pageNumber: number) =>
-      `${base(scope)}?${new URLSearchParams({ ...Object.fromEntries(Object.entries(query).map(([key, value]) => [key, String(value ?? '')])), page: String(pageNumber) })}`
+    const filters = {
+      from: query.from,
+      to: query.to,
+      status: query.status,
+      examId: query.examId,
+      centreId: query.centreId,
+      proctorId: query.proctorId,
+    }
+    const order = { sort: page.sort.key, dir: page.sort.direction }
+    const href = (pageNumber: number) => listHref(base(scope), { ...filters, ...order, page: pageNumber })
+    const sortHref = (sort: SortState) => listHref(base(scope), { ...filters, sort: sort.key, dir: sort.direction })
     const isFiltered = Boolean(query.from || query.to || query.status || query.examId || query.centreId || query.proctorId)
     const hasPortal = (await getPortalConnection(platform, scope.orgId)) !== null
     const csrf = reply.csrfToken()
@@ -259,17 +275,13 @@ export async function sessionRoutes(app: TypedApp): Promise<void> {
           <div class="grid">
             <Field name="from" label="Starting from" type="date" value={query.from} />
             <Field name="to" label="Until" type="date" value={query.to} />
-            <SelectField
-              name="sort"
-              label="Sort by"
-              options={Object.entries(SORT_LABELS).map(([value, label]) => ({ value, label }))}
-              value={query.sort ?? 'starts'}
-            />
           </div>
           <div class="grid">
             <FilterSelects platform={platform} scope={scope} query={query} />
           </div>
-          <button type="submit">Filter</button> {isFiltered ? <a href={base(scope)}>Clear filters</a> : ''}
+          <input type="hidden" name="sort" value={order.sort} />
+          <input type="hidden" name="dir" value={order.dir} />
+          <button type="submit">Filter</button> {isFiltered ? <a href={listHref(base(scope), order)}>Clear filters</a> : ''}
         </form>
         {page.items.length === 0 ? (
           isFiltered ? (
@@ -284,7 +296,7 @@ export async function sessionRoutes(app: TypedApp): Promise<void> {
             <CsrfField token={csrf} />
             <p safe>{`${page.total} exam sessions`}</p>
             <table id="exam-sessions">
-              <TableHead columns={['Select', 'Starts', 'Exam', 'Centre and room', 'Proctor', 'Seats', 'Status']} />
+              <SortableTableHead columns={SESSION_COLUMNS} sort={page.sort} href={sortHref} />
               <tbody>
                 {page.items.map((session) => (
                   <tr>
@@ -467,7 +479,12 @@ export async function sessionRoutes(app: TypedApp): Promise<void> {
     return reply.redirect(`${base(scope)}/${session.id}`)
   })
 
-  const detailPage = async (request: TypedRequest<{ params: typeof ExamSessionParams }>, reply: FastifyReply, state: FormState = {}) => {
+  const detailPage = async (
+    request: TypedRequest<{ params: typeof ExamSessionParams }>,
+    reply: FastifyReply,
+    state: FormState = {},
+    candidateOrder: SortQuery = {},
+  ) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
     const { examSessionId } = request.params
@@ -534,7 +551,7 @@ export async function sessionRoutes(app: TypedApp): Promise<void> {
           ''
         )}
         <PortalSessionSection platform={platform} request={request} scope={scope} session={session} csrf={csrf} />
-        <CandidatesSection platform={platform} scope={scope} session={session} csrf={csrf} />
+        <CandidatesSection platform={platform} scope={scope} session={session} csrf={csrf} order={candidateOrder} />
         <p>
           <a href={base(scope)}>All exam sessions</a>
         </p>
@@ -542,7 +559,11 @@ export async function sessionRoutes(app: TypedApp): Promise<void> {
       { orgId: scope.orgId },
     )
   }
-  app.get('/orgs/:orgId/exam-sessions/:examSessionId', { schema: { params: ExamSessionParams } }, async (request, reply) => detailPage(request, reply))
+  app.get(
+    '/orgs/:orgId/exam-sessions/:examSessionId',
+    { schema: { params: ExamSessionParams, querystring: Type.Object(SortQueryFields) } },
+    async (request, reply) => detailPage(request, reply, {}, request.query),
+  )
   app.post('/orgs/:orgId/exam-sessions/:examSessionId/reschedule', { schema: { params: ExamSessionParams } }, async (request, reply) => {
     const scope = scopeOf(request)
     const { examSessionId } = request.params

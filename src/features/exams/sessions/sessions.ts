@@ -1,11 +1,12 @@
-import { and, asc, count, desc, eq, gte, inArray, lt, type SQL } from 'drizzle-orm'
+import { and, asc, count, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../../../platform/db/client.ts'
+import { orderByOf, resolveSort, type Sort, type SortableColumns, type SortQuery } from '../../../platform/db/sort.ts'
 import { ConflictError, InvalidError, NotFoundError } from '../../../platform/errors.ts'
 import type { Platform } from '../../../platform/platform.ts'
 import { type OrgScope, type Page, requireRole } from '../../orgs/service.ts'
 import { emailCandidates } from '../registrations/candidate-mail.ts'
 import { fillFreeSeats } from '../registrations/waitlist.ts'
-import { type ExamSessionStatus, examRegistrations, examSessions, exams, testCentres } from '../schema.ts'
+import { type ExamSessionStatus, examRegistrations, examSessions, exams, proctors, testCentres } from '../schema.ts'
 import { checkPlanned, loadBookings, loadCatalog, lockScheduling, type PlannedSession } from './scheduling.ts'
 import { type ExamSessionView, selectViews } from './views.ts'
 
@@ -197,8 +198,20 @@ export async function getExamSession(db: Db, scope: { orgId: string }, sessionId
   return session
 }
 
-export const EXAM_SESSION_SORTS = ['starts', '-starts', 'exam', 'centre', 'status'] as const
-export type ExamSessionSort = (typeof EXAM_SESSION_SORTS)[number]
+export type ExamSessionSortKey = 'starts' | 'exam' | 'centre' | 'proctor' | 'seats' | 'status'
+export const EXAM_SESSION_SORT: SortableColumns<ExamSessionSortKey> = {
+  columns: {
+    starts: examSessions.startsAt,
+    exam: exams.code,
+    centre: testCentres.code,
+    proctor: sql`lower(${proctors.name})`,
+    seats: examSessions.seats,
+    status: examSessions.status,
+  },
+  defaultSort: { key: 'starts', direction: 'asc' },
+  thenBy: examSessions.startsAt,
+  tieBreaker: examSessions.id,
+}
 
 export interface ExamSessionFilters {
   /** Starting at or after. */
@@ -232,29 +245,22 @@ export async function getExamSessionView(db: Db, scope: { orgId: string }, sessi
 
 export const EXAM_SESSION_PAGE_SIZE = 25
 
-const ORDER: Record<ExamSessionSort, SQL[]> = {
-  starts: [asc(examSessions.startsAt)],
-  '-starts': [desc(examSessions.startsAt)],
-  exam: [asc(exams.code), asc(examSessions.startsAt)],
-  centre: [asc(testCentres.code), asc(examSessions.startsAt)],
-  status: [asc(examSessions.status), asc(examSessions.startsAt)],
-}
-
 export async function listExamSessions(
   db: Db,
   scope: { orgId: string },
-  options: ExamSessionFilters & { sort?: ExamSessionSort; page?: number } = {},
-): Promise<Page<ExamSessionView>> {
+  options: ExamSessionFilters & SortQuery & { page?: number } = {},
+): Promise<Page<ExamSessionView> & { sort: Sort<ExamSessionSortKey> }> {
   const page = Math.max(1, options.page ?? 1)
+  const sort = resolveSort(EXAM_SESSION_SORT, options)
   const where = filterWhere(scope, options)
   const [totals] = await db.select({ total: count() }).from(examSessions).where(where)
   const items = await selectViews(db)
     .where(where)
-    .orderBy(...ORDER[options.sort ?? 'starts'], asc(examSessions.id))
+    .orderBy(...orderByOf(EXAM_SESSION_SORT, sort))
     .limit(EXAM_SESSION_PAGE_SIZE)
     .offset((page - 1) * EXAM_SESSION_PAGE_SIZE)
   const total = totals?.total ?? 0
-  return { items: items as ExamSessionView[], total, page, pageCount: Math.max(1, Math.ceil(total / EXAM_SESSION_PAGE_SIZE)) }
+  return { items: items as ExamSessionView[], total, page, pageCount: Math.max(1, Math.ceil(total / EXAM_SESSION_PAGE_SIZE)), sort }
 }
 
 export const CALENDAR_LIMIT = 2000

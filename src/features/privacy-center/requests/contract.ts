@@ -1,4 +1,5 @@
 import { Type } from 'typebox'
+import { SortQueryFields } from '../../../platform/db/sort.ts'
 import { REQUEST_STATUSES, REQUEST_TYPES, type RequestStatus, type RequestType } from './schema.ts'
 import { REQUEST_ACTIONS, type RequestAction } from './service.ts'
 
@@ -38,6 +39,7 @@ export const ActionForm = Type.Object({
 export const RequestsQuery = Type.Object({
   status: Type.Optional(Type.Union([Type.Literal(''), RequestStatusSchema])),
   page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+  ...SortQueryFields,
 })
 
 export const OrgParams = Type.Object({ orgId: Type.String({ maxLength: 64 }) })

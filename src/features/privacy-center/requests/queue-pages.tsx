@@ -5,7 +5,16 @@ import { ConflictError, InvalidError } from '../../../platform/errors.ts'
 import type { TypedApp } from '../../../platform/feature.ts'
 import { requirePlatformAdmin, signedInAuth } from '../../../platform/http/auth.ts'
 import { parseForm } from '../../../platform/http/forms.ts'
-import { CsrfField, EmptyState, Pagination, TableHead } from '../../../platform/ui/components.tsx'
+import {
+  CsrfField,
+  EmptyState,
+  listHref,
+  Pagination,
+  type SortableColumn,
+  SortableTableHead,
+  type SortState,
+  TableHead,
+} from '../../../platform/ui/components.tsx'
 import { scopeOf } from '../../orgs/service.ts'
 import { originOf, sendZip } from '../export/pages.tsx'
 import { formatTime, percentOf } from '../export/section.tsx'
@@ -24,6 +33,7 @@ import {
   listRequests,
   orgQueue,
   platformQueue,
+  REQUEST_SORT,
   type RequestQueue,
   TYPE_LABELS,
 } from './service.ts'
@@ -39,6 +49,16 @@ interface QueueRoutes {
   orgId(request: FastifyRequest): string | undefined
 }
 
+const REQUEST_COLUMN: SortableColumn = { label: 'Request', sortKey: 'type' }
+/** The platform queue shows which org each request went to between the request and the rest. */
+const ORG_COLUMN: SortableColumn = { label: 'To' }
+const DETAIL_COLUMNS: SortableColumn[] = [
+  { label: 'Subject', sortKey: 'subject' },
+  { label: 'Received', sortKey: 'received', firstDirection: 'desc' },
+  { label: 'Status', sortKey: 'status' },
+  { label: 'Deadline', sortKey: 'deadline' },
+]
+
 /** The staff queue per org and the platform admin's queue: list, detail with audit trail, actions. */
 export async function queuePages(app: TypedApp): Promise<void> {
   const { platform } = app
@@ -46,13 +66,16 @@ export async function queuePages(app: TypedApp): Promise<void> {
   const listPage = async (request: FastifyRequest, reply: FastifyReply, routes: QueueRoutes, query: Static<typeof RequestsQuery>) => {
     const queue = routes.queueOf(request)
     const base = routes.base(request)
-    const page = await listRequests(platform.db, queue, { status: query.status || undefined, page: query.page })
+    const page = await listRequests(platform.db, queue, { ...query, status: query.status || undefined })
     const calendars = await calendarsOf(
       platform.db,
       page.items.map((item) => item.orgId),
     )
     const now = platform.clock.now()
-    const href = (number: number) => `${base}?${new URLSearchParams({ status: query.status ?? '', page: String(number) })}`
+    const isDefaultSort = page.sort.key === REQUEST_SORT.defaultSort.key
+    const order = isDefaultSort ? {} : { sort: page.sort.key, dir: page.sort.direction }
+    const href = (number: number) => listHref(base, { status: query.status, ...order, page: number })
+    const sortHref = (sort: SortState) => listHref(base, { status: query.status, sort: sort.key, dir: sort.direction })
     return reply.page(
       'Privacy requests',
       <>
@@ -67,6 +90,14 @@ export async function queuePages(app: TypedApp): Promise<void> {
               </option>
             ))}
           </select>
+          {order.sort ? (
+            <>
+              <input type="hidden" name="sort" value={order.sort} />
+              <input type="hidden" name="dir" value={order.dir} />
+            </>
+          ) : (
+            ''
+          )}
           <button type="submit">Filter</button>
         </form>
         {page.items.length === 0 ? (
@@ -81,13 +112,7 @@ export async function queuePages(app: TypedApp): Promise<void> {
           )
         ) : (
           <table>
-            <TableHead
-              columns={
-                queue.isPlatformQueue
-                  ? ['Request', 'To', 'Subject', 'Received', 'Status', 'Deadline']
-                  : ['Request', 'Subject', 'Received', 'Status', 'Deadline']
-              }
-            />
+            <SortableTableHead columns={[REQUEST_COLUMN, ...(queue.isPlatformQueue ? [ORG_COLUMN] : []), ...DETAIL_COLUMNS]} sort={page.sort} href={sortHref} />
             <tbody>
               {page.items.map((item) => (
                 <tr>

@@ -54,6 +54,38 @@ async function submitPublicForm(email: string, orgId = org.id): Promise<string> 
   return linkFromOutbox(testApp, email, '/privacy/request/confirm')
 }
 
+describe('the request queue page', () => {
+  it('lists open requests by nearest deadline by default, and sorts by a column header keeping the status filter', async () => {
+    const { org: queueOrg, owner: queueOwner } = await newOrg(testApp, 'Sorted Queue Org')
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000)
+    const seed = (subjectEmail: string, status: RequestStatus, receivedDaysAgo: number, dueInDays: number) => ({
+      orgId: queueOrg.id,
+      type: 'access' as const,
+      status,
+      subjectEmail,
+      identityVerification: 'staff' as const,
+      receivedAt: day(-receivedDaysAgo),
+      dueAt: day(dueInDays),
+    })
+    await testApp.platform.db
+      .insert(privacyRequests)
+      .values([seed('closed@example.org', 'completed', 1, 2), seed('later@example.org', 'received', 9, 20), seed('sooner@example.org', 'received', 3, 5)])
+    const client = testApp.client()
+    await client.signIn(queueOwner.email, queueOwner.password)
+    const base = `/orgs/${queueOrg.id}/privacy/requests`
+    const subjects = (html: string) => [...html.matchAll(/<td>([a-z]+@example\.org)<\/td>/g)].map((match) => match[1])
+    const byUrgency = await client.get(base)
+    assert.deepEqual(subjects(byUrgency.body), ['sooner@example.org', 'later@example.org', 'closed@example.org'])
+    assert.doesNotMatch(byUrgency.body, /aria-sort=/)
+    const byReceived = await client.get(`${base}?sort=received&dir=desc`)
+    assert.deepEqual(subjects(byReceived.body), ['closed@example.org', 'sooner@example.org', 'later@example.org'])
+    assert.match(byReceived.body, new RegExp(`<th scope="col" aria-sort="descending"><a href="${base}\\?sort=received&dir=asc"`))
+    const filtered = await client.get(`${base}?status=received&sort=received&dir=asc`)
+    assert.deepEqual(subjects(filtered.body), ['later@example.org', 'sooner@example.org'])
+    assert.match(filtered.body, new RegExp(`<a href="${base}\\?status=received&sort=deadline&dir=asc"`))
+  })
+})
+
 describe('the request state machine', () => {
   it('moves only along allowed transitions, auditing each one and refusing every other with 409', async () => {
     const queue = orgQueue(ownerScope)

@@ -34,7 +34,7 @@ export async function privacyRequestRoutes(app: TypedApp): Promise<void> {
         response: { 200: RequestPage },
       },
     },
-    async (request) => listRequests(platform.db, orgQueue(scopeOf(request)), { status: request.query.status || undefined, page: request.query.page }),
+    async (request) => listRequests(platform.db, orgQueue(scopeOf(request)), { ...request.query, status: request.query.status || undefined }),
   )
 
   app.get(

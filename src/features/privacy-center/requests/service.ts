@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, inArray, lt, or, sql } from 'drizzle-orm'
 import { hashToken } from '../../../platform/crypto/hashing.ts'
 import type { Db } from '../../../platform/db/client.ts'
+import { orderByOf, resolveSort, type Sort, type SortableColumns, type SortQuery } from '../../../platform/db/sort.ts'
 import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from '../../../platform/errors.ts'
 import { newSecret } from '../../../platform/ids.ts'
 import type { Platform } from '../../../platform/platform.ts'
@@ -256,20 +257,40 @@ export async function getRequest(db: Db, queue: RequestQueue, requestId: string)
 
 const openFirst = sql`case when ${inArray(privacyRequests.status, [...OPEN_STATUSES])} then 0 when ${eq(privacyRequests.status, 'identity_pending')} then 1 else 2 end`
 
-/** Open requests first, the nearest deadline (so the overdue) at the top; then the closed, newest first. */
-export async function listRequests(db: Db, queue: RequestQueue, options: { status?: RequestStatus; page?: number } = {}): Promise<Page<PrivacyRequest>> {
+export type RequestSortKey = 'urgency' | 'type' | 'subject' | 'received' | 'status' | 'deadline'
+export const REQUEST_SORT: SortableColumns<RequestSortKey> = {
+  columns: {
+    urgency: openFirst,
+    type: privacyRequests.type,
+    subject: privacyRequests.subjectEmail,
+    received: privacyRequests.receivedAt,
+    status: privacyRequests.status,
+    deadline: privacyRequests.dueAt,
+  },
+  defaultSort: { key: 'urgency', direction: 'asc' },
+  thenBy: privacyRequests.dueAt,
+  tieBreaker: privacyRequests.id,
+}
+
+/** Open requests first, the nearest deadline (so the overdue) at the top, unless `sort` orders them by a column. */
+export async function listRequests(
+  db: Db,
+  queue: RequestQueue,
+  options: { status?: RequestStatus; page?: number } & SortQuery = {},
+): Promise<Page<PrivacyRequest> & { sort: Sort<RequestSortKey> }> {
   const page = Math.max(1, options.page ?? 1)
+  const sort = resolveSort(REQUEST_SORT, options)
   const where = and(inQueue(queue), options.status ? eq(privacyRequests.status, options.status) : undefined)
   const [totals] = await db.select({ total: count() }).from(privacyRequests).where(where)
   const items = await db
     .select()
     .from(privacyRequests)
     .where(where)
-    .orderBy(openFirst, asc(privacyRequests.dueAt), desc(privacyRequests.id))
+    .orderBy(...orderByOf(REQUEST_SORT, sort))
     .limit(PAGE_SIZE)
     .offset((page - 1) * PAGE_SIZE)
   const total = totals?.total ?? 0
-  return { items, total, page, pageCount: Math.max(1, Math.ceil(total / PAGE_SIZE)) }
+  return { items, total, page, pageCount: Math.max(1, Math.ceil(total / PAGE_SIZE)), sort }
 }
 
 /** The requests a person made or that are about them (by any of their addresses), newest first. */

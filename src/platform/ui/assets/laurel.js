@@ -34,3 +34,17 @@ function letWideTablesScrollByKeyboard() {
 letWideTablesScrollByKeyboard()
 window.addEventListener('resize', letWideTablesScrollByKeyboard)
 document.addEventListener('htmx:afterSettle', letWideTablesScrollByKeyboard)
+// A "select all" checkbox (data-select-all="field") ticks or unticks every checkbox of that name in its form,
+// and shows whether all, some or none of them are ticked as they change.
+document.addEventListener('change', (event) => {
+  const box = event.target
+  if (!(box instanceof HTMLInputElement) || box.type !== 'checkbox' || !box.form) return
+  const field = box.dataset.selectAll ?? box.name
+  const toggle = box.form.querySelector(`input[data-select-all="${CSS.escape(field)}"]`)
+  if (!toggle) return
+  const boxes = [...box.form.querySelectorAll(`input[type="checkbox"][name="${CSS.escape(field)}"]`)]
+  if (box === toggle) for (const each of boxes) each.checked = toggle.checked
+  const ticked = boxes.filter((each) => each.checked).length
+  toggle.checked = ticked === boxes.length
+  toggle.indeterminate = ticked > 0 && ticked < boxes.length
+})

@@ -18,13 +18,13 @@ import {
 } from '../../platform/ui/components.tsx'
 import { CsvPreview, CsvUploadForm, previewCsvUpload } from '../../platform/ui/csv-import.tsx'
 import { hasRole, requireRole, scopeOf } from '../orgs/service.ts'
-import { listAchievements } from './achievements.ts'
+import { getAchievement, listAchievements } from './achievements.ts'
 import { loadVerificationLog, VerificationLog } from './analytics/pages.tsx'
 import { BulkParams, CredentialParams, CredentialsQuery, ErasurePolicyForm, IssueForm, ReissueForm, RevokeForm } from './contract.ts'
 import { bulkDeliveryCounts, DELIVERY_STATES, getDelivery } from './delivery/delivery.ts'
 import { BulkDeliverySummary, DeliveryBadge, DeliveryPanel } from './delivery/pages.tsx'
 import { FieldCheckboxes } from './field-checkboxes.tsx'
-import { badgeFormat, badgeImageTypeOf, badgePath } from './images/baking.ts'
+import { badgeFormat, badgePath } from './images/baking.ts'
 import { confirmBulkIssuance, getBulkIssuance, previewBulkIssuance } from './issuance/bulk.ts'
 import { issueCredential } from './issuance/issuance.ts'
 import { getActiveSigner, rotateIssuerKey, usesDidWeb } from './issuance/issuer.ts'
@@ -283,7 +283,8 @@ export async function credentialPages(app: TypedApp): Promise<void> {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
     const credential = await getCredential(platform.db, scope, credentialId)
-    const badgeType = await badgeImageTypeOf(platform.db, scope, credential.achievementId)
+    const achievement = credential.achievementId ? await getAchievement(platform.db, scope, credential.achievementId) : undefined
+    const badgeType = achievement?.imageType ?? undefined
     const status = statusOf(credential, platform.clock.now())
     const lineage = await lineageOf(platform.db, credential)
     const base = `/orgs/${scope.orgId}/credentials/${credential.id}`
@@ -300,6 +301,17 @@ export async function credentialPages(app: TypedApp): Promise<void> {
           </p>
         </hgroup>
         <dl>
+          <dt>Achievement</dt>
+          <dd>
+            {achievement ? (
+              <a href={`/orgs/${scope.orgId}/achievements/${achievement.id}`}>
+                {achievement.imageType ? <img src={`/achievements/${achievement.id}/image`} alt="" width="48" height="48" /> : ''}{' '}
+                <span safe>{achievement.name}</span>
+              </a>
+            ) : (
+              '—'
+            )}
+          </dd>
           <dt>Recipient email</dt>
           <dd safe>{credential.recipientEmail ?? '—'}</dd>
           <dt>Issued</dt>

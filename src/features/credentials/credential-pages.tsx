@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { sendCsv } from '../../platform/csv.ts'
+import { expectedColumns, sampleRows, sendCsv } from '../../platform/csv.ts'
 import type { TypedApp } from '../../platform/feature.ts'
 import { type FieldErrors, parseForm } from '../../platform/http/forms.ts'
 import type { MailStatus } from '../../platform/mail/schema.ts'
@@ -25,7 +25,7 @@ import { bulkDeliveryCounts, DELIVERY_STATES, getDelivery } from './delivery/del
 import { BulkDeliverySummary, DeliveryBadge, DeliveryPanel } from './delivery/pages.tsx'
 import { FieldCheckboxes } from './field-checkboxes.tsx'
 import { badgeFormat, badgePath } from './images/baking.ts'
-import { confirmBulkIssuance, getBulkIssuance, previewBulkIssuance } from './issuance/bulk.ts'
+import { BULK_ISSUANCE_CSV, confirmBulkIssuance, getBulkIssuance, previewBulkIssuance } from './issuance/bulk.ts'
 import { issueCredential } from './issuance/issuance.ts'
 import { getActiveSigner, rotateIssuerKey, usesDidWeb } from './issuance/issuer.ts'
 import { lineageOf, reissueCredential } from './issuance/lineage.ts'
@@ -509,15 +509,25 @@ export async function credentialPages(app: TypedApp): Promise<void> {
       <article>
         <h1>Issue from a CSV file</h1>
         <p>
-          One recipient per line, with a header line: <code>email,name,achievement,date</code>. The achievement is its ID or exact name; the date (YYYY-MM-DD)
-          is optional and defaults to today. Nothing is issued until you have seen the preview and confirmed.
+          One recipient per line, with a header line naming the columns <code safe>{expectedColumns(BULK_ISSUANCE_CSV)}</code>. Nothing is issued until you have
+          seen the preview and confirmed.
         </p>
-        <CsvUploadForm action={`/orgs/${scope.orgId}/credentials/bulk`} csrfToken={reply.csrfToken()} state={state} purpose={RECIPIENT_PURPOSE} />
+        <CsvUploadForm
+          action={`/orgs/${scope.orgId}/credentials/bulk`}
+          sampleHref={`/orgs/${scope.orgId}/credentials/bulk/sample.csv`}
+          csrfToken={reply.csrfToken()}
+          state={state}
+          purpose={RECIPIENT_PURPOSE}
+        />
       </article>,
       { orgId: scope.orgId },
     )
   }
   app.get('/orgs/:orgId/credentials/bulk', async (request, reply) => uploadPage(request, reply))
+  app.get('/orgs/:orgId/credentials/bulk/sample.csv', async (request, reply) => {
+    requireRole(scopeOf(request), 'staff')
+    return sendCsv(reply, 'credentials-sample.csv', sampleRows(BULK_ISSUANCE_CSV))
+  })
   app.post('/orgs/:orgId/credentials/bulk', async (request, reply) => {
     const scope = scopeOf(request)
     const upload = await previewCsvUpload(request.body, (file) => previewBulkIssuance(platform, scope, file))
@@ -536,6 +546,10 @@ export async function credentialPages(app: TypedApp): Promise<void> {
         }}
         uploadHref={`/orgs/${scope.orgId}/credentials/bulk`}
         csrfToken={reply.csrfToken()}
+        accepted={{
+          columns: ['Email', 'Name', 'Achievement', 'Date'],
+          rows: preview.toIssue.map((row) => ({ line: row.line, cells: [row.email, row.name, row.achievementName, row.validFrom] })),
+        }}
       />,
       { orgId: scope.orgId },
     )

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { expectedColumns, sampleRows, sendCsv } from '../../../platform/csv.ts'
 import { ConflictError, InvalidError } from '../../../platform/errors.ts'
 import type { TypedApp, TypedRequest } from '../../../platform/feature.ts'
 import { parseForm, uploadedFile } from '../../../platform/http/forms.ts'
@@ -17,8 +18,8 @@ import {
   listRegistrations,
   MAX_REGISTRATION_ROWS,
   previewRegistrationImport,
-  REGISTRATION_COLUMNS,
-  RESULT_COLUMNS,
+  REGISTRATIONS_CSV,
+  RESULTS_CSV,
   recordResults,
   registerCandidate,
   removeRegistration,
@@ -142,8 +143,8 @@ export async function CandidatesSection({ platform, scope, session, csrf }: { pl
         <details>
           <summary>Import results from a CSV file</summary>
           <p>
-            Columns <code>{RESULT_COLUMNS}</code>. A score at or above the exam's pass mark issues its credential, once: importing the same file again issues
-            nothing new.
+            Columns <code safe>{expectedColumns(RESULTS_CSV)}</code>. A score at or above the exam's pass mark issues its credential, once: importing the same
+            file again issues nothing new. <a href={`/orgs/${scope.orgId}/exam-registrations/results-sample.csv`}>Download a sample file</a>.
           </p>
           <form method="post" action={`${path}/results/import`} enctype="multipart/form-data">
             <CsrfField token={csrf} />
@@ -329,16 +330,31 @@ export async function registrationRoutes(app: TypedApp): Promise<void> {
       <article>
         <h1>Register candidates from a CSV file</h1>
         <p>
-          One candidate per line, with a header line naming the columns <code>{REGISTRATION_COLUMNS}</code>. The exam session ID is on each exam session's page.
-          Rows for a full, cancelled or completed exam session are refused; candidates already registered are skipped. Nobody is registered until you have seen
-          the preview and confirmed.
+          One candidate per line, with a header line naming the columns <code safe>{expectedColumns(REGISTRATIONS_CSV)}</code>. The exam session ID is on each
+          exam session's page. Rows for a full, cancelled or completed exam session are refused; candidates already registered are skipped. Nobody is registered
+          until you have seen the preview and confirmed.
         </p>
-        <CsvUploadForm action={importPath(scope)} csrfToken={reply.csrfToken()} state={state} maxRows={MAX_REGISTRATION_ROWS} purpose={CANDIDATE_PURPOSE} />
+        <CsvUploadForm
+          action={importPath(scope)}
+          sampleHref={`${importPath(scope)}/sample.csv`}
+          csrfToken={reply.csrfToken()}
+          state={state}
+          maxRows={MAX_REGISTRATION_ROWS}
+          purpose={CANDIDATE_PURPOSE}
+        />
       </article>,
       { orgId: scope.orgId },
     )
   }
   app.get('/orgs/:orgId/exam-registrations/import', async (request, reply) => uploadPage(request, reply))
+  app.get('/orgs/:orgId/exam-registrations/import/sample.csv', async (request, reply) => {
+    requireRole(scopeOf(request), 'staff')
+    return sendCsv(reply, 'registrations-sample.csv', sampleRows(REGISTRATIONS_CSV))
+  })
+  app.get('/orgs/:orgId/exam-registrations/results-sample.csv', async (request, reply) => {
+    requireRole(scopeOf(request), 'staff')
+    return sendCsv(reply, 'results-sample.csv', sampleRows(RESULTS_CSV))
+  })
   app.post('/orgs/:orgId/exam-registrations/import', async (request, reply) => {
     const scope = scopeOf(request)
     const upload = await previewCsvUpload(request.body, (file) => previewRegistrationImport(platform, scope, file))

@@ -303,6 +303,8 @@ describe('results', () => {
       `session,name,email\n${session.id},Tia,${tia.email}\n${session.id},Uma,${uma.email}\n${session.id},Bad,nope`,
     )
     assert.equal(preview.statusCode, 200)
+    const sampleHref = /href="([^"]+)"[^>]*>Download a sample file/.exec((await client.get(importPage)).body)?.[1] ?? ''
+    assert.equal((await client.get(sampleHref)).body.split('\n')[0], 'session,name,email')
     assert.match(textOf(preview.body), /2 ready to register/)
     assert.match(textOf(preview.body), /Line Problem 4 bad email &#34;nope&#34;/)
     assert.deepEqual(await places(session.id), [])
@@ -312,6 +314,8 @@ describe('results', () => {
 
     await confirmExamSessions(testApp.platform, scope, [session.id])
     const page = `/orgs/${scope.orgId}/exam-sessions/${session.id}`
+    const resultsSample = /href="([^"]+)">Download a sample file/.exec((await client.get(page)).body)?.[1] ?? ''
+    assert.equal((await client.get(resultsSample)).body.split('\n')[0], 'email,score')
     assert.equal((await upload(`${page}/results/import`, page, `email,score\n${tia.email},40\n${uma.email},100`)).statusCode, 302)
     assert.match(textOf((await client.get(page)).body), /2 results saved: 1 passed, 1 credentials issued/)
   })

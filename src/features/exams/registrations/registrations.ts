@@ -1,5 +1,5 @@
 import { and, asc, count, eq, inArray, max } from 'drizzle-orm'
-import { parseCsvUpload } from '../../../platform/csv.ts'
+import { type CsvFormat, parseCsvUpload, problemOf, quoted, type RowProblem } from '../../../platform/csv.ts'
 import type { Db } from '../../../platform/db/client.ts'
 import { ConflictError, InvalidError, NotFoundError } from '../../../platform/errors.ts'
 import type { Platform } from '../../../platform/platform.ts'
@@ -8,7 +8,6 @@ import { normalizeEmail } from '../../identity/service.ts'
 import { type OrgScope, requireRole } from '../../orgs/service.ts'
 import { getExam } from '../catalog/catalog.ts'
 import { type ExamSessionStatus, examRegistrationImports, examRegistrations, examSessions, type RegistrationImportRow } from '../schema.ts'
-import type { RowProblem } from '../sessions/bulk.ts'
 import { getExamSession } from '../sessions/sessions.ts'
 import { type CandidateNotice, emailCandidates } from './candidate-mail.ts'
 import { fillFreeSeats } from './waitlist.ts'
@@ -24,8 +23,23 @@ export type RegistrationActor = Pick<OrgScope, 'orgId' | 'accountId'>
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 export const OPEN: ExamSessionStatus[] = ['scheduled', 'confirmed']
 export const MAX_REGISTRATION_ROWS = 10_000
-export const REGISTRATION_COLUMNS = 'session (the exam session ID), name, email'
-export const RESULT_COLUMNS = 'email, score'
+/** The columns of a registrations file. */
+export const REGISTRATIONS_CSV: CsvFormat = {
+  columns: [
+    { name: 'session', note: 'the exam session ID', examples: ['exs_01jexamplesession000000001', 'exs_01jexamplesession000000001'] },
+    { name: 'name', examples: ['Ada Lovelace', 'Alan Turing'] },
+    { name: 'email', examples: ['ada@example.org', 'alan@example.org'] },
+  ],
+  maxRows: MAX_REGISTRATION_ROWS,
+}
+/** The columns of an exam session's results file. */
+export const RESULTS_CSV: CsvFormat = {
+  columns: [
+    { name: 'email', examples: ['ada@example.org', 'alan@example.org'] },
+    { name: 'score', note: 'a whole number', examples: ['82', '47'] },
+  ],
+  maxRows: MAX_REGISTRATION_ROWS,
+}
 
 /** Locks the exam session row so registrations to it are counted and placed one at a time. */
 export async function lockSession(tx: Db, scope: { orgId: string }, sessionId: string) {
@@ -211,8 +225,8 @@ export async function previewRegistrationImport(
   file: { fileName: string; content: Buffer },
 ): Promise<RegistrationImportPreview> {
   requireRole(scope, 'staff')
-  const records = parseCsvUpload(file.content, { required: ['session', 'name', 'email'], expected: REGISTRATION_COLUMNS, maxRows: MAX_REGISTRATION_ROWS })
-  const sessionIds = [...new Set(records.map((record) => record.session ?? ''))].filter(Boolean)
+  const upload = parseCsvUpload(file.content, REGISTRATIONS_CSV)
+  const sessionIds = [...new Set(upload.rows.map((row) => row.values.session ?? ''))].filter(Boolean)
   const sessions = new Map(
     (sessionIds.length > 0
       ? await platform.db
@@ -233,58 +247,51 @@ export async function previewRegistrationImport(
   const taken = new Map<string, number>()
   for (const row of existing) if (row.status === 'seated') taken.set(row.examSessionId, (taken.get(row.examSessionId) ?? 0) + 1)
 
-  const problems: RowProblem[] = []
+  const problems = [...upload.problems]
   const rows: RegistrationImportRow[] = []
   const inFile = new Map<string, number>()
   let alreadyRegistered = 0
-  records.forEach((record, i) => {
-    const line = i + 2
-    const email = normalizeEmail(record.email ?? '')
-    const name = (record.name ?? '').trim()
-    const session = sessions.get(record.session ?? '')
+  for (const { line, values } of upload.rows) {
+    const email = normalizeEmail(values.email ?? '')
+    const name = (values.name ?? '').trim()
+    const session = sessions.get(values.session ?? '')
     const key = `${session?.id}\n${email}`
     const seats = session ? session.seats - (taken.get(session.id) ?? 0) : 0
-    const reason = !EMAIL.test(email)
-      ? `bad email "${record.email ?? ''}"`
-      : !name || name.length > 200
-        ? 'a name of 1 to 200 characters is needed'
-        : !session
-          ? `unknown exam session "${record.session ?? ''}"`
-          : !OPEN.includes(session.status)
-            ? `exam session ${session.id} is ${session.status}`
-            : inFile.has(key)
-              ? `duplicate of line ${inFile.get(key)}`
-              : registered.has(key)
-                ? undefined
-                : seats <= 0
-                  ? `exam session ${session.id} is full (${session.seats} seats)`
-                  : undefined
-    if (reason || !session) {
-      problems.push({ line, reason: reason ?? 'incomplete row' })
-      return
+    const problem = problemOf(line, [
+      !EMAIL.test(email) && `bad email ${quoted(values.email)}`,
+      (!name || name.length > 200) && 'a name of 1 to 200 characters is needed',
+      !session && `unknown exam session ${quoted(values.session)}`,
+      session && !OPEN.includes(session.status) && `exam session ${session.id} is ${session.status}`,
+      session && inFile.has(key) && `duplicate of line ${inFile.get(key)}`,
+      session && !registered.has(key) && seats <= 0 && `exam session ${session.id} is full (${session.seats} seats)`,
+    ])
+    if (problem || !session) {
+      if (problem) problems.push(problem)
+      continue
     }
     inFile.set(key, line)
     if (registered.has(key)) {
       alreadyRegistered++
-      return
+      continue
     }
     taken.set(session.id, (taken.get(session.id) ?? 0) + 1)
     rows.push({ line, examSessionId: session.id, name, email })
-  })
+  }
+  problems.sort((a, b) => a.line - b.line)
   const [stored] = await platform.db
     .insert(examRegistrationImports)
     .values({
       orgId: scope.orgId,
       fileName: file.fileName.slice(0, 200),
       rows,
-      totalRows: records.length,
+      totalRows: upload.totalRows,
       validRows: rows.length,
       alreadyRegistered,
       createdByAccountId: scope.accountId,
     })
     .returning()
   if (!stored) throw new Error('The preview was not stored.')
-  return { id: stored.id, fileName: stored.fileName, totalRows: records.length, validRows: rows.length, alreadyRegistered, problems }
+  return { id: stored.id, fileName: stored.fileName, totalRows: upload.totalRows, validRows: rows.length, alreadyRegistered, problems }
 }
 
 /**
@@ -425,11 +432,15 @@ export async function recordResults(
 
 /** Records results from a CSV file with columns email and score; see recordResults. */
 export function importResults(platform: Platform, scope: OrgScope, sessionId: string, content: Buffer) {
-  const records = parseCsvUpload(content, { required: ['email', 'score'], expected: RESULT_COLUMNS, maxRows: MAX_REGISTRATION_ROWS })
+  const upload = parseCsvUpload(content, RESULTS_CSV)
+  if (upload.problems.length > 0) {
+    const listed = upload.problems.slice(0, 20).map((problem) => `line ${problem.line}: ${problem.reason}`)
+    throw new InvalidError('results_invalid', `No results were saved. ${listed.join('; ')}${upload.problems.length > 20 ? '; …' : ''}`)
+  }
   return recordResults(
     platform,
     scope,
     sessionId,
-    records.map((record, i) => ({ line: i + 2, email: record.email ?? '', score: /^\d+$/.test(record.score ?? '') ? Number(record.score) : Number.NaN })),
+    upload.rows.map(({ line, values }) => ({ line, email: values.email ?? '', score: /^\d+$/.test(values.score ?? '') ? Number(values.score) : Number.NaN })),
   )
 }

@@ -3,12 +3,13 @@ import { type CsvFormat, parseCsvUpload, problemOf, quoted, type RowProblem } fr
 import type { Db } from '../../../platform/db/client.ts'
 import { ConflictError, InvalidError, NotFoundError } from '../../../platform/errors.ts'
 import type { Platform } from '../../../platform/platform.ts'
+import { utcToZoned } from '../../../platform/time-zones.ts'
 import { type CredentialRow, issueCredentials } from '../../credentials/service.ts'
 import { normalizeEmail } from '../../identity/service.ts'
 import { type OrgScope, requireRole } from '../../orgs/service.ts'
-import { getExam } from '../catalog/catalog.ts'
+import { type Exam, getExam } from '../catalog/catalog.ts'
 import { type ExamSessionStatus, examRegistrationImports, examRegistrations, examSessions, type RegistrationImportRow } from '../schema.ts'
-import { getExamSession } from '../sessions/sessions.ts'
+import { getExamSession, getExamSessionView } from '../sessions/sessions.ts'
 import { type CandidateNotice, emailCandidates } from './candidate-mail.ts'
 import { fillFreeSeats } from './waitlist.ts'
 
@@ -180,7 +181,31 @@ export async function dropRegistration(
   return { promoted }
 }
 
-/** Marks a seated candidate present. */
+const OPENINGS = {
+  checkIn: { what: 'Check-in', minutesOf: (exam: Exam) => exam.checkInOpensMinutesBefore },
+  results: { what: 'Recording results', minutesOf: (exam: Exam) => exam.resultsOpenMinutesBefore },
+}
+
+/** When check-in or results open for an exam session: its start less the exam's grace for that. */
+export function opensAt(opening: keyof typeof OPENINGS, session: { startsAt: Date }, exam: Exam): Date {
+  return new Date(session.startsAt.getTime() - OPENINGS[opening].minutesOf(exam) * 60_000)
+}
+
+/** Refuses, saying when it opens (in the centre's time zone), what an exam session does not allow yet. */
+async function requireStarted(platform: Platform, db: Db, scope: { orgId: string }, opening: keyof typeof OPENINGS, sessionId: string): Promise<void> {
+  const session = await getExamSessionView(db, scope, sessionId)
+  const exam = await getExam(db, scope, session.examId)
+  const at = opensAt(opening, session, exam)
+  if (platform.clock.now() >= at) return
+  const minutes = OPENINGS[opening].minutesOf(exam)
+  const when = minutes > 0 ? `${minutes} minutes before the exam session starts` : 'when the exam session starts'
+  throw new ConflictError(
+    'exam_session_not_started',
+    `${OPENINGS[opening].what} opens at ${utcToZoned(at, session.timeZone).replace('T', ' ')} (${session.timeZone}), ${when}.`,
+  )
+}
+
+/** Marks a seated candidate present, from the time check-in opens (see `opensAt`). */
 export async function checkInCandidate(platform: Platform, scope: OrgScope, sessionId: string, registrationId: string): Promise<Registration> {
   requireRole(scope, 'staff')
   return platform.db.transaction(async (tx) => {
@@ -188,6 +213,7 @@ export async function checkInCandidate(platform: Platform, scope: OrgScope, sess
     if (session.status === 'cancelled') throw new ConflictError('exam_session_closed', 'This exam session is cancelled.')
     const registration = await getRegistration(tx, scope, sessionId, registrationId)
     if (registration.status !== 'seated') throw new ConflictError('waitlisted', 'This candidate is on the waitlist, without a seat.')
+    await requireStarted(platform, tx, scope, 'checkIn', sessionId)
     if (registration.checkedInAt) return registration
     const [row] = await tx.update(examRegistrations).set({ checkedInAt: platform.clock.now() }).where(eq(examRegistrations.id, registration.id)).returning()
     await platform.audit.recordIn(tx, { action: 'exams.candidate_checked_in', orgId: scope.orgId, actorAccountId: scope.accountId, target: registration.id })
@@ -350,6 +376,7 @@ export async function recordResults(
   if (session.status !== 'confirmed' && session.status !== 'completed') {
     throw new ConflictError('exam_session_not_held', `This exam session is ${session.status}; results are entered once it is confirmed.`)
   }
+  await requireStarted(platform, platform.db, scope, 'results', sessionId)
   const exam = await getExam(platform.db, scope, session.examId)
   const byEmail = new Map((await listRegistrations(platform.db, scope, sessionId)).map((row) => [row.email, row]))
   const problems: string[] = []
@@ -420,6 +447,8 @@ export async function recordResults(
         recipientEmail: registration.email,
         recipientName: registration.name,
         result: { score, passMark: exam.passMark, maxScore: exam.maxScore, takenOn: session.endsAt },
+        // Dated by the exam session: its end, or now while it is still under way.
+        validFrom: new Date(Math.min(session.endsAt.getTime(), platform.clock.now().getTime())),
         idempotencyKey: resultKey(registration.id),
       })),
       { alsoInTransaction: write },

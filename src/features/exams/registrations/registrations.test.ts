@@ -222,6 +222,23 @@ describe('results', () => {
     const credential = (await testApp.app.inject({ url: `/credentials/${held?.credentialId}.json` })).json() as { validFrom: string }
     const endedAt = (await getExamSession(platform.db, scope, session.id)).endsAt
     assert.equal(new Date(credential.validFrom).getTime(), endedAt.getTime(), 'dated by the exam session, not today')
+
+    const strict = await saveExam(platform, scope, {
+      code: 'FA-STRICT',
+      title: 'First Aid, doors open at the start',
+      durationMinutes: 60,
+      passMark: 70,
+      maxScore: 100,
+      achievementId: null,
+      checkInOpensMinutesBefore: 0,
+      resultsOpenMinutesBefore: 30,
+    })
+    const strictSession = await newSession(2, strict.id)
+    const late = await registerCandidate(platform, scope, strictSession.id, candidate('Late'))
+    await confirmExamSessions(platform, scope, [strictSession.id])
+    await moveExamSession(testApp, strictSession.id, 20)
+    await assert.rejects(checkInCandidate(platform, scope, strictSession.id, late.id), /, when the exam session starts\.$/)
+    assert.deepEqual(await recordResults(platform, scope, strictSession.id, [{ email: late.email, score: 80 }]), { recorded: 1, passed: 1, issued: 0 })
   })
 
   it('import: passing candidates receive a credential an independent verifier accepts, failing ones none, re-import issues none', async () => {

@@ -9,6 +9,7 @@ import { utcToZoned, zonedToUtc } from '../../../platform/time-zones.ts'
 import { CsrfField, EmptyState, Field, type FormState, PurposeNotice, TableHead } from '../../../platform/ui/components.tsx'
 import { CsvPreview, CsvUploadForm, previewCsvUpload } from '../../../platform/ui/csv-import.tsx'
 import { type OrgScope, requireRole, scopeOf } from '../../orgs/service.ts'
+import { getExam } from '../catalog/catalog.ts'
 import { CandidateFields, ExamSessionParams, RegistrationImportParams, RegistrationParams, SelfRegistrationFields } from '../contract.ts'
 import { completeExamSessions, type ExamSessionView, getExamSession, getExamSessionView } from '../sessions/sessions.ts'
 import {
@@ -17,6 +18,7 @@ import {
   importResults,
   listRegistrations,
   MAX_REGISTRATION_ROWS,
+  opensAt,
   previewRegistrationImport,
   REGISTRATIONS_CSV,
   RESULTS_CSV,
@@ -34,7 +36,13 @@ export async function CandidatesSection({ platform, scope, session, csrf }: { pl
   const registrations = await listRegistrations(platform.db, scope, session.id)
   const path = sessionPath(scope, session.id)
   const isOpen = session.status === 'scheduled' || session.status === 'confirmed'
-  const takesResults = session.status === 'confirmed' || session.status === 'completed'
+  const exam = await getExam(platform.db, scope, session.examId)
+  const now = platform.clock.now()
+  const checkInOpensAt = opensAt('checkIn', session, exam)
+  const resultsOpenAt = opensAt('results', session, exam)
+  const localTime = (at: Date) => `${utcToZoned(at, session.timeZone).replace('T', ' ')} (${session.timeZone})`
+  const canCheckIn = session.status !== 'cancelled' && now >= checkInOpensAt
+  const takesResults = (session.status === 'confirmed' || session.status === 'completed') && now >= resultsOpenAt
   const seated = registrations.filter((row) => row.status === 'seated')
   const stored = await getExamSession(platform.db, scope, session.id)
   const restricted = await restrictedAmong(
@@ -49,6 +57,13 @@ export async function CandidatesSection({ platform, scope, session, csrf }: { pl
         <a href={`${path}/attendance.pdf`}>Attendance sheet (PDF)</a>
       </p>
       <SelfRegistrationSettings session={session} stored={stored} path={path} csrf={csrf} isOpen={isOpen} />
+      {session.status !== 'cancelled' && now < resultsOpenAt ? (
+        <p id="openings" safe>
+          {`Check-in opens at ${localTime(checkInOpensAt)}; results can be recorded from ${localTime(resultsOpenAt)}.`}
+        </p>
+      ) : (
+        ''
+      )}
       {registrations.length === 0 ? (
         <EmptyState>No candidates yet: register one below, or upload a CSV file of candidates.</EmptyState>
       ) : (
@@ -98,7 +113,7 @@ export async function CandidatesSection({ platform, scope, session, csrf }: { pl
                     )}
                   </td>
                   <td>
-                    {row.status === 'seated' && !row.checkedInAt && session.status !== 'cancelled' ? (
+                    {row.status === 'seated' && !row.checkedInAt && canCheckIn ? (
                       <button type="submit" class="outline" formaction={`${path}/registrations/${row.id}/check-in`}>
                         Check in
                       </button>

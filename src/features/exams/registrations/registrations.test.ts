@@ -212,6 +212,15 @@ describe('results', () => {
       message: `Recording results opens at ${startsAt} (Europe/London), when the exam session starts.`,
     })
 
+    const client = testApp.client()
+    await client.signIn(owner.email, owner.password)
+    const early = await client.get(`/orgs/${scope.orgId}/exam-sessions/${session.id}`)
+    assert.match(
+      textOf(early.body),
+      new RegExp(`Check-in opens at ${opensCheckIn} \\(Europe/London\\); results can be recorded from ${startsAt} \\(Europe/London\\)\\.`),
+    )
+    assert.doesNotMatch(early.body, /check-in"/, 'no check-in button yet')
+
     await moveExamSession(testApp, session.id, 30)
     assert.ok((await checkInCandidate(platform, scope, session.id, registration.id)).checkedInAt, 'check-in opens an hour before')
     await assert.rejects(recordResults(platform, scope, session.id, [{ email: registration.email, score: 90 }]), /Recording results opens at/)

@@ -23,7 +23,7 @@ import { startTotpEnrollment } from '../../src/features/identity/two-factor.ts'
 import { inviteMember } from '../../src/features/orgs/service.ts'
 import { submitOwnRequest } from '../../src/features/privacy-center/requests/service.ts'
 import { eraseSubject, exportSubject, type Subject } from '../../src/platform/privacy/registry.ts'
-import { linkFromOutbox, newOrg, strongPassword } from '../support/factories.ts'
+import { linkFromOutbox, moveExamSession, newOrg, strongPassword } from '../support/factories.ts'
 import { startTestApp, type TestApp, textOf } from '../support/harness.ts'
 import { uploadToVerify } from '../support/verify-upload.ts'
 
@@ -135,6 +135,7 @@ before(async () => {
   assert.ok(held && cancelled && open)
   for (const session of [held, cancelled]) await registerCandidate(platform, ownerScope, session, { name: canary.name, email: canary.email })
   await confirmExamSessions(platform, ownerScope, [held])
+  await moveExamSession(testApp, held, -60)
   await recordResults(platform, ownerScope, held, [{ email: canary.email, score: 9 }])
   await cancelExamSessions(platform, ownerScope, [cancelled], 'Canary cancellation')
   await previewRegistrationImport(platform, ownerScope, {

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import { eq, sql } from 'drizzle-orm'
 import { createAchievement } from '../../src/features/credentials/achievements.ts'
+import { examSessions } from '../../src/features/exams/schema.ts'
 import { createApiKey } from '../../src/features/identity/api-keys.ts'
 import { type Account, createAccount } from '../../src/features/identity/service.ts'
 import { createOrg, type Org, type OrgScope } from '../../src/features/orgs/service.ts'
@@ -13,6 +15,18 @@ const TODAY_MS = Math.floor(Date.now() / DAY_MS) * DAY_MS
 
 /** `hour` o'clock UTC on the day `days` days from the day the tests started: whole hours, so schedules read plainly. */
 export const utcHourInDays = (days: number, hour: number) => new Date(TODAY_MS + days * DAY_MS + hour * HOUR_MS)
+
+/**
+ * Moves an exam session to start `minutesFromNow` minutes from the app's now (negative: it has begun), keeping
+ * its length: as if its day had come, since an exam session cannot be scheduled in the past.
+ */
+export async function moveExamSession(testApp: TestApp, sessionId: string, minutesFromNow: number): Promise<void> {
+  const startsAt = new Date(testApp.platform.clock.now().getTime() + minutesFromNow * 60_000)
+  await testApp.platform.db
+    .update(examSessions)
+    .set({ startsAt, endsAt: sql`${startsAt.toISOString()}::timestamptz + (${examSessions.endsAt} - ${examSessions.startsAt})` })
+    .where(eq(examSessions.id, sessionId))
+}
 
 export const strongPassword = () => `Tq9!${randomBytes(9).toString('base64url')}-laurel`
 

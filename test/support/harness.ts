@@ -180,6 +180,23 @@ export class TestClient {
     })
   }
 
+  /** Sends a file as a browser's upload form would (multipart, with the last CSRF token seen). */
+  async upload(url: string, field: string, fileName: string, content: string | Buffer): Promise<LightMyRequestResponse> {
+    if (!this.csrfToken) await this.get('/sign-in')
+    const boundary = `laurel${randomBytes(8).toString('hex')}`
+    const part = (headers: string, body: string | Buffer) => [Buffer.from(`--${boundary}\r\n${headers}\r\n\r\n`), Buffer.from(body), Buffer.from('\r\n')]
+    return this.request({
+      method: 'POST',
+      url,
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      payload: Buffer.concat([
+        ...part('Content-Disposition: form-data; name="_csrf"', this.csrfToken ?? ''),
+        ...part(`Content-Disposition: form-data; name="${field}"; filename="${fileName}"\r\nContent-Type: application/octet-stream`, content),
+        Buffer.from(`--${boundary}--\r\n`),
+      ]),
+    })
+  }
+
   cookie(name: string): string | undefined {
     return this.cookies.get(name)
   }

@@ -1,18 +1,19 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
+import { expectedColumns, sampleRows, sendCsv } from '../../platform/csv.ts'
 import type { TypedApp } from '../../platform/feature.ts'
 import { type FieldErrors, parseForm } from '../../platform/http/forms.ts'
 import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, JobProgress, PurposeNotice, SelectField } from '../../platform/ui/components.tsx'
 import { CsvPreview, CsvUploadForm, previewCsvUpload } from '../../platform/ui/csv-import.tsx'
 import { hasRole, requireRole, scopeOf } from '../orgs/service.ts'
-import { listAchievements } from './achievements.ts'
+import { getAchievement, listAchievements } from './achievements.ts'
 import { loadVerificationLog, VerificationLog } from './analytics/pages.tsx'
 import { BulkParams, CredentialParams, ErasurePolicyForm, IssueForm, ReissueForm, RevokeForm } from './contract.ts'
 import { bulkDeliveryCounts, getDelivery } from './delivery/delivery.ts'
 import { BulkDeliverySummary, DeliveryPanel } from './delivery/pages.tsx'
 import { FieldCheckboxes } from './field-checkboxes.tsx'
-import { badgeFormat, badgeImageTypeOf, badgePath } from './images/baking.ts'
-import { confirmBulkIssuance, getBulkIssuance, previewBulkIssuance } from './issuance/bulk.ts'
+import { badgeFormat, badgePath } from './images/baking.ts'
+import { BULK_ISSUANCE_CSV, confirmBulkIssuance, getBulkIssuance, previewBulkIssuance } from './issuance/bulk.ts'
 import { issueCredential } from './issuance/issuance.ts'
 import { getActiveSigner, rotateIssuerKey, usesDidWeb } from './issuance/issuer.ts'
 import { lineageOf, reissueCredential } from './issuance/lineage.ts'
@@ -122,7 +123,8 @@ export async function credentialPages(app: TypedApp): Promise<void> {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
     const credential = await getCredential(platform.db, scope, credentialId)
-    const badgeType = await badgeImageTypeOf(platform.db, scope, credential.achievementId)
+    const achievement = credential.achievementId ? await getAchievement(platform.db, scope, credential.achievementId) : undefined
+    const badgeType = achievement?.imageType ?? undefined
     const status = statusOf(credential, platform.clock.now())
     const lineage = await lineageOf(platform.db, credential)
     const base = `/orgs/${scope.orgId}/credentials/${credential.id}`
@@ -139,6 +141,17 @@ export async function credentialPages(app: TypedApp): Promise<void> {
           </p>
         </hgroup>
         <dl>
+          <dt>Achievement</dt>
+          <dd>
+            {achievement ? (
+              <a href={`/orgs/${scope.orgId}/achievements/${achievement.id}`}>
+                {achievement.imageType ? <img src={`/achievements/${achievement.id}/image`} alt="" width="48" height="48" /> : ''}{' '}
+                <span safe>{achievement.name}</span>
+              </a>
+            ) : (
+              '—'
+            )}
+          </dd>
           <dt>Recipient email</dt>
           <dd safe>{credential.recipientEmail ?? '—'}</dd>
           <dt>Issued</dt>
@@ -336,15 +349,25 @@ export async function credentialPages(app: TypedApp): Promise<void> {
       <article>
         <h1>Issue from a CSV file</h1>
         <p>
-          One recipient per line, with a header line: <code>email,name,achievement,date</code>. The achievement is its ID or exact name; the date (YYYY-MM-DD)
-          is optional and defaults to today. Nothing is issued until you have seen the preview and confirmed.
+          One recipient per line, with a header line naming the columns <code safe>{expectedColumns(BULK_ISSUANCE_CSV)}</code>. Nothing is issued until you have
+          seen the preview and confirmed.
         </p>
-        <CsvUploadForm action={`/orgs/${scope.orgId}/credentials/bulk`} csrfToken={reply.csrfToken()} state={state} purpose={RECIPIENT_PURPOSE} />
+        <CsvUploadForm
+          action={`/orgs/${scope.orgId}/credentials/bulk`}
+          sampleHref={`/orgs/${scope.orgId}/credentials/bulk/sample.csv`}
+          csrfToken={reply.csrfToken()}
+          state={state}
+          purpose={RECIPIENT_PURPOSE}
+        />
       </article>,
       { orgId: scope.orgId },
     )
   }
   app.get('/orgs/:orgId/credentials/bulk', async (request, reply) => uploadPage(request, reply))
+  app.get('/orgs/:orgId/credentials/bulk/sample.csv', async (request, reply) => {
+    requireRole(scopeOf(request), 'staff')
+    return sendCsv(reply, 'credentials-sample.csv', sampleRows(BULK_ISSUANCE_CSV))
+  })
   app.post('/orgs/:orgId/credentials/bulk', async (request, reply) => {
     const scope = scopeOf(request)
     const upload = await previewCsvUpload(request.body, (file) => previewBulkIssuance(platform, scope, file))
@@ -363,6 +386,10 @@ export async function credentialPages(app: TypedApp): Promise<void> {
         }}
         uploadHref={`/orgs/${scope.orgId}/credentials/bulk`}
         csrfToken={reply.csrfToken()}
+        accepted={{
+          columns: ['Email', 'Name', 'Achievement', 'Date'],
+          rows: preview.toIssue.map((row) => ({ line: row.line, cells: [row.email, row.name, row.achievementName, row.validFrom] })),
+        }}
       />,
       { orgId: scope.orgId },
     )

@@ -20,6 +20,12 @@ export const ExamFields = Type.Object({
   passMark: Type.Integer({ minimum: 0, maximum: 100_000, errorMessage: 'Pass mark: a whole number from 0 to 100,000.' }),
   maxScore: Type.Integer({ minimum: 1, maximum: 100_000, errorMessage: 'Maximum score: a whole number from 1 to 100,000.' }),
   achievementId: optionalId('Choose one of your achievements, or none.'),
+  checkInOpensMinutesBefore: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: 10_080, errorMessage: 'Check-in opens: a whole number of minutes before the start, from 0 to 10,080 (a week).' }),
+  ),
+  resultsOpenMinutesBefore: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: 10_080, errorMessage: 'Results open: a whole number of minutes before the start, from 0 to 10,080 (a week).' }),
+  ),
 })
 
 export const CentreFields = Type.Object({
@@ -164,6 +170,8 @@ export const ExamView = Type.Object({
   passMark: Type.Integer(),
   maxScore: Type.Integer(),
   achievementId: Nullable(Type.String()),
+  checkInOpensMinutesBefore: Type.Integer({ description: 'Minutes before an exam session starts that check-in opens.' }),
+  resultsOpenMinutesBefore: Type.Integer({ description: 'Minutes before an exam session starts that results can be recorded.' }),
   archivedAt: Nullable(DateTime),
 })
 export const ExamPage = pageOf(ExamView)

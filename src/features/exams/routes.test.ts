@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { LightMyRequestResponse } from 'fastify'
-import { newOrg, newPerson, uniqueEmail } from '../../../test/support/factories.ts'
+import { moveExamSession, newOrg, newPerson, uniqueEmail } from '../../../test/support/factories.ts'
 import { startTestApp, type TestApp } from '../../../test/support/harness.ts'
 import { zonedToUtc } from '../../platform/time-zones.ts'
 import { createAchievement } from '../credentials/service.ts'
@@ -231,6 +231,10 @@ describe('exams JSON API: candidates and results', () => {
         { email: failer, score: 30 },
       ],
     }
+    const notStarted = problem(await api('POST', `${path}/results`, results), 409)
+    assert.equal(notStarted.code, 'exam_session_not_started')
+    assert.match(notStarted.detail, /^Recording results opens at \d{4}-\d{2}-\d{2} \d{2}:\d{2} \(.+\), when the exam session starts\.$/)
+    await moveExamSession(testApp, session.id, -60)
     assert.deepEqual(ok(await api('POST', `${path}/results`, results)), { recorded: 2, passed: 1, issued: 1 })
     const rows = ok(await api('GET', `${path}/registrations`)).items as { email: string; score: number; passed: boolean; credentialId: string | null }[]
     const pass = rows.find((row) => row.email === passer)

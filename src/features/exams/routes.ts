@@ -66,6 +66,8 @@ const examJson = (exam: Exam) => ({
   passMark: exam.passMark,
   maxScore: exam.maxScore,
   achievementId: exam.achievementId,
+  checkInOpensMinutesBefore: exam.checkInOpensMinutesBefore,
+  resultsOpenMinutesBefore: exam.resultsOpenMinutesBefore,
   archivedAt: iso(exam.archivedAt),
 })
 const roomJson = (room: Room) => ({ id: room.id, name: room.name, capacity: room.capacity, archivedAt: iso(room.archivedAt) })

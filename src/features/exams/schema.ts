@@ -16,6 +16,10 @@ export const exams = pgTable(
     passMark: integer().notNull(),
     maxScore: integer().notNull(),
     achievementId: text(),
+    /** How long before an exam session's start candidates can be checked in. */
+    checkInOpensMinutesBefore: integer().notNull().default(60),
+    /** How long before an exam session's start results can be recorded (0: from the start). */
+    resultsOpenMinutesBefore: integer().notNull().default(0),
     archivedAt: timestamp({ withTimezone: true }),
     ...timestamps,
   },

@@ -18,6 +18,8 @@ export const InviteForm = Type.Object({
   role: RoleSchema,
 })
 export const RoleForm = Type.Object({ role: RoleSchema })
+/** The members page's form: granting Owner comes back with confirm=yes from the confirmation page. */
+export const RoleChangeForm = Type.Object({ role: RoleSchema, confirm: Type.Optional(Type.Literal('yes')) })
 
 export const OrgParams = Type.Object({ orgId: Type.String({ maxLength: 64 }) })
 export const MemberParams = Type.Object({ orgId: Type.String({ maxLength: 64 }), memberId: Type.String({ maxLength: 64 }) })

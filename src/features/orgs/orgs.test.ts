@@ -91,6 +91,37 @@ describe('organisations', () => {
     await assert.rejects(removeMember(testApp.platform, scope, ownerMember.id), /at least one owner/)
   })
 
+  it('confirms a role change, refuses one with the reason and the role still held, and asks before granting owner', async () => {
+    const { org, owner } = await newOrg(testApp)
+    const scope = ownerScope(org.id, owner.account.id)
+    const person = await newPerson(testApp, { name: 'Rita Role' })
+    const rita = await addMember(testApp.platform, scope, { accountId: person.account.id, role: 'member' })
+    const [ownerMember] = (await listMembers(testApp.platform.db, scope, { role: 'owner' })).items
+    assert.ok(ownerMember)
+    const membersUrl = `/orgs/${org.id}/members`
+    const roleControlOf = (html: string, memberId: string) => new RegExp(`action="${membersUrl}/${memberId}/role"[\\s\\S]*?</form>`).exec(html)?.[0] ?? ''
+    const client = testApp.client()
+    await client.signIn(owner.email, owner.password)
+    await client.get(membersUrl)
+
+    assert.equal((await client.submit(`${membersUrl}/${rita.id}/role`, { role: 'staff' })).statusCode, 302)
+    assert.match(textOf((await client.get(membersUrl)).body), /Rita Role is now Staff\./)
+
+    assert.equal((await client.submit(`${membersUrl}/${ownerMember.id}/role`, { role: 'admin' })).statusCode, 302)
+    const refused = await client.get(membersUrl)
+    assert.match(textOf(refused.body), /Org Owner is still Owner: An organisation needs at least one owner/)
+    assert.match(roleControlOf(refused.body, ownerMember.id), /<option value="owner" selected>/)
+
+    const asked = await client.submit(`${membersUrl}/${rita.id}/role`, { role: 'owner' })
+    assert.equal(asked.statusCode, 200)
+    assert.match(textOf(asked.body), /Make Rita Role an owner\?/)
+    assert.match(asked.body, /name="confirm" value="yes"/)
+    assert.equal((await listMembers(testApp.platform.db, scope, { search: 'Rita' })).items[0]?.role, 'staff', 'nothing changes before the yes')
+    assert.equal((await client.submit(`${membersUrl}/${rita.id}/role`, { role: 'owner', confirm: 'yes' })).statusCode, 302)
+    assert.match(textOf((await client.get(membersUrl)).body), /Rita Role is now Owner\./)
+    assert.equal((await listMembers(testApp.platform.db, scope, { search: 'Rita' })).items[0]?.role, 'owner')
+  })
+
   it('revokes a removed member’s API keys for that org', async () => {
     const { org, owner } = await newOrg(testApp)
     const person = await newPerson(testApp)

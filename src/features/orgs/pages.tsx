@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { type Static, Type } from 'typebox'
-import { InvalidError } from '../../platform/errors.ts'
+import { ConflictError, ForbiddenError, InvalidError } from '../../platform/errors.ts'
 import type { TypedApp } from '../../platform/feature.ts'
 import { requireSignedIn, signedInAuth } from '../../platform/http/auth.ts'
 import { parseForm } from '../../platform/http/forms.ts'
@@ -19,20 +19,23 @@ import {
   type SortState,
   TableHead,
 } from '../../platform/ui/components.tsx'
-import { InvitationParams, InviteForm, MemberParams, MembersQuery, OrgForm, OrgParams, RoleForm } from './contract.ts'
-import { ROLES } from './schema.ts'
+import { InvitationParams, InviteForm, MemberParams, MembersQuery, OrgForm, OrgParams, RoleChangeForm } from './contract.ts'
+import { ROLES, type Role } from './schema.ts'
 import { ORG_COOKIE } from './scope.ts'
 import {
   acceptInvitation,
   changeMemberRole,
   createOrg,
   describeInvitation,
+  getMemberView,
   getOrg,
   hasRole,
   inviteMember,
   listMembers,
   listOrgsForAccount,
   listPendingInvitations,
+  type MemberView,
+  type OrgScope,
   removeMember,
   requireRole,
   revokeInvitation,
@@ -48,7 +51,8 @@ const MEMBER_COLUMNS: SortableColumn[] = [
   { label: 'Joined', sortKey: 'joined', firstDirection: 'desc' },
 ]
 const ACTIONS_COLUMN: SortableColumn = { label: '' }
-const ROLE_OPTIONS = ROLES.map((role) => ({ value: role, label: role[0]?.toUpperCase() + role.slice(1) }))
+const roleLabel = (role: Role) => role[0]?.toUpperCase() + role.slice(1)
+const ROLE_OPTIONS = ROLES.map((role) => ({ value: role, label: roleLabel(role) }))
 const TIME_ZONES = ['UTC', ...Intl.supportedValuesOf('timeZone').filter((zone) => zone !== 'UTC')]
 const TokenQuery = Type.Object({ token: Type.Optional(Type.String({ maxLength: 200 })) })
 const TokenForm = Type.Object({ token: Type.Optional(Type.String()) })
@@ -208,16 +212,16 @@ export async function orgPages(app: TypedApp): Promise<void> {
                     {isAdmin ? (
                       <form method="post" action={`${base}/${member.id}/role`} class="inline">
                         <CsrfField token={csrf} />
-                        <select name="role" aria-label={`Role of ${member.name}`} hx-post={`${base}/${member.id}/role`} hx-trigger="change" hx-swap="none">
+                        <select name="role" aria-label={`Role of ${member.name}`}>
                           {ROLE_OPTIONS.map((option) => (
                             <option value={option.value} selected={member.role === option.value} safe>
                               {option.label}
                             </option>
                           ))}
-                        </select>
-                        <noscript>
-                          <button type="submit">Save</button>
-                        </noscript>
+                        </select>{' '}
+                        <button type="submit" class="secondary outline">
+                          Change role
+                        </button>
                       </form>
                     ) : (
                       <span>{member.role}</span>
@@ -310,13 +314,44 @@ export async function orgPages(app: TypedApp): Promise<void> {
     reply.flash('success', 'Invitation revoked.')
     return reply.redirect(`/orgs/${scopeOf(request).orgId}/members`)
   })
+  /** Granting Owner hands over everything, so it takes a second, explicit yes (a page, so it works without JavaScript). */
+  const ownerConfirmationPage = (reply: FastifyReply, scope: OrgScope, member: MemberView) =>
+    reply.page(
+      'Make owner?',
+      <article>
+        <h1 safe>Make {member.name} an owner?</h1>
+        <p>
+          Owners can do everything in this organisation, including making and removing other owners and deleting the organisation. Only grant it to someone you
+          trust with all of it.
+        </p>
+        <form method="post" action={`/orgs/${scope.orgId}/members/${member.id}/role`}>
+          <CsrfField token={reply.csrfToken()} />
+          <input type="hidden" name="role" value="owner" />
+          <input type="hidden" name="confirm" value="yes" />
+          <button type="submit">Yes, make owner</button>{' '}
+          <a href={`/orgs/${scope.orgId}/members`} role="button" class="secondary">
+            Cancel
+          </a>
+        </form>
+      </article>,
+      { orgId: scope.orgId },
+    )
   app.post('/orgs/:orgId/members/:memberId/role', { schema: { params: MemberParams } }, async (request, reply) => {
-    const form = parseForm(RoleForm, request.body)
+    const scope = scopeOf(request)
+    requireRole(scope, 'admin')
+    const form = parseForm(RoleChangeForm, request.body)
     if (!form.ok) throw new InvalidError('invalid_role', form.errors.role ?? 'Choose a role.')
-    await changeMemberRole(platform, scopeOf(request), request.params.memberId, form.value.role)
-    if (request.headers['hx-request']) return reply.status(204).send()
-    reply.flash('success', 'Role changed.')
-    return reply.redirect(`/orgs/${scopeOf(request).orgId}/members`)
+    const member = await getMemberView(platform.db, scope, request.params.memberId)
+    const role = form.value.role
+    if (role === 'owner' && member.role !== 'owner' && form.value.confirm !== 'yes') return ownerConfirmationPage(reply, scope, member)
+    try {
+      await changeMemberRole(platform, scope, member.id, role)
+      reply.flash('success', `${member.name} is now ${roleLabel(role)}.`)
+    } catch (error) {
+      if (!(error instanceof ConflictError || error instanceof ForbiddenError)) throw error
+      reply.flash('error', `${member.name} is still ${roleLabel(member.role)}: ${error.message}`)
+    }
+    return reply.redirect(`/orgs/${scope.orgId}/members`)
   })
   app.post('/orgs/:orgId/members/:memberId/remove', { schema: { params: MemberParams } }, async (request, reply) => {
     await removeMember(platform, scopeOf(request), request.params.memberId)

@@ -195,7 +195,7 @@ export async function listMembers(
   )
   const [totals] = await db.select({ total: count() }).from(members).innerJoin(accounts, eq(accounts.id, members.accountId)).where(where)
   const items = await db
-    .select({ id: members.id, accountId: members.accountId, name: accounts.name, email: accounts.email, role: members.role, createdAt: members.createdAt })
+    .select(memberViewColumns(accounts))
     .from(members)
     .innerJoin(accounts, eq(accounts.id, members.accountId))
     .where(where)
@@ -204,6 +204,27 @@ export async function listMembers(
     .offset((page - 1) * PAGE_SIZE)
   const total = totals?.total ?? 0
   return { items, total, page, pageCount: Math.max(1, Math.ceil(total / PAGE_SIZE)), sort }
+}
+
+const memberViewColumns = (accounts: ReturnType<typeof accountDirectory>) => ({
+  id: members.id,
+  accountId: members.accountId,
+  name: accounts.name,
+  email: accounts.email,
+  role: members.role,
+  createdAt: members.createdAt,
+})
+
+/** One member with the person's name and email, for pages that name whom an action concerns. */
+export async function getMemberView(db: Db, scope: OrgScope, memberId: string): Promise<MemberView> {
+  const accounts = accountDirectory(db)
+  const [member] = await db
+    .select(memberViewColumns(accounts))
+    .from(members)
+    .innerJoin(accounts, eq(accounts.id, members.accountId))
+    .where(and(eq(members.orgId, scope.orgId), eq(members.id, memberId)))
+  if (!member) throw new NotFoundError('member', memberId)
+  return member
 }
 
 export async function countMembers(platform: Platform, scope: OrgScope): Promise<number> {

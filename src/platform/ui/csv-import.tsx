@@ -5,6 +5,7 @@ import { type UploadedFile, uploadedFile } from '../http/forms.ts'
 import { CsrfField, FormErrorSummary, type FormState, PurposeNotice, TableHead } from './components.tsx'
 
 const MAX_LISTED_PROBLEMS = 500
+const MAX_LISTED_ROWS = 100
 
 /**
  * The file field of a CSV upload; what the rows mean is said by the page around it, and what the personal
@@ -18,12 +19,20 @@ export function CsvUploadForm({
   csrfToken: string
   state: FormState
   purpose: string
+  /** The import's sample file: its header line and two example rows (see `sampleRows`). */
+  sampleHref: string
   maxRows?: number
   children?: Children
 }) {
   const limits = props.maxRows ? ` and ${props.maxRows.toLocaleString('en')} rows` : ''
   return (
     <>
+      <p>
+        <a href={props.sampleHref} download="">
+          Download a sample file
+        </a>{' '}
+        with the header line and two example rows to fill in.
+      </p>
       <FormErrorSummary state={props.state} />
       <form method="post" action={props.action} enctype="multipart/form-data">
         <CsrfField token={props.csrfToken} />
@@ -46,6 +55,12 @@ export interface CsvPreviewCounts {
   problems: { line: number; reason: string }[]
 }
 
+/** The rows confirming will act on, as the preview lists them (the first ones, with the line each comes from). */
+export interface CsvPreviewRows {
+  columns: string[]
+  rows: { line: number; cells: string[] }[]
+}
+
 /**
  * The preview of an uploaded CSV file: counts, every bad line with its reason, and the confirm button.
  * `verb` is what confirming does to a row (`{ base: 'issue', past: 'issued' }`); `confirm` labels the button.
@@ -57,8 +72,10 @@ export function CsvPreview(props: {
   confirm: { action: string; label: string; question?: string }
   uploadHref: string
   csrfToken: string
+  accepted?: CsvPreviewRows
 }) {
-  const { preview, verb } = props
+  const { preview, verb, accepted } = props
+  const listedRows = accepted?.rows.slice(0, MAX_LISTED_ROWS) ?? []
   return (
     <>
       <h1 safe>{`Preview of ${preview.fileName}`}</h1>
@@ -68,6 +85,28 @@ export function CsvPreview(props: {
         {preview.alreadyDone > 0 ? <li safe>{`${preview.alreadyDone} already ${verb.past} by an earlier upload (skipped)`}</li> : ''}
         <li safe>{`${preview.problems.length} with problems (not ${verb.past})`}</li>
       </ul>
+      {accepted && listedRows.length > 0 ? (
+        <table>
+          <caption safe>
+            {accepted.rows.length > listedRows.length
+              ? `Rows that will be ${verb.past} (the first ${listedRows.length} of ${accepted.rows.length})`
+              : `Rows that will be ${verb.past}`}
+          </caption>
+          <TableHead columns={['Line', ...accepted.columns]} />
+          <tbody>
+            {listedRows.map((row) => (
+              <tr>
+                <td safe>{String(row.line)}</td>
+                {row.cells.map((cell) => (
+                  <td safe>{cell}</td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        ''
+      )}
       {preview.problems.length > 0 ? (
         <table id={props.problemsId}>
           <caption safe>{`Rows that will not be ${verb.past}`}</caption>

@@ -119,10 +119,6 @@ export async function queueCredentialEmails(platform: Platform, tx: Db, orgId: s
       target: credentialDeliveries.credentialId,
       set: { mailMessageId: sql`excluded.mail_message_id`, resends: sql`${credentialDeliveries.resends} + 1`, updatedAt: new Date() },
     })
-  // Without SMTP the outbox is where mail is delivered.
-  if (platform.mailer.usesOutbox) {
-    for (const credential of recipients) void recordCredentialEvent(platform, { orgId, credentialId: credential.id, kind: 'delivered', channel: 'email' })
-  }
   return recipients.map((credential) => credential.id)
 }
 

@@ -263,12 +263,18 @@ describe('baked badges over HTTP', () => {
     assert.equal((await client.get('/credentials/cred_00000000000000000000000000/badge.png')).statusCode, 404)
   })
 
-  it('links the baked badge from the staff credential page', async () => {
+  it('names the achievement, with its badge image and a link, and links the baked badge from the staff credential page', async () => {
     const credential = await issue(svgAchievementId)
     const client = testApp.client()
     await client.signIn(ownerLogin.email, ownerLogin.password)
     const page = await client.get(`/orgs/${scope.orgId}/credentials/${credential.id}`)
     assert.match(page.body, new RegExp(`<a href="/credentials/${credential.id}/badge\\.svg">Baked badge \\(SVG\\)</a>`))
+    const achievementLink = (html: string, achievementId: string) =>
+      new RegExp(`<a href="/orgs/${scope.orgId}/achievements/${achievementId}">([\\s\\S]*?)</a>`).exec(html)?.[1] ?? ''
+    assert.match(achievementLink(page.body, svgAchievementId), new RegExp(`<img src="/achievements/${svgAchievementId}/image" alt="" [^>]*>`))
+    assert.equal(textOf(achievementLink(page.body, svgAchievementId)), 'Vector Baker')
+    const imageless = await client.get(`/orgs/${scope.orgId}/credentials/${(await issue(plainAchievementId)).id}`)
+    assert.equal(textOf(achievementLink(imageless.body, plainAchievementId)), 'No Image Baker')
   })
 
   it('verifies a baked badge sent in base64 to POST /api/v1/verify', async () => {

@@ -1,8 +1,5 @@
 import { crc32, inflateSync } from 'node:zlib'
-import { and, eq } from 'drizzle-orm'
-import type { Db } from '../../../platform/db/client.ts'
 import { DomainError, InvalidError } from '../../../platform/errors.ts'
-import { achievements } from '../schema.ts'
 
 // Open Badges 3.0 §5.3 "Baked Badge": the signed credential travels inside its badge image, in a PNG
 // iTXt chunk or an SVG <openbadges:credential> element, as the same JSON a .json download holds.
@@ -50,16 +47,6 @@ export function bakeBadge(
     type: achievement.imageType,
     fileName: `${slug || 'badge'}-${credential.id}.${badgeFormat(achievement.imageType).toLowerCase()}`,
   }
-}
-
-/** For staff pages, which hold the credential but not its achievement: the type of its badge image, if it has one. */
-export async function badgeImageTypeOf(db: Db, scope: { orgId: string }, achievementId: string | null): Promise<BadgeImageType | undefined> {
-  if (!achievementId) return undefined
-  const [row] = await db
-    .select({ imageType: achievements.imageType })
-    .from(achievements)
-    .where(and(eq(achievements.orgId, scope.orgId), eq(achievements.id, achievementId)))
-  return row?.imageType ?? undefined
 }
 
 export type CredentialFileSource = 'json' | 'png' | 'svg'

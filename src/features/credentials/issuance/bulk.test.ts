@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { count, eq } from 'drizzle-orm'
-import { newOrg } from '../../../../test/support/factories.ts'
-import { startTestApp, type TestApp } from '../../../../test/support/harness.ts'
+import { newOrg, type PersonFixture } from '../../../../test/support/factories.ts'
+import { startTestApp, type TestApp, textOf } from '../../../../test/support/harness.ts'
 import type { OrgScope } from '../../orgs/service.ts'
 import { createAchievement } from '../achievements.ts'
 import { bulkRowInput, issueBulkJob } from '../jobs.ts'
@@ -12,11 +12,13 @@ import { issueCredentials } from './issuance.ts'
 
 let testApp: TestApp
 let scope: OrgScope
+let owner: PersonFixture
 
 before(async () => {
   testApp = await startTestApp({ worker: true })
-  const { org, owner } = await newOrg(testApp)
-  scope = { orgId: org.id, accountId: owner.account.id, role: 'owner' }
+  const created = await newOrg(testApp)
+  owner = created.owner
+  scope = { orgId: created.org.id, accountId: owner.account.id, role: 'owner' }
   await createAchievement(testApp.platform, scope, { name: 'First Aid', description: 'd', criteria: 'c', tags: [], alignments: [], validityMonths: 12 })
 })
 after(() => testApp.close())
@@ -101,10 +103,53 @@ describe('bulk issuance from CSV', () => {
       previewBulkIssuance(testApp.platform, scope, { fileName: 'x.csv', content: Buffer.from('mail,who\na@b.org,x') }),
       /lacks: email, name, achievement/,
     )
-    await assert.rejects(
-      previewBulkIssuance(testApp.platform, scope, { fileName: 'x.csv', content: Buffer.from('email,name,achievement\n"unterminated,x,y') }),
-      /not valid CSV/,
-    )
+    await assert.rejects(previewBulkIssuance(testApp.platform, scope, { fileName: 'x.csv', content: Buffer.from('%PDF-1.4\n\u0000\u0001binary') }), {
+      message: 'This is not a CSV file (it looks like a PDF).',
+    })
     await assert.rejects(previewBulkIssuance(testApp.platform, scope, { fileName: 'x.csv', content: Buffer.from('email,name,achievement\n') }), /no rows/)
+  })
+
+  it('lists every problem of every row, and a cut-off last line as one bad row', async () => {
+    const content = Buffer.from(
+      ['email,name,achievement,date', 'ok@example.org,Okay,First Aid,', 'nope,,Basket Weaving,2026-13-45', 'cut@example.org,"Cut Sh'].join('\n'),
+    )
+    const preview = await previewBulkIssuance(testApp.platform, scope, { fileName: 'mixed.csv', content })
+    assert.equal(preview.totalRows, 3)
+    assert.equal(preview.validRows, 1)
+    assert.deepEqual(preview.problems, [
+      { line: 3, reason: 'bad email "nope"; missing name; unknown achievement "Basket Weaving"; bad date "2026-13-45" (use YYYY-MM-DD)' },
+      { line: 4, reason: 'a quoted value is not closed by the end of the file (the line may be cut short)' },
+    ])
+    assert.deepEqual(
+      preview.toIssue.map((row) => [row.line, row.email, row.achievementName]),
+      [[2, 'ok@example.org', 'First Aid']],
+    )
+  })
+
+  it('offers a sample file from the upload form, and the preview shows the rows to issue beside the rejected ones', async () => {
+    const client = testApp.client()
+    await client.signIn(owner.email, owner.password)
+    const form = await client.get(`/orgs/${scope.orgId}/credentials/bulk`)
+    const sampleHref = /href="([^"]+)"[^>]*>Download a sample file/.exec(form.body)?.[1] ?? ''
+    assert.equal(sampleHref, `/orgs/${scope.orgId}/credentials/bulk/sample.csv`)
+    const sample = await client.get(sampleHref)
+    assert.equal(sample.headers['content-type'], 'text/csv; charset=utf-8')
+    assert.equal(sample.body.split('\n')[0], 'email,name,achievement,date')
+    const fromSample = await previewBulkIssuance(testApp.platform, scope, { fileName: 'sample.csv', content: Buffer.from(sample.body) })
+    assert.equal(fromSample.totalRows, 2)
+
+    const rows = Array.from({ length: 120 }, (_, i) => `shown${i}@example.org,Shown ${i},First Aid`)
+    const preview = await client.upload(
+      `/orgs/${scope.orgId}/credentials/bulk`,
+      'file',
+      'people.csv',
+      ['email,name,achievement', ...rows, 'bad,Bad,First Aid'].join('\n'),
+    )
+    assert.equal(preview.statusCode, 200)
+    const text = textOf(preview.body)
+    assert.match(text, /Rows that will be issued \(the first 100 of 120\) Line Email Name Achievement Date 2 shown0@example\.org Shown 0 First Aid/)
+    assert.match(text, /Shown 99 /)
+    assert.doesNotMatch(text, /Shown 100 /)
+    assert.match(text, /Rows that will not be issued Line Problem 122 bad email &#34;bad&#34;/)
   })
 })

@@ -1,18 +1,31 @@
 import { createHash } from 'node:crypto'
 import { and, eq, inArray, isNull } from 'drizzle-orm'
-import { csvRowKey, isValidDate, parseCsvUpload } from '../../../platform/csv.ts'
+import { type CsvFormat, csvRowKey, isValidDate, parseCsvUpload, problemOf, quoted, type RowProblem } from '../../../platform/csv.ts'
 import { ConflictError, NotFoundError } from '../../../platform/errors.ts'
 import type { Platform } from '../../../platform/platform.ts'
 import { normalizeEmail } from '../../identity/service.ts'
 import { type OrgScope, requireRole } from '../../orgs/service.ts'
 import { achievements, type BulkRow, bulkIssuances, credentials } from '../schema.ts'
 
-const REQUIRED_COLUMNS = ['email', 'name', 'achievement'] as const
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 
-export interface RowProblem {
+/** The columns of a bulk-issuance file. */
+export const BULK_ISSUANCE_CSV: CsvFormat = {
+  columns: [
+    { name: 'email', examples: ['ada@example.org', 'alan@example.org'] },
+    { name: 'name', examples: ['Ada Lovelace', 'Alan Turing'] },
+    { name: 'achievement', note: 'its ID or exact name', examples: ['First Aid at Work', 'First Aid at Work'] },
+    { name: 'date', isOptional: true, note: 'YYYY-MM-DD, today when empty', examples: ['2026-01-31', ''] },
+  ],
+}
+
+/** A row that will be issued, as the preview shows it. */
+export interface BulkPreviewRow {
   line: number
-  reason: string
+  email: string
+  name: string
+  achievementName: string
+  validFrom: string
 }
 
 export interface BulkPreview {
@@ -21,6 +34,8 @@ export interface BulkPreview {
   totalRows: number
   validRows: number
   alreadyIssued: number
+  /** The rows to issue, in file order. */
+  toIssue: BulkPreviewRow[]
   problems: RowProblem[]
 }
 
@@ -36,7 +51,7 @@ export function rowIdempotencyKey(orgId: string, achievementId: string, email: s
  */
 export async function previewBulkIssuance(platform: Platform, scope: OrgScope, file: { fileName: string; content: Buffer }): Promise<BulkPreview> {
   requireRole(scope, 'staff')
-  const records = parseCsvUpload(file.content, { required: REQUIRED_COLUMNS, expected: 'email, name, achievement, date (optional)' })
+  const upload = parseCsvUpload(file.content, BULK_ISSUANCE_CSV)
 
   const orgAchievements = await platform.db
     .select({ id: achievements.id, name: achievements.name })
@@ -44,42 +59,36 @@ export async function previewBulkIssuance(platform: Platform, scope: OrgScope, f
     .where(and(eq(achievements.orgId, scope.orgId), isNull(achievements.archivedAt)))
   const byId = new Map(orgAchievements.map((achievement) => [achievement.id, achievement.id]))
   const byName = new Map(orgAchievements.map((achievement) => [achievement.name.toLowerCase(), achievement.id]))
+  const nameOf = new Map(orgAchievements.map((achievement) => [achievement.id, achievement.name]))
   const today = platform.clock.now().toISOString().slice(0, 10)
 
-  const problems: RowProblem[] = []
+  const problems = [...upload.problems]
   const rows: BulkRow[] = []
   const seen = new Map<string, number>()
-  records.forEach((record, i) => {
-    const line = i + 2
-    const email = normalizeEmail(record.email ?? '')
-    const name = (record.name ?? '').trim()
-    const achievementText = (record.achievement ?? '').trim()
-    const date = (record.date ?? '').trim() || today
+  for (const { line, values } of upload.rows) {
+    const email = normalizeEmail(values.email ?? '')
+    const name = (values.name ?? '').trim()
+    const achievementText = (values.achievement ?? '').trim()
+    const date = (values.date ?? '').trim() || today
     const achievementId = byId.get(achievementText) ?? byName.get(achievementText.toLowerCase())
-    const reason = !EMAIL.test(email)
-      ? `bad email "${record.email ?? ''}"`
-      : name === ''
-        ? 'missing name'
-        : name.length > 200
-          ? 'name longer than 200 characters'
-          : !achievementId
-            ? `unknown achievement "${achievementText}"`
-            : !isValidDate(date)
-              ? `bad date "${date}" (use YYYY-MM-DD)`
-              : undefined
-    if (reason || !achievementId) {
-      problems.push({ line, reason: reason ?? 'unknown achievement' })
-      return
-    }
     const duplicateKey = `${email}\n${achievementId}\n${date}`
     const firstLine = seen.get(duplicateKey)
-    if (firstLine !== undefined) {
-      problems.push({ line, reason: `duplicate of line ${firstLine}` })
-      return
+    const problem = problemOf(line, [
+      !EMAIL.test(email) && `bad email ${quoted(values.email)}`,
+      name === '' && 'missing name',
+      name.length > 200 && 'name longer than 200 characters',
+      !achievementId && `unknown achievement ${quoted(achievementText)}`,
+      !isValidDate(date) && `bad date ${quoted(date)} (use YYYY-MM-DD)`,
+      firstLine !== undefined && `duplicate of line ${firstLine}`,
+    ])
+    if (problem || !achievementId) {
+      if (problem) problems.push(problem)
+      continue
     }
     seen.set(duplicateKey, line)
     rows.push({ line, email, name, achievementId, validFrom: date, idempotencyKey: rowIdempotencyKey(scope.orgId, achievementId, email, date) })
-  })
+  }
+  problems.sort((a, b) => a.line - b.line)
   const issuedKeys = new Set<string>()
   for (let start = 0; start < rows.length; start += 5000) {
     const keys = rows.slice(start, start + 5000).map((row) => row.idempotencyKey)
@@ -97,14 +106,28 @@ export async function previewBulkIssuance(platform: Platform, scope: OrgScope, f
       fileName: file.fileName.slice(0, 200),
       fileSha256: createHash('sha256').update(file.content).digest('hex'),
       rows: toIssue,
-      totalRows: records.length,
+      totalRows: upload.totalRows,
       validRows: toIssue.length,
       alreadyIssued: rows.length - toIssue.length,
       createdByAccountId: scope.accountId,
     })
     .returning()
   if (!bulk) throw new Error('The preview was not stored.')
-  return { id: bulk.id, fileName: bulk.fileName, totalRows: bulk.totalRows, validRows: bulk.validRows, alreadyIssued: bulk.alreadyIssued, problems }
+  return {
+    id: bulk.id,
+    fileName: bulk.fileName,
+    totalRows: bulk.totalRows,
+    validRows: bulk.validRows,
+    alreadyIssued: bulk.alreadyIssued,
+    toIssue: toIssue.map((row) => ({
+      line: row.line,
+      email: row.email,
+      name: row.name,
+      achievementName: nameOf.get(row.achievementId) ?? '',
+      validFrom: row.validFrom,
+    })),
+    problems,
+  }
 }
 
 export async function getBulkIssuance(platform: Platform, scope: OrgScope, bulkIssuanceId: string) {

@@ -19,6 +19,10 @@ export interface ExamInput {
   passMark: number
   maxScore: number
   achievementId: string | null
+  /** Minutes before an exam session's start that check-in opens (default 60). */
+  checkInOpensMinutesBefore?: number
+  /** Minutes before an exam session's start that results can be recorded (default 0). */
+  resultsOpenMinutesBefore?: number
 }
 export interface CentreInput {
   code: string

@@ -23,6 +23,7 @@ import { ArchivedQuery, CentreFields, CentreParams, ExamFields, ExamParams, Proc
 import { exams, proctors, rooms, testCentres } from '../schema.ts'
 import {
   type Exam,
+  type ExamInput,
   getCentre,
   getExam,
   getProctor,
@@ -289,11 +290,28 @@ const examKind: CatalogKind<Exam, typeof ExamFields> = {
           state={state}
           value={item?.achievementId ?? ''}
         />
+        <div class="grid">
+          <Field
+            name="checkInOpensMinutesBefore"
+            label="Check-in opens (minutes before the start)"
+            type="number"
+            value={text(item?.checkInOpensMinutesBefore ?? 60)}
+            state={state}
+          />
+          <Field
+            name="resultsOpenMinutesBefore"
+            label="Results open (minutes before the start)"
+            type="number"
+            value={text(item?.resultsOpenMinutesBefore ?? 0)}
+            state={state}
+            hint="0: once the exam session has started."
+          />
+        </div>
       </>
     )
   },
   save: (platform, scope, value, id) => {
-    const form = value as { code: string; title: string; durationMinutes: number; passMark: number; maxScore: number; achievementId?: string }
+    const form = value as Omit<ExamInput, 'achievementId'> & { achievementId?: string }
     return saveExam(platform, scope, { ...form, achievementId: form.achievementId || null }, id)
   },
 }

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { expectedColumns, sampleRows, sendCsv } from '../../../platform/csv.ts'
 import { resolveSort, type SortQuery } from '../../../platform/db/sort.ts'
 import { ConflictError, InvalidError } from '../../../platform/errors.ts'
 import type { TypedApp, TypedRequest } from '../../../platform/feature.ts'
@@ -19,6 +20,7 @@ import {
 } from '../../../platform/ui/components.tsx'
 import { CsvPreview, CsvUploadForm, previewCsvUpload } from '../../../platform/ui/csv-import.tsx'
 import { type OrgScope, requireRole, scopeOf } from '../../orgs/service.ts'
+import { getExam } from '../catalog/catalog.ts'
 import { CandidateFields, ExamSessionParams, RegistrationImportParams, RegistrationParams, SelfRegistrationFields } from '../contract.ts'
 import { completeExamSessions, type ExamSessionView, getExamSession, getExamSessionView } from '../sessions/sessions.ts'
 import {
@@ -27,10 +29,11 @@ import {
   importResults,
   listRegistrations,
   MAX_REGISTRATION_ROWS,
+  opensAt,
   previewRegistrationImport,
-  REGISTRATION_COLUMNS,
   REGISTRATION_SORT,
-  RESULT_COLUMNS,
+  REGISTRATIONS_CSV,
+  RESULTS_CSV,
   recordResults,
   registerCandidate,
   removeRegistration,
@@ -69,7 +72,13 @@ export async function CandidatesSection({
   const path = sessionPath(scope, session.id)
   const sortHref = (sort: SortState) => `${listHref(path, { sort: sort.key, dir: sort.direction })}#candidates`
   const isOpen = session.status === 'scheduled' || session.status === 'confirmed'
-  const takesResults = session.status === 'confirmed' || session.status === 'completed'
+  const exam = await getExam(platform.db, scope, session.examId)
+  const now = platform.clock.now()
+  const checkInOpensAt = opensAt('checkIn', session, exam)
+  const resultsOpenAt = opensAt('results', session, exam)
+  const localTime = (at: Date) => `${utcToZoned(at, session.timeZone).replace('T', ' ')} (${session.timeZone})`
+  const canCheckIn = session.status !== 'cancelled' && now >= checkInOpensAt
+  const takesResults = (session.status === 'confirmed' || session.status === 'completed') && now >= resultsOpenAt
   const seated = registrations.filter((row) => row.status === 'seated')
   const stored = await getExamSession(platform.db, scope, session.id)
   const restricted = await restrictedAmong(
@@ -84,6 +93,13 @@ export async function CandidatesSection({
         <a href={`${path}/attendance.pdf`}>Attendance sheet (PDF)</a>
       </p>
       <SelfRegistrationSettings session={session} stored={stored} path={path} csrf={csrf} isOpen={isOpen} />
+      {session.status !== 'cancelled' && now < resultsOpenAt ? (
+        <p id="openings" safe>
+          {`Check-in opens at ${localTime(checkInOpensAt)}; results can be recorded from ${localTime(resultsOpenAt)}.`}
+        </p>
+      ) : (
+        ''
+      )}
       {registrations.length === 0 ? (
         <EmptyState action={isOpen ? { href: '#register-candidate', label: 'Register a candidate' } : undefined}>
           No candidates yet: register one below, or upload a CSV file of candidates.
@@ -135,7 +151,7 @@ export async function CandidatesSection({
                     )}
                   </td>
                   <td>
-                    {row.status === 'seated' && !row.checkedInAt && session.status !== 'cancelled' ? (
+                    {row.status === 'seated' && !row.checkedInAt && canCheckIn ? (
                       <button type="submit" class="outline" formaction={`${path}/registrations/${row.id}/check-in`}>
                         Check in
                       </button>
@@ -180,8 +196,8 @@ export async function CandidatesSection({
         <details>
           <summary>Import results from a CSV file</summary>
           <p>
-            Columns <code>{RESULT_COLUMNS}</code>. A score at or above the exam's pass mark issues its credential, once: importing the same file again issues
-            nothing new.
+            Columns <code safe>{expectedColumns(RESULTS_CSV)}</code>. A score at or above the exam's pass mark issues its credential, once: importing the same
+            file again issues nothing new. <a href={`/orgs/${scope.orgId}/exam-registrations/results-sample.csv`}>Download a sample file</a>.
           </p>
           <form method="post" action={`${path}/results/import`} enctype="multipart/form-data">
             <CsrfField token={csrf} />
@@ -367,16 +383,31 @@ export async function registrationRoutes(app: TypedApp): Promise<void> {
       <article>
         <h1>Register candidates from a CSV file</h1>
         <p>
-          One candidate per line, with a header line naming the columns <code>{REGISTRATION_COLUMNS}</code>. The exam session ID is on each exam session's page.
-          Rows for a full, cancelled or completed exam session are refused; candidates already registered are skipped. Nobody is registered until you have seen
-          the preview and confirmed.
+          One candidate per line, with a header line naming the columns <code safe>{expectedColumns(REGISTRATIONS_CSV)}</code>. The exam session ID is on each
+          exam session's page. Rows for a full, cancelled or completed exam session are refused; candidates already registered are skipped. Nobody is registered
+          until you have seen the preview and confirmed.
         </p>
-        <CsvUploadForm action={importPath(scope)} csrfToken={reply.csrfToken()} state={state} maxRows={MAX_REGISTRATION_ROWS} purpose={CANDIDATE_PURPOSE} />
+        <CsvUploadForm
+          action={importPath(scope)}
+          sampleHref={`${importPath(scope)}/sample.csv`}
+          csrfToken={reply.csrfToken()}
+          state={state}
+          maxRows={MAX_REGISTRATION_ROWS}
+          purpose={CANDIDATE_PURPOSE}
+        />
       </article>,
       { orgId: scope.orgId },
     )
   }
   app.get('/orgs/:orgId/exam-registrations/import', async (request, reply) => uploadPage(request, reply))
+  app.get('/orgs/:orgId/exam-registrations/import/sample.csv', async (request, reply) => {
+    requireRole(scopeOf(request), 'staff')
+    return sendCsv(reply, 'registrations-sample.csv', sampleRows(REGISTRATIONS_CSV))
+  })
+  app.get('/orgs/:orgId/exam-registrations/results-sample.csv', async (request, reply) => {
+    requireRole(scopeOf(request), 'staff')
+    return sendCsv(reply, 'results-sample.csv', sampleRows(RESULTS_CSV))
+  })
   app.post('/orgs/:orgId/exam-registrations/import', async (request, reply) => {
     const scope = scopeOf(request)
     const upload = await previewCsvUpload(request.body, (file) => previewRegistrationImport(platform, scope, file))

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { and, eq, inArray } from 'drizzle-orm'
-import { newOrg, uniqueEmail, utcHourInDays } from '../../../../test/support/factories.ts'
+import { moveExamSession, newOrg, uniqueEmail, utcHourInDays } from '../../../../test/support/factories.ts'
 import { startTestApp, type TestApp, textOf } from '../../../../test/support/harness.ts'
 import { installFetch, verifyWithVerifierCore } from '../../../../test/support/independent-verifiers.ts'
 import { auditEntries } from '../../../platform/audit/schema.ts'
+import { utcToZoned } from '../../../platform/time-zones.ts'
 import { createAchievement } from '../../credentials/service.ts'
 import type { OrgScope } from '../../orgs/service.ts'
 import { type Exam, type Room, saveCentre, saveExam, saveRoom } from '../catalog/catalog.ts'
@@ -14,6 +15,7 @@ import {
   confirmExamSessions,
   createExamSession,
   type ExamSession,
+  getExamSession,
   rescheduleExamSession,
 } from '../sessions/sessions.ts'
 import {
@@ -118,6 +120,7 @@ describe('registrations', () => {
     await rescheduleExamSession(platform, scope, session.id, { ...where, seats: 1 })
     assert.deepEqual(await places(session.id), ['Bob:seated', 'Cat:seated', 'Eli:seated', 'Flo:waitlisted'], 'fewer seats unseat nobody')
 
+    await moveExamSession(testApp, session.id, -10)
     const checkedIn = await checkInCandidate(platform, scope, session.id, third.id)
     assert.ok(checkedIn.checkedInAt)
     await platform.audit.flush()
@@ -195,6 +198,58 @@ describe('registrations', () => {
 })
 
 describe('results', () => {
+  it('opens check-in and results only from the start less the exam grace, saying when, and dates credentials by the exam session', async () => {
+    const { platform } = testApp
+    const session = await newSession(2)
+    const registration = await registerCandidate(platform, scope, session.id, candidate('Early'))
+    await confirmExamSessions(platform, scope, [session.id])
+    const startsAt = utcToZoned(session.startsAt, 'Europe/London').replace('T', ' ')
+    const opensCheckIn = utcToZoned(new Date(session.startsAt.getTime() - 3_600_000), 'Europe/London').replace('T', ' ')
+    await assert.rejects(checkInCandidate(platform, scope, session.id, registration.id), {
+      message: `Check-in opens at ${opensCheckIn} (Europe/London), 60 minutes before the exam session starts.`,
+    })
+    await assert.rejects(recordResults(platform, scope, session.id, [{ email: registration.email, score: 90 }]), {
+      message: `Recording results opens at ${startsAt} (Europe/London), when the exam session starts.`,
+    })
+
+    const client = testApp.client()
+    await client.signIn(owner.email, owner.password)
+    const early = await client.get(`/orgs/${scope.orgId}/exam-sessions/${session.id}`)
+    assert.match(
+      textOf(early.body),
+      new RegExp(`Check-in opens at ${opensCheckIn} \\(Europe/London\\); results can be recorded from ${startsAt} \\(Europe/London\\)\\.`),
+    )
+    assert.doesNotMatch(early.body, /check-in"/, 'no check-in button yet')
+
+    await moveExamSession(testApp, session.id, 30)
+    assert.ok((await checkInCandidate(platform, scope, session.id, registration.id)).checkedInAt, 'check-in opens an hour before')
+    await assert.rejects(recordResults(platform, scope, session.id, [{ email: registration.email, score: 90 }]), /Recording results opens at/)
+
+    await moveExamSession(testApp, session.id, -3 * 24 * 60)
+    assert.deepEqual(await recordResults(platform, scope, session.id, [{ email: registration.email, score: 90 }]), { recorded: 1, passed: 1, issued: 1 })
+    const [held] = await listRegistrations(platform.db, scope, session.id)
+    const credential = (await testApp.app.inject({ url: `/credentials/${held?.credentialId}.json` })).json() as { validFrom: string }
+    const endedAt = (await getExamSession(platform.db, scope, session.id)).endsAt
+    assert.equal(new Date(credential.validFrom).getTime(), endedAt.getTime(), 'dated by the exam session, not today')
+
+    const strict = await saveExam(platform, scope, {
+      code: 'FA-STRICT',
+      title: 'First Aid, doors open at the start',
+      durationMinutes: 60,
+      passMark: 70,
+      maxScore: 100,
+      achievementId: null,
+      checkInOpensMinutesBefore: 0,
+      resultsOpenMinutesBefore: 30,
+    })
+    const strictSession = await newSession(2, strict.id)
+    const late = await registerCandidate(platform, scope, strictSession.id, candidate('Late'))
+    await confirmExamSessions(platform, scope, [strictSession.id])
+    await moveExamSession(testApp, strictSession.id, 20)
+    await assert.rejects(checkInCandidate(platform, scope, strictSession.id, late.id), /, when the exam session starts\.$/)
+    assert.deepEqual(await recordResults(platform, scope, strictSession.id, [{ email: late.email, score: 80 }]), { recorded: 1, passed: 1, issued: 0 })
+  })
+
   it('import: passing candidates receive a credential an independent verifier accepts, failing ones none, re-import issues none', async () => {
     const { platform } = testApp
     const session = await newSession(5)
@@ -203,6 +258,7 @@ describe('results', () => {
     const csv = Buffer.from(`email,score\n${pia.email},70\n${quin.email},69\n${rex.email},95`)
     await assert.rejects(importResults(platform, scope, session.id, csv), /results are entered once it is confirmed/)
     await confirmExamSessions(platform, scope, [session.id])
+    await moveExamSession(testApp, session.id, -60)
     await assert.rejects(
       importResults(platform, scope, session.id, Buffer.from(`email,score\n${pia.email},101\nstranger@example.org,50`)),
       /No results were saved\. line 2: score must be a whole number from 0 to 100; line 3: stranger@example.org is not registered/,
@@ -269,6 +325,7 @@ describe('results', () => {
   it('pages: register a candidate, check them in, enter a score that issues a credential, and mark the exam session completed', async () => {
     const session = await newSession(3)
     await confirmExamSessions(testApp.platform, scope, [session.id])
+    await moveExamSession(testApp, session.id, -10)
     const client = testApp.client()
     await client.signIn(owner.email, owner.password)
     const page = `/orgs/${scope.orgId}/exam-sessions/${session.id}`
@@ -317,6 +374,8 @@ describe('results', () => {
       `session,name,email\n${session.id},Tia,${tia.email}\n${session.id},Uma,${uma.email}\n${session.id},Bad,nope`,
     )
     assert.equal(preview.statusCode, 200)
+    const sampleHref = /href="([^"]+)"[^>]*>Download a sample file/.exec((await client.get(importPage)).body)?.[1] ?? ''
+    assert.equal((await client.get(sampleHref)).body.split('\n')[0], 'session,name,email')
     assert.match(textOf(preview.body), /2 ready to register/)
     assert.match(textOf(preview.body), /Line Problem 4 bad email &#34;nope&#34;/)
     assert.deepEqual(await places(session.id), [])
@@ -325,7 +384,10 @@ describe('results', () => {
     assert.deepEqual(await places(session.id), ['Tia:seated', 'Uma:seated'])
 
     await confirmExamSessions(testApp.platform, scope, [session.id])
+    await moveExamSession(testApp, session.id, -10)
     const page = `/orgs/${scope.orgId}/exam-sessions/${session.id}`
+    const resultsSample = /href="([^"]+)">Download a sample file/.exec((await client.get(page)).body)?.[1] ?? ''
+    assert.equal((await client.get(resultsSample)).body.split('\n')[0], 'email,score')
     assert.equal((await upload(`${page}/results/import`, page, `email,score\n${tia.email},40\n${uma.email},100`)).statusCode, 302)
     assert.match(textOf((await client.get(page)).body), /2 results saved: 1 passed, 1 credentials issued/)
   })

@@ -1,16 +1,16 @@
-import { and, count, eq, inArray, max, sql } from 'drizzle-orm'
-import { parseCsvUpload } from '../../../platform/csv.ts'
+import { and, asc, count, eq, inArray, max, sql } from 'drizzle-orm'
+import { type CsvFormat, parseCsvUpload, problemOf, quoted, type RowProblem } from '../../../platform/csv.ts'
 import type { Db } from '../../../platform/db/client.ts'
 import { orderByOf, resolveSort, type SortableColumns, type SortQuery } from '../../../platform/db/sort.ts'
 import { ConflictError, InvalidError, NotFoundError } from '../../../platform/errors.ts'
 import type { Platform } from '../../../platform/platform.ts'
+import { utcToZoned } from '../../../platform/time-zones.ts'
 import { type CredentialRow, issueCredentials } from '../../credentials/service.ts'
 import { normalizeEmail } from '../../identity/service.ts'
 import { type OrgScope, requireRole } from '../../orgs/service.ts'
-import { getExam } from '../catalog/catalog.ts'
+import { type Exam, getExam } from '../catalog/catalog.ts'
 import { type ExamSessionStatus, examRegistrationImports, examRegistrations, examSessions, type RegistrationImportRow } from '../schema.ts'
-import type { RowProblem } from '../sessions/bulk.ts'
-import { getExamSession } from '../sessions/sessions.ts'
+import { getExamSession, getExamSessionView } from '../sessions/sessions.ts'
 import { type CandidateNotice, emailCandidates } from './candidate-mail.ts'
 import { fillFreeSeats } from './waitlist.ts'
 
@@ -25,8 +25,23 @@ export type RegistrationActor = Pick<OrgScope, 'orgId' | 'accountId'>
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 export const OPEN: ExamSessionStatus[] = ['scheduled', 'confirmed']
 export const MAX_REGISTRATION_ROWS = 10_000
-export const REGISTRATION_COLUMNS = 'session (the exam session ID), name, email'
-export const RESULT_COLUMNS = 'email, score'
+/** The columns of a registrations file. */
+export const REGISTRATIONS_CSV: CsvFormat = {
+  columns: [
+    { name: 'session', note: 'the exam session ID', examples: ['exs_01jexamplesession000000001', 'exs_01jexamplesession000000001'] },
+    { name: 'name', examples: ['Ada Lovelace', 'Alan Turing'] },
+    { name: 'email', examples: ['ada@example.org', 'alan@example.org'] },
+  ],
+  maxRows: MAX_REGISTRATION_ROWS,
+}
+/** The columns of an exam session's results file. */
+export const RESULTS_CSV: CsvFormat = {
+  columns: [
+    { name: 'email', examples: ['ada@example.org', 'alan@example.org'] },
+    { name: 'score', note: 'a whole number', examples: ['82', '47'] },
+  ],
+  maxRows: MAX_REGISTRATION_ROWS,
+}
 
 /** Locks the exam session row so registrations to it are counted and placed one at a time. */
 export async function lockSession(tx: Db, scope: { orgId: string }, sessionId: string) {
@@ -167,7 +182,31 @@ export async function dropRegistration(
   return { promoted }
 }
 
-/** Marks a seated candidate present. */
+const OPENINGS = {
+  checkIn: { what: 'Check-in', minutesOf: (exam: Exam) => exam.checkInOpensMinutesBefore },
+  results: { what: 'Recording results', minutesOf: (exam: Exam) => exam.resultsOpenMinutesBefore },
+}
+
+/** When check-in or results open for an exam session: its start less the exam's grace for that. */
+export function opensAt(opening: keyof typeof OPENINGS, session: { startsAt: Date }, exam: Exam): Date {
+  return new Date(session.startsAt.getTime() - OPENINGS[opening].minutesOf(exam) * 60_000)
+}
+
+/** Refuses, saying when it opens (in the centre's time zone), what an exam session does not allow yet. */
+async function requireStarted(platform: Platform, db: Db, scope: { orgId: string }, opening: keyof typeof OPENINGS, sessionId: string): Promise<void> {
+  const session = await getExamSessionView(db, scope, sessionId)
+  const exam = await getExam(db, scope, session.examId)
+  const at = opensAt(opening, session, exam)
+  if (platform.clock.now() >= at) return
+  const minutes = OPENINGS[opening].minutesOf(exam)
+  const when = minutes > 0 ? `${minutes} minutes before the exam session starts` : 'when the exam session starts'
+  throw new ConflictError(
+    'exam_session_not_started',
+    `${OPENINGS[opening].what} opens at ${utcToZoned(at, session.timeZone).replace('T', ' ')} (${session.timeZone}), ${when}.`,
+  )
+}
+
+/** Marks a seated candidate present, from the time check-in opens (see `opensAt`). */
 export async function checkInCandidate(platform: Platform, scope: OrgScope, sessionId: string, registrationId: string): Promise<Registration> {
   requireRole(scope, 'staff')
   return platform.db.transaction(async (tx) => {
@@ -175,6 +214,7 @@ export async function checkInCandidate(platform: Platform, scope: OrgScope, sess
     if (session.status === 'cancelled') throw new ConflictError('exam_session_closed', 'This exam session is cancelled.')
     const registration = await getRegistration(tx, scope, sessionId, registrationId)
     if (registration.status !== 'seated') throw new ConflictError('waitlisted', 'This candidate is on the waitlist, without a seat.')
+    await requireStarted(platform, tx, scope, 'checkIn', sessionId)
     if (registration.checkedInAt) return registration
     const [row] = await tx.update(examRegistrations).set({ checkedInAt: platform.clock.now() }).where(eq(examRegistrations.id, registration.id)).returning()
     await platform.audit.recordIn(tx, { action: 'exams.candidate_checked_in', orgId: scope.orgId, actorAccountId: scope.accountId, target: registration.id })
@@ -227,8 +267,8 @@ export async function previewRegistrationImport(
   file: { fileName: string; content: Buffer },
 ): Promise<RegistrationImportPreview> {
   requireRole(scope, 'staff')
-  const records = parseCsvUpload(file.content, { required: ['session', 'name', 'email'], expected: REGISTRATION_COLUMNS, maxRows: MAX_REGISTRATION_ROWS })
-  const sessionIds = [...new Set(records.map((record) => record.session ?? ''))].filter(Boolean)
+  const upload = parseCsvUpload(file.content, REGISTRATIONS_CSV)
+  const sessionIds = [...new Set(upload.rows.map((row) => row.values.session ?? ''))].filter(Boolean)
   const sessions = new Map(
     (sessionIds.length > 0
       ? await platform.db
@@ -249,58 +289,51 @@ export async function previewRegistrationImport(
   const taken = new Map<string, number>()
   for (const row of existing) if (row.status === 'seated') taken.set(row.examSessionId, (taken.get(row.examSessionId) ?? 0) + 1)
 
-  const problems: RowProblem[] = []
+  const problems = [...upload.problems]
   const rows: RegistrationImportRow[] = []
   const inFile = new Map<string, number>()
   let alreadyRegistered = 0
-  records.forEach((record, i) => {
-    const line = i + 2
-    const email = normalizeEmail(record.email ?? '')
-    const name = (record.name ?? '').trim()
-    const session = sessions.get(record.session ?? '')
+  for (const { line, values } of upload.rows) {
+    const email = normalizeEmail(values.email ?? '')
+    const name = (values.name ?? '').trim()
+    const session = sessions.get(values.session ?? '')
     const key = `${session?.id}\n${email}`
     const seats = session ? session.seats - (taken.get(session.id) ?? 0) : 0
-    const reason = !EMAIL.test(email)
-      ? `bad email "${record.email ?? ''}"`
-      : !name || name.length > 200
-        ? 'a name of 1 to 200 characters is needed'
-        : !session
-          ? `unknown exam session "${record.session ?? ''}"`
-          : !OPEN.includes(session.status)
-            ? `exam session ${session.id} is ${session.status}`
-            : inFile.has(key)
-              ? `duplicate of line ${inFile.get(key)}`
-              : registered.has(key)
-                ? undefined
-                : seats <= 0
-                  ? `exam session ${session.id} is full (${session.seats} seats)`
-                  : undefined
-    if (reason || !session) {
-      problems.push({ line, reason: reason ?? 'incomplete row' })
-      return
+    const problem = problemOf(line, [
+      !EMAIL.test(email) && `bad email ${quoted(values.email)}`,
+      (!name || name.length > 200) && 'a name of 1 to 200 characters is needed',
+      !session && `unknown exam session ${quoted(values.session)}`,
+      session && !OPEN.includes(session.status) && `exam session ${session.id} is ${session.status}`,
+      session && inFile.has(key) && `duplicate of line ${inFile.get(key)}`,
+      session && !registered.has(key) && seats <= 0 && `exam session ${session.id} is full (${session.seats} seats)`,
+    ])
+    if (problem || !session) {
+      if (problem) problems.push(problem)
+      continue
     }
     inFile.set(key, line)
     if (registered.has(key)) {
       alreadyRegistered++
-      return
+      continue
     }
     taken.set(session.id, (taken.get(session.id) ?? 0) + 1)
     rows.push({ line, examSessionId: session.id, name, email })
-  })
+  }
+  problems.sort((a, b) => a.line - b.line)
   const [stored] = await platform.db
     .insert(examRegistrationImports)
     .values({
       orgId: scope.orgId,
       fileName: file.fileName.slice(0, 200),
       rows,
-      totalRows: records.length,
+      totalRows: upload.totalRows,
       validRows: rows.length,
       alreadyRegistered,
       createdByAccountId: scope.accountId,
     })
     .returning()
   if (!stored) throw new Error('The preview was not stored.')
-  return { id: stored.id, fileName: stored.fileName, totalRows: records.length, validRows: rows.length, alreadyRegistered, problems }
+  return { id: stored.id, fileName: stored.fileName, totalRows: upload.totalRows, validRows: rows.length, alreadyRegistered, problems }
 }
 
 /**
@@ -359,6 +392,7 @@ export async function recordResults(
   if (session.status !== 'confirmed' && session.status !== 'completed') {
     throw new ConflictError('exam_session_not_held', `This exam session is ${session.status}; results are entered once it is confirmed.`)
   }
+  await requireStarted(platform, platform.db, scope, 'results', sessionId)
   const exam = await getExam(platform.db, scope, session.examId)
   const byEmail = new Map((await listRegistrations(platform.db, scope, sessionId)).map((row) => [row.email, row]))
   const problems: string[] = []
@@ -429,6 +463,8 @@ export async function recordResults(
         recipientEmail: registration.email,
         recipientName: registration.name,
         result: { score, passMark: exam.passMark, maxScore: exam.maxScore, takenOn: session.endsAt },
+        // Dated by the exam session: its end, or now while it is still under way.
+        validFrom: new Date(Math.min(session.endsAt.getTime(), platform.clock.now().getTime())),
         idempotencyKey: resultKey(registration.id),
       })),
       { alsoInTransaction: write },
@@ -441,11 +477,15 @@ export async function recordResults(
 
 /** Records results from a CSV file with columns email and score; see recordResults. */
 export function importResults(platform: Platform, scope: OrgScope, sessionId: string, content: Buffer) {
-  const records = parseCsvUpload(content, { required: ['email', 'score'], expected: RESULT_COLUMNS, maxRows: MAX_REGISTRATION_ROWS })
+  const upload = parseCsvUpload(content, RESULTS_CSV)
+  if (upload.problems.length > 0) {
+    const listed = upload.problems.slice(0, 20).map((problem) => `line ${problem.line}: ${problem.reason}`)
+    throw new InvalidError('results_invalid', `No results were saved. ${listed.join('; ')}${upload.problems.length > 20 ? '; …' : ''}`)
+  }
   return recordResults(
     platform,
     scope,
     sessionId,
-    records.map((record, i) => ({ line: i + 2, email: record.email ?? '', score: /^\d+$/.test(record.score ?? '') ? Number(record.score) : Number.NaN })),
+    upload.rows.map(({ line, values }) => ({ line, email: values.email ?? '', score: /^\d+$/.test(values.score ?? '') ? Number(values.score) : Number.NaN })),
   )
 }

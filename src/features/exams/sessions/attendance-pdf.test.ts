@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { promisify } from 'node:util'
-import { newOrg, newPerson, type PersonFixture, uniqueEmail, utcHourInDays } from '../../../../test/support/factories.ts'
+import { moveExamSession, newOrg, newPerson, type PersonFixture, uniqueEmail, utcHourInDays } from '../../../../test/support/factories.ts'
 import { startTestApp, type TestApp, type TestClient } from '../../../../test/support/harness.ts'
 import { drawnGlyphCodes, pdfText as extractText, SCRIPT_NAMES, shapedGlyphs } from '../../../../test/support/pdf.ts'
 import type { OrgScope } from '../../orgs/service.ts'
@@ -86,7 +86,10 @@ describe('attendance sheet PDF', () => {
     await registerCandidate(platform, scope, session.id, { name: 'Wendy Waitlisted', email: uniqueEmail('waiting') })
     const first = seated[0]
     assert.ok(first)
+    const minutesAhead = (session.startsAt.getTime() - platform.clock.now().getTime()) / 60_000
+    await moveExamSession(testApp, session.id, 30) // check-in opens an hour before the start
     await checkInCandidate(platform, scope, session.id, first.id)
+    await moveExamSession(testApp, session.id, minutesAhead)
 
     const { response, bytes } = await sheetOf(session)
     assert.equal(response.headers['content-type'], 'application/pdf')

@@ -1,5 +1,5 @@
 import { and, eq, inArray } from 'drizzle-orm'
-import { csvRowKey, parseCsvUpload } from '../../../platform/csv.ts'
+import { type CsvFormat, csvRowKey, parseCsvUpload, problemOf, quoted, type RowProblem } from '../../../platform/csv.ts'
 import { ConflictError, NotFoundError } from '../../../platform/errors.ts'
 import type { Platform } from '../../../platform/platform.ts'
 import { zonedToUtc } from '../../../platform/time-zones.ts'
@@ -8,13 +8,21 @@ import { type ExamSessionImportRow, examSessionImports, examSessions } from '../
 import { checkPlanned, loadBookings, loadCatalog, lockScheduling, type PlannedSession } from './scheduling.ts'
 
 export const MAX_IMPORT_ROWS = 5000
-const REQUIRED_COLUMNS = ['exam', 'centre', 'room', 'start'] as const
-export const EXPECTED_COLUMNS = 'exam, centre, room, start, end (optional), seats (optional), proctor (optional)'
 const INSERT_BATCH = 500
+const WHEN = "YYYY-MM-DD HH:MM in the centre's time zone"
 
-export interface RowProblem {
-  line: number
-  reason: string
+/** The columns of an exam sessions file. */
+export const EXAM_SESSIONS_CSV: CsvFormat = {
+  columns: [
+    { name: 'exam', note: 'its code', examples: ['FA-101', 'FA-101'] },
+    { name: 'centre', note: 'its code', examples: ['LON1', 'LON1'] },
+    { name: 'room', note: 'its name', examples: ['Room A', 'Room B'] },
+    { name: 'start', note: WHEN, examples: ['2027-03-01 09:00', '2027-03-01 14:00'] },
+    { name: 'end', isOptional: true, note: "the exam's duration after the start when empty", examples: ['2027-03-01 11:00', ''] },
+    { name: 'seats', isOptional: true, note: "the room's capacity when empty", examples: ['12', ''] },
+    { name: 'proctor', isOptional: true, note: 'their email', examples: ['proctor@example.org', ''] },
+  ],
+  maxRows: MAX_IMPORT_ROWS,
 }
 
 /** Why a valid row could not be created at the testing portal (the first broken rule), given its proctor's portal ID; empty when it could. */
@@ -50,18 +58,17 @@ export async function previewExamSessionImport(
   options: { portalCheck?: PortalRowCheck } = {},
 ): Promise<ExamSessionImportPreview> {
   requireRole(scope, 'staff')
-  const records = parseCsvUpload(file.content, { required: REQUIRED_COLUMNS, expected: EXPECTED_COLUMNS, maxRows: MAX_IMPORT_ROWS })
+  const upload = parseCsvUpload(file.content, EXAM_SESSIONS_CSV)
   const catalog = await loadCatalog(platform.db, scope)
   const examsByCode = new Map([...catalog.exams.values()].map((exam) => [exam.code.toLowerCase(), exam]))
   const centresByCode = new Map([...catalog.centres.values()].map((centre) => [centre.code.toLowerCase(), centre]))
   const roomsByName = new Map([...catalog.rooms.values()].map((room) => [`${room.centreId}\n${room.name.toLowerCase()}`, room]))
   const proctorsByEmail = new Map([...catalog.proctors.values()].map((proctor) => [proctor.email, proctor]))
 
-  const problems: RowProblem[] = []
+  const problems = [...upload.problems]
   const resolved: { planned: PlannedSession; key: string }[] = []
-  records.forEach((record, i) => {
-    const line = i + 2
-    const text = (column: string) => (record[column] ?? '').trim()
+  for (const { line, values } of upload.rows) {
+    const text = (column: string) => (values[column] ?? '').trim()
     const exam = examsByCode.get(text('exam').toLowerCase())
     const centre = centresByCode.get(text('centre').toLowerCase())
     const room = centre && roomsByName.get(`${centre.id}\n${text('room').toLowerCase()}`)
@@ -70,26 +77,21 @@ export async function previewExamSessionImport(
     const endsAt =
       centre && (text('end') ? zonedToUtc(text('end'), centre.timeZone) : startsAt && exam && new Date(startsAt.getTime() + exam.durationMinutes * 60_000))
     const seats = text('seats') ? Number(text('seats')) : room?.capacity
-    const reason = !exam
-      ? `unknown exam code "${text('exam')}"`
-      : !centre
-        ? `unknown centre "${text('centre')}"`
-        : !room
-          ? `unknown room "${text('room')}" at centre ${centre.code}`
-          : text('proctor') && !proctor
-            ? `unknown proctor "${text('proctor')}"`
-            : !startsAt
-              ? `bad start "${text('start')}" (use YYYY-MM-DD HH:MM in the centre's time zone)`
-              : !endsAt
-                ? `bad end "${text('end')}" (use YYYY-MM-DD HH:MM in the centre's time zone)`
-                : undefined
-    if (reason || !exam || !room || !startsAt || !endsAt || seats === undefined) {
-      problems.push({ line, reason: reason ?? 'incomplete row' })
-      return
+    const problem = problemOf(line, [
+      !exam && `unknown exam code ${quoted(text('exam'))}`,
+      !centre && `unknown centre ${quoted(text('centre'))}`,
+      centre && !room && `unknown room ${quoted(text('room'))} at centre ${centre.code}`,
+      Boolean(text('proctor')) && !proctor && `unknown proctor ${quoted(text('proctor'))}`,
+      centre && !startsAt && `bad start ${quoted(text('start'))} (use ${WHEN})`,
+      centre && startsAt && !endsAt && `bad end ${quoted(text('end'))} (use ${WHEN})`,
+    ])
+    if (problem || !exam || !room || !startsAt || !endsAt || seats === undefined) {
+      problems.push(problem ?? { line, reason: 'incomplete row' })
+      continue
     }
     const planned = { line, examId: exam.id, roomId: room.id, proctorId: proctor?.id ?? null, startsAt, endsAt, seats }
     resolved.push({ planned, key: sessionRowKey(scope.orgId, planned) })
-  })
+  }
 
   const createdKeys = await existingKeys(
     platform,
@@ -119,7 +121,7 @@ export async function previewExamSessionImport(
       orgId: scope.orgId,
       fileName: file.fileName.slice(0, 200),
       rows,
-      totalRows: records.length,
+      totalRows: upload.totalRows,
       validRows: rows.length,
       alreadyCreated: resolved.length - fresh.length,
       createdByAccountId: scope.accountId,

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
+import { expectedColumns, sampleRows, sendCsv } from '../../../platform/csv.ts'
 import { type SortQuery, SortQueryFields } from '../../../platform/db/sort.ts'
 import { ConflictError, InvalidError } from '../../../platform/errors.ts'
 import type { TypedApp, TypedRequest } from '../../../platform/feature.ts'
@@ -32,7 +33,7 @@ import { ConnectFirst, PortalSelectionActions, portalAccessOf } from '../portal/
 import { startPortalRun } from '../portal/runs.ts'
 import { CandidatesSection } from '../registrations/pages.tsx'
 import { EXAM_SESSION_STATUSES, type ExamSessionStatus } from '../schema.ts'
-import { confirmExamSessionImport, EXPECTED_COLUMNS, MAX_IMPORT_ROWS, previewExamSessionImport } from './bulk.ts'
+import { confirmExamSessionImport, EXAM_SESSIONS_CSV, MAX_IMPORT_ROWS, previewExamSessionImport } from './bulk.ts'
 import { loadCatalog, planFromLocalTimes } from './scheduling.ts'
 import {
   cancelExamSessions,
@@ -620,12 +621,12 @@ export async function sessionRoutes(app: TypedApp): Promise<void> {
       <article>
         <h1>Create exam sessions from a CSV file</h1>
         <p>
-          One exam session per line, with a header line naming the columns <code>{EXPECTED_COLUMNS}</code>. The exam and centre are their codes, the room its
-          name at that centre, start and end <code>YYYY-MM-DD HH:MM</code> in the centre's time zone (the end defaults to the start plus the exam's duration),
-          seats default to the room's capacity, and the proctor is their email. Nothing is created until you have seen the preview and confirmed.
+          One exam session per line, with a header line naming the columns <code safe>{expectedColumns(EXAM_SESSIONS_CSV)}</code>. Nothing is created until you
+          have seen the preview and confirmed.
         </p>
         <CsvUploadForm
           action={`${base(scope)}/import`}
+          sampleHref={`${base(scope)}/import/sample.csv`}
           csrfToken={reply.csrfToken()}
           state={state}
           maxRows={MAX_IMPORT_ROWS}
@@ -646,6 +647,10 @@ export async function sessionRoutes(app: TypedApp): Promise<void> {
     )
   }
   app.get('/orgs/:orgId/exam-sessions/import', async (request, reply) => uploadPage(request, reply))
+  app.get('/orgs/:orgId/exam-sessions/import/sample.csv', async (request, reply) => {
+    requireRole(scopeOf(request), 'staff')
+    return sendCsv(reply, 'exam-sessions-sample.csv', sampleRows(EXAM_SESSIONS_CSV))
+  })
   app.post('/orgs/:orgId/exam-sessions/import', { schema: { body: PortalChoice } }, async (request, reply) => {
     const scope = scopeOf(request)
     const alsoAtPortal = request.body.portal === '1'

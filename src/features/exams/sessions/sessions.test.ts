@@ -318,6 +318,23 @@ describe('creating exam sessions from CSV', () => {
     assert.equal(await sessionCount(), before + 8)
   })
 
+  it('lists every problem of a row, and offers a sample file with the columns it reads', async () => {
+    const content = Buffer.from(`${header}\nXX-9,NOPE,Z,soon,,,ghost@example.org\nXX-9,LON,Z,not a time,,,`)
+    const preview = await previewExamSessionImport(testApp.platform, scope, { fileName: 'bad.csv', content })
+    assert.deepEqual(preview.problems, [
+      { line: 2, reason: 'unknown exam code "XX-9"; unknown centre "NOPE"; unknown proctor "ghost@example.org"' },
+      { line: 3, reason: `unknown exam code "XX-9"; unknown room "Z" at centre LON; bad start "not a time" (use YYYY-MM-DD HH:MM in the centre's time zone)` },
+    ])
+    const client = testApp.client()
+    await client.signIn(owner.email, owner.password)
+    const form = await client.get(`/orgs/${scope.orgId}/exam-sessions/import`)
+    const sampleHref = /href="([^"]+)"[^>]*>Download a sample file/.exec(form.body)?.[1] ?? ''
+    const sample = await client.get(sampleHref)
+    assert.equal(sample.statusCode, 200)
+    assert.equal(sample.body.split('\n')[0], 'exam,centre,room,start,end,seats,proctor')
+    assert.equal(sample.body.trim().split('\n').length, 3, 'a header and two example rows')
+  })
+
   it('creates nothing when the room was booked between preview and confirmation', async () => {
     const { platform } = testApp
     const content = Buffer.from(`${header}\nFA-101,LON,B,${londonTime(200, '09:00')},,5,\nFA-101,LON,B,${londonTime(201, '09:00')},,5,`)

@@ -1,0 +1,2 @@
+ALTER TABLE "exams" ADD COLUMN "check_in_opens_minutes_before" integer DEFAULT 60 NOT NULL;--> statement-breakpoint
+ALTER TABLE "exams" ADD COLUMN "results_open_minutes_before" integer DEFAULT 0 NOT NULL;

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, inArray, max, sql } from 'drizzle-orm'
+import { and, count, eq, inArray, max, sql } from 'drizzle-orm'
 import { type CsvFormat, parseCsvUpload, problemOf, quoted, type RowProblem } from '../../../platform/csv.ts'
 import type { Db } from '../../../platform/db/client.ts'
 import { orderByOf, resolveSort, type SortableColumns, type SortQuery } from '../../../platform/db/sort.ts'

@@ -7,14 +7,14 @@ import { createSignCryptosuite } from '@digitalbazaar/eddsa-jcs-2022-cryptosuite
 import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite'
 import { CredentialIssuancePurpose, signPresentation } from '@digitalbazaar/vc'
 import { createDocumentLoader, type DocumentLoader, type JsonObject, OPEN_BADGES_V3_URL } from './contexts.ts'
-import { buildDidDocument, type DidDocument, didKeyFor, didKeyVerificationMethodFor, didWebFor, generateIssuerKey } from './keys.ts'
-import { type CredentialSigner, ed25519SignerFor, signCredential } from './sign.ts'
+import { buildDidDocument, type DidDocument, didKeyFor, didKeyVerificationMethodFor, didWebFor, generateIssuerKey, type KeyType } from './keys.ts'
+import { type CredentialSigner, keySignerFor, signCredential } from './sign.ts'
 import { type BitstringStatusListEntry, createStatusListCredential, type StatusPurpose, statusEntry } from './status-list.ts'
 
 export const PUBLIC_URL = new URL('https://laurel.example')
 
-export async function didKeySigner(): Promise<CredentialSigner> {
-  const key = await generateIssuerKey()
+export async function didKeySigner(keyType: KeyType = 'Ed25519'): Promise<CredentialSigner> {
+  const key = await generateIssuerKey(keyType)
   return { did: didKeyFor(key.publicKeyMultibase), verificationMethodId: didKeyVerificationMethodFor(key.publicKeyMultibase), ...key }
 }
 
@@ -146,7 +146,7 @@ export async function addProof(
   const proofs = document.proof === undefined ? [] : Array.isArray(document.proof) ? (document.proof as JsonObject[]) : [document.proof as JsonObject]
   const unsecured = { ...document }
   delete unsecured.proof
-  const ed25519Signer = { ...(await ed25519SignerFor(signer)), id: options.verificationMethod ?? signer.verificationMethodId }
+  const ed25519Signer = { ...(await keySignerFor(signer)), id: options.verificationMethod ?? signer.verificationMethodId }
   let suite: LinkedDataSuite
   if (options.kind === 'Ed25519Signature2020') {
     suite = new Ed25519Signature2020({ signer: ed25519Signer })
@@ -179,6 +179,6 @@ export async function presentationOf(
     holder: holder.did,
     verifiableCredential: credentials,
   }
-  const suite = new DataIntegrityProof({ signer: await ed25519SignerFor(holder), cryptosuite: eddsaRdfc2022 })
+  const suite = new DataIntegrityProof({ signer: await keySignerFor(holder), cryptosuite: eddsaRdfc2022 })
   return signPresentation({ presentation, suite, documentLoader, ...options })
 }

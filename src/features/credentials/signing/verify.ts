@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto'
-import { DataIntegrityProof, type LinkedDataSuite, type ProofVerification } from '@digitalbazaar/data-integrity'
+import { type Cryptosuite, DataIntegrityProof, type LinkedDataSuite, type ProofVerification } from '@digitalbazaar/data-integrity'
+import { cryptosuite as ecdsaRdfc2019 } from '@digitalbazaar/ecdsa-rdfc-2019-cryptosuite'
+import { createVerifyCryptosuite as ecdsaSd2023 } from '@digitalbazaar/ecdsa-sd-2023-cryptosuite'
 import { Ed25519Signature2020 } from '@digitalbazaar/ed25519-signature-2020'
+import { cryptosuite as eddsa2022 } from '@digitalbazaar/eddsa-2022-cryptosuite'
 import { createVerifyCryptosuite } from '@digitalbazaar/eddsa-jcs-2022-cryptosuite'
 import { checkStatus } from '@digitalbazaar/vc-bitstring-status-list'
 import type { MemoTable } from '../../../platform/memo.ts'
@@ -109,14 +112,24 @@ export function isJsonLdError(error: unknown): boolean {
   return error instanceof Error && error.name.startsWith('jsonld.')
 }
 
+/** The Data Integrity cryptosuites Laurel verifies besides eddsa-rdfc-2022, by name. */
+const VERIFY_CRYPTOSUITES = new Map<unknown, () => Cryptosuite>([
+  ['eddsa-jcs-2022', createVerifyCryptosuite],
+  ['ecdsa-rdfc-2019', () => ecdsaRdfc2019],
+  // Derived (selectively disclosed) proofs only: a base proof is for the holder, not for verifiers.
+  ['ecdsa-sd-2023', ecdsaSd2023],
+  // The draft name of eddsa-rdfc-2022, still found in credentials issued in 2023.
+  ['eddsa-2022', () => eddsa2022],
+])
+
 function verificationSuiteFor(proof: JsonObject): LinkedDataSuite | undefined {
   if (proof.type === 'Ed25519Signature2020') return new Ed25519Signature2020()
   if (proof.type !== 'DataIntegrityProof') return undefined
   // The fast canonicaliser handles Laurel's own credential shape (property-tested byte-identical to
   // rdf-canonize) and hands every other document to the general algorithm.
   if (proof.cryptosuite === 'eddsa-rdfc-2022') return new DataIntegrityProof({ cryptosuite: fastEddsaRdfc2022 })
-  if (proof.cryptosuite === 'eddsa-jcs-2022') return new DataIntegrityProof({ cryptosuite: createVerifyCryptosuite() })
-  return undefined
+  const cryptosuite = VERIFY_CRYPTOSUITES.get(proof.cryptosuite)
+  return cryptosuite && new DataIntegrityProof({ cryptosuite: cryptosuite() })
 }
 
 /**

@@ -186,12 +186,14 @@ export class SigningPool {
     for (let count = 0; count < this.size; count++) this.#workers.push(this.#spawn())
   }
 
-  async sign(credentials: object[], signer: CredentialSigner): Promise<SignedCredential[]> {
+  /** `options` add to the pool's own (a cryptosuite, say). */
+  async sign(credentials: object[], signer: CredentialSigner, options: SignOptions = {}): Promise<SignedCredential[]> {
     if (this.#closed) throw new Error('The signing pool is closed.')
     const chunkSize = Math.max(1, Math.min(MAX_CHUNK, Math.ceil(credentials.length / (this.size * 4))))
     const chunks: object[][] = []
     for (let start = 0; start < credentials.length; start += chunkSize) chunks.push(credentials.slice(start, start + chunkSize))
-    const results = await Promise.all(chunks.map((chunk) => this.#enqueue({ credentials: chunk, signer, options: this.#options })))
+    const taskOptions = { ...this.#options, ...options }
+    const results = await Promise.all(chunks.map((chunk) => this.#enqueue({ credentials: chunk, signer, options: taskOptions })))
     return results.flat()
   }
 

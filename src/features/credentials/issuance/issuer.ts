@@ -110,6 +110,25 @@ export async function getActiveSigner(platform: Platform, orgId: string, db: Db 
   return signerOf(platform, db, orgId, key?.id ?? (await createIssuerKey(platform, db, orgId, 'Ed25519')), didMethod)
 }
 
+/**
+ * A signer for a DID the org has issued under: its did:web with the active Ed25519 key, or the
+ * did:key of one of its keys, retired ones too (a did:key is its key, so only that key speaks for it).
+ */
+export async function signerForDid(platform: Platform, orgId: string, did: string, db: Db = platform.db): Promise<IssuerSigner> {
+  if (did === didWebFor(platform.config.publicUrl, orgId)) {
+    const key = (await activeKeysWithSettings(db, orgId)).find((candidate) => candidate.keyType === 'Ed25519')
+    return signerOf(platform, db, orgId, key?.id ?? (await createIssuerKey(platform, db, orgId, 'Ed25519')), 'web')
+  }
+  const [key] = did.startsWith('did:key:')
+    ? await db
+        .select({ id: issuerKeys.id })
+        .from(issuerKeys)
+        .where(and(eq(issuerKeys.orgId, orgId), eq(issuerKeys.publicKeyMultibase, did.slice('did:key:'.length))))
+    : []
+  if (!key) throw new NotFoundError('issuer_key', did)
+  return signerOf(platform, db, orgId, key.id, 'key')
+}
+
 async function signerOf(platform: Platform, db: Db, orgId: string, keyId: string, didMethod: DidMethod): Promise<IssuerSigner> {
   const cacheKey = `${keyId} ${didMethod}`
   const cached = signerCache.get(cacheKey)

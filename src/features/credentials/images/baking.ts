@@ -3,6 +3,7 @@ import { and, eq } from 'drizzle-orm'
 import type { Db } from '../../../platform/db/client.ts'
 import { DomainError, InvalidError } from '../../../platform/errors.ts'
 import { achievements } from '../schema.ts'
+import { isCompactJws } from '../signing/jwt.ts'
 
 // Open Badges 3.0 §5.3 "Baked Badge": the signed credential travels inside its badge image, in a PNG
 // iTXt chunk or an SVG <openbadges:credential> element, as the same JSON a .json download holds.
@@ -77,7 +78,7 @@ export function credentialFromFile(data: Buffer): { document: unknown; source: C
     .replace(/^\uFEFF/, '')
     .trim()
   if (text.startsWith('<')) return { document: parseBaked(unbakeSvg(text) ?? missing('SVG')), source: 'svg' }
-  if (isCompactJws(text)) unsupportedJwt()
+  if (isCompactJws(text)) return { document: text, source: 'json' }
   try {
     return { document: JSON.parse(text), source: 'json' }
   } catch {
@@ -85,19 +86,14 @@ export function credentialFromFile(data: Buffer): { document: unknown; source: C
   }
 }
 
+/** A baked credential: JSON with an embedded proof, or a VC-JWT (a compact JWS, kept as the string verification takes). */
 function parseBaked(text: string): unknown {
-  if (isCompactJws(text)) unsupportedJwt()
+  if (isCompactJws(text)) return text
   try {
     return JSON.parse(text)
   } catch {
     throw new InvalidError('malformed_baked_credential', 'The credential baked into this image is not valid JSON.')
   }
-}
-
-const isCompactJws = (text: string) => /^[\w-]+\.[\w-]+\.[\w-]*$/.test(text)
-
-function unsupportedJwt(): never {
-  throw new InvalidError('unsupported_vc_jwt', 'This is a VC-JWT credential (a compact JWS). This verifier checks credentials with an embedded proof, as JSON.')
 }
 
 function missing(format: 'PNG' | 'SVG'): never {

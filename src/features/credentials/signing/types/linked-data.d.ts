@@ -16,6 +16,7 @@ declare module '@digitalbazaar/ed25519-multikey' {
   }
   export function generate(options?: { id?: string; controller?: string; seed?: Uint8Array }): Promise<Ed25519KeyPair & { secretKeyMultibase: string }>
   export function from(key: object): Promise<Ed25519KeyPair>
+  export function toJwk(options: { keyPair: Ed25519KeyPair }): Promise<Record<string, unknown>>
 }
 
 declare module '@digitalbazaar/did-method-key' {
@@ -148,6 +149,7 @@ declare module '@digitalbazaar/ecdsa-multikey' {
   }
   export function generate(options: { curve: 'P-256' | 'P-384'; id?: string; controller?: string }): Promise<EcdsaKeyPair>
   export function from(key: object): Promise<EcdsaKeyPair>
+  export function toJwk(options: { keyPair: EcdsaKeyPair; secretKey?: boolean }): Promise<Record<string, unknown>>
 }
 
 declare module '@digitalbazaar/ecdsa-rdfc-2019-cryptosuite' {

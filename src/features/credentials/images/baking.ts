@@ -66,8 +66,8 @@ export async function badgeImageTypeOf(db: Db, scope: { orgId: string }, achieve
 export type CredentialFileSource = 'json' | 'png' | 'svg'
 
 /**
- * What a verifier uploads: a credential file (JSON) or a baked PNG or SVG badge. Returns the parsed
- * credential; throws an InvalidError saying what is wrong with the file otherwise.
+ * What a verifier uploads: a credential file (JSON or a VC-JWT) or a baked PNG or SVG badge. Returns the
+ * parsed credential (a VC-JWT as its token string); throws an InvalidError saying what is wrong with the file otherwise.
  */
 export function credentialFromFile(data: Buffer): { document: unknown; source: CredentialFileSource } {
   if (data.subarray(0, 8).equals(PNG_SIGNATURE)) {

@@ -61,6 +61,8 @@ const plausibleApiBody = (ids: Record<string, string>) => ({
   results: [{ email: 'someone@example.org', score: 1 }],
   action: 'send_for_approval',
   erasurePolicy: 'keep_record',
+  didMethod: 'key',
+  cryptosuite: 'eddsa-rdfc-2022',
   title: 'Incident',
   dataCategories: ['credentials.credentials'],
   ...Object.fromEntries(BREACH_ELEMENT_FIELDS.map((field) => [field, 'x'])),

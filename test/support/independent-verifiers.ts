@@ -2,7 +2,7 @@
 // (a) @digitalcredentials/verifier-core (the Learner Credential Wallet's engine). It takes no document
 //     loader: it fetches status lists, did:web documents and the OB 3.0 schema with global fetch, so
 //     `installFetch` routes those requests to `fetchDocument` (did:web always resolves over https).
-// (b) @digitalbazaar/vc verifyCredential with the eddsa-rdfc-2022 and eddsa-jcs-2022 suites and a loader
+// (b) @digitalbazaar/vc verifyCredential with the eddsa-rdfc-2022, eddsa-jcs-2022 and ecdsa-rdfc-2019 suites and a loader
 //     holding only the standard contexts plus what `fetchDocument` returns (our DID documents and status
 //     lists). verifier-core has no eddsa-jcs-2022 suite: JCS credentials are for this one.
 import { readFileSync } from 'node:fs'
@@ -10,6 +10,8 @@ import { contexts as credentialsContexts } from '@digitalbazaar/credentials-cont
 import { DataIntegrityProof } from '@digitalbazaar/data-integrity'
 import dataIntegrityContext from '@digitalbazaar/data-integrity-context'
 import { driver as didKeyDriver } from '@digitalbazaar/did-method-key'
+import * as EcdsaMultikey from '@digitalbazaar/ecdsa-multikey'
+import { cryptosuite as ecdsaRdfc2019 } from '@digitalbazaar/ecdsa-rdfc-2019-cryptosuite'
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey'
 import { createVerifyCryptosuite as eddsaJcs2022 } from '@digitalbazaar/eddsa-jcs-2022-cryptosuite'
 import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite'
@@ -75,6 +77,7 @@ const standardContexts = new Map<string, object>([
 ])
 const didKeys = didKeyDriver()
 didKeys.use({ multibaseMultikeyHeader: 'z6Mk', fromMultibase: Ed25519Multikey.from })
+didKeys.use({ multibaseMultikeyHeader: 'zDna', fromMultibase: EcdsaMultikey.from })
 
 export async function verifyWithDigitalBazaar(credential: object, fetchDocument: FetchDocument) {
   const documentLoader = async (url: string) => {
@@ -93,7 +96,11 @@ export async function verifyWithDigitalBazaar(credential: object, fetchDocument:
     if (document) return found(document)
     throw new Error(`${url} is not available to the independent verifier`)
   }
-  const suite = [new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 }), new DataIntegrityProof({ cryptosuite: eddsaJcs2022() })]
+  const suite = [
+    new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 }),
+    new DataIntegrityProof({ cryptosuite: eddsaJcs2022() }),
+    new DataIntegrityProof({ cryptosuite: ecdsaRdfc2019 }),
+  ]
   const result = await digitalBazaarVerify({ credential, suite, documentLoader, checkStatus })
   const bit = (purpose: string) => result.statusResult?.results?.find((entry) => entry.credentialStatus.statusPurpose === purpose)?.status
   return { verified: result.verified, statusVerified: result.statusResult?.verified, revoked: bit('revocation'), suspended: bit('suspension') }

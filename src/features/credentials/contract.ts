@@ -49,6 +49,13 @@ export const ErasurePolicyForm = Type.Object({
   }),
 })
 
+export const IssuerSettingsForm = Type.Object({
+  didMethod: Type.Union([Type.Literal('web'), Type.Literal('key')], { errorMessage: 'Choose the DID method: web or key.' }),
+  cryptosuite: Type.Union([Type.Literal('eddsa-rdfc-2022'), Type.Literal('eddsa-jcs-2022'), Type.Literal('ecdsa-rdfc-2019')], {
+    errorMessage: 'Choose the signature suite: eddsa-rdfc-2022, eddsa-jcs-2022 or ecdsa-rdfc-2019.',
+  }),
+})
+
 export const CredentialsQuery = Type.Object({
   search: Type.Optional(Type.String({ maxLength: 200 })),
   achievementId: Type.Optional(Type.String({ maxLength: 64 })),

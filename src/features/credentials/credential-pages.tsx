@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { expectedColumns, sampleRows, sendCsv } from '../../platform/csv.ts'
+import { InvalidError } from '../../platform/errors.ts'
 import type { TypedApp } from '../../platform/feature.ts'
 import { type FieldErrors, parseForm } from '../../platform/http/forms.ts'
 import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, JobProgress, PurposeNotice, SelectField } from '../../platform/ui/components.tsx'
@@ -8,14 +9,14 @@ import { CsvPreview, CsvUploadForm, previewCsvUpload } from '../../platform/ui/c
 import { hasRole, requireRole, scopeOf } from '../orgs/service.ts'
 import { getAchievement, listAchievements } from './achievements.ts'
 import { loadVerificationLog, VerificationLog } from './analytics/pages.tsx'
-import { BulkParams, CredentialParams, ErasurePolicyForm, IssueForm, ReissueForm, RevokeForm } from './contract.ts'
+import { BulkParams, CredentialParams, ErasurePolicyForm, IssueForm, IssuerSettingsForm, ReissueForm, RevokeForm } from './contract.ts'
 import { bulkDeliveryCounts, getDelivery } from './delivery/delivery.ts'
 import { BulkDeliverySummary, DeliveryPanel } from './delivery/pages.tsx'
 import { FieldCheckboxes } from './field-checkboxes.tsx'
 import { badgeFormat, badgePath } from './images/baking.ts'
 import { BULK_ISSUANCE_CSV, confirmBulkIssuance, getBulkIssuance, previewBulkIssuance } from './issuance/bulk.ts'
 import { issueCredential } from './issuance/issuance.ts'
-import { getActiveSigner, rotateIssuerKey, usesDidWeb } from './issuance/issuer.ts'
+import { type DidMethod, getIssuerSettings, getIssuingSigner, rotateIssuerKey, setIssuerSettings } from './issuance/issuer.ts'
 import { lineageOf, reissueCredential } from './issuance/lineage.ts'
 import { issueBulkJob } from './jobs.ts'
 import { countCertificateZipParts } from './pdf/zip.ts'
@@ -452,12 +453,14 @@ export async function credentialPages(app: TypedApp): Promise<void> {
   app.get('/orgs/:orgId/issuer', async (request, reply) => {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
-    const signer = await getActiveSigner(platform, scope.orgId)
+    const settings = await getIssuerSettings(platform, scope.orgId)
+    const { signer } = await getIssuingSigner(platform, scope.orgId)
+    const isAdmin = hasRole(scope.role, 'admin')
     return reply.page(
       'Issuer identity',
       <>
         <h1>Issuer identity</h1>
-        <p>Credentials are signed with an Ed25519 key under this DID. Verifiers check the signature against it.</p>
+        <p>Credentials are signed under this DID. Verifiers check the signature against it.</p>
         <dl>
           <dt>DID</dt>
           <dd>
@@ -465,28 +468,71 @@ export async function credentialPages(app: TypedApp): Promise<void> {
           </dd>
           <dt>Method</dt>
           <dd>
-            {usesDidWeb(platform) ? (
+            {settings.didMethod === 'web' ? (
               <>
                 did:web — its document is at <a href={`/issuers/${scope.orgId}/did.json`}>did.json</a> and lists every key, old ones included.
               </>
             ) : (
-              'did:key — the public URL is not https, so the DID is the key itself; rotating the key changes the DID, and old credentials keep verifying.'
+              'did:key — the DID is the key itself; rotating the key changes the DID, and old credentials keep verifying.'
             )}
           </dd>
+          <dt>Signature suite</dt>
+          <dd safe>{CRYPTOSUITE_LABELS[settings.cryptosuite]}</dd>
         </dl>
-        {hasRole(scope.role, 'admin') ? (
-          <form method="post" action={`/orgs/${scope.orgId}/issuer/rotate`} data-confirm="Make a new signing key? Credentials issued before stay valid.">
-            <CsrfField token={reply.csrfToken()} />
-            <button type="submit" class="secondary">
-              Rotate signing key
-            </button>
-          </form>
+        {isAdmin ? (
+          <>
+            <h2>Change how credentials are signed</h2>
+            <p>Credentials issued before a change keep verifying. Requests through the VC-API can still ask for another suite.</p>
+            <form method="post" action={`/orgs/${scope.orgId}/issuer/settings`}>
+              <CsrfField token={reply.csrfToken()} />
+              <fieldset>
+                <legend>DID method</legend>
+                {(Object.keys(DID_METHOD_LABELS) as DidMethod[]).map((method) => (
+                  <label>
+                    <input type="radio" name="didMethod" value={method} checked={method === settings.didMethod} /> <span safe>{DID_METHOD_LABELS[method]}</span>
+                  </label>
+                ))}
+              </fieldset>
+              <fieldset>
+                <legend>Signature suite</legend>
+                {(Object.keys(CRYPTOSUITE_LABELS) as (keyof typeof CRYPTOSUITE_LABELS)[]).map((suite) => (
+                  <label>
+                    <input type="radio" name="cryptosuite" value={suite} checked={suite === settings.cryptosuite} />{' '}
+                    <span safe>{CRYPTOSUITE_LABELS[suite]}</span>
+                  </label>
+                ))}
+              </fieldset>
+              <button type="submit">Save</button>
+            </form>
+            <form method="post" action={`/orgs/${scope.orgId}/issuer/rotate`} data-confirm="Make new signing keys? Credentials issued before stay valid.">
+              <CsrfField token={reply.csrfToken()} />
+              <button type="submit" class="secondary">
+                Rotate signing keys
+              </button>
+            </form>
+          </>
         ) : (
           ''
         )}
       </>,
       { orgId: scope.orgId },
     )
+  })
+  app.post('/orgs/:orgId/issuer/settings', async (request, reply) => {
+    const scope = scopeOf(request)
+    const form = parseForm(IssuerSettingsForm, request.body)
+    if (!form.ok) {
+      reply.flash('error', 'Choose a DID method and a signature suite.')
+    } else {
+      try {
+        await setIssuerSettings(platform, scope, form.value)
+        reply.flash('success', 'Saved. New credentials are signed this way.')
+      } catch (error) {
+        if (!(error instanceof InvalidError)) throw error
+        reply.flash('error', error.message)
+      }
+    }
+    return reply.redirect(`/orgs/${scope.orgId}/issuer`)
   })
   app.post('/orgs/:orgId/issuer/rotate', async (request, reply) => {
     const scope = scopeOf(request)
@@ -495,6 +541,17 @@ export async function credentialPages(app: TypedApp): Promise<void> {
     return reply.redirect(`/orgs/${scope.orgId}/issuer`)
   })
 }
+
+const DID_METHOD_LABELS: Record<DidMethod, string> = {
+  web: 'did:web — one DID for the organisation, served by this site; needs the site to be reachable over https',
+  key: 'did:key — the DID is the key itself; works without a public https address',
+}
+
+const CRYPTOSUITE_LABELS = {
+  'eddsa-rdfc-2022': 'eddsa-rdfc-2022 (Ed25519) — the default, accepted by most verifiers',
+  'eddsa-jcs-2022': 'eddsa-jcs-2022 (Ed25519) — signs the JSON as written, for verifiers without JSON-LD',
+  'ecdsa-rdfc-2019': 'ecdsa-rdfc-2019 (P-256) — for verifiers limited to NIST curves; needs did:web',
+} as const
 
 /** What a recipient's name and address are used for, told where staff enter them. */
 const RECIPIENT_PURPOSE =

@@ -41,7 +41,7 @@ export const issueBulkJob = defineJob({
         const chunk = bulk.rows.slice(start, start + CHUNK)
         const outcomes = await issueCredentials(platform, scope, chunk.map(bulkRowInput), {
           bulkIssuanceId,
-          signBatch: (documents, signer) => pool.sign(documents, signer) as Promise<Record<string, unknown>[]>,
+          signBatch: (documents, signer, cryptosuite) => pool.sign(documents, signer, { cryptosuite }) as Promise<Record<string, unknown>[]>,
         })
         done += chunk.length
         // Counted from the rows, not from what this attempt inserted: an attempt taken up again after

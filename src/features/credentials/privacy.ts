@@ -87,7 +87,8 @@ export const credentialsPrivacy = definePrivacyProvider({
       columns: ['id', 'org_id', 'name', 'description', 'criteria', 'image_type', 'tags', 'alignments'],
       reason: 'What an achievement attests, written by the organisation',
     },
-    { table: 'issuer_keys', columns: ['id', 'org_id', 'public_key_multibase', 'secret_key_encrypted'], reason: 'The organisation’s signing keys' },
+    { table: 'issuer_keys', columns: ['id', 'org_id', 'key_type', 'public_key_multibase', 'secret_key_encrypted'], reason: 'The organisation’s signing keys' },
+    { table: 'issuer_settings', columns: ['org_id', 'did_method', 'cryptosuite'], reason: 'How the organisation signs its credentials' },
     {
       table: 'status_lists',
       columns: ['id', 'org_id', 'purpose', 'document'],

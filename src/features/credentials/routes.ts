@@ -11,6 +11,7 @@ import {
   CredentialsQuery,
   ErasurePolicyForm,
   IssueApiBody,
+  IssuerSettingsForm,
   PublicCredentialParams,
   ReissueApiBody,
   RevokeForm,
@@ -24,7 +25,7 @@ import { credentialDetails } from './credential-details.ts'
 import { signedCredentialFile } from './holder.ts'
 import { credentialFromFile } from './images/baking.ts'
 import type { CredentialRow } from './issuance/issuance.ts'
-import { didDocumentOf } from './issuance/issuer.ts'
+import { didDocumentOf, getIssuerSettings, setIssuerSettings } from './issuance/issuer.ts'
 import { reissueCredential } from './issuance/lineage.ts'
 import { disclosedFields, publishedFields, SIGNED_FILE_ERASED, setErasurePolicy, signedFileAccess } from './public/disclosure.ts'
 import { type VerificationReport, verifyById, verifyDocument, verifyPresentationDocument } from './public/verification.ts'
@@ -197,6 +198,24 @@ export async function credentialRoutes(app: TypedApp): Promise<void> {
       await setErasurePolicy(platform, scopeOf(request), request.body.erasurePolicy)
       return { erasurePolicy: request.body.erasurePolicy }
     },
+  )
+
+  const issuerSettingsSchema = (summary: string) => ({ tags, summary, params: Type.Object({ orgId: Type.String() }), response: { 200: IssuerSettingsForm } })
+  app.get(
+    '/api/v1/orgs/:orgId/credentials/issuer-settings',
+    { config, schema: issuerSettingsSchema('How the org signs: its DID method and default signature suite') },
+    async (request) => getIssuerSettings(platform, scopeOf(request).orgId),
+  )
+  app.put(
+    '/api/v1/orgs/:orgId/credentials/issuer-settings',
+    {
+      config,
+      schema: {
+        ...issuerSettingsSchema('Choose the DID method (web or key) and the default suite (ecdsa-rdfc-2019 needs web); admins only'),
+        body: IssuerSettingsForm,
+      },
+    },
+    async (request) => setIssuerSettings(platform, scopeOf(request), request.body),
   )
 
   // Public documents: credentials, status lists, DID documents.

@@ -33,12 +33,16 @@ export const achievements = pgTable(
   (table) => [index('achievements_org_idx').on(table.orgId, table.name)],
 )
 
-/** An org's Ed25519 signing keys; retired keys stay listed in the DID document so old credentials verify. */
+/**
+ * An org's signing keys, one active per key type (Ed25519 for the eddsa suites, P-256 for
+ * ecdsa-rdfc-2019); retired keys stay listed in the DID document so old credentials verify.
+ */
 export const issuerKeys = pgTable(
   'issuer_keys',
   {
     id: idColumn('ikey'),
     orgId: text().notNull(),
+    keyType: text().$type<'Ed25519' | 'P-256'>().notNull().default('Ed25519'),
     publicKeyMultibase: text().notNull(),
     /** Keyring ciphertext of the secret key multibase. */
     secretKeyEncrypted: text().notNull(),
@@ -47,6 +51,14 @@ export const issuerKeys = pgTable(
   },
   (table) => [index('issuer_keys_org_idx').on(table.orgId, table.createdAt)],
 )
+
+/** How an org signs: its DID method (null: did:web when the public URL is https) and the suite it signs with unless asked otherwise. */
+export const issuerSettings = pgTable('issuer_settings', {
+  orgId: text().primaryKey(),
+  didMethod: text().$type<'web' | 'key'>(),
+  cryptosuite: text().$type<'eddsa-rdfc-2022' | 'eddsa-jcs-2022' | 'ecdsa-rdfc-2019'>().notNull().default('eddsa-rdfc-2022'),
+  updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+})
 
 export type StatusPurpose = 'revocation' | 'suspension'
 

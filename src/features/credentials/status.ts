@@ -4,7 +4,7 @@ import type { Db } from '../../platform/db/client.ts'
 import { ConflictError, NotFoundError } from '../../platform/errors.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { type OrgScope, requireRole } from '../orgs/service.ts'
-import { getActiveSigner, type IssuerSigner } from './issuance/issuer.ts'
+import { type IssuerSigner, signerForDid } from './issuance/issuer.ts'
 import { documentLoader } from './loader.ts'
 import { getCredentials } from './queries.ts'
 import { credentials, type StatusPurpose, statusLists } from './schema.ts'
@@ -27,7 +27,9 @@ export async function lockStatusAllocation(db: Db, orgId: string): Promise<void>
 }
 
 /**
- * Takes `count` free slots in the org's revocation and suspension lists. Indexes are drawn at
+ * Takes `count` free slots in the org's revocation and suspension lists issued by the signer's DID
+ * (a verifier requires the list's issuer to be the credential's: after a switch of DID method or a
+ * did:key rotation, new lists are started and the old ones stay with the credentials that point at them). Indexes are drawn at
  * random, as the Bitstring Status List spec advises, so a credential's neighbours in the list say
  * nothing about it. Call inside a transaction after `lockStatusAllocation`.
  */
@@ -37,7 +39,7 @@ export async function allocateStatusSlots(platform: Platform, db: Db, orgId: str
     const lists = await db
       .select({ id: statusLists.id, size: statusLists.size })
       .from(statusLists)
-      .where(and(eq(statusLists.orgId, orgId), eq(statusLists.purpose, purpose)))
+      .where(and(eq(statusLists.orgId, orgId), eq(statusLists.purpose, purpose), sql`${statusLists.document}->>'issuer' = ${signer.did}`))
       .orderBy(asc(statusLists.createdAt))
     const slots: { listId: string; index: number }[] = []
     for (let listNumber = 0; slots.length < count; listNumber++) {
@@ -152,7 +154,8 @@ async function republishStatusList(platform: Platform, db: Db, listId: string): 
         isNotNull(isRevocation ? credentials.revokedAt : credentials.suspendedAt),
       ),
     )
-  const signer = await getActiveSigner(platform, list.orgId, db)
+  // Signed again by the DID that issued it, which its credentials name as their issuer.
+  const signer = await signerForDid(platform, list.orgId, String(list.document?.issuer), db)
   const document = await signStatusList(
     platform,
     listId,

@@ -9,6 +9,7 @@ import { InvalidError } from '../../../platform/errors.ts'
 import type { OrgScope } from '../../orgs/service.ts'
 import { createAchievement } from '../achievements.ts'
 import { issueCredential } from '../issuance/issuance.ts'
+import { openBadgeJwt, p256JwtIssuer } from '../signing/test-fixtures.ts'
 import { bakePng, bakeSvg, credentialFromFile, unbakePng, unbakeSvg } from './baking.ts'
 import { checkImage } from './images.ts'
 
@@ -137,7 +138,8 @@ describe('baking and unbaking', () => {
     assert.match(failure(badgePng()), /This PNG image has no Open Badges credential baked into it/)
     assert.match(failure(Buffer.from(BADGE_SVG)), /This SVG image has no Open Badges credential/)
     assert.match(failure(bakePng(badgePng(), 'not json')), /not valid JSON/)
-    assert.match(failure(Buffer.from(bakeSvg(BADGE_SVG, 'eyJhbGciOiJFZERTQSJ9.eyJ2YyI6e319.c2ln'))), /VC-JWT/)
+    const jwt = 'eyJhbGciOiJFZERTQSJ9.eyJ2YyI6e319.c2ln'
+    assert.deepEqual(credentialFromFile(Buffer.from(bakeSvg(BADGE_SVG, jwt))), { document: jwt, source: 'svg' }, 'a VC-JWT is handed on as the token')
     assert.match(failure(Buffer.from('hello')), /The file is not JSON/)
     assert.deepEqual(credentialFromFile(Buffer.from(bakeSvg(BADGE_SVG, credential))), { document: JSON.parse(credential), source: 'svg' })
     assert.deepEqual(credentialFromFile(Buffer.from(`\uFEFF${credential}`)), { document: JSON.parse(credential), source: 'json' })
@@ -286,5 +288,15 @@ describe('baked badges over HTTP', () => {
     const plain = await testApp.app.inject({ method: 'POST', url: '/api/v1/verify', payload: { file: badgePng().toString('base64') } })
     assert.equal(plain.statusCode, 422)
     assert.equal(plain.json().code, 'no_baked_credential')
+  })
+
+  it('verifies a VC-JWT from another issuer, as a file and baked into PNG and SVG', async () => {
+    const token = await openBadgeJwt(await p256JwtIssuer())
+    const files = [Buffer.from(token), bakePng(badgePng(), token), Buffer.from(bakeSvg(BADGE_SVG, token))]
+    for (const file of files) {
+      const response = await testApp.app.inject({ method: 'POST', url: '/api/v1/verify', payload: { file: file.toString('base64') } })
+      assert.equal(response.statusCode, 200, response.body)
+      assert.equal(response.json().verdict, 'valid', response.body)
+    }
   })
 })

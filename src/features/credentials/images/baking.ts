@@ -1,5 +1,6 @@
 import { crc32, inflateSync } from 'node:zlib'
 import { DomainError, InvalidError } from '../../../platform/errors.ts'
+import { isCompactJws } from '../signing/jwt.ts'
 
 // Open Badges 3.0 §5.3 "Baked Badge": the signed credential travels inside its badge image, in a PNG
 // iTXt chunk or an SVG <openbadges:credential> element, as the same JSON a .json download holds.
@@ -52,8 +53,8 @@ export function bakeBadge(
 export type CredentialFileSource = 'json' | 'png' | 'svg'
 
 /**
- * What a verifier uploads: a credential file (JSON) or a baked PNG or SVG badge. Returns the parsed
- * credential; throws an InvalidError saying what is wrong with the file otherwise.
+ * What a verifier uploads: a credential file (JSON or a VC-JWT) or a baked PNG or SVG badge. Returns the
+ * parsed credential (a VC-JWT as its token string); throws an InvalidError saying what is wrong with the file otherwise.
  */
 export function credentialFromFile(data: Buffer): { document: unknown; source: CredentialFileSource } {
   if (data.subarray(0, 8).equals(PNG_SIGNATURE)) {
@@ -64,7 +65,7 @@ export function credentialFromFile(data: Buffer): { document: unknown; source: C
     .replace(/^\uFEFF/, '')
     .trim()
   if (text.startsWith('<')) return { document: parseBaked(unbakeSvg(text) ?? missing('SVG')), source: 'svg' }
-  if (isCompactJws(text)) unsupportedJwt()
+  if (isCompactJws(text)) return { document: text, source: 'json' }
   try {
     return { document: JSON.parse(text), source: 'json' }
   } catch {
@@ -72,19 +73,14 @@ export function credentialFromFile(data: Buffer): { document: unknown; source: C
   }
 }
 
+/** A baked credential: JSON with an embedded proof, or a VC-JWT (a compact JWS, kept as the string verification takes). */
 function parseBaked(text: string): unknown {
-  if (isCompactJws(text)) unsupportedJwt()
+  if (isCompactJws(text)) return text
   try {
     return JSON.parse(text)
   } catch {
     throw new InvalidError('malformed_baked_credential', 'The credential baked into this image is not valid JSON.')
   }
-}
-
-const isCompactJws = (text: string) => /^[\w-]+\.[\w-]+\.[\w-]*$/.test(text)
-
-function unsupportedJwt(): never {
-  throw new InvalidError('unsupported_vc_jwt', 'This is a VC-JWT credential (a compact JWS). This verifier checks credentials with an embedded proof, as JSON.')
 }
 
 function missing(format: 'PNG' | 'SVG'): never {

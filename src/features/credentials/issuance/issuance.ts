@@ -11,11 +11,11 @@ import { type Achievement, getAchievement } from '../achievements.ts'
 import { queueCredentialEmails } from '../delivery/delivery.ts'
 import { documentLoader } from '../loader.ts'
 import { achievements, credentials } from '../schema.ts'
-import { signCredential } from '../signing/sign.ts'
+import { type SigningCryptosuite, signCredential } from '../signing/sign.ts'
 import { statusEntry } from '../signing/status-list.ts'
 import { allocateStatusSlots, lockStatusAllocation, type StatusSlot } from '../status.ts'
 import { publicUrls } from '../urls.ts'
-import { getActiveSigner, type IssuerProfile, issuerProfile } from './issuer.ts'
+import { getIssuingSigner, type IssuerProfile, type IssuerSigner, issuerProfile } from './issuer.ts'
 
 export type CredentialRow = typeof credentials.$inferSelect
 
@@ -59,8 +59,8 @@ export interface IssueOutcome {
   isNew: boolean
 }
 
-/** Signs many documents at once; the bulk job passes a worker pool, single issuance signs in-process. */
-export type BatchSigner = (documents: Record<string, unknown>[], signer: Awaited<ReturnType<typeof getActiveSigner>>) => Promise<Record<string, unknown>[]>
+/** Signs many documents at once with the org's suite; the bulk job passes a worker pool, single issuance signs in-process. */
+export type BatchSigner = (documents: Record<string, unknown>[], signer: IssuerSigner, cryptosuite: SigningCryptosuite) => Promise<Record<string, unknown>[]>
 
 export function addMonths(date: Date, months: number): Date {
   const result = new Date(date)
@@ -166,9 +166,9 @@ export function buildCredentialDocument(
 /** Signs in this process, one after the other: right for single credentials and small batches. */
 function signInProcess(platform: Platform): BatchSigner {
   const loader = documentLoader(platform)
-  return async (documents, signer) => {
+  return async (documents, signer, cryptosuite) => {
     const signed: Record<string, unknown>[] = []
-    for (const document of documents) signed.push((await signCredential(document, signer, loader)) as Record<string, unknown>)
+    for (const document of documents) signed.push((await signCredential(document, signer, loader, { cryptosuite })) as Record<string, unknown>)
     return signed
   }
 }
@@ -190,7 +190,7 @@ export async function issueCredentials(
 ): Promise<IssueOutcome[]> {
   requireRole(scope, 'staff')
   const signBatch = options.signBatch ?? signInProcess(platform)
-  const signer = await getActiveSigner(platform, scope.orgId)
+  const { signer, cryptosuite } = await getIssuingSigner(platform, scope.orgId)
   const issuer = await issuerProfile(platform, scope, signer)
   return platform.db.transaction(async (tx) => {
     const keys = inputs.flatMap((input) => (input.idempotencyKey ? [input.idempotencyKey] : []))
@@ -247,6 +247,7 @@ export async function issueCredentials(
     const signed = await signBatch(
       prepared.map((item) => item.document),
       signer,
+      cryptosuite,
     )
     if (signed.length !== prepared.length) throw new Error('Signing returned a different number of credentials.')
     const values = prepared.map((item, i) => ({

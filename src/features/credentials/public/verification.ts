@@ -2,6 +2,7 @@ import type { Platform } from '../../../platform/platform.ts'
 import type { ViewedCredential } from '../analytics/analytics.ts'
 import { documentLoader, withDocument } from '../loader.ts'
 import { type CredentialToVerify, findCredentialToVerify } from '../queries.ts'
+import { isCompactJws, verifyJwtCredential } from '../signing/jwt.ts'
 import {
   type ProofOutcome,
   type StatusOutcome,
@@ -16,12 +17,16 @@ import { publicUrls } from '../urls.ts'
 export type { VerificationReport }
 
 /**
- * Checks a credential from anywhere: signature, issuer, status, validity dates and the OB 3.0 schema.
+ * Checks a credential from anywhere, with an embedded proof or as a VC-JWT (a compact JWS string):
+ * signature, issuer, status, validity dates and the OB 3.0 schema.
  * For credentials issued here it also folds in a suspension, which OB 3.0 credentials cannot carry
  * in their single status entry.
  */
 export async function verifyDocument(platform: Platform, document: unknown): Promise<VerificationReport> {
-  const report = await verifyCredential(document, verifyOptions(platform))
+  const report =
+    typeof document === 'string' && isCompactJws(document)
+      ? await verifyJwtCredential(document, verifyOptions(platform))
+      : await verifyCredential(document, verifyOptions(platform))
   if (report.verdict !== 'valid') return report
   const credentialId = ourCredentialIdOf(platform, document)
   const issued = credentialId ? await credentialToVerify(platform, credentialId) : undefined

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { contexts as credentialsContexts } from '@digitalbazaar/credentials-context'
 import dataIntegrityContext from '@digitalbazaar/data-integrity-context'
 import { driver as didKeyDriver } from '@digitalbazaar/did-method-key'
+import * as EcdsaMultikey from '@digitalbazaar/ecdsa-multikey'
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey'
 import multikeyContext from '@digitalbazaar/multikey-context'
 import { contexts as statusListContexts } from '@digitalbazaar/vc-bitstring-status-list-context'
@@ -110,6 +111,7 @@ export function bundledContextContent(url: string): { files: Buffer[]; published
 
 const didKeys = didKeyDriver()
 didKeys.use({ multibaseMultikeyHeader: 'z6Mk', fromMultibase: Ed25519Multikey.from })
+didKeys.use({ multibaseMultikeyHeader: 'zDna', fromMultibase: EcdsaMultikey.from })
 
 // Resolving a did:key derives its document from the key bytes: cheap, but done for every proof.
 const DID_KEY_CACHE_SIZE = 1000

@@ -17,7 +17,9 @@ describe('DIDs', () => {
     const key = 'z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK'
     assert.equal(didKeyFor(key), `did:key:${key}`)
     assert.equal(didKeyVerificationMethodFor(key), `did:key:${key}#${key}`)
-    assert.throws(() => didKeyFor('zDnaerDaTF5BXEavCrfRZEk316dpbLsfPDZ3WJ5hRTPFU2169'), /Ed25519/)
+    const p256 = 'zDnaerDaTF5BXEavCrfRZEk316dpbLsfPDZ3WJ5hRTPFU2169'
+    assert.equal(didKeyFor(p256), `did:key:${p256}`)
+    assert.throws(() => didKeyFor('z82LkvCwHNreneWpsgPEbV3gu1C6NFJEBg4srfJ5gdxEsMGRJ'), /Ed25519 \(z6Mk…\) or P-256 \(zDna…\)/)
   })
 
   it('didWebFor names the DID served from the origin under the org, whatever the path of the public URL', () => {

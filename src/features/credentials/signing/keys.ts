@@ -1,9 +1,14 @@
+import * as EcdsaMultikey from '@digitalbazaar/ecdsa-multikey'
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey'
 
+/** The key types an issuer holds: Ed25519 for the eddsa suites, P-256 for ecdsa-rdfc-2019. */
+export const KEY_TYPES = ['Ed25519', 'P-256'] as const
+export type KeyType = (typeof KEY_TYPES)[number]
+
 export interface IssuerKeyPair {
-  /** `z6Mk…`: multibase (base58btc) of the multicodec-prefixed Ed25519 public key. */
+  /** `z6Mk…` (Ed25519) or `zDna…` (P-256): multibase (base58btc) of the multicodec-prefixed public key. */
   publicKeyMultibase: string
-  /** `zrv…`: multibase of the multicodec-prefixed secret key; keep it encrypted at rest. */
+  /** Multibase of the multicodec-prefixed secret key; keep it encrypted at rest. */
   secretKeyMultibase: string
 }
 
@@ -21,15 +26,25 @@ export type DidDocument = {
   assertionMethod: string[]
 }
 
-const ED25519_PUBLIC_KEY_PREFIX = 'z6Mk'
+/** The multibase header of each key type's public key, which is also how a did:key names its type. */
+export const PUBLIC_KEY_PREFIXES: Record<KeyType, string> = { Ed25519: 'z6Mk', 'P-256': 'zDna' }
 
-export async function generateIssuerKey(): Promise<IssuerKeyPair> {
-  const { publicKeyMultibase, secretKeyMultibase } = await Ed25519Multikey.generate()
+export async function generateIssuerKey(keyType: KeyType = 'Ed25519'): Promise<IssuerKeyPair> {
+  const { publicKeyMultibase, secretKeyMultibase } =
+    keyType === 'P-256'
+      ? await (await EcdsaMultikey.generate({ curve: 'P-256' })).export({ publicKey: true, secretKey: true })
+      : await Ed25519Multikey.generate()
+  if (!publicKeyMultibase || !secretKeyMultibase) throw new Error(`The ${keyType} key pair could not be exported.`)
   return { publicKeyMultibase, secretKeyMultibase }
 }
 
+/** The type of a public key, from its multibase header; undefined for a type Laurel does not sign with. */
+export function keyTypeOf(publicKeyMultibase: string): KeyType | undefined {
+  return KEY_TYPES.find((keyType) => publicKeyMultibase.startsWith(PUBLIC_KEY_PREFIXES[keyType]))
+}
+
 export function didKeyFor(publicKeyMultibase: string): string {
-  if (!publicKeyMultibase.startsWith(ED25519_PUBLIC_KEY_PREFIX)) throw new Error('Expected an Ed25519 public key multibase (z6Mk…).')
+  if (!keyTypeOf(publicKeyMultibase)) throw new Error('Expected an Ed25519 (z6Mk…) or P-256 (zDna…) public key multibase.')
   return `did:key:${publicKeyMultibase}`
 }
 

@@ -2,6 +2,8 @@ import { createPrivateKey, createPublicKey, type KeyObject, sign } from 'node:cr
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { type Cryptosuite, DataIntegrityProof } from '@digitalbazaar/data-integrity'
+import * as EcdsaMultikey from '@digitalbazaar/ecdsa-multikey'
+import { cryptosuite as ecdsaRdfc2019 } from '@digitalbazaar/ecdsa-rdfc-2019-cryptosuite'
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey'
 import { createSignCryptosuite as eddsaJcs2022 } from '@digitalbazaar/eddsa-jcs-2022-cryptosuite'
 import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite'
@@ -9,8 +11,9 @@ import { issue } from '@digitalbazaar/vc'
 import { isBundled } from '../../../platform/paths.ts'
 import type { DocumentLoader, JsonObject } from './contexts.ts'
 import { fastEddsaRdfc2022 } from './fast-canonicalize.ts'
+import { type KeyType, keyTypeOf } from './keys.ts'
 
-/** Who signs: the issuer DID, the verification method (`<did>#<fragment>`) and its Ed25519 key pair. */
+/** Who signs: the issuer DID, the verification method (`<did>#<fragment>`) and its key pair (Ed25519 or P-256). */
 export interface CredentialSigner {
   did: string
   verificationMethodId: string
@@ -22,11 +25,19 @@ export interface CredentialSigner {
 export type SignedCredential = JsonObject & { proof: JsonObject | JsonObject[] }
 
 /** The Data Integrity cryptosuites Laurel signs with; eddsa-rdfc-2022 unless asked otherwise. */
-export const SIGNING_CRYPTOSUITES = ['eddsa-rdfc-2022', 'eddsa-jcs-2022'] as const
+export const SIGNING_CRYPTOSUITES = ['eddsa-rdfc-2022', 'eddsa-jcs-2022', 'ecdsa-rdfc-2019'] as const
 export type SigningCryptosuite = (typeof SIGNING_CRYPTOSUITES)[number]
 
+/** The key each suite signs with. */
+export function keyTypeForSuite(cryptosuite: SigningCryptosuite): KeyType {
+  return cryptosuite === 'ecdsa-rdfc-2019' ? 'P-256' : 'Ed25519'
+}
+
 export interface SignOptions {
-  /** eddsa-jcs-2022 signs the JSON as written (RFC 8785), for verifiers without JSON-LD processing. */
+  /**
+   * eddsa-jcs-2022 signs the JSON as written (RFC 8785), for verifiers without JSON-LD processing;
+   * ecdsa-rdfc-2019 signs with a P-256 key, for verifiers limited to NIST curves.
+   */
   cryptosuite?: SigningCryptosuite
   /**
    * Canonicalise Laurel's OpenBadgeCredential shape directly (fast-canonicalize.ts) instead of
@@ -35,20 +46,21 @@ export interface SignOptions {
   fastCanonicalization?: boolean
 }
 
-export interface Ed25519Signer {
+export interface KeySigner {
   id: string
-  algorithm: 'Ed25519'
+  algorithm: string
   sign(options: { data: Uint8Array }): Promise<Uint8Array>
 }
 
 // Importing a key (multibase decoding, a key object, the public-key check) costs more than a signature.
 const SIGNER_CACHE_SIZE = 1000
-const signerCache = new Map<string, Promise<Ed25519Signer>>()
+const signerCache = new Map<string, Promise<KeySigner>>()
 
-async function importSigner(signer: CredentialSigner): Promise<Ed25519Signer> {
+async function importSigner(signer: CredentialSigner): Promise<KeySigner> {
   if (!signer.verificationMethodId.startsWith(`${signer.did}#`)) {
     throw new Error(`The verification method ${signer.verificationMethodId} does not belong to ${signer.did}.`)
   }
+  if (keyTypeOf(signer.publicKeyMultibase) === 'P-256') return importP256Signer(signer)
   const keyPair = await Ed25519Multikey.from({
     id: signer.verificationMethodId,
     controller: signer.did,
@@ -66,8 +78,20 @@ async function importSigner(signer: CredentialSigner): Promise<Ed25519Signer> {
   return { id: signer.verificationMethodId, algorithm: 'Ed25519', sign: async ({ data }) => sign(null, data, privateKey) }
 }
 
+/** A P-256 signer through @digitalbazaar/ecdsa-multikey, which checks that the secret key belongs to the public key. */
+async function importP256Signer(signer: CredentialSigner): Promise<KeySigner> {
+  const keyPair = await EcdsaMultikey.from({
+    id: signer.verificationMethodId,
+    controller: signer.did,
+    publicKeyMultibase: signer.publicKeyMultibase,
+    secretKeyMultibase: signer.secretKeyMultibase,
+  })
+  const { id = signer.verificationMethodId, algorithm, sign: signData } = keyPair.signer()
+  return { id, algorithm, sign: signData }
+}
+
 /** The signer API the Digital Bazaar suites expect, cached per key. */
-export function ed25519SignerFor(signer: CredentialSigner): Promise<Ed25519Signer> {
+export function keySignerFor(signer: CredentialSigner): Promise<KeySigner> {
   const cacheKey = `${signer.verificationMethodId} ${signer.publicKeyMultibase}`
   let prepared = signerCache.get(cacheKey)
   if (!prepared) {
@@ -86,6 +110,7 @@ function issuerIdOf(credential: object): unknown {
 
 function cryptosuiteFor(options: SignOptions): Cryptosuite {
   if (options.cryptosuite === 'eddsa-jcs-2022') return eddsaJcs2022()
+  if (options.cryptosuite === 'ecdsa-rdfc-2019') return ecdsaRdfc2019
   return options.fastCanonicalization ? fastEddsaRdfc2022 : eddsaRdfc2022
 }
 
@@ -97,7 +122,7 @@ function isOpenBadge(credential: object): boolean {
 }
 
 /**
- * Adds a `DataIntegrityProof` (eddsa-rdfc-2022 or eddsa-jcs-2022, assertionMethod) to a copy of the credential. A lone
+ * Adds a `DataIntegrityProof` (eddsa-rdfc-2022, eddsa-jcs-2022 or ecdsa-rdfc-2019, assertionMethod) to a copy of the credential. A lone
  * proof is written as an object, the form most verifiers and older suites expect, except in Open
  * Badges credentials, whose schema requires an array. An existing proof stays (a proof set, an array).
  * Throws on an issuer other than the signer's DID and on JSON-LD terms no context defines.
@@ -110,7 +135,13 @@ export async function signCredential(
 ): Promise<SignedCredential> {
   const issuerId = issuerIdOf(credential)
   if (issuerId !== signer.did) throw new Error(`The credential's issuer (${String(issuerId)}) is not the signer's DID (${signer.did}).`)
-  const suite = new DataIntegrityProof({ signer: await ed25519SignerFor(signer), cryptosuite: cryptosuiteFor(options) })
+  const signerKeyType = keyTypeOf(signer.publicKeyMultibase)
+  // Without a suite asked for, a P-256 key signs with the one suite it can (status lists of such an issuer, for one).
+  const cryptosuite = options.cryptosuite ?? (signerKeyType === 'P-256' ? 'ecdsa-rdfc-2019' : 'eddsa-rdfc-2022')
+  if (signerKeyType !== keyTypeForSuite(cryptosuite)) {
+    throw new Error(`${cryptosuite} needs the issuer's ${keyTypeForSuite(cryptosuite)} key, not the key given.`)
+  }
+  const suite = new DataIntegrityProof({ signer: await keySignerFor(signer), cryptosuite: cryptosuiteFor({ ...options, cryptosuite }) })
   // issue() adds the proof to the object it is given.
   const signed = await issue({ credential: structuredClone(credential), suite, documentLoader })
   const proofs = (Array.isArray(signed.proof) ? signed.proof : [signed.proof]) as JsonObject[]
@@ -155,12 +186,14 @@ export class SigningPool {
     for (let count = 0; count < this.size; count++) this.#workers.push(this.#spawn())
   }
 
-  async sign(credentials: object[], signer: CredentialSigner): Promise<SignedCredential[]> {
+  /** `options` add to the pool's own (a cryptosuite, say). */
+  async sign(credentials: object[], signer: CredentialSigner, options: SignOptions = {}): Promise<SignedCredential[]> {
     if (this.#closed) throw new Error('The signing pool is closed.')
     const chunkSize = Math.max(1, Math.min(MAX_CHUNK, Math.ceil(credentials.length / (this.size * 4))))
     const chunks: object[][] = []
     for (let start = 0; start < credentials.length; start += chunkSize) chunks.push(credentials.slice(start, start + chunkSize))
-    const results = await Promise.all(chunks.map((chunk) => this.#enqueue({ credentials: chunk, signer, options: this.#options })))
+    const taskOptions = { ...this.#options, ...options }
+    const results = await Promise.all(chunks.map((chunk) => this.#enqueue({ credentials: chunk, signer, options: taskOptions })))
     return results.flat()
   }
 

@@ -2,19 +2,21 @@
 // in-memory "web" of DID documents and status-list credentials.
 import { createHash, randomBytes } from 'node:crypto'
 import { DataIntegrityProof, type LinkedDataSuite } from '@digitalbazaar/data-integrity'
+import * as EcdsaMultikey from '@digitalbazaar/ecdsa-multikey'
 import { Ed25519Signature2020 } from '@digitalbazaar/ed25519-signature-2020'
 import { createSignCryptosuite } from '@digitalbazaar/eddsa-jcs-2022-cryptosuite'
 import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite'
 import { CredentialIssuancePurpose, signPresentation } from '@digitalbazaar/vc'
+import { importJWK, SignJWT } from 'jose'
 import { createDocumentLoader, type DocumentLoader, type JsonObject, OPEN_BADGES_V3_URL } from './contexts.ts'
-import { buildDidDocument, type DidDocument, didKeyFor, didKeyVerificationMethodFor, didWebFor, generateIssuerKey } from './keys.ts'
-import { type CredentialSigner, ed25519SignerFor, signCredential } from './sign.ts'
+import { buildDidDocument, type DidDocument, didKeyFor, didKeyVerificationMethodFor, didWebFor, generateIssuerKey, type KeyType } from './keys.ts'
+import { type CredentialSigner, keySignerFor, signCredential } from './sign.ts'
 import { type BitstringStatusListEntry, createStatusListCredential, type StatusPurpose, statusEntry } from './status-list.ts'
 
 export const PUBLIC_URL = new URL('https://laurel.example')
 
-export async function didKeySigner(): Promise<CredentialSigner> {
-  const key = await generateIssuerKey()
+export async function didKeySigner(keyType: KeyType = 'Ed25519'): Promise<CredentialSigner> {
+  const key = await generateIssuerKey(keyType)
   return { did: didKeyFor(key.publicKeyMultibase), verificationMethodId: didKeyVerificationMethodFor(key.publicKeyMultibase), ...key }
 }
 
@@ -146,7 +148,7 @@ export async function addProof(
   const proofs = document.proof === undefined ? [] : Array.isArray(document.proof) ? (document.proof as JsonObject[]) : [document.proof as JsonObject]
   const unsecured = { ...document }
   delete unsecured.proof
-  const ed25519Signer = { ...(await ed25519SignerFor(signer)), id: options.verificationMethod ?? signer.verificationMethodId }
+  const ed25519Signer = { ...(await keySignerFor(signer)), id: options.verificationMethod ?? signer.verificationMethodId }
   let suite: LinkedDataSuite
   if (options.kind === 'Ed25519Signature2020') {
     suite = new Ed25519Signature2020({ signer: ed25519Signer })
@@ -179,6 +181,26 @@ export async function presentationOf(
     holder: holder.did,
     verifiableCredential: credentials,
   }
-  const suite = new DataIntegrityProof({ signer: await ed25519SignerFor(holder), cryptosuite: eddsaRdfc2022 })
+  const suite = new DataIntegrityProof({ signer: await keySignerFor(holder), cryptosuite: eddsaRdfc2022 })
   return signPresentation({ presentation, suite, documentLoader, ...options })
+}
+
+/** A P-256 did:key issuer of VC-JWTs, keys made by @digitalbazaar/ecdsa-multikey and imported into `jose`. */
+export async function p256JwtIssuer() {
+  const keyPair = await EcdsaMultikey.generate({ curve: 'P-256' })
+  const did = `did:key:${keyPair.publicKeyMultibase}`
+  const privateKey = await importJWK(await EcdsaMultikey.toJwk({ keyPair, secretKey: true }), 'ES256')
+  return { did, kid: `${did}#${keyPair.publicKeyMultibase}`, privateKey }
+}
+
+/** An Open Badges 3.0 VC-JWT: the credential in the `vc` claim, with iss, jti and nbf. */
+export async function openBadgeJwt(issuer: Awaited<ReturnType<typeof p256JwtIssuer>>, kid = issuer.kid) {
+  const { validFrom, validUntil, ...vc } = openBadgeCredential({ issuerDid: issuer.did })
+  return new SignJWT({ vc })
+    .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid })
+    .setIssuer(issuer.did)
+    .setJti(String(vc.id))
+    .setNotBefore(new Date(String(validFrom)))
+    .setExpirationTime(new Date(String(validUntil)))
+    .sign(issuer.privateKey)
 }

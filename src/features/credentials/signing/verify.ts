@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto'
-import { DataIntegrityProof, type LinkedDataSuite, type ProofVerification } from '@digitalbazaar/data-integrity'
+import { type Cryptosuite, DataIntegrityProof, type LinkedDataSuite, type ProofVerification } from '@digitalbazaar/data-integrity'
+import { cryptosuite as ecdsaRdfc2019 } from '@digitalbazaar/ecdsa-rdfc-2019-cryptosuite'
+import { createVerifyCryptosuite as ecdsaSd2023 } from '@digitalbazaar/ecdsa-sd-2023-cryptosuite'
 import { Ed25519Signature2020 } from '@digitalbazaar/ed25519-signature-2020'
+import { cryptosuite as eddsa2022 } from '@digitalbazaar/eddsa-2022-cryptosuite'
 import { createVerifyCryptosuite } from '@digitalbazaar/eddsa-jcs-2022-cryptosuite'
 import { checkStatus } from '@digitalbazaar/vc-bitstring-status-list'
 import type { MemoTable } from '../../../platform/memo.ts'
@@ -88,7 +91,7 @@ function idOf(value: unknown): string | undefined {
 }
 
 /** The message of an error with what it wraps: jsonld-signatures nests the real reasons in `errors`, others in `cause`. */
-function messageOf(error: unknown): string {
+export function messageOf(error: unknown): string {
   if (Array.isArray(error)) return error.map(messageOf).join('; ')
   if (!(error instanceof Error)) return String(error)
   const reasons = reasonsOf(error)
@@ -109,14 +112,24 @@ export function isJsonLdError(error: unknown): boolean {
   return error instanceof Error && error.name.startsWith('jsonld.')
 }
 
+/** The Data Integrity cryptosuites Laurel verifies besides eddsa-rdfc-2022, by name. */
+const VERIFY_CRYPTOSUITES = new Map<unknown, () => Cryptosuite>([
+  ['eddsa-jcs-2022', createVerifyCryptosuite],
+  ['ecdsa-rdfc-2019', () => ecdsaRdfc2019],
+  // Derived (selectively disclosed) proofs only: a base proof is for the holder, not for verifiers.
+  ['ecdsa-sd-2023', ecdsaSd2023],
+  // The draft name of eddsa-rdfc-2022, still found in credentials issued in 2023.
+  ['eddsa-2022', () => eddsa2022],
+])
+
 function verificationSuiteFor(proof: JsonObject): LinkedDataSuite | undefined {
   if (proof.type === 'Ed25519Signature2020') return new Ed25519Signature2020()
   if (proof.type !== 'DataIntegrityProof') return undefined
   // The fast canonicaliser handles Laurel's own credential shape (property-tested byte-identical to
   // rdf-canonize) and hands every other document to the general algorithm.
   if (proof.cryptosuite === 'eddsa-rdfc-2022') return new DataIntegrityProof({ cryptosuite: fastEddsaRdfc2022 })
-  if (proof.cryptosuite === 'eddsa-jcs-2022') return new DataIntegrityProof({ cryptosuite: createVerifyCryptosuite() })
-  return undefined
+  const cryptosuite = VERIFY_CRYPTOSUITES.get(proof.cryptosuite)
+  return cryptosuite && new DataIntegrityProof({ cryptosuite: cryptosuite() })
 }
 
 /**
@@ -130,7 +143,7 @@ function verificationMethodLoader(documentLoader: DocumentLoader, proof: JsonObj
   return (url) => documentLoader(url === method ? key : url)
 }
 
-async function isAuthorized(
+export async function isAuthorized(
   method: JsonObject,
   purpose: ProofPurpose,
   documentLoader: DocumentLoader,
@@ -245,15 +258,15 @@ function rememberedByContent<V>(memo: MemoTable<V> | undefined, key: () => strin
   return memo ? memo.remember(key(), compute, () => []) : compute()
 }
 
-/** The first VC Data Model rule the document breaks, naming the rule and where; or that it has no proof. */
-function structuralProblem(vc: unknown): string | undefined {
+/** The first VC Data Model rule the document breaks, naming the rule and where; or that it has no proof (unless secured otherwise). */
+function structuralProblem(vc: unknown, needsProof: boolean): string | undefined {
   try {
     checkCredentialDataModel(vc)
   } catch (error) {
     if (!(error instanceof RuleViolation)) throw error
     return `${error.message.replace(/\.$/, '')} (rule ${error.rule}, at ${error.pointer})`
   }
-  if (toArray(vc.proof).length === 0) return 'it has no proof, so it is not a verifiable credential'
+  if (needsProof && toArray(vc.proof).length === 0) return 'it has no proof, so it is not a verifiable credential'
   return undefined
 }
 
@@ -419,24 +432,39 @@ function verifyCredentialOnly(vc: unknown, options: VerifyOptions): Promise<Veri
   return verifyCredentialWith(vc, options, { checksStatus: false })
 }
 
-async function verifyCredentialWith(vc: unknown, options: VerifyOptions, { checksStatus }: { checksStatus: boolean }): Promise<VerificationReport> {
-  const problem = structuralProblem(vc)
-  if (problem !== undefined || !isObject(vc)) {
-    const reason = 'the document is not a well-formed credential'
-    return {
-      verdict: 'malformed',
-      checks: [
-        notChecked('signature', reason),
-        notChecked('issuer', reason),
-        notChecked('status', reason),
-        notChecked('validity', reason),
-        { name: 'schema', ok: false, detail: problem ?? 'not a JSON object' },
-      ],
-    }
+/** The report of a document that is not a credential: only its structure was checked. */
+export function malformedReport(problem: string): VerificationReport {
+  const reason = 'the document is not a well-formed credential'
+  return {
+    verdict: 'malformed',
+    checks: [
+      notChecked('signature', reason),
+      notChecked('issuer', reason),
+      notChecked('status', reason),
+      notChecked('validity', reason),
+      { name: 'schema', ok: false, detail: problem },
+    ],
   }
+}
+
+/**
+ * The checks of a credential secured by something other than embedded proofs (a JWT): `securedBy`
+ * checks it as `verifyProofs` checks proofs; the rest is as for any credential.
+ */
+export function verifyEnvelopedCredential(vc: unknown, options: VerifyOptions, securedBy: () => Promise<ProofOutcome[]>): Promise<VerificationReport> {
+  return verifyCredentialWith(vc, options, { checksStatus: true, securedBy })
+}
+
+async function verifyCredentialWith(
+  vc: unknown,
+  options: VerifyOptions,
+  { checksStatus, securedBy }: { checksStatus: boolean; securedBy?: () => Promise<ProofOutcome[]> },
+): Promise<VerificationReport> {
+  const problem = structuralProblem(vc, !securedBy)
+  if (problem !== undefined || !isObject(vc)) return malformedReport(problem ?? 'not a JSON object')
 
   const { documentLoader } = options
-  const outcomes = await verifyProofs(vc, 'assertionMethod', documentLoader, options.memo?.proofs)
+  const outcomes = securedBy ? await securedBy() : await verifyProofs(vc, 'assertionMethod', documentLoader, options.memo?.proofs)
   const failed = outcomes.filter((outcome) => !outcome.ok)
   const signature: VerificationCheck = {
     name: 'signature',

@@ -3,9 +3,10 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
 import { encode as encodeBase58 } from 'base58-universal'
-import { newOrg } from '../../../../test/support/factories.ts'
+import { newIssuingOrg, newOrg } from '../../../../test/support/factories.ts'
 import { startTestApp, type TestApp } from '../../../../test/support/harness.ts'
 import { pngOfSize } from '../../../../test/support/images.ts'
+import { verifyWithDigitalBazaar } from '../../../../test/support/independent-verifiers.ts'
 import { uploadJsonToVerify } from '../../../../test/support/verify-upload.ts'
 import { projectPath } from '../../../platform/paths.ts'
 import { createApiKey } from '../../identity/api-keys.ts'
@@ -87,8 +88,14 @@ describe('POST /credentials/issue (VC-API)', () => {
     assert.equal(response.statusCode, 400, response.body)
     const problem = response.json()
     assert.equal(problem.code, 'unsupported_cryptosuite')
-    assert.match(problem.detail, /eddsa-rdfc-2022 or eddsa-jcs-2022/)
+    assert.match(problem.detail, /eddsa-rdfc-2022 or eddsa-jcs-2022 or ecdsa-rdfc-2019/)
     assert.equal(problem.errors[0].field, '/options/cryptosuite')
+  })
+
+  it('refuses ecdsa-rdfc-2019 under did:key, whose P-256 DID would not be the issuer of the status lists', async () => {
+    const response = await issue({ credential: baseCredential(), options: { cryptosuite: 'ecdsa-rdfc-2019' } })
+    assert.equal(response.statusCode, 422, response.body)
+    assert.equal(response.json().code, 'ecdsa_needs_did_web')
   })
 
   it('requires an API key', async () => {
@@ -426,5 +433,50 @@ describe('POST /credentials/verify (VC-API)', () => {
     const response = await testApp.app.inject({ method: 'POST', url: '/credentials/verify', payload: { verifiableCredential: tampered } })
     assert.equal(response.statusCode, 400)
     assert.equal(response.json().verified, false)
+  })
+})
+
+describe('ecdsa-rdfc-2019 and the issuer settings', () => {
+  /** What an outside verifier fetches from this server: did:web documents (always over https) and status lists. */
+  async function fetchFromLaurel(url: string): Promise<object | undefined> {
+    const { pathname } = new URL(url)
+    const response = await testApp.app.inject({ method: 'GET', url: pathname })
+    return response.statusCode === 200 ? response.json() : undefined
+  }
+
+  it('an admin switches the org to did:web and ecdsa-rdfc-2019; issued credentials verify here and with @digitalbazaar/vc', async () => {
+    const { org, apiKey: key } = await newIssuingOrg(testApp)
+    const headers = { authorization: `Bearer ${key}` }
+    const settingsUrl = `/api/v1/orgs/${org.id}/credentials/issuer-settings`
+    assert.deepEqual((await testApp.app.inject({ url: settingsUrl, headers })).json(), { didMethod: 'key', cryptosuite: 'eddsa-rdfc-2022' })
+    const refused = await testApp.app.inject({ method: 'PUT', url: settingsUrl, headers, payload: { didMethod: 'key', cryptosuite: 'ecdsa-rdfc-2019' } })
+    assert.equal(refused.statusCode, 422, refused.body)
+    const saved = await testApp.app.inject({ method: 'PUT', url: settingsUrl, headers, payload: { didMethod: 'web', cryptosuite: 'ecdsa-rdfc-2019' } })
+    assert.equal(saved.statusCode, 200, saved.body)
+
+    const orgDid = `did:web:laurel.test:issuers:${org.id}`
+    const credential = { ...baseCredential(), issuer: orgDid }
+    const response = await testApp.app.inject({ method: 'POST', url: '/credentials/issue', headers, payload: { credential } })
+    assert.equal(response.statusCode, 201, response.body)
+    const signed = response.json().verifiableCredential
+    assert.equal(signed.proof.cryptosuite, 'ecdsa-rdfc-2019', 'the org default applies without options')
+    assert.match(signed.proof.verificationMethod, new RegExp(`^${orgDid}#ikey_`))
+
+    const here = await testApp.app.inject({ method: 'POST', url: '/credentials/verify', payload: { verifiableCredential: signed } })
+    assert.equal(here.json().verified, true, here.body)
+    const independent = await verifyWithDigitalBazaar(signed, fetchFromLaurel)
+    assert.equal(independent.verified, true)
+    assert.equal(independent.revoked, false)
+
+    const asked = await testApp.app.inject({
+      method: 'POST',
+      url: '/credentials/issue',
+      headers,
+      payload: { credential, options: { cryptosuite: 'eddsa-rdfc-2022' } },
+    })
+    assert.equal(asked.json().verifiableCredential.proof.cryptosuite, 'eddsa-rdfc-2022', 'a request may still ask for another suite')
+    const didDocument = await fetchFromLaurel(`https://laurel.test/issuers/${org.id}/did.json`)
+    const keys = (didDocument as { verificationMethod: { publicKeyMultibase: string }[] }).verificationMethod.map((method) => method.publicKeyMultibase)
+    assert.deepEqual(keys.map((multibase) => multibase.slice(0, 4)).sort(), ['z6Mk', 'zDna'], 'the Ed25519 and the P-256 key are listed')
   })
 })

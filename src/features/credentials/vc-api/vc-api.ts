@@ -3,7 +3,7 @@ import { MalformedError } from '../../../platform/errors.ts'
 import { newId } from '../../../platform/ids.ts'
 import type { Platform } from '../../../platform/platform.ts'
 import { type OrgScope, requireRole } from '../../orgs/service.ts'
-import { getActiveSigner } from '../issuance/issuer.ts'
+import { getIssuingSigner } from '../issuance/issuer.ts'
 import { documentLoader } from '../loader.ts'
 import { achievements, credentials } from '../schema.ts'
 import { bundledContextContent, CREDENTIALS_V2_URL } from '../signing/contexts.ts'
@@ -42,7 +42,7 @@ export async function validateCredentialForIssuance(platform: Platform, credenti
   return credential
 }
 
-/** The VC-API issue `options` Laurel acts on: `cryptosuite`, one of SIGNING_CRYPTOSUITES (eddsa-rdfc-2022 by default). */
+/** The VC-API issue `options` Laurel acts on: `cryptosuite`, one of SIGNING_CRYPTOSUITES (the org's default suite when absent). */
 export function signOptionsFor(options: Record<string, unknown> | undefined): SignOptions {
   const cryptosuite = options?.cryptosuite
   if (cryptosuite === undefined) return {}
@@ -85,7 +85,7 @@ async function contentWeHold(platform: Platform, url: string): Promise<KnownCont
  */
 export async function issueFromDocument(platform: Platform, scope: OrgScope, credential: Json, options: SignOptions = {}): Promise<Json> {
   requireRole(scope, 'staff')
-  const signer = await getActiveSigner(platform, scope.orgId)
+  const { signer, cryptosuite } = await getIssuingSigner(platform, scope.orgId, options)
   const issuerId = typeof credential.issuer === 'string' ? credential.issuer : (credential.issuer as Json).id
   if (issuerId !== signer.did) {
     throw new CredentialRuleError(new RuleViolation('vc.issuer', '/credential/issuer', `"issuer" must be this organisation's DID, ${signer.did}.`))
@@ -113,7 +113,7 @@ export async function issueFromDocument(platform: Platform, scope: OrgScope, cre
     }
     let signed: Json
     try {
-      signed = await signCredential(document, signer, documentLoader(platform), options)
+      signed = await signCredential(document, signer, documentLoader(platform), { ...options, cryptosuite })
     } catch (error) {
       // JSON-LD safe mode refuses terms no context defines, and redefined protected terms: the caller's document is at fault.
       if (!isJsonLdError(error)) throw error

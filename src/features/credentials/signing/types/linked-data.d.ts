@@ -16,6 +16,7 @@ declare module '@digitalbazaar/ed25519-multikey' {
   }
   export function generate(options?: { id?: string; controller?: string; seed?: Uint8Array }): Promise<Ed25519KeyPair & { secretKeyMultibase: string }>
   export function from(key: object): Promise<Ed25519KeyPair>
+  export function toJwk(options: { keyPair: Ed25519KeyPair }): Promise<Record<string, unknown>>
 }
 
 declare module '@digitalbazaar/did-method-key' {
@@ -88,6 +89,8 @@ declare module '@digitalbazaar/vc' {
     documentLoader: DocumentLoader
     now?: Date | string
   }): Promise<Record<string, unknown>>
+  /** A derived credential (selective disclosure) from one with a base proof. */
+  export function derive(options: { verifiableCredential: object; suite: object; documentLoader: DocumentLoader }): Promise<Record<string, unknown>>
   export function verifyCredential(options: {
     credential: object
     suite: object | object[]
@@ -129,4 +132,37 @@ declare module '@digitalbazaar/vc-bitstring-status-list' {
 declare module 'base58-universal' {
   export function decode(input: string): Uint8Array
   export function encode(input: Uint8Array): string
+}
+
+declare module '@digitalbazaar/ecdsa-multikey' {
+  export interface EcdsaKeyPair {
+    id?: string
+    controller?: string
+    publicKeyMultibase: string
+    secretKeyMultibase?: string
+    signer(): { id?: string; algorithm: string; sign(options: { data: Uint8Array }): Promise<Uint8Array> }
+    export(options: {
+      publicKey?: boolean
+      secretKey?: boolean
+      includeContext?: boolean
+    }): Promise<{ publicKeyMultibase?: string; secretKeyMultibase?: string }>
+  }
+  export function generate(options: { curve: 'P-256' | 'P-384'; id?: string; controller?: string }): Promise<EcdsaKeyPair>
+  export function from(key: object): Promise<EcdsaKeyPair>
+  export function toJwk(options: { keyPair: EcdsaKeyPair; secretKey?: boolean }): Promise<Record<string, unknown>>
+}
+
+declare module '@digitalbazaar/ecdsa-rdfc-2019-cryptosuite' {
+  export const cryptosuite: import('@digitalbazaar/data-integrity').Cryptosuite
+}
+
+declare module '@digitalbazaar/ecdsa-sd-2023-cryptosuite' {
+  type Cryptosuite = import('@digitalbazaar/data-integrity').Cryptosuite
+  export function createSignCryptosuite(options?: { mandatoryPointers?: string[] }): Cryptosuite
+  export function createDiscloseCryptosuite(options: { selectivePointers: string[] }): Cryptosuite
+  export function createVerifyCryptosuite(): Cryptosuite
+}
+
+declare module '@digitalbazaar/eddsa-2022-cryptosuite' {
+  export const cryptosuite: import('@digitalbazaar/data-integrity').Cryptosuite
 }

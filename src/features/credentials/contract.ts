@@ -1,4 +1,5 @@
 import { Type } from 'typebox'
+import { LocaleSchema } from '../../platform/i18n/locales.ts'
 import type { MailStatus } from '../../platform/mail/schema.ts'
 import { DELIVERY_STATES } from './delivery/delivery.ts'
 import { MAX_CREDENTIAL_FILE_BYTES } from './images/baking.ts'
@@ -36,6 +37,7 @@ export const IssueForm = Type.Object({
     Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2000, errorMessage: 'Evidence link: a full web address starting with https://.' }),
   ),
   evidenceNarrative: Type.Optional(Type.String({ maxLength: 5000, errorMessage: 'Evidence description: up to 5,000 characters.' })),
+  locale: Type.Optional(LocaleSchema()),
 })
 
 export const RevokeForm = Type.Object({
@@ -90,6 +92,9 @@ export const IssueApiBody = Type.Object({
   idempotencyKey: Type.Optional(
     Type.String({ minLength: 1, maxLength: 200, description: 'Repeat a request with the same key to get the same credential back.' }),
   ),
+  locale: Type.Optional(
+    LocaleSchema({ description: 'The language of its public page, PDF certificate and email; the organisation’s default language when left out.' }),
+  ),
 })
 
 export const ReissueApiBody = Type.Object({
@@ -112,6 +117,7 @@ export const CredentialSummary = Type.Object({
   achievementId: Type.Union([Type.String(), Type.Null()]),
   validFrom: Type.String({ format: 'date-time' }),
   validUntil: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  locale: Type.String({ description: 'The language of its public page, PDF certificate and email.' }),
   verifiableCredential: Type.Record(Type.String(), Type.Unknown()),
 })
 

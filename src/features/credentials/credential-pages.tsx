@@ -3,6 +3,7 @@ import { Type } from 'typebox'
 import { sendCsv } from '../../platform/csv.ts'
 import type { TypedApp } from '../../platform/feature.ts'
 import { type FieldErrors, parseForm } from '../../platform/http/forms.ts'
+import { LanguageSelect } from '../../platform/i18n/language-select.tsx'
 import type { MailStatus } from '../../platform/mail/schema.ts'
 import {
   CsrfField,
@@ -17,7 +18,7 @@ import {
   TableHead,
 } from '../../platform/ui/components.tsx'
 import { CsvPreview, CsvUploadForm, previewCsvUpload } from '../../platform/ui/csv-import.tsx'
-import { hasRole, requireRole, scopeOf } from '../orgs/service.ts'
+import { getOrg, hasRole, requireRole, scopeOf } from '../orgs/service.ts'
 import { listAchievements } from './achievements.ts'
 import { loadVerificationLog, VerificationLog } from './analytics/pages.tsx'
 import { BulkParams, CredentialParams, CredentialsQuery, ErasurePolicyForm, IssueForm, ReissueForm, RevokeForm } from './contract.ts'
@@ -206,6 +207,7 @@ export async function credentialPages(app: TypedApp): Promise<void> {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
     const { items } = await listAchievements(platform.db, scope, { page: 1 })
+    const org = await getOrg(platform.db, scope)
     return reply.page(
       'Issue a credential',
       <article>
@@ -247,6 +249,7 @@ export async function credentialPages(app: TypedApp): Promise<void> {
                 <Field name="evidenceUrl" label="Link to the evidence" type="url" state={state} />
                 <Field name="evidenceNarrative" label="What the evidence shows" state={state} />
               </fieldset>
+              <LanguageSelect name="locale" label="Language of its page, certificate and email" value={org.defaultLocale} state={state} />
               <button type="submit">Sign and issue</button>
             </form>
           </>
@@ -274,6 +277,7 @@ export async function credentialPages(app: TypedApp): Promise<void> {
       validFrom: dateFromForm(form.value.validFrom),
       result: score !== undefined && passMark !== undefined ? { score, passMark, maxScore, takenOn: dateFromForm(takenOn) } : undefined,
       evidence: evidenceUrl || evidenceNarrative ? [{ url: evidenceUrl, narrative: evidenceNarrative }] : undefined,
+      locale: form.value.locale,
     })
     reply.flash('success', `Issued to ${credential.recipientName}.`)
     return reply.redirect(`/orgs/${scope.orgId}/credentials/${credential.id}`)

@@ -5,6 +5,7 @@ import type { TypedApp } from '../../platform/feature.ts'
 import { requireSignedIn, signedInAuth } from '../../platform/http/auth.ts'
 import { parseForm } from '../../platform/http/forms.ts'
 import { AUTH_RATE_LIMIT } from '../../platform/http/server.tsx'
+import { LanguageSelect } from '../../platform/i18n/language-select.tsx'
 import {
   CheckboxField,
   CsrfField,
@@ -437,6 +438,13 @@ export async function identityPages(app: TypedApp): Promise<void> {
               <p>
                 <a href="/account/emails">Manage your email addresses</a>
               </p>
+              <LanguageSelect
+                name="locale"
+                label="Language of pages and emails"
+                value={me.locale}
+                emptyLabel="Automatic (the page’s own language, or your browser’s)"
+                state={state}
+              />
               <BirthDateFields state={state} birthDate={me.birthDate} guardianEmail={guardian?.email} />
               {isChildBirthDate(me.birthDate, platform.clock.now()) ? (
                 ''
@@ -475,8 +483,12 @@ export async function identityPages(app: TypedApp): Promise<void> {
         reply,
         form.values,
         async () => {
-          const { marketing, ...profile } = form.value
-          await updateProfile(platform, auth.accountId, { ...profile, birthDate: profile.birthDate ?? '' })
+          const { marketing, locale, ...profile } = form.value
+          await updateProfile(platform, auth.accountId, {
+            ...profile,
+            birthDate: profile.birthDate ?? '',
+            locale: locale === undefined ? undefined : locale || null,
+          })
           await setMarketingConsent(auth.accountId, auth.email, marketing === 'on')
           if (await isAwaitingGuardian(platform.db, auth.accountId)) {
             reply.clearCookie(LOGIN_SESSION_COOKIE, { path: '/' })

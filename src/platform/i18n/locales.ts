@@ -15,6 +15,9 @@ export const LOCALE_NAMES: Record<Locale, string> = {
   ar: 'العربية',
 }
 
+/** The tag Intl formats with: Laurel writes British English, so English dates read "5 March 2026". */
+export const INTL_TAGS: Record<Locale, string> = { en: 'en-GB', fr: 'fr', es: 'es', de: 'de', ja: 'ja', ar: 'ar' }
+
 const RIGHT_TO_LEFT = new Set<Locale>(['ar'])
 
 export function isLocale(value: unknown): value is Locale {

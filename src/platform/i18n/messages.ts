@@ -1,6 +1,6 @@
 import { IntlMessageFormat } from 'intl-messageformat'
 import { CATALOGUES, type MessageId } from './catalogues/index.ts'
-import { DEFAULT_LOCALE, dirOf, LOCALES, type Locale } from './locales.ts'
+import { DEFAULT_LOCALE, dirOf, INTL_TAGS, LOCALES, type Locale } from './locales.ts'
 
 export type { MessageId }
 export type MessageValues = Record<string, string | number | Date>
@@ -22,8 +22,8 @@ export class Messages {
 
   constructor(readonly locale: Locale) {
     this.dir = dirOf(locale)
-    this.#numberFormat = new Intl.NumberFormat(locale)
-    this.#listFormat = new Intl.ListFormat(locale, { type: 'conjunction' })
+    this.#numberFormat = new Intl.NumberFormat(INTL_TAGS[locale])
+    this.#listFormat = new Intl.ListFormat(INTL_TAGS[locale], { type: 'conjunction' })
   }
 
   /** The message as plain text; throws when a value it names is missing. */
@@ -44,7 +44,7 @@ export class Messages {
     const key = `${style} ${timeZone}`
     let format = this.#dateFormats.get(key)
     if (!format) {
-      format = new Intl.DateTimeFormat(this.locale, { dateStyle: style, timeZone })
+      format = new Intl.DateTimeFormat(INTL_TAGS[this.locale], { dateStyle: style, timeZone })
       this.#dateFormats.set(key, format)
     }
     return format.format(date)
@@ -63,7 +63,7 @@ export class Messages {
     if (!compiled) {
       const source = CATALOGUES[this.locale][id]
       if (source === undefined) throw new Error(`Message ${id} is missing from the ${this.locale} catalogue.`)
-      compiled = new IntlMessageFormat(source, this.locale)
+      compiled = new IntlMessageFormat(source, INTL_TAGS[this.locale])
       this.#compiled.set(id, compiled)
     }
     return compiled

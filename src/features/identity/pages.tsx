@@ -487,7 +487,8 @@ export async function identityPages(app: TypedApp): Promise<void> {
           await updateProfile(platform, auth.accountId, {
             ...profile,
             birthDate: profile.birthDate ?? '',
-            locale: locale === undefined ? undefined : locale || null,
+            // "Automatic" is the empty choice, which arrives as no value.
+            locale: locale || null,
           })
           await setMarketingConsent(auth.accountId, auth.email, marketing === 'on')
           if (await isAwaitingGuardian(platform.db, auth.accountId)) {

@@ -10,6 +10,7 @@ export const TRANSLATED_PAGE_FILES = [
   'src/features/credentials/public/sharing.tsx',
   'src/features/credentials/status-badge.tsx',
   'src/features/credentials/field-checkboxes.tsx',
+  'src/features/identity/auth-pages.tsx',
   'src/platform/i18n/language-picker.tsx',
 ]
 

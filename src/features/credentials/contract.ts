@@ -1,5 +1,6 @@
 import { Type } from 'typebox'
 import { SortQueryFields } from '../../platform/db/sort.ts'
+import { LocaleSchema } from '../../platform/i18n/locales.ts'
 import type { MailStatus } from '../../platform/mail/schema.ts'
 import { DELIVERY_STATES } from './delivery/delivery.ts'
 import { MAX_CREDENTIAL_FILE_BYTES } from './images/baking.ts'
@@ -37,6 +38,7 @@ export const IssueForm = Type.Object({
     Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2000, errorMessage: 'Evidence link: a full web address starting with https://.' }),
   ),
   evidenceNarrative: Type.Optional(Type.String({ maxLength: 5000, errorMessage: 'Evidence description: up to 5,000 characters.' })),
+  locale: Type.Optional(LocaleSchema()),
 })
 
 export const RevokeForm = Type.Object({
@@ -120,6 +122,9 @@ export const IssueApiBody = Type.Object({
   idempotencyKey: Type.Optional(
     Type.String({ minLength: 1, maxLength: 200, description: 'Repeat a request with the same key to get the same credential back.' }),
   ),
+  locale: Type.Optional(
+    LocaleSchema({ description: 'The language of its public page, PDF certificate and email; the organisation’s default language when left out.' }),
+  ),
 })
 
 export const ReissueApiBody = Type.Object({
@@ -142,6 +147,7 @@ export const CredentialSummary = Type.Object({
   achievementId: Type.Union([Type.String(), Type.Null()]),
   validFrom: Type.String({ format: 'date-time' }),
   validUntil: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  locale: Type.String({ description: 'The language of its public page, PDF certificate and email.' }),
   verifiableCredential: Type.Record(Type.String(), Type.Unknown()),
 })
 

@@ -4,9 +4,10 @@ import { expectedColumns, sampleRows, sendCsv } from '../../platform/csv.ts'
 import { InvalidError } from '../../platform/errors.ts'
 import type { TypedApp } from '../../platform/feature.ts'
 import { type FieldErrors, parseForm } from '../../platform/http/forms.ts'
+import { LanguageSelect } from '../../platform/i18n/language-select.tsx'
 import { CsrfField, EmptyState, Field, FormErrorSummary, type FormState, JobProgress, PurposeNotice, SelectField } from '../../platform/ui/components.tsx'
 import { CsvPreview, CsvUploadForm, previewCsvUpload } from '../../platform/ui/csv-import.tsx'
-import { hasRole, requireRole, scopeOf } from '../orgs/service.ts'
+import { getOrg, hasRole, requireRole, scopeOf } from '../orgs/service.ts'
 import { getAchievement, listAchievements } from './achievements.ts'
 import { loadVerificationLog, VerificationLog } from './analytics/pages.tsx'
 import { BulkParams, CredentialParams, ErasurePolicyForm, IssueForm, IssuerSettingsForm, ReissueForm, RevokeForm } from './contract.ts'
@@ -47,6 +48,7 @@ export async function credentialPages(app: TypedApp): Promise<void> {
     const scope = scopeOf(request)
     requireRole(scope, 'staff')
     const { items } = await listAchievements(platform.db, scope, { page: 1 })
+    const org = await getOrg(platform.db, scope)
     return reply.page(
       'Issue a credential',
       <article>
@@ -88,6 +90,7 @@ export async function credentialPages(app: TypedApp): Promise<void> {
                 <Field name="evidenceUrl" label="Link to the evidence" type="url" state={state} />
                 <Field name="evidenceNarrative" label="What the evidence shows" state={state} />
               </fieldset>
+              <LanguageSelect name="locale" label="Language of its page, certificate and email" value={org.defaultLocale} state={state} />
               <button type="submit">Sign and issue</button>
             </form>
           </>
@@ -115,6 +118,7 @@ export async function credentialPages(app: TypedApp): Promise<void> {
       validFrom: dateFromForm(form.value.validFrom),
       result: score !== undefined && passMark !== undefined ? { score, passMark, maxScore, takenOn: dateFromForm(takenOn) } : undefined,
       evidence: evidenceUrl || evidenceNarrative ? [{ url: evidenceUrl, narrative: evidenceNarrative }] : undefined,
+      locale: form.value.locale,
     })
     reply.flash('success', `Issued to ${credential.recipientName}.`)
     return reply.redirect(`/orgs/${scope.orgId}/credentials/${credential.id}`)

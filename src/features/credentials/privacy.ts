@@ -107,8 +107,9 @@ export const credentialsPrivacy = definePrivacyProvider({
         'bulk_issuance_id',
         'issued_by_account_id',
         'replaces_credential_id',
+        'locale',
       ],
-      reason: 'Identifiers, the status slots and the reason staff gave for a revocation',
+      reason: 'Identifiers, the status slots, the reason staff gave for a revocation and the language the issuer chose for the credential',
     },
     {
       table: 'bulk_issuances',

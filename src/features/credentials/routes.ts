@@ -81,6 +81,7 @@ export async function credentialRoutes(app: TypedApp): Promise<void> {
     achievementId: row.achievementId,
     validFrom: row.validFrom.toISOString(),
     validUntil: row.validUntil?.toISOString() ?? null,
+    locale: row.locale,
     verifiableCredential: row.document,
   })
 

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { boolean, customType, date, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
 import { createdAt, idColumn, timestamps } from '../../platform/db/columns.ts'
+import type { Locale } from '../../platform/i18n/locales.ts'
 
 const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' })
 
@@ -111,6 +112,8 @@ export const credentials = pgTable(
     holderHiddenFields: jsonb().$type<DisclosableField[]>().notNull().default([]),
     /** The holder was erased: `document` is then the verification record kept (see privacy.ts), no longer the signed file. */
     erasedAt: timestamp({ withTimezone: true }),
+    /** The language of its public page, PDF certificate and email (platform/i18n); the org's default unless chosen at issue. */
+    locale: text().$type<Locale>().notNull().default('en'),
     createdAt: createdAt(),
   },
   (table) => [

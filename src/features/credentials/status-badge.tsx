@@ -1,17 +1,10 @@
+import { ENGLISH, type Messages } from '../../platform/i18n/messages.ts'
 import type { CredentialStatus } from './queries.ts'
 
-const LABELS = {
-  valid: 'Valid',
-  revoked: 'Revoked',
-  suspended: 'Suspended',
-  expired: 'Expired',
-  not_yet_valid: 'Not yet valid',
-} as const satisfies Record<CredentialStatus, string>
-
-export function StatusBadge({ status }: { status: CredentialStatus }) {
+export function StatusBadge({ status, messages = ENGLISH }: { status: CredentialStatus; messages?: Messages }) {
   return (
-    <span class={`badge status status-${status}`} data-status={status}>
-      {LABELS[status]}
+    <span class={`badge status status-${status}`} data-status={status} safe>
+      {messages.t(`status.${status}`)}
     </span>
   )
 }

@@ -32,6 +32,7 @@ export function installAuthentication(app: FastifyInstance): void {
         email: row.account.email,
         name: row.account.name,
         isPlatformAdmin: false,
+        locale: row.account.locale,
         loginSessionId: null,
         apiKey: { id: row.apiKey.id, orgId: row.apiKey.orgId, scope: row.apiKey.scope },
       }
@@ -51,6 +52,7 @@ export function installAuthentication(app: FastifyInstance): void {
       email: account.email,
       name: account.name,
       isPlatformAdmin: account.isPlatformAdmin,
+      locale: account.locale,
       loginSessionId: loginSession.id,
       apiKey: null,
     }

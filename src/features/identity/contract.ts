@@ -1,4 +1,5 @@
 import { Type } from 'typebox'
+import { LocaleSchema } from '../../platform/i18n/locales.ts'
 import { MIN_PASSWORD_LENGTH } from './passwords.ts'
 
 const Email = Type.String({ format: 'email', maxLength: 254, errorMessage: 'Enter an email address like name@example.org.' })
@@ -30,7 +31,13 @@ export const SecondFactorForm = Type.Object({
 })
 export const EmailForm = Type.Object({ email: Email })
 export const ResetPasswordForm = Type.Object({ token: Type.String({ minLength: 10, maxLength: 200 }), password: NewPassword })
-export const ProfileForm = Type.Object({ name: Name, birthDate: BirthDate, guardianEmail: GuardianEmail, marketing: Checkbox })
+export const ProfileForm = Type.Object({
+  name: Name,
+  birthDate: BirthDate,
+  guardianEmail: GuardianEmail,
+  marketing: Checkbox,
+  locale: Type.Optional(LocaleSchema({ allowEmpty: true })),
+})
 export const ChangePasswordForm = Type.Object({
   currentPassword: Type.String({ minLength: 1, maxLength: 256, errorMessage: 'Enter your current password.' }),
   newPassword: NewPassword,

@@ -8,7 +8,7 @@ import { AUTH_RATE_LIMIT } from '../../platform/http/server.tsx'
 import { CsrfField, Field, FormErrorSummary, type FormState, PurposeNotice, TableHead } from '../../platform/ui/components.tsx'
 import { EmailForm } from './contract.ts'
 import { addAccountEmail, listAccountEmails, MAX_EMAILS_PER_ACCOUNT, makeAccountEmailPrimary, removeAccountEmail, verifyAccountEmail } from './emails.ts'
-import { withFormErrors } from './pages.tsx'
+import { withFormErrors } from './form-helpers.ts'
 
 const TokenQuery = Type.Object({ token: Type.Optional(Type.String({ maxLength: 200 })) })
 const EmailParams = Type.Object({ id: Type.String({ maxLength: 64 }) })

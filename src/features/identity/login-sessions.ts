@@ -18,7 +18,7 @@ export type LoginSession = typeof loginSessions.$inferSelect
 /** What a request needs to know about the login session behind its cookie. */
 export interface ResolvedLoginSession {
   loginSession: Pick<LoginSession, 'id' | 'isPendingSecondFactor' | 'lastSeenAt' | 'expiresAt'>
-  account: Pick<typeof accounts.$inferSelect, 'id' | 'email' | 'name' | 'isPlatformAdmin'>
+  account: Pick<typeof accounts.$inferSelect, 'id' | 'email' | 'name' | 'isPlatformAdmin' | 'locale'>
 }
 
 const LOGIN_SESSION_MEMO = 'identity.login_session'
@@ -85,7 +85,7 @@ async function readLoginSession(db: Db, tokenHash: string): Promise<ResolvedLogi
         lastSeenAt: loginSessions.lastSeenAt,
         expiresAt: loginSessions.expiresAt,
       },
-      account: { id: accounts.id, email: accounts.email, name: accounts.name, isPlatformAdmin: accounts.isPlatformAdmin },
+      account: { id: accounts.id, email: accounts.email, name: accounts.name, isPlatformAdmin: accounts.isPlatformAdmin, locale: accounts.locale },
     })
     .from(loginSessions)
     .innerJoin(accounts, eq(accounts.id, loginSessions.accountId))

@@ -10,7 +10,7 @@ export const identityPrivacy = definePrivacyProvider({
   stores: [
     {
       table: 'accounts',
-      columns: ['email', 'name', 'password_hash', 'totp_secret', 'birth_date'],
+      columns: ['email', 'name', 'password_hash', 'totp_secret', 'birth_date', 'locale'],
       purpose: 'Signing in and identifying the person',
       legalBasis: 'contract',
       retention:
@@ -121,6 +121,7 @@ export const identityPrivacy = definePrivacyProvider({
         emailVerifiedAt: account.emailVerifiedAt,
         twoFactorEnabledAt: account.totpEnabledAt,
         birthDate: account.birthDate,
+        locale: account.locale,
         createdAt: account.createdAt,
       },
       guardian: guardian ? { email: guardian.guardianEmail, confirmedAt: guardian.confirmedAt } : null,
@@ -181,6 +182,7 @@ async function disableAccount(db: Db, accountId: string): Promise<void> {
       totpSecret: null,
       totpEnabledAt: null,
       birthDate: null,
+      locale: null,
       disabledAt: new Date(),
     })
     .where(eq(accounts.id, accountId))

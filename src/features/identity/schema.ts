@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { boolean, date, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
 import { createdAt, idColumn, timestamps } from '../../platform/db/columns.ts'
+import type { Locale } from '../../platform/i18n/locales.ts'
 
 export const accounts = pgTable(
   'accounts',
@@ -19,6 +20,8 @@ export const accounts = pgTable(
     birthDate: date({ mode: 'string' }),
     /** Set when retention disabled the account: its personal columns are wiped, its ID stays as the member ID. */
     disabledAt: timestamp({ withTimezone: true }),
+    /** The language the person chose for pages and emails (platform/i18n); null: decided per page. */
+    locale: text().$type<Locale>(),
     ...timestamps,
   },
   (table) => [uniqueIndex('accounts_email_idx').on(table.email)],

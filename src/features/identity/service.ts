@@ -2,6 +2,7 @@ import { and, count, eq, gt, inArray, isNull } from 'drizzle-orm'
 import { hashToken } from '../../platform/crypto/hashing.ts'
 import type { Db } from '../../platform/db/client.ts'
 import { ConflictError, InvalidError, NotFoundError } from '../../platform/errors.ts'
+import type { Locale } from '../../platform/i18n/locales.ts'
 import { newSecret } from '../../platform/ids.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { grantConsent } from '../privacy-center/consent/service.ts'
@@ -206,6 +207,8 @@ export interface ProfileInput {
   /** Absent: the birth date is left as it is; empty: removed. */
   birthDate?: string | undefined
   guardianEmail?: string | undefined
+  /** Absent: left as it is; null: no preference (each page decides, see platform/i18n). */
+  locale?: Locale | null
 }
 
 /**
@@ -217,7 +220,7 @@ export async function updateProfile(platform: Platform, accountId: string, input
     const before = await getAccount(tx, accountId)
     const birthDate = input.birthDate === undefined ? before.birthDate : input.birthDate || null
     const isChild = checkBirthDate({ birthDate: birthDate ?? undefined, guardianEmail: input.guardianEmail, email: before.email }, platform.clock.now())
-    const [updated] = await tx.update(accounts).set({ name: input.name.trim(), birthDate }).where(eq(accounts.id, accountId)).returning()
+    const [updated] = await tx.update(accounts).set({ name: input.name.trim(), birthDate, locale: input.locale }).where(eq(accounts.id, accountId)).returning()
     if (!updated) throw new NotFoundError('account', accountId)
     const guardian = await guardianOf(tx, accountId)
     if (isChild && !guardian?.confirmedAt) await requestGuardianConfirmation(platform, tx, updated, input.guardianEmail ?? '')

@@ -1,5 +1,6 @@
 import { Type } from 'typebox'
 import { SortQueryFields } from '../../platform/db/sort.ts'
+import { LocaleSchema } from '../../platform/i18n/locales.ts'
 import { ROLES, type Role } from './schema.ts'
 
 const RoleUnion = Type.Union(
@@ -12,6 +13,7 @@ export const RoleSchema = Type.Unsafe<Role>(RoleUnion)
 export const OrgForm = Type.Object({
   name: Type.String({ minLength: 2, maxLength: 120, errorMessage: 'Name the organisation (2 to 120 characters).' }),
   timeZone: Type.Optional(Type.String({ maxLength: 64, errorMessage: 'Choose a time zone from the list.' })),
+  defaultLocale: Type.Optional(LocaleSchema()),
 })
 export const InviteForm = Type.Object({
   email: Type.String({ format: 'email', maxLength: 254, errorMessage: 'Enter an email address like name@example.org.' }),

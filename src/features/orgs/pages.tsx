@@ -4,6 +4,7 @@ import { ConflictError, ForbiddenError, InvalidError } from '../../platform/erro
 import type { TypedApp } from '../../platform/feature.ts'
 import { requireSignedIn, signedInAuth } from '../../platform/http/auth.ts'
 import { parseForm } from '../../platform/http/forms.ts'
+import { LanguageSelect } from '../../platform/i18n/language-select.tsx'
 import {
   CsrfField,
   EmptyState,
@@ -383,6 +384,12 @@ export async function orgPages(app: TypedApp): Promise<void> {
             value={org.timeZone}
             state={state}
           />
+          <LanguageSelect
+            name="defaultLocale"
+            label="Default language of credentials (their page, certificate and email)"
+            value={org.defaultLocale}
+            state={state}
+          />
           <button type="submit">Save</button>
         </form>
       </article>,
@@ -393,7 +400,7 @@ export async function orgPages(app: TypedApp): Promise<void> {
   app.post('/orgs/:orgId/settings', { schema: { params: OrgParams } }, async (request, reply) => {
     const form = parseForm(OrgForm, request.body)
     if (!form.ok) return settingsPage(request, reply.status(422), form)
-    await updateOrg(platform, scopeOf(request), { name: form.value.name, timeZone: form.value.timeZone ?? 'UTC' })
+    await updateOrg(platform, scopeOf(request), { name: form.value.name, timeZone: form.value.timeZone ?? 'UTC', defaultLocale: form.value.defaultLocale })
     reply.flash('success', 'Settings saved.')
     return reply.redirect(`/orgs/${scopeOf(request).orgId}/settings`)
   })

@@ -24,7 +24,7 @@ export const orgsPrivacy = definePrivacyProvider({
     },
   ],
   notPersonal: [
-    { table: 'orgs', columns: ['id', 'name', 'time_zone'], reason: 'The organisation itself' },
+    { table: 'orgs', columns: ['id', 'name', 'time_zone', 'default_locale'], reason: 'The organisation itself' },
     { table: 'members', columns: ['id', 'org_id'], reason: 'Random IDs' },
     {
       table: 'invitations',

@@ -1,5 +1,6 @@
 import { index, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
 import { createdAt, idColumn, timestamps } from '../../platform/db/columns.ts'
+import type { Locale } from '../../platform/i18n/locales.ts'
 
 export const ROLES = ['owner', 'admin', 'staff', 'trainer', 'member'] as const
 export type Role = (typeof ROLES)[number]
@@ -9,6 +10,8 @@ export const orgs = pgTable('orgs', {
   name: text().notNull(),
   /** IANA time zone for display and deadlines. */
   timeZone: text().notNull().default('UTC'),
+  /** The language of the org's credentials unless chosen at issue (platform/i18n). */
+  defaultLocale: text().$type<Locale>().notNull().default('en'),
   ...timestamps,
 })
 

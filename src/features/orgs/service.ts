@@ -4,6 +4,7 @@ import type { Db } from '../../platform/db/client.ts'
 import { escapeLike } from '../../platform/db/columns.ts'
 import { orderByOf, resolveSort, type Sort, type SortableColumns, type SortQuery } from '../../platform/db/sort.ts'
 import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from '../../platform/errors.ts'
+import type { Locale } from '../../platform/i18n/locales.ts'
 import { newSecret } from '../../platform/ids.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { accountDirectory, findAccountByEmail, getAccount, link, normalizeEmail, revokeApiKeysForOrg, unlockSignIn } from '../identity/service.ts'
@@ -139,13 +140,17 @@ export async function orgNamesOf(db: Db, orgIds: string[]): Promise<Map<string, 
   return new Map(rows.map((row) => [row.id, row.name]))
 }
 
-export async function updateOrg(platform: Platform, scope: OrgScope, input: { name: string; timeZone: string }): Promise<Org> {
+export async function updateOrg(platform: Platform, scope: OrgScope, input: { name: string; timeZone: string; defaultLocale?: Locale }): Promise<Org> {
   requireRole(scope, 'admin')
   if (!Intl.supportedValuesOf('timeZone').includes(input.timeZone) && input.timeZone !== 'UTC') {
     throw new InvalidError('invalid_time_zone', `Unknown time zone ${input.timeZone}.`, { timeZone: 'Choose a time zone from the list.' })
   }
   const updated = await platform.db.transaction(async (tx) => {
-    const [org] = await tx.update(orgs).set({ name: input.name.trim(), timeZone: input.timeZone }).where(eq(orgs.id, scope.orgId)).returning()
+    const [org] = await tx
+      .update(orgs)
+      .set({ name: input.name.trim(), timeZone: input.timeZone, defaultLocale: input.defaultLocale })
+      .where(eq(orgs.id, scope.orgId))
+      .returning()
     if (!org) throw new NotFoundError('org', scope.orgId)
     await platform.audit.recordIn(tx, { action: 'orgs.updated', orgId: scope.orgId, actorAccountId: scope.accountId, target: scope.orgId })
     return org

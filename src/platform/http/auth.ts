@@ -7,6 +7,8 @@ export interface RequestAuth {
   email: string
   name: string
   isPlatformAdmin: boolean
+  /** The person's chosen language (Account page); null: decided per page (see resolveLocale). */
+  locale: string | null
   loginSessionId: string | null
   apiKey: { id: string; orgId: string; scope: 'read' | 'write' } | null
 }

@@ -12,6 +12,7 @@ import { sql } from 'drizzle-orm'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify'
 import { Type } from 'typebox'
 import type { Feature, SignOutHandler } from '../feature.ts'
+import { installI18n } from '../i18n/http.ts'
 import { projectPath } from '../paths.ts'
 import type { Platform } from '../platform.ts'
 import { type Flash, Layout, type Navigation } from '../ui/layout.tsx'
@@ -102,6 +103,7 @@ export async function buildServer(platform: Platform, features: Feature[]): Prom
   installSecurityHeaders(app, { isHttps: config.isHttps })
   const cookieSecret = Buffer.from(hkdfSync('sha256', platform.masterKey, Buffer.alloc(0), 'laurel cookies v1', 32)).toString('hex')
   await app.register(fastifyCookie, { secret: cookieSecret })
+  installI18n(app, { isHttps: config.isHttps })
   await app.register(fastifyFormbody, { bodyLimit: 256 * 1024 })
   // Multipart fields land in request.body before preHandlers run, so the CSRF check sees `_csrf`;
   // files become { fileName, data } (limit: 10 MB, one file per form).
@@ -167,8 +169,9 @@ export async function buildServer(platform: Platform, features: Feature[]): Prom
     const request = this.request
     const flash = readFlash(request, this)
     const navigation = await app.ui.navigation(request, options.orgId).catch(() => defaultNavigation(request))
+    const { locale, dir } = request.messages
     const html = await (
-      <Layout title={title} navigation={navigation} csrfToken={this.csrfToken()} flash={flash} head={options.head}>
+      <Layout title={title} lang={locale} dir={dir} navigation={navigation} csrfToken={this.csrfToken()} flash={flash} head={options.head}>
         {body}
       </Layout>
     )

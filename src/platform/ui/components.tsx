@@ -1,5 +1,6 @@
 import type { Children } from '@kitajs/html'
 import type { FieldErrors } from '../http/forms.ts'
+import { ENGLISH, type Messages } from '../i18n/messages.ts'
 
 export interface FormState {
   values?: Record<string, string>
@@ -96,13 +97,13 @@ export function SelectField({
   )
 }
 
-export function FormErrorSummary({ state }: { state?: FormState }) {
+export function FormErrorSummary({ state, messages = ENGLISH }: { state?: FormState; messages?: Messages }) {
   const errors = Object.values(state?.errors ?? {})
   if (errors.length === 0) return ''
   return (
     <div class="flash flash-error" role="alert">
       <p>
-        <strong safe>{`Please fix ${errors.length === 1 ? 'this problem' : `these ${errors.length} problems`}:`}</strong>
+        <strong safe>{messages.t('form.fixProblems', { count: errors.length })}</strong>
       </p>
       <ul>
         {errors.map((error) => (
@@ -301,11 +302,14 @@ export function CheckboxField({ name, label, state, checked = false }: { name: s
  * Says, at a form that collects personal data, what that data is for ("before or at the time of
  * collecting", as privacy policies promise), with a link to the privacy policy.
  */
-export function PurposeNotice({ purpose }: { purpose: string }) {
+export function PurposeNotice({ purpose, messages = ENGLISH }: { purpose: string; messages?: Messages }) {
   return (
     <p class="purpose-notice">
       <small>
-        <span safe>{purpose}</span> <a href="/privacy">How your data is handled</a>
+        <span safe>{purpose}</span>{' '}
+        <a href="/privacy" safe>
+          {messages.t('form.purposeLink')}
+        </a>
       </small>
     </p>
   )

@@ -21,6 +21,9 @@ export interface Flash {
 
 export interface LayoutProps {
   title: string
+  /** The page's language and writing direction (`rtl` for Arabic). */
+  lang: string
+  dir: 'ltr' | 'rtl'
   navigation: Navigation
   csrfToken: string
   flash: Flash | null
@@ -28,12 +31,12 @@ export interface LayoutProps {
   children: Children
 }
 
-export function Layout({ title, navigation, csrfToken, flash, head, children }: LayoutProps) {
+export function Layout({ title, lang, dir, navigation, csrfToken, flash, head, children }: LayoutProps) {
   const { account, orgNav } = navigation
   return (
     <>
       {'<!doctype html>'}
-      <html lang="en">
+      <html lang={lang} dir={dir}>
         <head>
           <meta charset="utf-8" />
           <meta name="viewport" content="width=device-width, initial-scale=1" />

@@ -4,6 +4,7 @@ import { sendCsv } from '../../../platform/csv.ts'
 import { NotFoundError } from '../../../platform/errors.ts'
 import type { TypedApp, TypedRequest } from '../../../platform/feature.ts'
 import { requireSignedIn } from '../../../platform/http/auth.ts'
+import { ENGLISH } from '../../../platform/i18n/messages.ts'
 import type { Platform } from '../../../platform/platform.ts'
 import { LineChart } from '../../../platform/ui/chart.tsx'
 import { EmptyState, listHref, Pagination, TableHead } from '../../../platform/ui/components.tsx'
@@ -26,7 +27,7 @@ import {
   type VerificationPage,
 } from './analytics.ts'
 
-export const ANALYTICS_DISCLOSURE = 'We count views and verifications of this credential; we store no IP addresses.'
+export const ANALYTICS_DISCLOSURE = ENGLISH.t('credential.analyticsDisclosure')
 
 const PERIODS = [30, 90] as const
 const page = Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 }))
@@ -306,7 +307,7 @@ export async function analyticsPages(app: TypedApp): Promise<void> {
               </a>
             </p>
           </hgroup>
-          <p>{`${ANALYTICS_DISCLOSURE} Your own views and your issuer's are not counted as verifications.`}</p>
+          <p safe>{`${ANALYTICS_DISCLOSURE} Your own views and your issuer's are not counted as verifications.`}</p>
           <div class="stat-grid">
             {(['page_viewed', 'pdf_downloaded', 'json_downloaded', 'verified'] as const).map((kind) => (
               <div data-kind={kind}>

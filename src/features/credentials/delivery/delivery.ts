@@ -1,6 +1,8 @@
 import { and, count, desc, eq, inArray, isNull, sql } from 'drizzle-orm'
 import type { Db } from '../../../platform/db/client.ts'
 import { ConflictError } from '../../../platform/errors.ts'
+import type { Locale } from '../../../platform/i18n/locales.ts'
+import { messagesFor } from '../../../platform/i18n/messages.ts'
 import type { RenderedAttachment } from '../../../platform/mail/mailer.ts'
 import { type MailStatus, mailMessages } from '../../../platform/mail/schema.ts'
 import type { Platform } from '../../../platform/platform.ts'
@@ -12,7 +14,19 @@ import { renderCertificatePdf } from '../pdf/renderer.ts'
 import { getCredential, getCredentials, statusOf } from '../queries.ts'
 import { credentialDeliveries, credentialSettings, credentials } from '../schema.ts'
 import { publicUrls } from '../urls.ts'
-import { compileTemplate, DEFAULT_BODY, DEFAULT_SUBJECT, htmlDocument, renderHtml, renderText, type TemplateValues, unsubscribeHtml } from './template.ts'
+import {
+  compileTemplate,
+  DEFAULT_BODY,
+  DEFAULT_SUBJECT,
+  defaultTemplate,
+  type EmailTemplate,
+  htmlDocument,
+  renderHtml,
+  renderText,
+  type TemplateValues,
+  unsubscribeHtml,
+  unsubscribeText,
+} from './template.ts'
 
 /** The mail attachment source of PDF certificates; its reference is the credential ID. */
 export const CERTIFICATE_ATTACHMENT = 'credentials.certificate'
@@ -40,14 +54,20 @@ export async function getEmailSettings(db: Db, orgId: string): Promise<EmailSett
   }
 }
 
+/**
+ * Saves the org's email. Saving the built-in English text unchanged keeps the built-in email, which goes
+ * out in each credential's own language.
+ */
 export async function saveEmailSettings(platform: Platform, scope: OrgScope, input: EmailSettings): Promise<void> {
   requireRole(scope, 'admin')
   compileTemplate(input.emailSubject, input.emailBody)
+  const isBuiltIn = input.emailSubject === DEFAULT_SUBJECT && input.emailBody === DEFAULT_BODY
+  const values = { ...input, ...(isBuiltIn ? { emailSubject: null, emailBody: null } : {}) }
   await platform.db.transaction(async (tx) => {
     await tx
       .insert(credentialSettings)
-      .values({ orgId: scope.orgId, ...input })
-      .onConflictDoUpdate({ target: credentialSettings.orgId, set: input })
+      .values({ orgId: scope.orgId, ...values })
+      .onConflictDoUpdate({ target: credentialSettings.orgId, set: values })
     await platform.audit.recordIn(tx, {
       action: 'credentials.email_settings_saved',
       orgId: scope.orgId,
@@ -93,22 +113,33 @@ export async function queueCredentialEmails(platform: Platform, tx: Db, orgId: s
   )
   const recipients = addressed.filter((row) => allowed.has((row.recipientEmail ?? '').toLowerCase()))
   if (recipients.length === 0) return []
-  const settings = await getEmailSettings(tx, orgId)
-  const template = compileTemplate(settings.emailSubject, settings.emailBody)
+  const [settings] = await tx.select().from(credentialSettings).where(eq(credentialSettings.orgId, orgId))
+  const templates = new Map<Locale, EmailTemplate>()
+  const templateIn = (locale: Locale) => {
+    let template = templates.get(locale)
+    if (!template) {
+      const builtIn = defaultTemplate(messagesFor(locale))
+      template = compileTemplate(settings?.emailSubject ?? builtIn.subject, settings?.emailBody ?? builtIn.body)
+      templates.set(locale, template)
+    }
+    return template
+  }
   const messageIds = await platform.mailer.sendMany(
     tx,
     recipients.map((credential) => {
       const values = valuesOf(platform, credential)
       const to = credential.recipientEmail ?? ''
+      const m = messagesFor(credential.locale)
+      const template = templateIn(credential.locale)
       const unsubscribe = unsubscribeParts(platform, { email: to, orgId, purpose: 'credential_emails' }, values.orgName)
       return {
         orgId,
         to,
         subject: renderText(template.subject, values),
-        text: `${renderText(template.body, values)}${unsubscribe.footerText}`,
-        html: htmlDocument(`${renderHtml(template.body, values)}\n${unsubscribeHtml(unsubscribe.url, values.orgName)}`),
+        text: `${renderText(template.body, values)}${unsubscribeText(unsubscribe.url, values.orgName, m)}`,
+        html: htmlDocument(`${renderHtml(template.body, values)}\n${unsubscribeHtml(unsubscribe.url, values.orgName, m)}`, m),
         headers: unsubscribe.headers,
-        attachments: settings.isPdfAttached ? [{ source: CERTIFICATE_ATTACHMENT, ref: credential.id }] : [],
+        attachments: settings?.isPdfAttached ? [{ source: CERTIFICATE_ATTACHMENT, ref: credential.id }] : [],
       }
     }),
   )

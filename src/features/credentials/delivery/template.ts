@@ -1,18 +1,19 @@
 import { InvalidError } from '../../../platform/errors.ts'
+import { ENGLISH, type Messages } from '../../../platform/i18n/messages.ts'
 
 export const PLACEHOLDERS = ['recipientName', 'achievementName', 'credentialUrl', 'orgName'] as const
 export type Placeholder = (typeof PLACEHOLDERS)[number]
 export type TemplateValues = Record<Placeholder, string>
 
-export const DEFAULT_SUBJECT = 'Your credential: {{achievementName}}'
-export const DEFAULT_BODY = `Hello {{recipientName}},
+/** The placeholders as the template language writes them, to turn a catalogue message into a template. */
+const AS_PLACEHOLDERS = Object.fromEntries(PLACEHOLDERS.map((name) => [name, `{{${name}}}`])) as TemplateValues
 
-{{orgName}} has issued you a credential: {{achievementName}}.
+/** The built-in email in a language; an org that keeps it sends each credential's email in that credential's language. */
+export function defaultTemplate(m: Messages): { subject: string; body: string } {
+  return { subject: m.t('email.credential.subject', AS_PLACEHOLDERS), body: m.t('email.credential.body', AS_PLACEHOLDERS) }
+}
 
-See it, share it and download it here:
-{{credentialUrl}}
-
-Anyone can check at that address that it is genuine. To keep all your credentials in one place, sign up with this email address and open "My credentials".`
+export const { subject: DEFAULT_SUBJECT, body: DEFAULT_BODY } = defaultTemplate(ENGLISH)
 
 type Token = { text: string } | { placeholder: Placeholder }
 
@@ -87,11 +88,17 @@ export function renderHtml(tokens: Token[], values: TemplateValues): string {
 }
 
 /** The visible unsubscribe line every credential email ends with, in HTML. */
-export function unsubscribeHtml(url: string, orgName: string): string {
-  return `<p style="font-size: small; color: #555">To stop emails about your credentials from ${escapeHtml(orgName)}, <a href="${escapeHtml(url)}">unsubscribe</a>.</p>`
+export function unsubscribeHtml(url: string, orgName: string, m: Messages): string {
+  const sentence = m.html('email.credential.unsubscribe', { orgName }, { link: (text) => `<a href="${escapeHtml(url)}">${text}</a>` })
+  return `<p style="font-size: small; color: #555">${sentence}</p>`
 }
 
-/** The HTML rendering as a whole email document. */
-export function htmlDocument(paragraphs: string): string {
-  return `<!doctype html><html><body style="font-family: system-ui, sans-serif; line-height: 1.5">\n${paragraphs}\n</body></html>`
+/** The same line in plain text, after the signature delimiter. */
+export function unsubscribeText(url: string, orgName: string, m: Messages): string {
+  return `\n\n--\n${m.t('email.credential.unsubscribeText', { orgName, url })}\n`
+}
+
+/** The HTML rendering as a whole email document, in its language and writing direction. */
+export function htmlDocument(paragraphs: string, m: Messages): string {
+  return `<!doctype html><html lang="${m.locale}" dir="${m.dir}"><body style="font-family: system-ui, sans-serif; line-height: 1.5">\n${paragraphs}\n</body></html>`
 }

@@ -3,10 +3,11 @@ import { and, eq, inArray } from 'drizzle-orm'
 import type { Db } from '../../../platform/db/client.ts'
 import { insertMany } from '../../../platform/db/insert-many.ts'
 import { ConflictError, NotFoundError } from '../../../platform/errors.ts'
+import type { Locale } from '../../../platform/i18n/locales.ts'
 import { newId } from '../../../platform/ids.ts'
 import type { Platform } from '../../../platform/platform.ts'
 import { normalizeEmail } from '../../identity/service.ts'
-import { type OrgScope, requireRole } from '../../orgs/service.ts'
+import { getOrg, type OrgScope, requireRole } from '../../orgs/service.ts'
 import { type Achievement, getAchievement } from '../achievements.ts'
 import { queueCredentialEmails } from '../delivery/delivery.ts'
 import { documentLoader } from '../loader.ts'
@@ -52,6 +53,8 @@ export interface IssueInput {
   idempotencyKey?: string
   /** Set by re-issuance only: the credential this one corrects. */
   replacesCredentialId?: string
+  /** The language of its page, certificate and email; the org's default locale when not given. */
+  locale?: Locale
 }
 
 export interface IssueOutcome {
@@ -191,7 +194,8 @@ export async function issueCredentials(
   requireRole(scope, 'staff')
   const signBatch = options.signBatch ?? signInProcess(platform)
   const { signer, cryptosuite } = await getIssuingSigner(platform, scope.orgId)
-  const issuer = await issuerProfile(platform, scope, signer)
+  const org = await getOrg(platform.db, scope)
+  const issuer = issuerProfile(platform, org, signer)
   return platform.db.transaction(async (tx) => {
     const keys = inputs.flatMap((input) => (input.idempotencyKey ? [input.idempotencyKey] : []))
     const existing =
@@ -264,6 +268,7 @@ export async function issueCredentials(
       bulkIssuanceId: options.bulkIssuanceId ?? null,
       issuedByAccountId: scope.accountId,
       replacesCredentialId: item.input.replacesCredentialId ?? null,
+      locale: item.input.locale ?? org.defaultLocale,
     }))
     // Only what the database fills in comes back: returning the signed documents too made the insert
     // take about a third longer.

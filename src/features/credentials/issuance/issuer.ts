@@ -2,7 +2,7 @@ import { and, asc, desc, eq, isNull } from 'drizzle-orm'
 import type { Db } from '../../../platform/db/client.ts'
 import { InvalidError, NotFoundError } from '../../../platform/errors.ts'
 import type { Platform } from '../../../platform/platform.ts'
-import { getOrg, type OrgScope, requireRole } from '../../orgs/service.ts'
+import { type Org, type OrgScope, requireRole } from '../../orgs/service.ts'
 import { issuerKeys, issuerSettings } from '../schema.ts'
 import { buildDidDocument, didKeyFor, didWebFor, generateIssuerKey, KEY_TYPES, type KeyType } from '../signing/keys.ts'
 import { keyTypeForSuite, type SigningCryptosuite } from '../signing/sign.ts'
@@ -196,8 +196,7 @@ export interface IssuerProfile {
   url: string
 }
 
-export async function issuerProfile(platform: Platform, scope: { orgId: string; accountId: string }, signer: IssuerSigner): Promise<IssuerProfile> {
-  const org = await getOrg(platform.db, { ...scope, role: 'member' })
+export function issuerProfile(platform: Platform, org: Pick<Org, 'name'>, signer: IssuerSigner): IssuerProfile {
   return { id: signer.did, type: ['Profile'], name: org.name, url: platform.config.publicUrl.origin }
 }
 

@@ -44,6 +44,7 @@ export async function reissueCredential(platform: Platform, scope: OrgScope, cre
         validUntil: correction.validUntil === undefined ? old.validUntil : correction.validUntil,
         ...credentialDetails(old.document),
         replacesCredentialId: old.id,
+        locale: old.locale,
       },
     ],
     {

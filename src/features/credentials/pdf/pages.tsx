@@ -173,6 +173,7 @@ export async function certificatePages(app: TypedApp): Promise<void> {
       validUntil: null,
       credentialId: 'cred_sample',
       url: publicUrls(platform.config).credential('cred_sample'),
+      locale: org.defaultLocale,
     }
   }
   const sendPreview = async (request: TypedRequest<{ params: typeof AchievementParams }>, reply: FastifyReply, design: CertificateDesign) => {

@@ -2,6 +2,8 @@ import { PDFDocument, type PDFImage, type PDFPage, rgb } from 'pdf-lib'
 import QRCode from 'qrcode'
 import type { Db } from '../../../platform/db/client.ts'
 import { NotFoundError } from '../../../platform/errors.ts'
+import type { Locale } from '../../../platform/i18n/locales.ts'
+import { messagesFor } from '../../../platform/i18n/messages.ts'
 import { FontSet, type Weight } from '../../../platform/pdf/fonts.ts'
 
 export { charactersWithoutFont, codePointsOf } from '../../../platform/pdf/fonts.ts'
@@ -21,13 +23,12 @@ export interface CertificateContent {
   credentialId: string
   /** The public page the QR code opens. */
   url: string
+  /** The language of the certificate's fixed words and dates. */
+  locale: Locale
 }
 
 const PAGE_SIZES = { a4: [841.89, 595.28], letter: [792, 612] } as const
 const PRODUCER = 'Laurel'
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December']
-/** Written out by hand rather than with Intl, whose output may change with the ICU version: the bytes must not. */
-const formatDate = (date: Date) => `${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}`
 
 const text = (value: unknown) => (typeof value === 'string' ? value : '')
 
@@ -52,6 +53,7 @@ export function certificateContentOf(platform: Platform, credential: CredentialR
     validUntil,
     credentialId: credential.id,
     url: publicUrls(platform.config).credential(credential.id),
+    locale: credential.locale,
   }
 }
 
@@ -101,22 +103,26 @@ export async function renderCertificate(
   const ink = rgb(0.13, 0.13, 0.15)
   const muted = rgb(0.38, 0.38, 0.42)
 
-  const dates = [`Issued ${formatDate(content.validFrom)}`, content.validUntil ? `valid until ${formatDate(content.validUntil)}` : '']
-    .filter(Boolean)
-    .join(', ')
+  // Dates come from Intl: the bytes stay the same for a credential as long as Node's ICU data does.
+  const m = messagesFor(content.locale)
+  const date = m.date(content.validFrom)
+  const dates = content.validUntil
+    ? m.t('certificate.issuedOnValidUntil', { date, validUntil: m.date(content.validUntil) })
+    : m.t('certificate.issuedOn', { date })
+  const verifyLines = [m.t('certificate.verify', { url: content.url }), m.t('certificate.credentialId', { credentialId: content.credentialId })]
   const lines: Line[] = (
     [
-      { text: 'CERTIFICATE', size: 14, weight: 'bold' as const, color: accent },
-      { text: 'This certifies that', size: 13, weight: 'regular', color: muted },
+      { text: m.t('certificate.heading'), size: 14, weight: 'bold' as const, color: accent },
+      { text: m.t('certificate.certifiesThat'), size: 13, weight: 'regular', color: muted },
       { text: content.recipientName, size: 36, weight: 'bold', color: primary },
-      { text: 'has earned', size: 13, weight: 'regular', color: muted },
+      { text: m.t('certificate.hasEarned'), size: 13, weight: 'regular', color: muted },
       { text: content.achievementName, size: 22, weight: 'bold', color: ink },
-      { text: content.issuerName ? `Issued by ${content.issuerName}` : '', size: 12, weight: 'regular', color: ink },
+      { text: content.issuerName ? m.t('certificate.issuedBy', { issuerName: content.issuerName }) : '', size: 12, weight: 'regular', color: ink },
       { text: dates, size: 11, weight: 'regular', color: muted },
       ...design.customFields.map((field) => ({ text: `${field.label}: ${field.value}`, size: 11, weight: 'regular' as const, color: ink })),
     ] satisfies Line[]
   ).filter((line) => line.text !== '')
-  const footer = [design.signerName, design.signerTitle, `Verify: ${content.url}`, `Credential ID ${content.credentialId}`]
+  const footer = [design.signerName, design.signerTitle, ...verifyLines]
 
   const fonts = new FontSet()
   for (const line of lines) fonts.prepare(line.text, line.weight)
@@ -158,7 +164,7 @@ export async function renderCertificate(
   // The verification text sits under the QR code, right-aligned to its edge.
   const drawVerificationRight = (right: number, y: number) => {
     drawQrCode(page, content.url, right - qrSize, y, qrSize)
-    for (const [i, line] of [`Verify: ${content.url}`, `Credential ID ${content.credentialId}`].entries()) {
+    for (const [i, line] of verifyLines.entries()) {
       const lineWidth = fonts.widthOf(line, 'regular', 7)
       draw({ text: line, size: 7, weight: 'regular', color: muted }, right - lineWidth, y - 10 - i * 9, { maxWidth: 260, align: 'left' })
     }
@@ -193,11 +199,9 @@ export async function renderCertificate(
       const left = band + 48
       drawBody(left, height - 40, width - left - 48, 'left')
       drawSignature(left, 96, 'left')
-      draw({ text: `Verify: ${content.url}`, size: 7, weight: 'regular', color: muted }, left, 40, { maxWidth: width - left - 48, align: 'left' })
-      draw({ text: `Credential ID ${content.credentialId}`, size: 7, weight: 'regular', color: muted }, left, 31, {
-        maxWidth: width - left - 48,
-        align: 'left',
-      })
+      for (const [i, line] of verifyLines.entries()) {
+        draw({ text: line, size: 7, weight: 'regular', color: muted }, left, 40 - i * 9, { maxWidth: width - left - 48, align: 'left' })
+      }
       break
     }
     case 'minimal': {

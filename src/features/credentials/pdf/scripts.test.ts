@@ -7,6 +7,7 @@ import { type CertificateContent, renderCertificate } from './render.ts'
 const content = (recipientName: string, achievementName = 'Certified Safety Officer'): CertificateContent => ({
   recipientName,
   achievementName,
+  locale: 'en',
   issuerName: 'Northwind Certification Board',
   validFrom: new Date('2026-03-01T00:00:00Z'),
   validUntil: null,

@@ -8,14 +8,6 @@ import { isCredentialHolder } from '../holder.ts'
 import type { CredentialRow } from '../issuance/issuance.ts'
 import { credentialSettings, credentials, DISCLOSABLE_FIELDS, type DisclosableField, type ErasurePolicy } from '../schema.ts'
 
-export const FIELD_LABELS: Record<DisclosableField, string> = {
-  holderName: 'Holder’s name',
-  issueDate: 'Issue date',
-  expiry: 'Expiry date',
-  result: 'Result (score and pass mark)',
-  evidence: 'Evidence',
-}
-
 /** The fields an org publishes: all of them until it chooses. */
 export function publishedFields(orgFields: DisclosableField[] | null | undefined): DisclosableField[] {
   return orgFields ?? [...DISCLOSABLE_FIELDS]

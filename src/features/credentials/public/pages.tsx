@@ -4,10 +4,11 @@ import { Type } from 'typebox'
 import { ForbiddenError, InvalidError, NotFoundError } from '../../../platform/errors.ts'
 import type { TypedApp } from '../../../platform/feature.ts'
 import { uploadedFile } from '../../../platform/http/forms.ts'
+import { LanguagePicker } from '../../../platform/i18n/language-picker.tsx'
+import type { MessageId, Messages } from '../../../platform/i18n/messages.ts'
 import { CsrfField, TableHead } from '../../../platform/ui/components.tsx'
 import { findPublicAchievement } from '../achievements.ts'
 import { linkSourceOf, recordPageView, recordVerification } from '../analytics/analytics.ts'
-import { ANALYTICS_DISCLOSURE } from '../analytics/pages.tsx'
 import { PublicAchievementParams, PublicCredentialParams } from '../contract.ts'
 import { credentialDetails } from '../credential-details.ts'
 import { FieldCheckboxes } from '../field-checkboxes.tsx'
@@ -25,30 +26,6 @@ import { publicUrls } from '../urls.ts'
 import { disclosedFields, fieldsFromForm, publishedFields, setHolderChoices, signedFileAccess } from './disclosure.ts'
 import { ShareSection, SharingMeta, sharedCredentialOf } from './sharing.tsx'
 import { credentialIdFrom, type VerificationReport, verifyById, verifyDocument } from './verification.ts'
-
-const STATUS_SENTENCES = {
-  valid: 'This credential is valid.',
-  revoked: 'This credential was revoked by its issuer.',
-  suspended: 'This credential is suspended by its issuer.',
-  expired: 'This credential has expired.',
-  not_yet_valid: 'This credential is not valid yet.',
-} as const
-
-const VERDICT_SENTENCES: Record<VerificationReport['verdict'], string> = {
-  valid: 'Verified: the signature, the issuer, the status and the dates all check out.',
-  revoked: 'Not valid: the issuer revoked this credential.',
-  suspended: 'Not valid: the issuer suspended this credential.',
-  expired: 'Not valid: this credential has expired.',
-  not_yet_valid: 'Not valid yet: its validity starts later.',
-  invalid_signature: 'Not valid: the signature does not match the content. It was changed after signing, or not signed by this issuer.',
-  key_unavailable: 'Cannot be verified: the issuer’s signing key could not be retrieved, so the signature could not be checked.',
-  issuer_mismatch: 'Not valid: it is not signed with a key of the issuer it names.',
-  status_unknown: 'Status unknown: the issuer’s status list could not be checked, so this credential cannot be called valid.',
-  malformed: 'Not a valid credential: the document is not well-formed.',
-}
-
-/** The verdict on a credential whose signed file was erased (see verifyIssuerRecord): there is no signature to speak of. */
-const VALID_BY_RECORD = 'Valid, by the issuer’s record: the status and the dates check out. The signed file was erased at the holder’s request.'
 
 const IMAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
@@ -81,9 +58,10 @@ export async function publicPages(app: TypedApp): Promise<void> {
       const found = await findPublicCredential(platform.db, request.params.credentialId)
       if (!found) throw new NotFoundError('credential')
       const { credential, achievement } = found
+      const m = request.preferLocale(credential.locale)
       const status = statusOf(credential, platform.clock.now())
       recordPageView(platform, request, credential, status)
-      const shared = sharedCredentialOf(platform.config, found)
+      const shared = sharedCredentialOf(platform.config, found, m)
       const isHolder = await isCredentialHolder(platform, request.auth, credential)
       const issuer = (credential.document.issuer ?? {}) as { id?: string; name?: string }
       const pageUrl = urls.credential(credential.id)
@@ -98,66 +76,56 @@ export async function publicPages(app: TypedApp): Promise<void> {
       const achievementName = shared.achievementName
       // A credential withdrawn when its holder was erased keeps no name.
       const showsName = shown.has('holderName') && credential.recipientName !== ''
+      // Rich-text messages: the values are escaped inside m.html.
+      const safeHolderNotice = m.html('credential.holderNotice', {}, { link: (text) => `<a href="/credentials/${credential.id}/verifications">${text}</a>` })
+      const safeCorrects = m.html(
+        'credential.corrects',
+        {},
+        { link: (text) => `<a href="/credentials/${lineage.replaces}" data-lineage="replaces">${text}</a>` },
+      )
+      const safeEarned = m.html('credential.earned', { achievementName }, { strong: (text) => `<strong>${text}</strong>` })
       return reply.page(
         showsName ? `${achievementName} — ${credential.recipientName}` : achievementName,
         <article class={`public-credential status-${status}`}>
-          {isHolder ? (
-            <p class="flash flash-info">
-              This is your credential. <a href={`/credentials/${credential.id}/verifications`}>See how often and how it was verified</a>.
-            </p>
-          ) : (
-            ''
-          )}
+          {isHolder ? <p class="flash flash-info">{safeHolderNotice}</p> : ''}
           <header>
-            <StatusBadge status={status} />{' '}
-            <strong>
-              {isSuperseded
-                ? 'This credential was replaced by a corrected one.'
-                : isWithdrawn
-                  ? 'This credential was withdrawn at the holder’s request.'
-                  : STATUS_SENTENCES[status]}
+            <StatusBadge status={status} messages={m} />{' '}
+            <strong safe>
+              {m.t(isSuperseded ? 'credential.sentence.replaced' : isWithdrawn ? 'credential.sentence.withdrawn' : `credential.sentence.${status}`)}
             </strong>
             {isSuperseded ? (
               <p>
-                <a href={`/credentials/${lineage.replacedBy}`} data-lineage="replaced-by">
-                  See the corrected credential
+                <a href={`/credentials/${lineage.replacedBy}`} data-lineage="replaced-by" safe>
+                  {m.t('credential.seeCorrected')}
                 </a>
               </p>
             ) : credential.revokedAt && credential.revocationReason && !isWithdrawn ? (
-              <p safe>{`Reason given: ${credential.revocationReason}`}</p>
+              <p safe>{m.t('credential.reasonGiven', { reason: credential.revocationReason })}</p>
             ) : (
               ''
             )}
             {credential.erasedAt && !isWithdrawn ? (
-              <p data-erased="true">
-                Its holder asked for their data to be erased: this page shows the record the issuer keeps so that the credential can still be verified.
+              <p data-erased="true" safe>
+                {m.t('credential.erased')}
               </p>
             ) : (
               ''
             )}
-            {lineage.replaces ? (
-              <p>
-                This credential corrects{' '}
-                <a href={`/credentials/${lineage.replaces}`} data-lineage="replaces">
-                  an earlier one
-                </a>
-                .
-              </p>
-            ) : (
-              ''
-            )}
+            {lineage.replaces ? <p>{safeCorrects}</p> : ''}
           </header>
           <div class="grid">
             <div>
-              {achievement?.imageType ? <img src={`/achievements/${achievement.id}/image`} alt={`${achievementName} badge`} width="180" height="180" /> : ''}
+              {achievement?.imageType ? (
+                <img src={`/achievements/${achievement.id}/image`} alt={m.t('credential.badgeAlt', { achievementName })} width="180" height="180" />
+              ) : (
+                ''
+              )}
             </div>
             <div>
-              {showsName ? <h1 safe>{credential.recipientName}</h1> : <h1>A credential holder</h1>}
-              <p>
-                earned <strong safe>{achievementName}</strong>
-              </p>
+              <h1 safe>{showsName ? credential.recipientName : m.t('credential.anonymousHolder')}</h1>
+              <p>{safeEarned}</p>
               <dl>
-                <dt>Issued by</dt>
+                <dt safe>{m.t('credential.issuedBy')}</dt>
                 <dd>
                   <span safe>{issuer.name ?? ''}</span>
                   <br />
@@ -167,25 +135,25 @@ export async function publicPages(app: TypedApp): Promise<void> {
                 </dd>
                 {shown.has('issueDate') ? (
                   <>
-                    <dt>Issued on</dt>
-                    <dd safe>{credential.validFrom.toISOString().slice(0, 10)}</dd>
+                    <dt safe>{m.t('credential.issuedOn')}</dt>
+                    <dd safe>{m.date(credential.validFrom)}</dd>
                   </>
                 ) : (
                   ''
                 )}
                 {shown.has('expiry') ? (
                   <>
-                    <dt>Expires</dt>
-                    <dd>{credential.validUntil ? credential.validUntil.toISOString().slice(0, 10) : 'Never'}</dd>
+                    <dt safe>{m.t('credential.expires')}</dt>
+                    <dd safe>{credential.validUntil ? m.date(credential.validUntil) : m.t('credential.expiresNever')}</dd>
                   </>
                 ) : (
                   ''
                 )}
                 {result && shown.has('result') ? (
                   <>
-                    <dt>Result</dt>
+                    <dt safe>{m.t('credential.result')}</dt>
                     <dd data-field="result" safe>
-                      {describeResult(result)}
+                      {describeResult(result, m)}
                     </dd>
                   </>
                 ) : (
@@ -194,20 +162,22 @@ export async function publicPages(app: TypedApp): Promise<void> {
               </dl>
             </div>
             <div>
-              <img src={await qrCodeDataUri(pageUrl)} alt={`QR code linking to ${pageUrl}`} width="160" height="160" class="qr-code" />
+              <img src={await qrCodeDataUri(pageUrl)} alt={m.t('credential.qrAlt', { url: pageUrl })} width="160" height="160" class="qr-code" />
             </div>
           </div>
-          {evidence.length > 0 && shown.has('evidence') ? <EvidenceList evidence={evidence} /> : ''}
+          {evidence.length > 0 && shown.has('evidence') ? <EvidenceList evidence={evidence} messages={m} /> : ''}
           {achievement ? (
             <p>
-              <a href={`/achievements/${achievement.id}`}>What this achievement means</a>
+              <a href={`/achievements/${achievement.id}`} safe>
+                {m.t('credential.whatItMeans')}
+              </a>
             </p>
           ) : (
             ''
           )}
-          <ShareSection config={platform.config} shared={shared} isOpen={isHolder || linkSourceOf(request) === 'email'} />
+          <ShareSection config={platform.config} shared={shared} messages={m} isOpen={isHolder || linkSourceOf(request) === 'email'} />
           <p>
-            <small>{ANALYTICS_DISCLOSURE}</small>
+            <small safe>{m.t('credential.analyticsDisclosure')}</small>
           </p>
           {isHolder ? (
             <HolderDisclosureForm
@@ -216,6 +186,7 @@ export async function publicPages(app: TypedApp): Promise<void> {
               shown={shown}
               isIndexable={credential.isIndexable}
               csrfToken={reply.csrfToken()}
+              messages={m}
             />
           ) : (
             ''
@@ -223,16 +194,16 @@ export async function publicPages(app: TypedApp): Promise<void> {
           <footer>
             {mayDownload ? (
               <>
-                <a href={`/credentials/${credential.id}.pdf?download=1`} role="button" class="secondary">
-                  Download the certificate (PDF)
+                <a href={`/credentials/${credential.id}.pdf?download=1`} role="button" class="secondary" safe>
+                  {m.t('credential.downloadPdf')}
                 </a>{' '}
-                <a href={`/credentials/${credential.id}.json`} role="button" class="secondary" download="">
-                  Download the signed credential (JSON)
+                <a href={`/credentials/${credential.id}.json`} role="button" class="secondary" download="" safe>
+                  {m.t('credential.downloadJson')}
                 </a>{' '}
                 {achievement?.imageType ? (
                   <>
                     <a href={badgePath(credential.id, achievement.imageType)} role="button" class="secondary" download="" safe>
-                      {`Download baked badge (${badgeFormat(achievement.imageType)})`}
+                      {m.t('credential.downloadBadge', { format: badgeFormat(achievement.imageType) })}
                     </a>{' '}
                   </>
                 ) : (
@@ -242,16 +213,17 @@ export async function publicPages(app: TypedApp): Promise<void> {
             ) : (
               ''
             )}
-            <a href={`/verify?id=${credential.id}`} role="button" class="secondary outline">
-              Verify its signature
+            <a href={`/verify?id=${credential.id}`} role="button" class="secondary outline" safe>
+              {m.t('credential.verifySignature')}
             </a>
           </footer>
+          <LanguagePicker messages={m} url={request.url} />
         </article>,
         {
           head: (
             <>
               {credential.isIndexable ? '' : <meta name="robots" content="noindex" />}
-              <SharingMeta config={platform.config} shared={shared} />
+              <SharingMeta config={platform.config} shared={shared} messages={m} />
             </>
           ),
         },
@@ -271,7 +243,7 @@ export async function publicPages(app: TypedApp): Promise<void> {
     const shown = fieldsFromForm(request.body)
     const isIndexable = (request.body as Record<string, unknown> | undefined)?.indexable === 'on'
     await setHolderChoices(platform, request.auth, credentialId, { hiddenFields: DISCLOSABLE_FIELDS.filter((field) => !shown.includes(field)), isIndexable })
-    reply.flash('success', 'Saved. The public page now shows only what you ticked; your signed file is unchanged.')
+    reply.flash('success', request.messages.t('credential.disclosure.saved'))
     return reply.redirect(`/credentials/${credentialId}`)
   })
 
@@ -279,6 +251,7 @@ export async function publicPages(app: TypedApp): Promise<void> {
     const achievement = await findPublicAchievement(platform.db, request.params.achievementId)
     if (!achievement) throw new NotFoundError('achievement')
     const safeCriteria = renderMarkdown(achievement.criteria)
+    const m = request.messages
     return reply.page(
       achievement.name,
       <article>
@@ -286,12 +259,16 @@ export async function publicPages(app: TypedApp): Promise<void> {
           <h1 safe>{achievement.name}</h1>
           <p safe>{achievement.description}</p>
         </hgroup>
-        {achievement.imageType ? <img src={`/achievements/${achievement.id}/image`} alt={`${achievement.name} badge`} width="160" height="160" /> : ''}
-        <h2>Criteria</h2>
+        {achievement.imageType ? (
+          <img src={`/achievements/${achievement.id}/image`} alt={m.t('credential.badgeAlt', { achievementName: achievement.name })} width="160" height="160" />
+        ) : (
+          ''
+        )}
+        <h2 safe>{m.t('achievement.criteria')}</h2>
         <div class="criteria">{safeCriteria}</div>
         {achievement.alignments.length > 0 ? (
           <>
-            <h2>Aligned with</h2>
+            <h2 safe>{m.t('achievement.alignedWith')}</h2>
             <ul>
               {achievement.alignments.map((alignment) => (
                 <li>
@@ -305,6 +282,7 @@ export async function publicPages(app: TypedApp): Promise<void> {
         ) : (
           ''
         )}
+        <LanguagePicker messages={m} url={request.url} />
       </article>,
     )
   })
@@ -349,15 +327,17 @@ export async function publicPages(app: TypedApp): Promise<void> {
     )
   }
 
-  const verifyPage = (reply: FastifyReply, options: { id?: string; report?: VerificationReport; source?: CredentialFileSource; error?: string } = {}) =>
-    reply.page(
-      'Verify a credential',
+  const verifyPage = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    options: { id?: string; report?: VerificationReport; source?: CredentialFileSource; error?: string } = {},
+  ) => {
+    const m = request.messages
+    return reply.page(
+      m.t('verify.title'),
       <>
-        <h1>Verify a credential</h1>
-        <p>
-          Check any Open Badges 3.0 or W3C verifiable credential: ours or another issuer's (did:key or did:web). Nothing you upload is stored; we count
-          verifications of credentials issued here, with no IP address.
-        </p>
+        <h1 safe>{m.t('verify.title')}</h1>
+        <p safe>{m.t('verify.intro')}</p>
         {options.error ? (
           <p class="flash flash-error" role="alert" safe>
             {options.error}
@@ -365,50 +345,56 @@ export async function publicPages(app: TypedApp): Promise<void> {
         ) : (
           ''
         )}
-        {options.source && options.source !== 'json' ? (
-          <p safe>{`Read from the credential baked into the ${options.source.toUpperCase()} badge image.`}</p>
-        ) : (
-          ''
-        )}
-        {options.report ? <VerificationResult report={options.report} /> : ''}
+        {options.source && options.source !== 'json' ? <p safe>{m.t('verify.readFromBadge', { format: options.source.toUpperCase() })}</p> : ''}
+        {options.report ? <VerificationResult report={options.report} messages={m} /> : ''}
         <div class="grid">
           <article>
-            <h2>By ID or link</h2>
+            <h2 safe>{m.t('verify.byId')}</h2>
             <form method="post" action="/verify" enctype="multipart/form-data">
               <CsrfField token={reply.csrfToken()} />
-              <label for="verify-id">Credential ID or URL</label>
-              <input id="verify-id" name="id" value={options.id ?? ''} placeholder="cred_… or https://…" />
-              <button type="submit">Verify</button>
+              <label for="verify-id" safe>
+                {m.t('verify.idLabel')}
+              </label>
+              <input id="verify-id" name="id" value={options.id ?? ''} placeholder={m.t('verify.idPlaceholder')} />
+              <button type="submit" safe>
+                {m.t('verify.submit')}
+              </button>
             </form>
           </article>
           <article>
-            <h2>By file</h2>
+            <h2 safe>{m.t('verify.byFile')}</h2>
             <form method="post" action="/verify" enctype="multipart/form-data">
               <CsrfField token={reply.csrfToken()} />
-              <label for="verify-file">Credential file (JSON) or baked badge image (PNG or SVG)</label>
+              <label for="verify-file" safe>
+                {m.t('verify.fileLabel')}
+              </label>
               <input id="verify-file" type="file" name="file" accept=".json,application/json,application/ld+json,.png,image/png,.svg,image/svg+xml" />
-              <button type="submit">Verify the file</button>
+              <button type="submit" safe>
+                {m.t('verify.submitFile')}
+              </button>
             </form>
           </article>
         </div>
+        <LanguagePicker messages={m} url={request.url} />
       </>,
     )
+  }
 
   app.get(
     '/verify',
     { config: KEEPS_NO_VISITOR_ADDRESS, schema: { querystring: Type.Object({ id: Type.Optional(Type.String({ maxLength: 500 })) }) } },
     async (request, reply) => {
       const { id } = request.query
-      if (!id) return verifyPage(reply)
+      if (!id) return verifyPage(request, reply)
       return verifyByIdPage(request, reply, id)
     },
   )
 
   const verifyByIdPage = async (request: FastifyRequest, reply: FastifyReply, id: string) => {
     const result = await verifyById(platform, id)
-    if (!result) return verifyPage(reply.status(404), { id, error: `No credential ${id} is known here.` })
+    if (!result) return verifyPage(request, reply.status(404), { id, error: request.messages.t('verify.error.unknownId', { id }) })
     recordVerification(platform, request, 'verify-page', { credential: result.credential }, result.report)
-    return verifyPage(reply, { id, report: result.report })
+    return verifyPage(request, reply, { id, report: result.report })
   }
 
   app.post(
@@ -418,24 +404,24 @@ export async function publicPages(app: TypedApp): Promise<void> {
       const file = uploadedFile(request.body, 'file')
       if (file) {
         if (file.data.length > MAX_CREDENTIAL_FILE_BYTES) {
-          return verifyPage(reply.status(413), {
-            error: `The file is larger than ${MAX_CREDENTIAL_FILE_BYTES / 1024 / 1024} MB; a credential or a baked badge is much smaller.`,
+          return verifyPage(request, reply.status(413), {
+            error: request.messages.t('verify.error.tooLarge', { megabytes: MAX_CREDENTIAL_FILE_BYTES / 1024 / 1024 }),
           })
         }
         let upload: ReturnType<typeof credentialFromFile>
         try {
           upload = credentialFromFile(file.data)
         } catch (error) {
-          if (error instanceof InvalidError) return verifyPage(reply.status(422), { error: error.message })
+          if (error instanceof InvalidError) return verifyPage(request, reply.status(422), { error: error.message })
           throw error
         }
         const report = await verifyDocument(platform, upload.document)
         recordVerification(platform, request, 'verify-page', { document: upload.document }, report)
-        return verifyPage(reply, { report, source: upload.source })
+        return verifyPage(request, reply, { report, source: upload.source })
       }
       const id = (request.body.id ?? '').trim()
-      if (!id) return verifyPage(reply.status(422), { error: 'Enter a credential ID or link, or choose a file.' })
-      if (!credentialIdFrom(id)) return verifyPage(reply.status(422), { id, error: 'That is not a credential ID (cred_…) or a link to one.' })
+      if (!id) return verifyPage(request, reply.status(422), { error: request.messages.t('verify.error.empty') })
+      if (!credentialIdFrom(id)) return verifyPage(request, reply.status(422), { id, error: request.messages.t('verify.error.notAnId') })
       return verifyByIdPage(request, reply, id)
     },
   )
@@ -455,16 +441,18 @@ export function robotsTxt(indexableCredentialIds: string[]): string {
   ].join('\n')
 }
 
-function describeResult(result: ResultInput): string {
-  const outOf = result.maxScore === undefined ? '' : ` out of ${result.maxScore}`
-  const taken = result.takenOn ? `, taken on ${result.takenOn.toISOString().slice(0, 10)}` : ''
-  return `Score ${result.score}${outOf} (pass mark ${result.passMark})${taken}`
+function describeResult(result: ResultInput, m: Messages): string {
+  const score = m.number(result.score)
+  const scoreText =
+    result.maxScore === undefined ? m.t('credential.score', { score }) : m.t('credential.scoreOutOf', { score, maxScore: m.number(result.maxScore) })
+  const resultText = m.t('credential.passMark', { scoreText, passMark: m.number(result.passMark) })
+  return result.takenOn ? m.t('credential.takenOn', { resultText, date: m.date(result.takenOn) }) : resultText
 }
 
-function EvidenceList({ evidence }: { evidence: EvidenceInput[] }) {
+function EvidenceList({ evidence, messages: m }: { evidence: EvidenceInput[]; messages: Messages }) {
   return (
     <section data-field="evidence">
-      <h2>Evidence</h2>
+      <h2 safe>{m.t('credential.evidence')}</h2>
       <ul>
         {evidence.map((item) => (
           <li>
@@ -473,7 +461,7 @@ function EvidenceList({ evidence }: { evidence: EvidenceInput[] }) {
                 {item.name ?? item.url}
               </a>
             ) : (
-              <strong safe>{item.name ?? 'Evidence'}</strong>
+              <strong safe>{item.name ?? m.t('credential.evidence')}</strong>
             )}
             {item.narrative ? <p safe>{item.narrative}</p> : ''}
           </li>
@@ -489,45 +477,61 @@ function HolderDisclosureForm(props: {
   shown: Set<DisclosableField>
   isIndexable: boolean
   csrfToken: string
+  messages: Messages
 }) {
+  const m = props.messages
   return (
     <details class="holder-disclosure">
-      <summary>You hold this credential: choose what this page shows</summary>
+      <summary safe>{m.t('credential.disclosure.summary')}</summary>
       <form method="post" action={`/credentials/${props.credentialId}/disclosure`}>
         <CsrfField token={props.csrfToken} />
-        <FieldCheckboxes legend="Show on the public page" fields={props.orgFields} isShown={(field) => props.shown.has(field)} />
+        <FieldCheckboxes legend={m.t('credential.disclosure.legend')} fields={props.orgFields} isShown={(field) => props.shown.has(field)} messages={m} />
         <label>
-          <input type="checkbox" name="indexable" checked={props.isIndexable} /> Let search engines index this page (off: it is kept out of search results)
+          <input type="checkbox" name="indexable" checked={props.isIndexable} /> <span safe>{m.t('credential.disclosure.indexable')}</span>
         </label>
         <p>
-          <small>
-            Your signed credential file is unchanged and still verifies; only this page and its public JSON change. Fields your issuer does not publish are not
-            listed.
-          </small>
+          <small safe>{m.t('credential.disclosure.note')}</small>
         </p>
-        <button type="submit">Save</button>
+        <button type="submit" safe>
+          {m.t('credential.disclosure.save')}
+        </button>
       </form>
     </details>
   )
 }
 
-function VerificationResult({ report }: { report: VerificationReport }) {
+/** Check names as verify.ts reports them; a check it adds later shows under its own name until translated. */
+const CHECK_NAMES: Record<string, MessageId> = {
+  signature: 'verify.check.signature',
+  issuer: 'verify.check.issuer',
+  status: 'verify.check.status',
+  validity: 'verify.check.validity',
+  schema: 'verify.check.schema',
+  record: 'verify.check.record',
+}
+
+function VerificationResult({ report, messages: m }: { report: VerificationReport; messages: Messages }) {
   const isValid = report.verdict === 'valid'
+  const isByRecord = isValid && report.checks.some((check) => check.name === 'record')
   return (
     <article class={`verification ${isValid ? 'verification-valid' : 'verification-invalid'}`} data-verdict={report.verdict}>
       <header>
-        <strong safe>{isValid && report.checks.some((check) => check.name === 'record') ? VALID_BY_RECORD : VERDICT_SENTENCES[report.verdict]}</strong>
+        <strong safe>{m.t(isByRecord ? 'verify.verdict.validByRecord' : `verify.verdict.${report.verdict}`)}</strong>
       </header>
       <table>
-        <TableHead columns={['Check', 'Result', 'Why']} />
+        <TableHead columns={[m.t('verify.column.check'), m.t('verify.column.result'), m.t('verify.column.why')]} />
         <tbody>
-          {report.checks.map((check) => (
-            <tr data-check={check.name} data-ok={String(check.ok)}>
-              <td>{check.name}</td>
-              <td>{check.ok ? '✔ pass' : '✘ fail'}</td>
-              <td safe>{check.detail}</td>
-            </tr>
-          ))}
+          {report.checks.map((check) => {
+            const nameId = CHECK_NAMES[check.name]
+            const label: string = nameId ? m.t(nameId) : check.name
+            return (
+              <tr data-check={check.name} data-ok={String(check.ok)}>
+                <td safe>{label}</td>
+                <td safe>{m.t(check.ok ? 'verify.pass' : 'verify.fail')}</td>
+                <td safe>{check.detail}</td>
+              </tr>
+            )
+          })}
         </tbody>
       </table>
     </article>

@@ -2,6 +2,7 @@ import { escapeHtml } from '@kitajs/html'
 import type { Config } from '../../../config.ts'
 import { NotFoundError } from '../../../platform/errors.ts'
 import type { TypedApp } from '../../../platform/feature.ts'
+import type { Messages } from '../../../platform/i18n/messages.ts'
 import { recordCredentialAccess } from '../analytics/analytics.ts'
 import { PublicCredentialParams } from '../contract.ts'
 import { findPublicCredential } from '../queries.ts'
@@ -20,12 +21,12 @@ export interface SharedCredential {
   imageUrl: string | undefined
 }
 
-export function sharedCredentialOf(config: Config, found: NonNullable<Awaited<ReturnType<typeof findPublicCredential>>>): SharedCredential {
+export function sharedCredentialOf(config: Config, found: NonNullable<Awaited<ReturnType<typeof findPublicCredential>>>, m: Messages): SharedCredential {
   const { credential, achievement } = found
   const issuer = (credential.document.issuer ?? {}) as { name?: unknown }
   return {
     id: credential.id,
-    achievementName: achievement?.name ?? String(credential.document.name ?? 'Credential'),
+    achievementName: achievement?.name ?? String(credential.document.name ?? m.t('credential.fallbackName')),
     achievementDescription: achievement?.description ?? String(credential.document.description ?? ''),
     issuerName: typeof issuer.name === 'string' ? issuer.name : '',
     validFrom: credential.validFrom,
@@ -49,29 +50,31 @@ export function linkedInAddUrl(config: Config, shared: SharedCredential): string
   return `https://www.linkedin.com/profile/add?${parameters}`
 }
 
-function shareLinks(config: Config, shared: SharedCredential) {
+function shareLinks(config: Config, shared: SharedCredential, m: Messages) {
   const urls = publicUrls(config)
-  const text = `${shared.achievementName}${shared.issuerName ? `, issued by ${shared.issuerName}` : ''}`
+  const { achievementName, issuerName } = shared
+  const text = issuerName ? m.t('share.textWithIssuer', { achievementName, issuerName }) : achievementName
+  const body = m.t('share.emailBody', { text, url: urls.credentialVia(shared.id, 'share') })
   return {
     copy: urls.credentialVia(shared.id, 'share'),
-    email: `mailto:?${new URLSearchParams({ subject: text, body: `${text}\n\nVerify it here: ${urls.credentialVia(shared.id, 'share')}` }).toString().replaceAll('+', '%20')}`,
+    email: `mailto:?${new URLSearchParams({ subject: text, body }).toString().replaceAll('+', '%20')}`,
     x: `https://x.com/intent/tweet?${new URLSearchParams({ text, url: urls.credentialVia(shared.id, 'x') })}`,
     linkedIn: `https://www.linkedin.com/sharing/share-offsite/?${new URLSearchParams({ url: urls.credentialVia(shared.id, 'linkedin') })}`,
   }
 }
 
 /** HTML for a website: the badge (or the achievement's name) linking to the public page. */
-export function embedSnippet(config: Config, shared: SharedCredential): string {
+export function embedSnippet(config: Config, shared: SharedCredential, m: Messages): string {
   const href = escapeHtml(publicUrls(config).credentialVia(shared.id, 'embed'))
-  const label = escapeHtml(`${shared.achievementName} — verified credential`)
+  const label = escapeHtml(m.t('share.embedAlt', { achievementName: shared.achievementName }))
   const content = shared.imageUrl ? `<img src="${escapeHtml(shared.imageUrl)}" alt="${label}" width="120" height="120">` : label
   return `<a href="${href}" target="_blank" rel="noopener">${content}</a>`
 }
 
 /** Open Graph and Twitter card tags, so a shared link shows the badge, the achievement and what it means. */
-export function SharingMeta({ config, shared }: { config: Config; shared: SharedCredential }) {
+export function SharingMeta({ config, shared, messages: m }: { config: Config; shared: SharedCredential; messages: Messages }) {
   const url = publicUrls(config).credential(shared.id)
-  const description = shared.achievementDescription || `A verifiable credential issued by ${shared.issuerName}.`
+  const description = shared.achievementDescription || m.t('share.description', { issuerName: shared.issuerName })
   return (
     <>
       <link rel="canonical" href={url} />
@@ -84,7 +87,8 @@ export function SharingMeta({ config, shared }: { config: Config; shared: Shared
       {shared.imageUrl ? (
         <>
           <meta property="og:image" content={shared.imageUrl} />
-          <meta property="og:image:alt" content={`${shared.achievementName} badge`} />
+          <meta property="og:image:alt" content={m.t('credential.badgeAlt', { achievementName: shared.achievementName })} />
+          <meta property="og:locale" content={m.locale} />
         </>
       ) : (
         ''
@@ -98,45 +102,49 @@ export function SharingMeta({ config, shared }: { config: Config; shared: Shared
 }
 
 /** Add to LinkedIn, share links, and the badge snippet for websites. */
-export function ShareSection({ config, shared, isOpen }: { config: Config; shared: SharedCredential; isOpen: boolean }) {
-  const links = shareLinks(config, shared)
+export function ShareSection({ config, shared, isOpen, messages: m }: { config: Config; shared: SharedCredential; isOpen: boolean; messages: Messages }) {
+  const links = shareLinks(config, shared, m)
   return (
     <details class="share" open={isOpen}>
-      <summary>Share this credential</summary>
+      <summary safe>{m.t('share.summary')}</summary>
       <p>
-        <a href={`/credentials/${shared.id}/linkedin`} role="button" rel="nofollow">
-          Add to LinkedIn profile
+        <a href={`/credentials/${shared.id}/linkedin`} role="button" rel="nofollow" safe>
+          {m.t('share.addToLinkedIn')}
         </a>
       </p>
       <p>
         <code id="share-url" safe>
           {links.copy}
         </code>{' '}
-        <button type="button" class="secondary outline" data-copy="share-url">
-          Copy link
+        <button type="button" class="secondary outline" data-copy="share-url" safe>
+          {m.t('share.copyLink')}
         </button>
       </p>
       <ul>
         <li>
-          <a href={links.email}>Share by email</a>
-        </li>
-        <li>
-          <a href={links.linkedIn} rel="noopener noreferrer" target="_blank">
-            Share on LinkedIn
+          <a href={links.email} safe>
+            {m.t('share.byEmail')}
           </a>
         </li>
         <li>
-          <a href={links.x} rel="noopener noreferrer" target="_blank">
-            Share on X
+          <a href={links.linkedIn} rel="noopener noreferrer" target="_blank" safe>
+            {m.t('share.onLinkedIn')}
+          </a>
+        </li>
+        <li>
+          <a href={links.x} rel="noopener noreferrer" target="_blank" safe>
+            {m.t('share.onX')}
           </a>
         </li>
       </ul>
-      <label for="embed-snippet">Show it on a website: copy this HTML</label>
+      <label for="embed-snippet" safe>
+        {m.t('share.embedLabel')}
+      </label>
       <textarea id="embed-snippet" class="embed-snippet" rows="3" readonly safe>
-        {embedSnippet(config, shared)}
+        {embedSnippet(config, shared, m)}
       </textarea>
-      <button type="button" class="secondary outline" data-copy="embed-snippet">
-        Copy HTML
+      <button type="button" class="secondary outline" data-copy="embed-snippet" safe>
+        {m.t('share.copyHtml')}
       </button>
     </details>
   )
@@ -150,6 +158,6 @@ export async function sharingRoutes(app: TypedApp): Promise<void> {
     const found = await findPublicCredential(platform.db, request.params.credentialId)
     if (!found) throw new NotFoundError('credential')
     recordCredentialAccess(platform, request, found.credential, 'linkedin_clicked')
-    return reply.header('x-robots-tag', 'noindex').redirect(linkedInAddUrl(platform.config, sharedCredentialOf(platform.config, found)))
+    return reply.header('x-robots-tag', 'noindex').redirect(linkedInAddUrl(platform.config, sharedCredentialOf(platform.config, found, request.messages)))
   })
 }

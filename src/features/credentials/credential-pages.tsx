@@ -481,7 +481,7 @@ export async function credentialPages(app: TypedApp): Promise<void> {
             )}
           </dd>
           <dt>Signature suite</dt>
-          <dd safe>{CRYPTOSUITE_LABELS[settings.cryptosuite]}</dd>
+          <dd>{CRYPTOSUITE_LABELS[settings.cryptosuite]}</dd>
         </dl>
         {isAdmin ? (
           <>
@@ -502,7 +502,7 @@ export async function credentialPages(app: TypedApp): Promise<void> {
                 {(Object.keys(CRYPTOSUITE_LABELS) as (keyof typeof CRYPTOSUITE_LABELS)[]).map((suite) => (
                   <label>
                     <input type="radio" name="cryptosuite" value={suite} checked={suite === settings.cryptosuite} />{' '}
-                    <span safe>{CRYPTOSUITE_LABELS[suite]}</span>
+                    <span>{CRYPTOSUITE_LABELS[suite]}</span>
                   </label>
                 ))}
               </fieldset>

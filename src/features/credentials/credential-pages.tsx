@@ -501,8 +501,7 @@ export async function credentialPages(app: TypedApp): Promise<void> {
                 <legend>Signature suite</legend>
                 {(Object.keys(CRYPTOSUITE_LABELS) as (keyof typeof CRYPTOSUITE_LABELS)[]).map((suite) => (
                   <label>
-                    <input type="radio" name="cryptosuite" value={suite} checked={suite === settings.cryptosuite} />{' '}
-                    <span>{CRYPTOSUITE_LABELS[suite]}</span>
+                    <input type="radio" name="cryptosuite" value={suite} checked={suite === settings.cryptosuite} /> <span>{CRYPTOSUITE_LABELS[suite]}</span>
                   </label>
                 ))}
               </fieldset>

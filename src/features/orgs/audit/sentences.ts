@@ -186,6 +186,10 @@ export const AUDIT_ACTIONS: Record<string, ActionDescription> = {
     label: 'Signing key rotated',
     describe: (context) => [context.actor, ' rotated ', linked('the organisation’s signing key', context.orgPath('issuer'))],
   },
+  'credentials.issuer_settings_changed': {
+    label: 'Signing settings changed',
+    describe: (context) => [context.actor, ' changed ', linked('how credentials are signed', context.orgPath('issuer'))],
+  },
 
   // Exams
   ...catalogActions,

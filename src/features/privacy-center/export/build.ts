@@ -86,6 +86,8 @@ export async function buildDataExport(platform: Platform, exportId: string, prog
   zip.add('manifest.json', JSON.stringify({ exportedAt, subject, files }, null, 2))
   zip.add('README.txt', readme(exportedAt, files))
   const bytes = zip.finish()
+  // The bar reaches its end before the file is marked ready: whoever sees the link sees a full bar.
+  await progress(zip.names.length, zip.names.length, 'Ready to download')
   await platform.db
     .update(dataExports)
     .set({
@@ -96,5 +98,4 @@ export async function buildDataExport(platform: Platform, exportId: string, prog
       completedAt: platform.clock.now(),
     })
     .where(eq(dataExports.id, exportId))
-  await progress(zip.names.length, zip.names.length, 'Ready to download')
 }

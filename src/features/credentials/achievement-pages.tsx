@@ -12,6 +12,7 @@ import {
   Pagination,
   type SortableColumn,
   SortableTableHead,
+  SortFields,
   type SortState,
 } from '../../platform/ui/components.tsx'
 import { requireRole, scopeOf } from '../orgs/service.ts'
@@ -179,8 +180,7 @@ export async function achievementPages(app: TypedApp): Promise<void> {
               Archived
             </option>
           </select>
-          <input type="hidden" name="sort" value={order.sort} />
-          <input type="hidden" name="dir" value={order.dir} />
+          <SortFields sort={order.sort} dir={order.dir} />
           <button type="submit">Filter</button>
         </form>
         {page.items.length === 0 ? (

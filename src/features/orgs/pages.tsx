@@ -17,6 +17,7 @@ import {
   SelectField,
   type SortableColumn,
   SortableTableHead,
+  SortFields,
   type SortState,
   TableHead,
 } from '../../platform/ui/components.tsx'
@@ -195,8 +196,7 @@ export async function orgPages(app: TypedApp): Promise<void> {
               </option>
             ))}
           </select>
-          <input type="hidden" name="sort" value={order.sort} />
-          <input type="hidden" name="dir" value={order.dir} />
+          <SortFields sort={order.sort} dir={order.dir} />
           <button type="submit">Filter</button>
         </form>
         {page.items.length === 0 ? (

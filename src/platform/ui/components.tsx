@@ -161,6 +161,17 @@ function TableHeaderCell({ label }: { label: string }) {
   )
 }
 
+/** Hidden fields that carry a list's order through its filter form, so filtering keeps the chosen sort. */
+export function SortFields({ sort, dir }: { sort?: string; dir?: string }) {
+  if (!sort) return ''
+  return (
+    <>
+      <input type="hidden" name="sort" value={sort} />
+      <input type="hidden" name="dir" value={dir} />
+    </>
+  )
+}
+
 export interface SortState {
   key: string
   direction: 'asc' | 'desc'

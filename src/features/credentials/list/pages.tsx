@@ -15,6 +15,7 @@ import {
   Pagination,
   type SortableColumn,
   SortableHeaderCell,
+  SortFields,
   type SortState,
 } from '../../../platform/ui/components.tsx'
 import { hasRole, type OrgScope, requireRole, scopeOf } from '../../orgs/service.ts'
@@ -173,14 +174,7 @@ export async function credentialListPages(app: TypedApp): Promise<void> {
               </option>
             ))}
           </select>
-          {order.sort ? (
-            <>
-              <input type="hidden" name="sort" value={order.sort} />
-              <input type="hidden" name="dir" value={order.dir} />
-            </>
-          ) : (
-            ''
-          )}
+          <SortFields sort={order.sort} dir={order.dir} />
           <button type="submit">Filter</button>
         </form>
         <p safe>{plural(page.total, 'credential')}</p>

@@ -19,6 +19,7 @@ import {
   SelectField,
   type SortableColumn,
   SortableTableHead,
+  SortFields,
   type SortState,
   TableHead,
 } from '../../../platform/ui/components.tsx'
@@ -280,8 +281,7 @@ export async function sessionRoutes(app: TypedApp): Promise<void> {
           <div class="grid">
             <FilterSelects platform={platform} scope={scope} query={query} />
           </div>
-          <input type="hidden" name="sort" value={order.sort} />
-          <input type="hidden" name="dir" value={order.dir} />
+          <SortFields sort={order.sort} dir={order.dir} />
           <button type="submit">Filter</button> {isFiltered ? <a href={listHref(base(scope), order)}>Clear filters</a> : ''}
         </form>
         {page.items.length === 0 ? (

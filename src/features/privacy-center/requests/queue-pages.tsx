@@ -12,6 +12,7 @@ import {
   Pagination,
   type SortableColumn,
   SortableTableHead,
+  SortFields,
   type SortState,
   TableHead,
 } from '../../../platform/ui/components.tsx'
@@ -90,14 +91,7 @@ export async function queuePages(app: TypedApp): Promise<void> {
               </option>
             ))}
           </select>
-          {order.sort ? (
-            <>
-              <input type="hidden" name="sort" value={order.sort} />
-              <input type="hidden" name="dir" value={order.dir} />
-            </>
-          ) : (
-            ''
-          )}
+          <SortFields sort={order.sort} dir={order.dir} />
           <button type="submit">Filter</button>
         </form>
         {page.items.length === 0 ? (
